@@ -1,0 +1,116 @@
+// Finding ffmpeg and building its command lines. The ffmpeg on PATH wins; otherwise the static
+// build shipped in the npm package @ffmpeg-installer/ffmpeg, so nothing outside npm is needed.
+
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { UserError } from '../node/errors.js';
+
+export function findOnPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir === '') continue;
+    const candidate = path.join(dir, name);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      if (fs.statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+let cached: string | undefined;
+
+export function ffmpegPath(): string {
+  if (cached !== undefined) return cached;
+  const override = process.env.MESHTV_FFMPEG;
+  cached = override !== undefined && override !== '' ? override : (findOnPath('ffmpeg') ?? bundledFfmpeg());
+  return cached;
+}
+
+function bundledFfmpeg(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    const bundled = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
+    fs.accessSync(bundled, fs.constants.X_OK);
+    return bundled;
+  } catch {
+    throw new UserError('ffmpeg not found: install it (apt-get install ffmpeg) or run npm install to get the bundled build');
+  }
+}
+
+export interface TestPatternOptions {
+  width: number;
+  height: number;
+  fps: number;
+  videoBitrateKbps: number;
+  audioBitrateKbps: number;
+  /** Keyframe interval in seconds: the finest point a viewer can join at. */
+  keyframeIntervalS: number;
+}
+
+export const DEFAULT_TEST_PATTERN: TestPatternOptions = {
+  width: 640,
+  height: 360,
+  fps: 25,
+  videoBitrateKbps: 800,
+  audioBitrateKbps: 96,
+  keyframeIntervalS: 1,
+};
+
+/**
+ * A live test pattern in real time: ffmpeg's testsrc (moving colour pattern with a running
+ * seconds counter, drawn without fonts) and a 1 kHz tone, H.264 (x264 veryfast, zerolatency,
+ * fixed GOP so chunks align on keyframes) + AAC, muxed as MPEG-TS on stdout.
+ */
+export function testPatternArgs(o: TestPatternOptions = DEFAULT_TEST_PATTERN): string[] {
+  const gop = String(Math.max(1, Math.round(o.fps * o.keyframeIntervalS)));
+  return [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-nostdin',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc=size=${o.width}x${o.height}:rate=${o.fps}`,
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=1000:sample_rate=48000:beep_factor=4',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-tune',
+    'zerolatency',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    gop,
+    '-keyint_min',
+    gop,
+    '-sc_threshold',
+    '0',
+    '-b:v',
+    `${o.videoBitrateKbps}k`,
+    '-maxrate',
+    `${o.videoBitrateKbps}k`,
+    '-bufsize',
+    `${Math.round(o.videoBitrateKbps / 2)}k`,
+    '-c:a',
+    'aac',
+    '-b:a',
+    `${o.audioBitrateKbps}k`,
+    '-f',
+    'mpegts',
+    '-muxdelay',
+    '0',
+    '-flush_packets',
+    '1',
+    'pipe:1',
+  ];
+}

@@ -1,0 +1,78 @@
+// The channel key on disk: an Ed25519 private key in PKCS#8 PEM, created on first broadcast
+// with mode 0600 and reused, so a channel keeps its id (the hex of its public key) for ever.
+
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { bytesToHex } from '../protocol/hex.js';
+import { UserError } from './errors.js';
+
+export interface ChannelKey {
+  readonly privateKey: KeyObject;
+  /** Raw 32-byte public key. */
+  readonly publicKey: Uint8Array;
+  /** Channel id: lowercase hex of the public key. */
+  readonly channelId: string;
+  sign(message: Uint8Array): Uint8Array;
+}
+
+/** DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410); the raw key follows. */
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+export function loadOrCreateKey(file: string): { key: ChannelKey; created: boolean } {
+  let pem: string;
+  try {
+    pem = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new UserError(`cannot read key file ${file}: ${(err as Error).message}`);
+    const { privateKey } = generateKeyPairSync('ed25519');
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      fs.writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      throw new UserError(`cannot create key file ${file}: ${(e as Error).message}`);
+    }
+    return { key: wrap(privateKey), created: true };
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(pem);
+  } catch {
+    throw new UserError(
+      `key file ${file} is not a valid private key (corrupt?); restore it from a backup, or pass --key with a new path to start a new channel`,
+    );
+  }
+  if (privateKey.asymmetricKeyType !== 'ed25519')
+    throw new UserError(`key file ${file} holds a ${privateKey.asymmetricKeyType} key, not Ed25519`);
+  return { key: wrap(privateKey), created: false };
+}
+
+function wrap(privateKey: KeyObject): ChannelKey {
+  const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+  const publicKey = new Uint8Array(spki.subarray(ED25519_SPKI_PREFIX.length));
+  return {
+    privateKey,
+    publicKey,
+    channelId: bytesToHex(publicKey),
+    sign: (message) => new Uint8Array(sign(null, message, privateKey)),
+  };
+}
+
+const keyCache = new Map<string, KeyObject>();
+
+/** Ed25519 verification with node's crypto, taking a raw 32-byte public key. */
+export function nodeVerify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (publicKey.length !== 32 || signature.length !== 64) return false;
+  try {
+    const id = bytesToHex(publicKey);
+    let key = keyCache.get(id);
+    if (key === undefined) {
+      key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+      if (keyCache.size >= 64) keyCache.clear();
+      keyCache.set(id, key);
+    }
+    return verify(null, message, key, signature);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,69 @@
+// Talking to trackers over HTTP: announces, channel records, the channel list. Answers are
+// untrusted input and checked before use.
+
+import type { SignedChannelRecord } from '../protocol/channel-record.js';
+import type { ChannelSummary } from '../tracker/directory.js';
+import type { AnnounceAnswer, AnnounceRequest } from '../tracker/server.js';
+import { UserError } from './errors.js';
+
+const REQUEST_TIMEOUT_MS = 5000;
+
+async function call(trackerUrl: string, path: string, init?: { method: string; body: unknown }): Promise<unknown> {
+  const url = new URL(path, trackerUrl);
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: init?.method ?? 'GET',
+      headers: init ? { 'content-type': 'application/json' } : undefined,
+      body: init ? JSON.stringify(init.body) : undefined,
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    throw new UserError(`tracker ${trackerUrl} is unreachable (${cause}); check the --tracker URL and that the tracker is running`);
+  }
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new UserError(`tracker ${trackerUrl} answered ${path} with something that is not JSON (HTTP ${res.status})`);
+  }
+  if (!res.ok) {
+    const reason =
+      typeof body === 'object' && body !== null && 'error' in body ? String((body as { error: unknown }).error) : `HTTP ${res.status}`;
+    throw new UserError(`tracker ${trackerUrl} refused ${path}: ${reason}`);
+  }
+  return body;
+}
+
+export async function announce(trackerUrl: string, req: AnnounceRequest): Promise<AnnounceAnswer> {
+  const body = (await call(trackerUrl, '/api/announce', { method: 'POST', body: req })) as Partial<AnnounceAnswer>;
+  if (!Array.isArray(body.peers) || typeof body.intervalMs !== 'number')
+    throw new UserError(`tracker ${trackerUrl} sent a malformed announce answer`);
+  const peers = body.peers.filter(
+    (p) =>
+      typeof p === 'object' &&
+      p !== null &&
+      typeof p.peerId === 'string' &&
+      typeof p.address === 'string' &&
+      Number.isInteger(p.port) &&
+      p.port > 0 &&
+      p.port < 65536 &&
+      (p.role === 'source' || p.role === 'viewer'),
+  );
+  return { intervalMs: Math.min(60_000, Math.max(1000, body.intervalMs)), yourAddress: String(body.yourAddress ?? ''), peers };
+}
+
+export async function publishChannelRecord(trackerUrl: string, signed: SignedChannelRecord): Promise<void> {
+  await call(trackerUrl, '/api/channels', { method: 'POST', body: signed });
+}
+
+export async function listChannels(trackerUrl: string): Promise<ChannelSummary[]> {
+  const body = await call(trackerUrl, '/api/channels');
+  if (!Array.isArray(body)) throw new UserError(`tracker ${trackerUrl} sent a malformed channel list`);
+  return body.filter(
+    (c): c is ChannelSummary =>
+      typeof c === 'object' && c !== null && typeof c.id === 'string' && typeof c.name === 'string' && typeof c.viewers === 'number',
+  );
+}

@@ -1,0 +1,106 @@
+// Chunks: signed, numbered pieces of the muxed stream (DESIGN.md "Chunks").
+// The signature covers every field but itself, so a relay can change nothing.
+// Signing and verification are injected (node crypto, WebCrypto, noble): no I/O here.
+
+import { RemoteProtocolError } from './errors.js';
+
+export const CHANNEL_ID_BYTES = 32;
+export const SIGNATURE_BYTES = 64;
+/** Largest payload a chunk may carry; a 250 ms chunk of a 20 Mbit/s stream is ~625 KB. */
+export const MAX_CHUNK_PAYLOAD_BYTES = 1024 * 1024;
+
+/** Flag bit: the payload starts with PAT/PMT and a video keyframe, so playback can start here. */
+export const FLAG_KEYFRAME = 0x01;
+/** Flag bit: the broadcaster's input ended; this is the last chunk of the channel. */
+export const FLAG_END_OF_STREAM = 0x02;
+
+/** Bytes of the signed header: version, channel key, seq, capture time, flags, payload length. */
+const HEADER_BYTES = 1 + CHANNEL_ID_BYTES + 4 + 8 + 1 + 4;
+const CHUNK_FORMAT_VERSION = 1;
+
+export interface Chunk {
+  /** Raw 32-byte Ed25519 public key of the channel. */
+  readonly channelKey: Uint8Array;
+  readonly seq: number;
+  /** Wall-clock time (ms since the epoch) the chunk's first byte was captured at the broadcaster. */
+  readonly captureTimeMs: number;
+  readonly flags: number;
+  readonly payload: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+export type UnsignedChunk = Omit<Chunk, 'signature'>;
+
+export type SignFn = (message: Uint8Array) => Uint8Array;
+/** Returns true when `signature` is a valid signature of `message` by `publicKey`. */
+export type VerifyFn = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean;
+
+/** The exact bytes the signature covers: the header followed by the payload. */
+export function signedBytes(c: UnsignedChunk): Uint8Array {
+  const out = new Uint8Array(HEADER_BYTES + c.payload.length);
+  writeHeader(out, c);
+  out.set(c.payload, HEADER_BYTES);
+  return out;
+}
+
+export function signChunk(c: UnsignedChunk, sign: SignFn): Chunk {
+  return { ...c, signature: sign(signedBytes(c)) };
+}
+
+export function verifyChunk(c: Chunk, verify: VerifyFn): boolean {
+  return c.signature.length === SIGNATURE_BYTES && verify(c.channelKey, signedBytes(c), c.signature);
+}
+
+/** Encoded size of a chunk on the wire. */
+export function encodedChunkBytes(c: Chunk): number {
+  return HEADER_BYTES + c.payload.length + SIGNATURE_BYTES;
+}
+
+export function encodeChunkInto(out: Uint8Array, offset: number, c: Chunk): number {
+  writeHeader(out.subarray(offset), c);
+  out.set(c.payload, offset + HEADER_BYTES);
+  out.set(c.signature, offset + HEADER_BYTES + c.payload.length);
+  return offset + encodedChunkBytes(c);
+}
+
+/** Parses a chunk; throws RemoteProtocolError on any malformed field. Does not verify the signature. */
+export function decodeChunk(buf: Uint8Array): Chunk {
+  if (buf.length < HEADER_BYTES + SIGNATURE_BYTES) throw new RemoteProtocolError(`chunk too short: ${buf.length} bytes`);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const version = view.getUint8(0);
+  if (version !== CHUNK_FORMAT_VERSION) throw new RemoteProtocolError(`unknown chunk format version ${version}`);
+  const channelKey = buf.slice(1, 1 + CHANNEL_ID_BYTES);
+  let o = 1 + CHANNEL_ID_BYTES;
+  const seq = view.getUint32(o);
+  o += 4;
+  const captureTimeMs = view.getFloat64(o);
+  o += 8;
+  if (!Number.isFinite(captureTimeMs) || captureTimeMs < 0) throw new RemoteProtocolError('chunk capture time is not a valid time');
+  const flags = view.getUint8(o);
+  o += 1;
+  const payloadLength = view.getUint32(o);
+  o += 4;
+  if (payloadLength > MAX_CHUNK_PAYLOAD_BYTES) throw new RemoteProtocolError(`chunk payload of ${payloadLength} bytes exceeds the maximum`);
+  if (buf.length !== HEADER_BYTES + payloadLength + SIGNATURE_BYTES) {
+    throw new RemoteProtocolError(`chunk length ${buf.length} does not match its payload length ${payloadLength}`);
+  }
+  const payload = buf.slice(o, o + payloadLength);
+  const signature = buf.slice(o + payloadLength);
+  return { channelKey, seq, captureTimeMs, flags, payload, signature };
+}
+
+function writeHeader(out: Uint8Array, c: UnsignedChunk): void {
+  if (c.channelKey.length !== CHANNEL_ID_BYTES) throw new RangeError('channel key must be 32 bytes');
+  if (c.payload.length > MAX_CHUNK_PAYLOAD_BYTES) throw new RangeError('chunk payload too large');
+  const view = new DataView(out.buffer, out.byteOffset, HEADER_BYTES);
+  view.setUint8(0, CHUNK_FORMAT_VERSION);
+  out.set(c.channelKey, 1);
+  let o = 1 + CHANNEL_ID_BYTES;
+  view.setUint32(o, c.seq);
+  o += 4;
+  view.setFloat64(o, c.captureTimeMs);
+  o += 8;
+  view.setUint8(o, c.flags);
+  o += 1;
+  view.setUint32(o, c.payload.length);
+}

@@ -1,0 +1,481 @@
+// The swarm logic of one node (source or viewer), sans I/O in the manner of quinn-proto:
+// inputs are handle*(now, ...), outputs are drained with pollTransmit/pollEvent/pollTimeout.
+// It never reads a clock, opens a socket or calls Math.random, so the node runtime, the
+// browser runtime and the simulator all drive this same code.
+//
+// Protocol: mesh pull with buffer maps (CoolStreaming/DONet), HAVE announcements for every
+// new chunk, earliest-deadline-first requests (./scheduler.ts), and a source that pushes each
+// fresh chunk to one neighbour in turn and serves requests only as a last resort.
+
+import { type Chunk, encodedChunkBytes, FLAG_KEYFRAME, type VerifyFn, verifyChunk } from './chunk.js';
+import {
+  type BufferMapMsg,
+  bufferMapSeqs,
+  MsgType,
+  makeBufferMap,
+  NO_SEQ,
+  type PeerRole,
+  PROTOCOL_VERSION,
+  type WireMessage,
+} from './codec.js';
+import { Playout, type PlayoutAction } from './playout.js';
+import type { RandomFn } from './random.js';
+import { scheduleRequests } from './scheduler.js';
+
+export type PeerId = string;
+
+export interface PeerCoreConfig {
+  role: PeerRole;
+  /** Most neighbours kept at once. @default 32 */
+  maxNeighbours: number;
+  /** Chunks kept for relaying behind the newest one. @default 240 (60 s of 250 ms chunks) */
+  windowChunks: number;
+  /** Requests outstanding to one neighbour. @default 8 */
+  maxPendingPerPeer: number;
+  /** A request not answered within this is given up and retried elsewhere. @default 2000 */
+  requestTimeoutMs: number;
+  /** How long a viewer waits for another viewer to offer a chunk before asking the source. @default 400 */
+  sourceGraceMs: number;
+  /** A chunk due within this is fetched from anyone, the source included. @default 800 */
+  urgentMs: number;
+  /** Neighbours the source pushes each fresh chunk to. @default 1 */
+  sourcePushFanout: number;
+  /** Period of the scheduling and housekeeping timer. @default 100 */
+  tickMs: number;
+  /** A neighbour that sends no hello within this is dropped. @default 5000 */
+  helloTimeoutMs: number;
+  /** Playout slack after the start lag before a chunk counts as late. @default 1500 */
+  playoutSlackMs: number;
+  /** Duration assumed per chunk until measured. @default 250 */
+  nominalChunkMs: number;
+}
+
+export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
+  maxNeighbours: 32,
+  windowChunks: 240,
+  maxPendingPerPeer: 8,
+  requestTimeoutMs: 2000,
+  sourceGraceMs: 400,
+  urgentMs: 800,
+  sourcePushFanout: 1,
+  tickMs: 100,
+  helloTimeoutMs: 5000,
+  playoutSlackMs: 1500,
+  nominalChunkMs: 250,
+};
+
+export interface PeerCoreComponents {
+  /** Raw Ed25519 public key of the channel: chunks signed by anything else are refused. */
+  channelKey: Uint8Array;
+  localPeerId: Uint8Array;
+  verify: VerifyFn;
+  random: RandomFn;
+}
+
+export type CoreEvent =
+  | { type: 'hello'; peer: PeerId; peerId: Uint8Array; role: PeerRole }
+  /** The peer broke the protocol; the runtime's policy decides what follows (drop, ban). */
+  | { type: 'misbehaved'; peer: PeerId; reason: string }
+  | { type: 'chunk'; chunk: Chunk; from: PeerId | undefined }
+  | PlayoutAction;
+
+export interface NeighbourStats {
+  peer: PeerId;
+  role: PeerRole | 'unknown';
+  bytesIn: number;
+  bytesOut: number;
+  pending: number;
+}
+
+export interface CoreStats {
+  neighbours: number;
+  mediaBytesIn: number;
+  mediaBytesInFromSource: number;
+  mediaBytesOut: number;
+  duplicateBytes: number;
+  chunksPlayed: number;
+  chunksLate: number;
+  chunksSkipped: number;
+  mediaMsPlayed: number;
+  mediaMsMissed: number;
+  lastLagMs: number | undefined;
+  newestSeq: number | undefined;
+  started: boolean;
+}
+
+interface Neighbour {
+  readonly peer: PeerId;
+  readonly connectedAtMs: number;
+  role: PeerRole | undefined;
+  has: Set<number>;
+  newestKeySeq: number;
+  pending: Map<number, number>;
+  bytesIn: number;
+  bytesOut: number;
+  closing: boolean;
+}
+
+export class PeerCore {
+  private readonly config: PeerCoreConfig;
+  private readonly neighbours = new Map<PeerId, Neighbour>();
+  private readonly store = new Map<number, Chunk>();
+  private readonly firstSeen = new Map<number, number>();
+  private readonly transmits: { to: PeerId; msg: WireMessage }[] = [];
+  private readonly events: CoreEvent[] = [];
+  private readonly playout: Playout;
+  private newestSeq = -1;
+  private newestKnownSeq = -1;
+  private newestKeySeq = NO_SEQ;
+  private pushCursor = 0;
+  private nextTickMs: number | undefined;
+  private readonly stats: CoreStats = {
+    neighbours: 0,
+    mediaBytesIn: 0,
+    mediaBytesInFromSource: 0,
+    mediaBytesOut: 0,
+    duplicateBytes: 0,
+    chunksPlayed: 0,
+    chunksLate: 0,
+    chunksSkipped: 0,
+    mediaMsPlayed: 0,
+    mediaMsMissed: 0,
+    lastLagMs: undefined,
+    newestSeq: undefined,
+    started: false,
+  };
+
+  constructor(
+    config: Partial<PeerCoreConfig> & { role: PeerRole },
+    private readonly components: PeerCoreComponents,
+  ) {
+    this.config = { ...DEFAULT_PEER_CORE_CONFIG, ...config };
+    this.playout = new Playout({ slackMs: this.config.playoutSlackMs, nominalChunkMs: this.config.nominalChunkMs });
+  }
+
+  get role(): PeerRole {
+    return this.config.role;
+  }
+
+  /** Whether a new neighbour may be added (the runtime refuses connections otherwise). */
+  acceptsNeighbour(): boolean {
+    return this.neighbours.size < this.config.maxNeighbours;
+  }
+
+  neighbourCount(): number {
+    return this.neighbours.size;
+  }
+
+  handleConnected(nowMs: number, peer: PeerId): void {
+    if (this.neighbours.has(peer)) throw new Error(`peer ${peer} already connected`);
+    this.neighbours.set(peer, {
+      peer,
+      connectedAtMs: nowMs,
+      role: undefined,
+      has: new Set(),
+      newestKeySeq: NO_SEQ,
+      pending: new Map(),
+      bytesIn: 0,
+      bytesOut: 0,
+      closing: false,
+    });
+    this.send(peer, {
+      type: MsgType.Hello,
+      version: PROTOCOL_VERSION,
+      channelKey: this.components.channelKey,
+      peerId: this.components.localPeerId,
+      role: this.config.role,
+    });
+    this.send(peer, this.bufferMap());
+    this.armTick(nowMs);
+  }
+
+  handleDisconnected(nowMs: number, peer: PeerId): void {
+    if (!this.neighbours.delete(peer)) return;
+    this.schedule(nowMs);
+  }
+
+  handleMessage(nowMs: number, peer: PeerId, msg: WireMessage): void {
+    const n = this.neighbours.get(peer);
+    if (n === undefined || n.closing) return;
+    if (n.role === undefined && msg.type !== MsgType.Hello) {
+      this.misbehaved(n, 'sent a message before its hello');
+      return;
+    }
+    switch (msg.type) {
+      case MsgType.Hello:
+        if (n.role !== undefined) {
+          this.misbehaved(n, 'sent a second hello');
+          return;
+        }
+        if (msg.version !== PROTOCOL_VERSION) {
+          this.misbehaved(n, `speaks protocol version ${msg.version}`);
+          return;
+        }
+        if (!equalBytes(msg.channelKey, this.components.channelKey)) {
+          this.misbehaved(n, 'is on another channel');
+          return;
+        }
+        n.role = msg.role;
+        this.events.push({ type: 'hello', peer, peerId: msg.peerId, role: msg.role });
+        return;
+      case MsgType.BufferMap:
+        this.onBufferMap(nowMs, n, msg);
+        break;
+      case MsgType.Have:
+        this.noteHas(nowMs, n, msg.seq);
+        if ((msg.flags & FLAG_KEYFRAME) !== 0 && (n.newestKeySeq === NO_SEQ || msg.seq > n.newestKeySeq)) n.newestKeySeq = msg.seq;
+        break;
+      case MsgType.Request:
+        this.onRequest(n, msg.seq);
+        return;
+      case MsgType.Reject:
+        n.pending.delete(msg.seq);
+        n.has.delete(msg.seq);
+        break;
+      case MsgType.ChunkData:
+        this.onChunk(nowMs, n, msg.chunk);
+        break;
+    }
+    this.schedule(nowMs);
+  }
+
+  handleTimeout(nowMs: number): void {
+    if (this.nextTickMs === undefined || nowMs < this.nextTickMs) return;
+    this.nextTickMs = nowMs + this.config.tickMs;
+    for (const n of this.neighbours.values()) {
+      if (n.role === undefined && nowMs - n.connectedAtMs > this.config.helloTimeoutMs) this.misbehaved(n, 'sent no hello in time');
+      for (const [seq, sentAt] of n.pending) {
+        if (nowMs - sentAt > this.config.requestTimeoutMs) {
+          n.pending.delete(seq);
+          n.has.delete(seq);
+        }
+      }
+    }
+    this.schedule(nowMs);
+  }
+
+  /** Source only: a freshly cut and signed chunk enters the swarm. */
+  publish(nowMs: number, chunk: Chunk): void {
+    if (this.config.role !== 'source') throw new Error('only the source publishes chunks');
+    this.storeChunk(chunk);
+    const ready = [...this.neighbours.values()].filter((n) => n.role === 'viewer' && !n.closing);
+    const pushTo = new Set<Neighbour>();
+    for (let i = 0; i < Math.min(this.config.sourcePushFanout, ready.length); i++) {
+      pushTo.add(ready[(this.pushCursor + i) % ready.length] as Neighbour);
+    }
+    this.pushCursor = (this.pushCursor + pushTo.size) % Math.max(1, ready.length);
+    for (const n of this.neighbours.values()) {
+      if (n.role === undefined || n.closing) continue;
+      if (pushTo.has(n)) this.sendChunk(n, chunk);
+      else this.send(n.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
+    }
+    this.armTick(nowMs);
+  }
+
+  pollTransmit(): { to: PeerId; msg: WireMessage } | undefined {
+    return this.transmits.shift();
+  }
+
+  pollEvent(): CoreEvent | undefined {
+    return this.events.shift();
+  }
+
+  pollTimeout(): number | undefined {
+    return this.nextTickMs;
+  }
+
+  getStats(): CoreStats {
+    return {
+      ...this.stats,
+      neighbours: this.neighbours.size,
+      newestSeq: this.newestSeq < 0 ? undefined : this.newestSeq,
+      started: this.playout.isStarted,
+    };
+  }
+
+  neighbourStats(): NeighbourStats[] {
+    return [...this.neighbours.values()].map((n) => ({
+      peer: n.peer,
+      role: n.role ?? 'unknown',
+      bytesIn: n.bytesIn,
+      bytesOut: n.bytesOut,
+      pending: n.pending.size,
+    }));
+  }
+
+  /** Safety margin before the next needed chunk is late (0 before playback). */
+  playoutSlackMs(nowMs: number): number {
+    return this.playout.slackMs(nowMs);
+  }
+
+  private onBufferMap(nowMs: number, n: Neighbour, msg: BufferMapMsg): void {
+    n.has.clear();
+    for (const seq of bufferMapSeqs(msg)) this.noteHas(nowMs, n, seq);
+    n.newestKeySeq = msg.newestKeySeq;
+  }
+
+  private noteHas(nowMs: number, n: Neighbour, seq: number): void {
+    if (seq < this.windowStart()) return;
+    n.has.add(seq);
+    if (!this.firstSeen.has(seq)) this.firstSeen.set(seq, nowMs);
+    if (seq > this.newestKnownSeq) this.newestKnownSeq = seq;
+  }
+
+  private onRequest(n: Neighbour, seq: number): void {
+    const chunk = this.store.get(seq);
+    if (chunk === undefined) {
+      this.send(n.peer, { type: MsgType.Reject, seq });
+      return;
+    }
+    this.sendChunk(n, chunk);
+  }
+
+  private onChunk(nowMs: number, n: Neighbour, chunk: Chunk): void {
+    if (!equalBytes(chunk.channelKey, this.components.channelKey)) {
+      this.misbehaved(n, 'sent a chunk of another channel');
+      return;
+    }
+    if (!verifyChunk(chunk, this.components.verify)) {
+      this.misbehaved(n, `sent chunk ${chunk.seq} with an invalid signature`);
+      return;
+    }
+    const size = chunk.payload.length;
+    n.pending.delete(chunk.seq);
+    n.has.add(chunk.seq);
+    n.bytesIn += size;
+    if (this.config.role === 'source') return;
+    if (this.store.has(chunk.seq) || chunk.seq < this.windowStart()) {
+      this.stats.duplicateBytes += size;
+      return;
+    }
+    this.stats.mediaBytesIn += size;
+    if (n.role === 'source') this.stats.mediaBytesInFromSource += size;
+    this.storeChunk(chunk);
+    this.events.push({ type: 'chunk', chunk, from: n.peer });
+    for (const other of this.neighbours.values()) {
+      if (other === n || other.role === undefined || other.closing || other.has.has(chunk.seq)) continue;
+      this.send(other.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
+    }
+    this.advancePlayout(nowMs);
+  }
+
+  private storeChunk(chunk: Chunk): void {
+    this.store.set(chunk.seq, chunk);
+    if (chunk.seq > this.newestSeq) this.newestSeq = chunk.seq;
+    if (chunk.seq > this.newestKnownSeq) this.newestKnownSeq = chunk.seq;
+    if ((chunk.flags & FLAG_KEYFRAME) !== 0 && (this.newestKeySeq === NO_SEQ || chunk.seq > this.newestKeySeq))
+      this.newestKeySeq = chunk.seq;
+    this.evict();
+  }
+
+  private windowStart(): number {
+    return Math.max(0, Math.max(this.newestSeq, this.newestKnownSeq) - this.config.windowChunks + 1);
+  }
+
+  private evict(): void {
+    const start = this.windowStart();
+    for (const seq of this.store.keys()) if (seq < start) this.store.delete(seq);
+    for (const seq of this.firstSeen.keys()) if (seq < start) this.firstSeen.delete(seq);
+    if (this.newestKeySeq !== NO_SEQ && this.newestKeySeq < start) this.newestKeySeq = NO_SEQ;
+  }
+
+  private schedule(nowMs: number): void {
+    if (this.config.role !== 'viewer') return;
+    if (!this.playout.isStarted) this.chooseStart();
+    this.advancePlayout(nowMs);
+    const from = this.playout.nextSeq;
+    if (from === undefined) return;
+    const neighbours = [...this.neighbours.values()]
+      .filter((n) => n.role !== undefined && !n.closing)
+      .map((n) => ({ id: n.peer, isSource: n.role === 'source', pendingCount: n.pending.size, has: (s: number) => n.has.has(s) }));
+    const requested = new Set<number>();
+    for (const n of this.neighbours.values()) for (const seq of n.pending.keys()) requested.add(seq);
+    const plan = scheduleRequests({
+      nowMs,
+      fromSeq: Math.max(from, this.windowStart()),
+      toSeq: this.newestKnownSeq,
+      isSettled: (s) => this.store.has(s) || requested.has(s),
+      firstSeenMs: (s) => this.firstSeen.get(s),
+      deadlineMs: (s) => this.playout.deadlineMs(s),
+      neighbours,
+      maxPendingPerPeer: this.config.maxPendingPerPeer,
+      maxNewRequests: 64,
+      sourceGraceMs: this.config.sourceGraceMs,
+      urgentMs: this.config.urgentMs,
+      random: this.components.random,
+    });
+    for (const { peer, seq } of plan) {
+      const n = this.neighbours.get(peer) as Neighbour;
+      n.pending.set(seq, nowMs);
+      this.send(peer, { type: MsgType.Request, seq });
+    }
+  }
+
+  /** Joins at the newest keyframe any neighbour holds: lowest lag that can still start cleanly. */
+  private chooseStart(): void {
+    let best = NO_SEQ;
+    for (const n of this.neighbours.values()) {
+      if (n.newestKeySeq !== NO_SEQ && n.newestKeySeq >= this.windowStart() && (best === NO_SEQ || n.newestKeySeq > best))
+        best = n.newestKeySeq;
+    }
+    const current = this.playout.nextSeq;
+    // Move the start forward only if the chosen one is not already arriving.
+    if (best !== NO_SEQ && (current === undefined || (best > current && !this.store.has(current)))) this.playout.chooseStart(best);
+  }
+
+  private advancePlayout(nowMs: number): void {
+    if (this.config.role !== 'viewer') return;
+    for (const a of this.playout.advance(nowMs, (s) => this.store.get(s), this.newestSeq)) {
+      if (a.type === 'play') {
+        this.stats.chunksPlayed++;
+        this.stats.lastLagMs = a.lagMs;
+        if (a.late) {
+          this.stats.chunksLate++;
+          this.stats.mediaMsMissed += this.playout.chunkMs;
+        } else this.stats.mediaMsPlayed += this.playout.chunkMs;
+      } else {
+        this.stats.chunksSkipped++;
+        this.stats.mediaMsMissed += a.mediaMs;
+      }
+      this.events.push(a);
+    }
+  }
+
+  private sendChunk(n: Neighbour, chunk: Chunk): void {
+    n.bytesOut += chunk.payload.length;
+    n.has.add(chunk.seq);
+    this.stats.mediaBytesOut += chunk.payload.length;
+    this.send(n.peer, { type: MsgType.ChunkData, chunk });
+  }
+
+  private bufferMap(): BufferMapMsg {
+    const start = this.windowStart();
+    const count = this.newestSeq < 0 ? 0 : this.newestSeq - start + 1;
+    return makeBufferMap(start, count, (s) => this.store.has(s), this.newestKeySeq);
+  }
+
+  private misbehaved(n: Neighbour, reason: string): void {
+    n.closing = true;
+    for (const seq of n.pending.keys()) n.pending.delete(seq);
+    this.events.push({ type: 'misbehaved', peer: n.peer, reason });
+  }
+
+  private send(to: PeerId, msg: WireMessage): void {
+    this.transmits.push({ to, msg });
+  }
+
+  private armTick(nowMs: number): void {
+    if (this.nextTickMs === undefined) this.nextTickMs = nowMs + this.config.tickMs;
+  }
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Wire size of what a chunk message costs, for rate accounting in runtimes. */
+export function chunkWireBytes(chunk: Chunk): number {
+  return encodedChunkBytes(chunk) + 1;
+}

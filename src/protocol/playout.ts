@@ -1,0 +1,100 @@
+// Playout clock of a viewer: decides when each chunk is handed to the player and when a
+// missing chunk is given up. Chunks go out as soon as they are contiguous (lowest lag); a
+// missing chunk is skipped once its deadline has passed and something later is ready, so one
+// lost chunk costs a glitch, never a stall. Deadlines follow the source's capture clock:
+// chunk captured at C is due at C + offset, the offset fixed when playback starts.
+// Pure logic: time is an input.
+
+import { type Chunk, FLAG_KEYFRAME } from './chunk.js';
+
+export interface PlayoutConfig {
+  /** Extra time after the start lag before a chunk counts as late. @default 1500 */
+  slackMs: number;
+  /** Duration assumed per chunk until measured. @default 250 */
+  nominalChunkMs: number;
+}
+
+export type PlayoutAction =
+  | { readonly type: 'play'; readonly chunk: Chunk; readonly lagMs: number; readonly late: boolean }
+  | { readonly type: 'skip'; readonly seq: number; readonly mediaMs: number };
+
+export class Playout {
+  private startSeq: number | undefined;
+  private next = 0;
+  private offsetMs = 0;
+  private lastSeq = -1;
+  private lastCaptureMs = 0;
+  private chunkMsEstimate: number;
+  private started = false;
+  startedAtMs: number | undefined;
+
+  constructor(private readonly config: PlayoutConfig) {
+    this.chunkMsEstimate = config.nominalChunkMs;
+  }
+
+  get isStarted(): boolean {
+    return this.started;
+  }
+  /** Next sequence number the player needs (or the chosen start before playback). */
+  get nextSeq(): number | undefined {
+    return this.started ? this.next : this.startSeq;
+  }
+  get chunkMs(): number {
+    return this.chunkMsEstimate;
+  }
+
+  /** Chooses where playback begins: a chunk flagged as a keyframe start. */
+  chooseStart(seq: number): void {
+    if (!this.started) this.startSeq = seq;
+  }
+
+  /** Deadline of a chunk on the local clock; undefined before playback has started. */
+  deadlineMs(seq: number): number | undefined {
+    if (!this.started) return undefined;
+    return this.lastCaptureMs + (seq - this.lastSeq) * this.chunkMsEstimate + this.offsetMs;
+  }
+
+  /** Time left before the next needed chunk is late (the viewer's safety margin). */
+  slackMs(nowMs: number): number {
+    const d = this.deadlineMs(this.next);
+    return d === undefined ? 0 : Math.max(0, d - nowMs);
+  }
+
+  /** Advances playback as far as the held chunks allow. `get` looks a chunk up; `newestHeld` bounds skipping. */
+  advance(nowMs: number, get: (seq: number) => Chunk | undefined, newestHeld: number): PlayoutAction[] {
+    const actions: PlayoutAction[] = [];
+    if (!this.started) {
+      if (this.startSeq === undefined) return actions;
+      const first = get(this.startSeq);
+      if (first === undefined || (first.flags & FLAG_KEYFRAME) === 0) return actions;
+      this.started = true;
+      this.startedAtMs = nowMs;
+      this.next = this.startSeq;
+      this.offsetMs = nowMs - first.captureTimeMs + this.config.slackMs;
+      this.lastSeq = first.seq - 1;
+      this.lastCaptureMs = first.captureTimeMs - this.chunkMsEstimate;
+    }
+    for (;;) {
+      const c = get(this.next);
+      if (c !== undefined) {
+        const deadline = this.deadlineMs(this.next) ?? nowMs;
+        if (this.lastSeq === c.seq - 1 && c.captureTimeMs > this.lastCaptureMs) {
+          // Learn the real chunk duration from consecutive capture times (EWMA).
+          this.chunkMsEstimate = 0.9 * this.chunkMsEstimate + 0.1 * (c.captureTimeMs - this.lastCaptureMs);
+        }
+        actions.push({ type: 'play', chunk: c, lagMs: nowMs - c.captureTimeMs, late: nowMs > deadline });
+        this.lastSeq = c.seq;
+        this.lastCaptureMs = c.captureTimeMs;
+        this.next++;
+        continue;
+      }
+      const deadline = this.deadlineMs(this.next) as number;
+      if (nowMs >= deadline && newestHeld > this.next) {
+        actions.push({ type: 'skip', seq: this.next, mediaMs: this.chunkMsEstimate });
+        this.next++;
+        continue;
+      }
+      return actions;
+    }
+  }
+}

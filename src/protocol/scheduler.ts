@@ -1,0 +1,81 @@
+// Which chunk to ask from whom: a pure function over plain data (STYLE.md §6), so it can be
+// tested and tuned without sockets. Earliest deadline first within the window; among the
+// neighbours holding a chunk, the least loaded viewer. The source is asked only when no viewer
+// has offered the chunk for a grace period or its deadline is near, which keeps the source's
+// upload near one copy of the stream (DESIGN.md "Swarm protocol").
+
+import type { RandomFn } from './random.js';
+
+export interface SchedulerNeighbour {
+  readonly id: string;
+  readonly isSource: boolean;
+  readonly pendingCount: number;
+  has(seq: number): boolean;
+}
+
+export interface SchedulerInput {
+  readonly nowMs: number;
+  /** First and last sequence numbers worth fetching (inclusive). */
+  readonly fromSeq: number;
+  readonly toSeq: number;
+  /** True when the chunk is held or already requested: nothing to do for it. */
+  readonly isSettled: (seq: number) => boolean;
+  /** When we first learned that some neighbour holds the chunk. */
+  readonly firstSeenMs: (seq: number) => number | undefined;
+  /** Playout deadline of the chunk, undefined before playback has started. */
+  readonly deadlineMs: (seq: number) => number | undefined;
+  readonly neighbours: readonly SchedulerNeighbour[];
+  readonly maxPendingPerPeer: number;
+  /** Upper bound on requests issued by one call. */
+  readonly maxNewRequests: number;
+  readonly sourceGraceMs: number;
+  readonly urgentMs: number;
+  readonly random: RandomFn;
+}
+
+export interface PlannedRequest {
+  readonly peer: string;
+  readonly seq: number;
+}
+
+export function scheduleRequests(input: SchedulerInput): PlannedRequest[] {
+  const planned: PlannedRequest[] = [];
+  const extraLoad = new Map<string, number>();
+  const load = (n: SchedulerNeighbour) => n.pendingCount + (extraLoad.get(n.id) ?? 0);
+  for (let seq = input.fromSeq; seq <= input.toSeq && planned.length < input.maxNewRequests; seq++) {
+    if (input.isSettled(seq)) continue;
+    let best: SchedulerNeighbour | undefined;
+    let bestLoad = Number.POSITIVE_INFINITY;
+    let ties = 0;
+    let source: SchedulerNeighbour | undefined;
+    for (const n of input.neighbours) {
+      if (!n.has(seq) || load(n) >= input.maxPendingPerPeer) continue;
+      if (n.isSource) {
+        source = n;
+        continue;
+      }
+      const l = load(n);
+      if (l < bestLoad) {
+        best = n;
+        bestLoad = l;
+        ties = 1;
+      } else if (l === bestLoad) {
+        // Reservoir choice among equally loaded holders spreads requests evenly.
+        ties++;
+        if (input.random() * ties < 1) best = n;
+      }
+    }
+    if (best === undefined && source !== undefined && mayAskSource(input, seq)) best = source;
+    if (best === undefined) continue;
+    planned.push({ peer: best.id, seq });
+    extraLoad.set(best.id, (extraLoad.get(best.id) ?? 0) + 1);
+  }
+  return planned;
+}
+
+function mayAskSource(input: SchedulerInput, seq: number): boolean {
+  const seen = input.firstSeenMs(seq);
+  if (seen !== undefined && input.nowMs - seen >= input.sourceGraceMs) return true;
+  const deadline = input.deadlineMs(seq);
+  return deadline !== undefined && deadline - input.nowMs <= input.urgentMs;
+}

@@ -1,0 +1,122 @@
+// The tracker's state: signed channel records and the peers announced for each channel, with
+// expiry. Time is an input and randomness is injected, so the rules are testable without HTTP.
+
+import type { ChannelRecord } from '../protocol/channel-record.js';
+import type { RandomFn } from '../protocol/random.js';
+
+export interface PeerEntry {
+  peerId: string;
+  /** Address the peer is reachable at (announced, or as seen by the tracker). */
+  address: string;
+  port: number;
+  role: 'source' | 'viewer';
+  lastSeenMs: number;
+}
+
+export interface ChannelSummary {
+  id: string;
+  name: string;
+  bitrateBps: number;
+  viewers: number;
+  /** Other live channels with the same name (different keys): shown, never merged. */
+  sameNameAs: string[];
+}
+
+export interface DirectoryConfig {
+  /** How often peers are asked to announce. @default 5000 */
+  announceIntervalMs: number;
+  /** A peer not heard from within this is forgotten. @default 15000 */
+  peerTtlMs: number;
+  /** Most peers returned by one announce. @default 30 */
+  maxPeersPerAnswer: number;
+  /** Most peers kept per channel (bounds memory under announce floods). @default 50000 */
+  maxPeersPerChannel: number;
+  /** Most channels kept. @default 10000 */
+  maxChannels: number;
+}
+
+export const DEFAULT_DIRECTORY_CONFIG: DirectoryConfig = {
+  announceIntervalMs: 5000,
+  peerTtlMs: 15000,
+  maxPeersPerAnswer: 30,
+  maxPeersPerChannel: 50000,
+  maxChannels: 10000,
+};
+
+export class Directory {
+  private readonly records = new Map<string, ChannelRecord>();
+  private readonly peers = new Map<string, Map<string, PeerEntry>>();
+  private lastExpiryMs = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly config: DirectoryConfig,
+    private readonly random: RandomFn,
+  ) {}
+
+  /** Stores a verified record; an older record never replaces a newer one. Returns an error text or undefined. */
+  putRecord(record: ChannelRecord): string | undefined {
+    const old = this.records.get(record.channelId);
+    if (old !== undefined && old.issuedAtMs > record.issuedAtMs) return 'an older record cannot replace a newer one';
+    if (old === undefined && this.records.size >= this.config.maxChannels) return 'the directory is full';
+    this.records.set(record.channelId, record);
+    return undefined;
+  }
+
+  /** Records a peer's announce and returns the peers it should try. */
+  announce(nowMs: number, channelId: string, entry: Omit<PeerEntry, 'lastSeenMs'>): PeerEntry[] | string {
+    this.expire(nowMs);
+    let swarm = this.peers.get(channelId);
+    if (swarm === undefined) {
+      if (this.peers.size >= this.config.maxChannels) return 'too many channels';
+      swarm = new Map();
+      this.peers.set(channelId, swarm);
+    }
+    if (!swarm.has(entry.peerId) && swarm.size >= this.config.maxPeersPerChannel) return 'the swarm is full';
+    swarm.set(entry.peerId, { ...entry, lastSeenMs: nowMs });
+    const others = [...swarm.values()].filter((p) => p.peerId !== entry.peerId);
+    // Always offer the source while it is listed, then a random sample of the viewers.
+    const sources = others.filter((p) => p.role === 'source');
+    const viewers = others.filter((p) => p.role !== 'source');
+    shuffle(viewers, this.random);
+    return [...sources, ...viewers].slice(0, this.config.maxPeersPerAnswer);
+  }
+
+  leave(channelId: string, peerId: string): void {
+    this.peers.get(channelId)?.delete(peerId);
+  }
+
+  /** Channels whose source has announced recently. */
+  liveChannels(nowMs: number): ChannelSummary[] {
+    this.expire(nowMs);
+    const live: ChannelSummary[] = [];
+    for (const [id, swarm] of this.peers) {
+      const record = this.records.get(id);
+      if (record === undefined) continue;
+      let hasSource = false;
+      let viewers = 0;
+      for (const p of swarm.values()) {
+        if (p.role === 'source') hasSource = true;
+        else viewers++;
+      }
+      if (hasSource) live.push({ id, name: record.name, bitrateBps: record.bitrateBps, viewers, sameNameAs: [] });
+    }
+    for (const c of live) c.sameNameAs = live.filter((o) => o !== c && o.name === c.name).map((o) => o.id);
+    return live.sort((a, b) => b.viewers - a.viewers || a.name.localeCompare(b.name));
+  }
+
+  private expire(nowMs: number): void {
+    if (nowMs - this.lastExpiryMs < 1000) return;
+    this.lastExpiryMs = nowMs;
+    for (const [id, swarm] of this.peers) {
+      for (const [pid, p] of swarm) if (nowMs - p.lastSeenMs > this.config.peerTtlMs) swarm.delete(pid);
+      if (swarm.size === 0) this.peers.delete(id);
+    }
+  }
+}
+
+function shuffle<T>(items: T[], random: RandomFn): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+}

@@ -1,0 +1,174 @@
+// The tracker's HTTP face: channel directory (GET /api/channels), signed channel records
+// (POST /api/channels) and peer discovery (POST /api/announce). Every request body is size-
+// capped and checked; a bad request gets a 4xx with a reason and never disturbs the tracker.
+
+import { randomInt } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { nodeVerify } from '../node/keys.js';
+import type { SignedChannelRecord } from '../protocol/channel-record.js';
+import { checkSignedChannelRecord } from '../protocol/channel-record.js';
+import { seededRandom } from '../protocol/random.js';
+import { normalizeAddress } from '../transport/tcp.js';
+import { DEFAULT_DIRECTORY_CONFIG, Directory, type DirectoryConfig } from './directory.js';
+
+export const MAX_BODY_BYTES = 16 * 1024;
+
+export interface AnnounceRequest {
+  channelId: string;
+  peerId: string;
+  port: number;
+  role: 'source' | 'viewer';
+  /** Address other peers should dial; by default the address the tracker sees. */
+  address?: string;
+  event?: 'stopped';
+}
+
+export interface AnnounceAnswer {
+  intervalMs: number;
+  /** The requester's address as the tracker sees it. */
+  yourAddress: string;
+  peers: { peerId: string; address: string; port: number; role: 'source' | 'viewer' }[];
+}
+
+export interface TrackerServer {
+  readonly port: number;
+  readonly url: string;
+  readonly directory: Directory;
+  stop(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function startTracker(options: { host: string; port: number; config?: Partial<DirectoryConfig> }): Promise<TrackerServer> {
+  const directory = new Directory({ ...DEFAULT_DIRECTORY_CONFIG, ...options.config }, seededRandom(randomInt(2 ** 31)));
+  const server = http.createServer((req, res) => {
+    handle(directory, req)
+      .then((body) => reply(res, 200, body))
+      .catch((err: unknown) => {
+        if (err instanceof HttpError) reply(res, err.status, { error: err.message });
+        else reply(res, 500, { error: 'internal error' });
+      });
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 15_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+  return {
+    port,
+    url: `http://${hostForUrl.includes(':') ? `[${hostForUrl}]` : hostForUrl}:${port}`,
+    directory,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function handle(directory: Directory, req: http.IncomingMessage): Promise<unknown> {
+  const url = new URL(req.url ?? '/', 'http://tracker');
+  const now = Date.now();
+  if (url.pathname === '/api/channels' && req.method === 'GET') return directory.liveChannels(now);
+  if (url.pathname === '/api/channels' && req.method === 'POST') {
+    const body = await readJson(req);
+    const problem = checkSignedChannelRecord(body, nodeVerify);
+    if (problem !== undefined) throw new HttpError(400, `channel record refused: ${problem}`);
+    const refused = directory.putRecord((body as SignedChannelRecord).record);
+    if (refused !== undefined) throw new HttpError(409, refused);
+    return { ok: true };
+  }
+  if (url.pathname === '/api/announce' && req.method === 'POST') {
+    const a = checkAnnounce(await readJson(req));
+    const seen = normalizeAddress(req.socket.remoteAddress ?? '');
+    if (a.event === 'stopped') {
+      directory.leave(a.channelId, a.peerId);
+      return { intervalMs: directory.config.announceIntervalMs, yourAddress: seen, peers: [] } satisfies AnnounceAnswer;
+    }
+    const peers = directory.announce(now, a.channelId, { peerId: a.peerId, address: a.address ?? seen, port: a.port, role: a.role });
+    if (typeof peers === 'string') throw new HttpError(503, peers);
+    const local = normalizeAddress(req.socket.localAddress ?? '');
+    return {
+      intervalMs: directory.config.announceIntervalMs,
+      yourAddress: seen,
+      peers: peers.map((p) => ({ peerId: p.peerId, address: reachableAddress(p.address, seen, local), port: p.port, role: p.role })),
+    } satisfies AnnounceAnswer;
+  }
+  if (url.pathname.startsWith('/api/')) throw new HttpError(404, `no such endpoint: ${req.method} ${url.pathname}`);
+  throw new HttpError(404, 'not found');
+}
+
+/**
+ * A peer that announced from this machine's loopback is on the tracker's host: to a remote
+ * requester it is reachable at the address the requester used for the tracker, never 127.0.0.1.
+ */
+export function reachableAddress(peerAddress: string, requester: string, trackerLocal: string): string {
+  if (isLoopback(peerAddress) && !isLoopback(requester) && trackerLocal !== '') return trackerLocal;
+  return peerAddress;
+}
+
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1' || address === 'localhost';
+}
+
+function checkAnnounce(body: unknown): AnnounceRequest {
+  if (typeof body !== 'object' || body === null) throw new HttpError(400, 'announce body must be a JSON object');
+  const b = body as Record<string, unknown>;
+  if (typeof b.channelId !== 'string' || !/^[0-9a-f]{64}$/.test(b.channelId))
+    throw new HttpError(400, 'channelId must be 64 lowercase hex digits');
+  if (typeof b.peerId !== 'string' || !/^[0-9a-f]{32}$/.test(b.peerId)) throw new HttpError(400, 'peerId must be 32 lowercase hex digits');
+  if (typeof b.port !== 'number' || !Number.isInteger(b.port) || b.port < 1 || b.port > 65535)
+    throw new HttpError(400, 'port must be 1-65535');
+  if (b.role !== 'source' && b.role !== 'viewer') throw new HttpError(400, 'role must be "source" or "viewer"');
+  if (b.address !== undefined && (typeof b.address !== 'string' || !/^[0-9a-zA-Z.:-]{1,253}$/.test(b.address))) {
+    throw new HttpError(400, 'address must be a host name or IP address');
+  }
+  if (b.event !== undefined && b.event !== 'stopped') throw new HttpError(400, 'event must be "stopped" when given');
+  return b as unknown as AnnounceRequest;
+}
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) throw new HttpError(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of req as AsyncIterable<Buffer>) {
+    size += part.length;
+    if (size > MAX_BODY_BYTES) {
+      throw new HttpError(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+    }
+    parts.push(part);
+  }
+  try {
+    return JSON.parse(Buffer.concat(parts).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'body is not valid JSON');
+  }
+}
+
+function reply(res: http.ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    // After a refused body, do not keep reading what is left of it.
+    ...(status === 413 ? { connection: 'close' } : {}),
+  });
+  res.end(text);
+}

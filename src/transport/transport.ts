@@ -1,0 +1,29 @@
+// The contract every peer transport meets (TCP now; WebRTC and in-memory later), in the
+// manner of js-libp2p's transport interface: frames in, frames out, one close callback.
+
+export interface ConnectionHandlers {
+  onFrame(frame: Uint8Array): void;
+  /** Called once when the connection ends; `error` says why when it was not a clean close. */
+  onClose(error?: Error): void;
+}
+
+export interface Connection {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Sends one frame (a message body; framing is the transport's business). */
+  send(frame: Uint8Array): void;
+  /** Bytes accepted by send() but not yet handed to the network. */
+  readonly bufferedBytes: number;
+  close(): void;
+  setHandlers(handlers: ConnectionHandlers): void;
+}
+
+export interface Listener {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export interface Transport {
+  listen(host: string, port: number, onConnection: (c: Connection) => void): Promise<Listener>;
+  dial(host: string, port: number, timeoutMs: number): Promise<Connection>;
+}
