@@ -342,6 +342,7 @@ export class PeerCore {
     const size = chunk.payload.length;
     n.pending.delete(chunk.seq);
     n.has.add(chunk.seq);
+    if ((chunk.flags & FLAG_KEYFRAME) !== 0 && (n.newestKeySeq === NO_SEQ || chunk.seq > n.newestKeySeq)) n.newestKeySeq = chunk.seq;
     n.bytesIn += size;
     if (this.config.role === 'source') return;
     if (this.store.has(chunk.seq) || chunk.seq < this.windowStart()) {
@@ -413,7 +414,7 @@ export class PeerCore {
 
   /** Joins at the newest keyframe any neighbour holds: lowest lag that can still start cleanly. */
   private chooseStart(): void {
-    let best = NO_SEQ;
+    let best = this.newestKeySeq;
     for (const n of this.neighbours.values()) {
       if (n.newestKeySeq !== NO_SEQ && n.newestKeySeq >= this.windowStart() && (best === NO_SEQ || n.newestKeySeq > best))
         best = n.newestKeySeq;

@@ -1,0 +1,151 @@
+// Real processes for end-to-end tests: starts the built `meshtv` program, waits for lines it
+// prints, and makes sure every process started is stopped when the test ends.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ffmpegPath } from '../../src/media/ffmpeg.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = path.join(ROOT, 'bin/meshtv.js');
+
+export interface Proc {
+  readonly child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  waitFor(pattern: RegExp, stream?: 'stdout' | 'stderr', timeoutMs?: number): Promise<RegExpMatchArray>;
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+const running = new Set<Proc>();
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `meshtv-${prefix}-`));
+}
+
+export function meshtv(args: string[], env: Record<string, string> = {}): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const waiters: (() => void)[] = [];
+  const proc: Proc = {
+    child,
+    stdout: '',
+    stderr: '',
+    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+    waitFor(pattern, stream = 'stdout', timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const m = proc[stream].match(pattern);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m);
+            return true;
+          }
+          return false;
+        };
+        const timer = setTimeout(() => {
+          reject(
+            new Error(
+              `timed out waiting for ${pattern} on ${stream} of meshtv ${args.join(' ')}\nstdout: ${proc.stdout}\nstderr: ${proc.stderr}`,
+            ),
+          );
+        }, timeoutMs);
+        if (!check()) waiters.push(() => void check());
+        proc.exited.then(() => {
+          if (!check()) {
+            clearTimeout(timer);
+            reject(new Error(`meshtv ${args.join(' ')} exited before printing ${pattern}\nstdout: ${proc.stdout}\nstderr: ${proc.stderr}`));
+          }
+        });
+      });
+    },
+    async stop(signal = 'SIGTERM') {
+      running.delete(proc);
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      const code = await proc.exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+  child.stdout?.on('data', (d: Buffer) => {
+    proc.stdout += d.toString();
+    for (const w of waiters) w();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    proc.stderr += d.toString();
+    for (const w of waiters) w();
+  });
+  running.add(proc);
+  return proc;
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((p) => p.stop()));
+}
+
+export interface DecodeResult {
+  exitCode: number | null;
+  errors: string;
+  videoFrames: number;
+  audioFrames: number;
+  /** Presentation times of the video frames in seconds, in output order. */
+  videoPtsS: number[];
+}
+
+/**
+ * Decodes `seconds` of media from a URL with real ffmpeg (framecrc output decodes every frame)
+ * and returns the frame timestamps and anything ffmpeg reported at error level.
+ */
+export function decode(url: string, seconds: number, timeoutMs = (seconds + 20) * 1000): Promise<DecodeResult> {
+  return new Promise((resolve, reject) => {
+    const args = ['-hide_banner', '-v', 'error', '-i', url, '-t', String(seconds), '-f', 'framecrc', '-'];
+    const child = spawn(ffmpegPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`ffmpeg did not finish decoding ${url} in ${timeoutMs} ms; stderr: ${err}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const timebases = new Map<number, number>();
+      for (const m of out.matchAll(/^#tb (\d+): (\d+)\/(\d+)$/gm)) timebases.set(Number(m[1]), Number(m[2]) / Number(m[3]));
+      const videoPtsS: number[] = [];
+      let videoFrames = 0;
+      let audioFrames = 0;
+      for (const line of out.split('\n')) {
+        if (line.startsWith('#') || line.trim() === '') continue;
+        const [stream, , pts] = line.split(',').map((x) => Number(x.trim()));
+        if (stream === 0) {
+          videoFrames++;
+          videoPtsS.push((pts as number) * (timebases.get(0) ?? 1));
+        } else audioFrames++;
+      }
+      resolve({ exitCode: code, errors: err.trim(), videoFrames, audioFrames, videoPtsS });
+    });
+  });
+}
+
+export async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return (await res.json()) as T;
+}
+
+export async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
