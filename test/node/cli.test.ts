@@ -1,0 +1,105 @@
+// Bad input at the command line: one clear error line naming the problem, a non-zero exit,
+// and no stack trace. Real processes, real ports.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { meshtv, stopAll, tempDir } from '../helpers/processes.js';
+
+after(stopAll);
+
+async function fails(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<void> {
+  const p = meshtv(args, env);
+  const code = await p.exited;
+  assert.equal(code, 1, `expected exit 1 from meshtv ${args.join(' ')}; stderr: ${p.stderr}`);
+  const lines = p.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `expected one error line, got:\n${p.stderr}`);
+  assert.match(lines[0] as string, /^meshtv: error: /);
+  assert.match(lines[0] as string, pattern);
+  assert.doesNotMatch(p.stderr, /\n\s+at /, 'stack trace printed for a user error');
+}
+
+/** A port with nothing listening on it. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+describe('meshtv command line', () => {
+  let busy: net.Server;
+  let busyPort: number;
+  let trackerUrl: string;
+  const dir = tempDir('cli');
+
+  before(async () => {
+    busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    busyPort = (busy.address() as net.AddressInfo).port;
+    const tracker = meshtv(['tracker', '--port', '0']);
+    trackerUrl = (await tracker.waitFor(/tracker listening on (\S+)/))[1] as string;
+  });
+  after(() => busy.close());
+
+  test('unknown command', () => fails(['frobnicate'], /unknown command "frobnicate"/));
+  test('unknown flag', () => fails(['channels', '--colour'], /--colour/));
+  test('bad port number', () => fails(['tracker', '--port', 'eighty'], /--port must be a port number/));
+  test('tracker port in use', () => fails(['tracker', '--port', String(busyPort)], new RegExp(`port ${busyPort} .*in use`)));
+  test('bad tracker URL', () => fails(['channels', '--tracker', 'not a url'], /not a valid URL/));
+  test('unreachable tracker', async () => {
+    const port = await closedPort();
+    await fails(['channels', '--tracker', `http://127.0.0.1:${port}`], /unreachable/);
+    await fails(['watch', 'some channel', '--tracker', `http://127.0.0.1:${port}`], /unreachable/);
+  });
+  test('unknown channel name', () =>
+    fails(['watch', 'no such channel', '--tracker', trackerUrl], /no live channel named "no such channel"/));
+  test('unknown channel id', () => fails(['watch', 'ab'.repeat(32), '--tracker', trackerUrl], /is not live/));
+  test('malformed channel URI', () => fails(['watch', 'meshtv://xyz'], /64 hex digits/));
+  test('viewer HTTP port in use', async () => {
+    // Needs a live channel so the viewer gets as far as opening its player port.
+    const source = meshtv(['broadcast', '--tracker', trackerUrl, '--name', 'cli port test', '--key', path.join(dir, 'port.key')]);
+    const uri = (await source.waitFor(/^(meshtv:\/\/\S+)$/m))[1] as string;
+    await fails(['watch', uri, '--http-port', String(busyPort)], new RegExp(`port ${busyPort} .*in use.*--http-port`));
+    await source.stop();
+  });
+  test('corrupt key file', async () => {
+    const key = path.join(dir, 'corrupt.key');
+    fs.writeFileSync(key, '-----BEGIN PRIVATE KEY-----\nnot really a key\n-----END PRIVATE KEY-----\n');
+    await fails(['broadcast', '--tracker', trackerUrl, '--key', key], /not a valid private key/);
+  });
+  test('key file path through a plain file', async () => {
+    const blocker = path.join(dir, 'file-not-dir');
+    fs.writeFileSync(blocker, 'x');
+    await fails(['broadcast', '--tracker', trackerUrl, '--key', path.join(blocker, 'k.key')], /key file .*not a directory/);
+  });
+  test('ffmpeg that fails', async () => {
+    await fails(['broadcast', '--tracker', trackerUrl, '--key', path.join(dir, 'ff.key')], /ffmpeg/, { MESHTV_FFMPEG: '/bin/false' });
+  });
+  test('key is created with mode 0600 and reused: the channel keeps its id', async () => {
+    const key = path.join(dir, 'reuse.key');
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const source = meshtv(['broadcast', '--tracker', trackerUrl, '--name', 'reuse', '--key', key]);
+      ids.push((await source.waitFor(/^meshtv:\/\/([0-9a-f]{64})/m))[1] as string);
+      await source.stop();
+    }
+    assert.equal(ids[0], ids[1]);
+    assert.equal(fs.statSync(key).mode & 0o777, 0o600);
+  });
+  test('channels lists a live channel', async () => {
+    const source = meshtv(['broadcast', '--tracker', trackerUrl, '--name', 'listed channel', '--key', path.join(dir, 'listed.key')]);
+    const id = (await source.waitFor(/^meshtv:\/\/([0-9a-f]{64})/m))[1] as string;
+    const list = meshtv(['channels', '--tracker', trackerUrl, '--json']);
+    assert.equal(await list.exited, 0);
+    const channels = JSON.parse(list.stdout) as { id: string; name: string; viewers: number; bitrateBps: number }[];
+    const mine = channels.find((c) => c.id === id);
+    assert.ok(mine, `channel ${id} not listed: ${list.stdout}`);
+    assert.equal(mine.name, 'listed channel');
+    assert.ok(mine.bitrateBps > 0);
+    await source.stop();
+  });
+});
