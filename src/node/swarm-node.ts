@@ -35,6 +35,8 @@ export interface SwarmNodeOptions {
 /** How long a peer that broke the protocol is refused. */
 const BAN_MS = 10 * 60 * 1000;
 const DIAL_TIMEOUT_MS = 4000;
+/** Bytes queued to one peer beyond which it is dropped. */
+const MAX_SEND_BUFFER_BYTES = 8 * 1024 * 1024;
 
 interface Link {
   readonly id: PeerId;
@@ -238,6 +240,11 @@ export class SwarmNode {
     for (let t = this.core.pollTransmit(); t !== undefined; t = this.core.pollTransmit()) {
       const link = this.links.get(t.to);
       if (link === undefined) continue;
+      if (link.conn.bufferedBytes > MAX_SEND_BUFFER_BYTES) {
+        // The peer does not read what it asked for: it cannot make us hold unbounded memory.
+        this.punish(link, 'does not read what it requests');
+        continue;
+      }
       const frame = encodeMessage(t.msg);
       link.wireBytesOut += frame.length + 4;
       this.controlBytes += frame.length + 4 - (t.msg.type === 5 ? t.msg.chunk.payload.length : 0);

@@ -32,7 +32,7 @@ export interface PeerCoreConfig {
   windowChunks: number;
   /** Requests outstanding to one neighbour. @default 8 */
   maxPendingPerPeer: number;
-  /** A request not answered within this is given up and retried elsewhere. @default 2000 */
+  /** A request not answered within this is given up and retried elsewhere. @default 1500 */
   requestTimeoutMs: number;
   /** How long a viewer waits for another viewer to offer a chunk before asking the source. @default 400 */
   sourceGraceMs: number;
@@ -48,13 +48,21 @@ export interface PeerCoreConfig {
   playoutSlackMs: number;
   /** Duration assumed per chunk until measured. @default 250 */
   nominalChunkMs: number;
+  /** Advertised chunks further than this ahead of the newest verified one are ignored. @default 40 */
+  maxAheadChunks: number;
+  /** Requests a neighbour may make per second, sustained. @default 50 */
+  requestRatePerS: number;
+  /** Requests a neighbour may make in one burst. @default 100 */
+  requestBurst: number;
+  /** Strikes (advertised-but-missing chunks, unrequested replays) before a neighbour is dropped. @default 6 */
+  maxStrikes: number;
 }
 
 export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
   maxNeighbours: 32,
   windowChunks: 240,
   maxPendingPerPeer: 8,
-  requestTimeoutMs: 2000,
+  requestTimeoutMs: 1500,
   sourceGraceMs: 400,
   urgentMs: 800,
   sourcePushFanout: 1,
@@ -62,6 +70,10 @@ export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
   helloTimeoutMs: 5000,
   playoutSlackMs: 1500,
   nominalChunkMs: 250,
+  maxAheadChunks: 40,
+  requestRatePerS: 50,
+  requestBurst: 100,
+  maxStrikes: 6,
 };
 
 export interface PeerCoreComponents {
@@ -113,6 +125,11 @@ interface Neighbour {
   bytesIn: number;
   bytesOut: number;
   closing: boolean;
+  /** Token bucket for the neighbour's requests (flood protection). */
+  requestTokens: number;
+  tokensAtMs: number;
+  /** Consecutive broken promises: chunks it advertised then refused or never sent, unrequested replays. */
+  strikes: number;
 }
 
 export class PeerCore {
@@ -177,6 +194,9 @@ export class PeerCore {
       bytesIn: 0,
       bytesOut: 0,
       closing: false,
+      requestTokens: this.config.requestBurst,
+      tokensAtMs: nowMs,
+      strikes: 0,
     });
     this.send(peer, {
       type: MsgType.Hello,
@@ -226,11 +246,14 @@ export class PeerCore {
         if ((msg.flags & FLAG_KEYFRAME) !== 0 && (n.newestKeySeq === NO_SEQ || msg.seq > n.newestKeySeq)) n.newestKeySeq = msg.seq;
         break;
       case MsgType.Request:
-        this.onRequest(n, msg.seq);
+        this.onRequest(nowMs, n, msg.seq);
         return;
       case MsgType.Reject:
-        n.pending.delete(msg.seq);
-        n.has.delete(msg.seq);
+        if (n.pending.delete(msg.seq) && n.has.has(msg.seq)) {
+          // It advertised the chunk, we asked, it refused: a broken promise.
+          n.has.delete(msg.seq);
+          if (this.strike(n, 'refuses chunks it advertised')) return;
+        }
         break;
       case MsgType.ChunkData:
         this.onChunk(nowMs, n, msg.chunk);
@@ -243,11 +266,13 @@ export class PeerCore {
     if (this.nextTickMs === undefined || nowMs < this.nextTickMs) return;
     this.nextTickMs = nowMs + this.config.tickMs;
     for (const n of this.neighbours.values()) {
+      if (n.closing) continue;
       if (n.role === undefined && nowMs - n.connectedAtMs > this.config.helloTimeoutMs) this.misbehaved(n, 'sent no hello in time');
       for (const [seq, sentAt] of n.pending) {
         if (nowMs - sentAt > this.config.requestTimeoutMs) {
           n.pending.delete(seq);
           n.has.delete(seq);
+          if (this.strike(n, 'does not deliver chunks it advertised')) break;
         }
       }
     }
@@ -315,13 +340,25 @@ export class PeerCore {
   }
 
   private noteHas(nowMs: number, n: Neighbour, seq: number): void {
-    if (seq < this.windowStart()) return;
+    // Only verified chunks move our window; advertisements far ahead of it are ignored, so a
+    // peer cannot make us evict good chunks or chase chunks that do not exist.
+    if (seq < this.windowStart() || (this.newestSeq >= 0 && seq > this.newestSeq + this.config.maxAheadChunks)) return;
+    if (n.has.size >= this.config.windowChunks + this.config.maxAheadChunks) this.pruneHas(n);
     n.has.add(seq);
-    if (!this.firstSeen.has(seq)) this.firstSeen.set(seq, nowMs);
+    if (!this.firstSeen.has(seq) && this.firstSeen.size < this.config.windowChunks + this.config.maxAheadChunks)
+      this.firstSeen.set(seq, nowMs);
     if (seq > this.newestKnownSeq) this.newestKnownSeq = seq;
   }
 
-  private onRequest(n: Neighbour, seq: number): void {
+  private onRequest(nowMs: number, n: Neighbour, seq: number): void {
+    const rate = this.config.requestRatePerS / 1000;
+    n.requestTokens = Math.min(this.config.requestBurst, n.requestTokens + (nowMs - n.tokensAtMs) * rate);
+    n.tokensAtMs = nowMs;
+    if (n.requestTokens < 1) {
+      this.misbehaved(n, 'floods us with requests');
+      return;
+    }
+    n.requestTokens -= 1;
     const chunk = this.store.get(seq);
     if (chunk === undefined) {
       this.send(n.peer, { type: MsgType.Reject, seq });
@@ -335,20 +372,22 @@ export class PeerCore {
       this.misbehaved(n, 'sent a chunk of another channel');
       return;
     }
+    const size = chunk.payload.length;
+    const requested = n.pending.delete(chunk.seq);
+    if (this.config.role === 'source' || this.store.has(chunk.seq) || chunk.seq < this.windowStart()) {
+      // Nothing new: no need to spend a signature check on it. Unrequested copies are replays.
+      this.stats.duplicateBytes += size;
+      if (!requested) this.strike(n, 'replays chunks nobody asked for');
+      return;
+    }
     if (!verifyChunk(chunk, this.components.verify)) {
       this.misbehaved(n, `sent chunk ${chunk.seq} with an invalid signature`);
       return;
     }
-    const size = chunk.payload.length;
-    n.pending.delete(chunk.seq);
+    n.strikes = 0;
     n.has.add(chunk.seq);
     if ((chunk.flags & FLAG_KEYFRAME) !== 0 && (n.newestKeySeq === NO_SEQ || chunk.seq > n.newestKeySeq)) n.newestKeySeq = chunk.seq;
     n.bytesIn += size;
-    if (this.config.role === 'source') return;
-    if (this.store.has(chunk.seq) || chunk.seq < this.windowStart()) {
-      this.stats.duplicateBytes += size;
-      return;
-    }
     this.stats.mediaBytesIn += size;
     if (n.role === 'source') this.stats.mediaBytesInFromSource += size;
     this.storeChunk(chunk);
@@ -369,14 +408,34 @@ export class PeerCore {
     this.evict();
   }
 
+  /** Oldest chunk kept; it follows verified chunks only, never what peers merely claim. */
   private windowStart(): number {
-    return Math.max(0, Math.max(this.newestSeq, this.newestKnownSeq) - this.config.windowChunks + 1);
+    return Math.max(0, this.newestSeq - this.config.windowChunks + 1);
+  }
+
+  /** Newest chunk worth requesting: what neighbours advertise, bounded ahead of verified data. */
+  private requestHorizon(): number {
+    return this.newestSeq < 0 ? this.newestKnownSeq : Math.min(this.newestKnownSeq, this.newestSeq + this.config.maxAheadChunks);
+  }
+
+  private pruneHas(n: Neighbour): void {
+    const start = this.windowStart();
+    for (const seq of n.has) if (seq < start) n.has.delete(seq);
+    if (n.has.size >= this.config.windowChunks + this.config.maxAheadChunks) n.has.clear();
+  }
+
+  /** Counts a broken promise; returns true when the neighbour has used up its strikes and is dropped. */
+  private strike(n: Neighbour, reason: string): boolean {
+    n.strikes++;
+    if (n.strikes < this.config.maxStrikes) return false;
+    this.misbehaved(n, reason);
+    return true;
   }
 
   private evict(): void {
     const start = this.windowStart();
     for (const seq of this.store.keys()) if (seq < start) this.store.delete(seq);
-    for (const seq of this.firstSeen.keys()) if (seq < start) this.firstSeen.delete(seq);
+    for (const seq of this.firstSeen.keys()) if (seq < start || seq > this.requestHorizon()) this.firstSeen.delete(seq);
     if (this.newestKeySeq !== NO_SEQ && this.newestKeySeq < start) this.newestKeySeq = NO_SEQ;
   }
 
@@ -388,13 +447,19 @@ export class PeerCore {
     if (from === undefined) return;
     const neighbours = [...this.neighbours.values()]
       .filter((n) => n.role !== undefined && !n.closing)
-      .map((n) => ({ id: n.peer, isSource: n.role === 'source', pendingCount: n.pending.size, has: (s: number) => n.has.has(s) }));
+      .map((n) => ({
+        id: n.peer,
+        isSource: n.role === 'source',
+        proven: n.bytesIn > 0,
+        pendingCount: n.pending.size,
+        has: (s: number) => n.has.has(s),
+      }));
     const requested = new Set<number>();
     for (const n of this.neighbours.values()) for (const seq of n.pending.keys()) requested.add(seq);
     const plan = scheduleRequests({
       nowMs,
       fromSeq: Math.max(from, this.windowStart()),
-      toSeq: this.newestKnownSeq,
+      toSeq: this.requestHorizon(),
       isSettled: (s) => this.store.has(s) || requested.has(s),
       firstSeenMs: (s) => this.firstSeen.get(s),
       deadlineMs: (s) => this.playout.deadlineMs(s),
@@ -412,16 +477,30 @@ export class PeerCore {
     }
   }
 
-  /** Joins at the newest keyframe any neighbour holds: lowest lag that can still start cleanly. */
+  /**
+   * Joins at the newest keyframe chunk the neighbours offer: the lowest lag that can still start
+   * cleanly. A claim made by a single neighbour is used only when no two agree, and the choice is
+   * revisited while nobody actually offers the chosen chunk, so one liar cannot park the start
+   * on a chunk that does not exist.
+   */
   private chooseStart(): void {
-    let best = this.newestKeySeq;
-    for (const n of this.neighbours.values()) {
-      if (n.newestKeySeq !== NO_SEQ && n.newestKeySeq >= this.windowStart() && (best === NO_SEQ || n.newestKeySeq > best))
-        best = n.newestKeySeq;
-    }
     const current = this.playout.nextSeq;
-    // Move the start forward only if the chosen one is not already arriving.
-    if (best !== NO_SEQ && (current === undefined || (best > current && !this.store.has(current)))) this.playout.chooseStart(best);
+    if (current !== undefined && (this.store.has(current) || this.offeredByNeighbour(current))) return;
+    const claims = new Map<number, number>();
+    for (const n of this.neighbours.values()) {
+      if (n.role === undefined || n.closing || n.newestKeySeq === NO_SEQ || n.newestKeySeq < this.windowStart()) continue;
+      if (this.newestSeq >= 0 && n.newestKeySeq > this.newestSeq + this.config.maxAheadChunks) continue;
+      claims.set(n.newestKeySeq, (claims.get(n.newestKeySeq) ?? 0) + 1);
+    }
+    const seqs = [...claims.keys()].sort((a, b) => b - a);
+    let best = seqs.find((q) => (claims.get(q) as number) >= 2) ?? seqs[0] ?? NO_SEQ;
+    if (this.newestKeySeq !== NO_SEQ && (best === NO_SEQ || this.newestKeySeq >= best)) best = this.newestKeySeq;
+    if (best !== NO_SEQ && best !== current) this.playout.chooseStart(best);
+  }
+
+  private offeredByNeighbour(seq: number): boolean {
+    for (const n of this.neighbours.values()) if (!n.closing && n.has.has(seq)) return true;
+    return false;
   }
 
   private advancePlayout(nowMs: number): void {

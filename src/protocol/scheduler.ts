@@ -9,6 +9,9 @@ import type { RandomFn } from './random.js';
 export interface SchedulerNeighbour {
   readonly id: string;
   readonly isSource: boolean;
+  /** Has delivered at least one chunk. Unproven neighbours get one request at a time, and only
+   * when no proven holder has room: a peer that lies about what it holds costs little. */
+  readonly proven?: boolean;
   readonly pendingCount: number;
   has(seq: number): boolean;
 }
@@ -33,6 +36,9 @@ export interface SchedulerInput {
   readonly random: RandomFn;
 }
 
+/** Most sequence numbers one call looks at, whatever range it is given. */
+export const MAX_SCAN_CHUNKS = 512;
+
 export interface PlannedRequest {
   readonly peer: string;
   readonly seq: number;
@@ -42,19 +48,22 @@ export function scheduleRequests(input: SchedulerInput): PlannedRequest[] {
   const planned: PlannedRequest[] = [];
   const extraLoad = new Map<string, number>();
   const load = (n: SchedulerNeighbour) => n.pendingCount + (extraLoad.get(n.id) ?? 0);
-  for (let seq = input.fromSeq; seq <= input.toSeq && planned.length < input.maxNewRequests; seq++) {
+  // Unproven holders rank after every proven one.
+  const rank = (n: SchedulerNeighbour) => load(n) + (n.proven === false ? input.maxPendingPerPeer : 0);
+  const toSeq = Math.min(input.toSeq, input.fromSeq + MAX_SCAN_CHUNKS);
+  for (let seq = input.fromSeq; seq <= toSeq && planned.length < input.maxNewRequests; seq++) {
     if (input.isSettled(seq)) continue;
     let best: SchedulerNeighbour | undefined;
     let bestLoad = Number.POSITIVE_INFINITY;
     let ties = 0;
     let source: SchedulerNeighbour | undefined;
     for (const n of input.neighbours) {
-      if (!n.has(seq) || load(n) >= input.maxPendingPerPeer) continue;
+      if (!n.has(seq) || load(n) >= (n.proven === false ? 1 : input.maxPendingPerPeer)) continue;
       if (n.isSource) {
         source = n;
         continue;
       }
-      const l = load(n);
+      const l = rank(n);
       if (l < bestLoad) {
         best = n;
         bestLoad = l;

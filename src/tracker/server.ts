@@ -11,6 +11,7 @@ import { checkSignedChannelRecord } from '../protocol/channel-record.js';
 import { seededRandom } from '../protocol/random.js';
 import { normalizeAddress } from '../transport/tcp.js';
 import { DEFAULT_DIRECTORY_CONFIG, Directory, type DirectoryConfig } from './directory.js';
+import { DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -47,10 +48,18 @@ class HttpError extends Error {
   }
 }
 
-export async function startTracker(options: { host: string; port: number; config?: Partial<DirectoryConfig> }): Promise<TrackerServer> {
+export interface TrackerOptions {
+  host: string;
+  port: number;
+  config?: Partial<DirectoryConfig>;
+  rateLimit?: Partial<RateLimitConfig>;
+}
+
+export async function startTracker(options: TrackerOptions): Promise<TrackerServer> {
   const directory = new Directory({ ...DEFAULT_DIRECTORY_CONFIG, ...options.config }, seededRandom(randomInt(2 ** 31)));
+  const limiter = new RateLimiter({ ...DEFAULT_RATE_LIMIT, ...options.rateLimit });
   const server = http.createServer((req, res) => {
-    handle(directory, req)
+    handle(directory, limiter, req)
       .then((body) => reply(res, 200, body))
       .catch((err: unknown) => {
         if (err instanceof HttpError) reply(res, err.status, { error: err.message });
@@ -80,9 +89,12 @@ export async function startTracker(options: { host: string; port: number; config
   };
 }
 
-async function handle(directory: Directory, req: http.IncomingMessage): Promise<unknown> {
+async function handle(directory: Directory, limiter: RateLimiter, req: http.IncomingMessage): Promise<unknown> {
   const url = new URL(req.url ?? '/', 'http://tracker');
   const now = Date.now();
+  if (req.method === 'POST' && !limiter.take(normalizeAddress(req.socket.remoteAddress ?? ''), now)) {
+    throw new HttpError(429, 'too many requests from this address; slow down');
+  }
   if (url.pathname === '/api/channels' && req.method === 'GET') return directory.liveChannels(now);
   if (url.pathname === '/api/channels' && req.method === 'POST') {
     const body = await readJson(req);

@@ -1,0 +1,27 @@
+// Exact wire size of a peer message without encoding it: the codec's body length plus the
+// 4-byte length prefix of the transport framing (src/transport/framing.ts). The simulator passes
+// messages as objects and uses this for its byte accounting (checked against encodeMessage in tests).
+
+import { CHANNEL_ID_BYTES, encodedChunkBytes } from '../protocol/chunk.js';
+import { MsgType, PEER_ID_BYTES, type WireMessage } from '../protocol/codec.js';
+import { FRAME_HEADER_BYTES } from '../transport/framing.js';
+
+export function messageBodyBytes(msg: WireMessage): number {
+  switch (msg.type) {
+    case MsgType.Hello:
+      return 1 + 1 + CHANNEL_ID_BYTES + PEER_ID_BYTES + 1;
+    case MsgType.BufferMap:
+      return 11 + Math.ceil(msg.count / 8);
+    case MsgType.Have:
+      return 6;
+    case MsgType.Request:
+    case MsgType.Reject:
+      return 5;
+    case MsgType.ChunkData:
+      return 1 + encodedChunkBytes(msg.chunk);
+  }
+}
+
+export function messageWireBytes(msg: WireMessage): number {
+  return messageBodyBytes(msg) + FRAME_HEADER_BYTES;
+}

@@ -1,0 +1,105 @@
+// A hostile peer for tests: speaks just enough of the wire protocol to join a swarm over a
+// real TCP connection, and can send anything — forged chunks, floods, raw garbage.
+
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { type Chunk, signChunk } from '../../src/protocol/chunk.js';
+import {
+  decodeMessage,
+  encodeMessage,
+  MAX_FRAME_BYTES,
+  MsgType,
+  PEER_ID_BYTES,
+  PROTOCOL_VERSION,
+  type WireMessage,
+} from '../../src/protocol/codec.js';
+import { encodeFrame, FrameReader } from '../../src/transport/framing.js';
+
+export class Attacker {
+  readonly received: WireMessage[] = [];
+  readonly closed: Promise<void>;
+  readonly peerId: Uint8Array;
+  private isClosed = false;
+  private readonly reader = new FrameReader(MAX_FRAME_BYTES);
+  private waiters: (() => void)[] = [];
+
+  private constructor(
+    private readonly socket: net.Socket,
+    peerId?: Uint8Array,
+  ) {
+    this.peerId = peerId ?? randomBytes(PEER_ID_BYTES);
+    this.closed = new Promise((resolve) => socket.on('close', () => resolve()));
+    this.closed.then(() => {
+      this.isClosed = true;
+    });
+    socket.on('error', () => {});
+    socket.on('data', (d: Buffer) => {
+      try {
+        for (const f of this.reader.push(new Uint8Array(d))) this.received.push(decodeMessage(f));
+      } catch {
+        // An attacker does not care about what it is sent.
+      }
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  static connect(host: string, port: number, peerId?: Uint8Array): Promise<Attacker> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host, port }, () => resolve(new Attacker(socket, peerId)));
+      socket.once('error', reject);
+    });
+  }
+
+  get wasDropped(): boolean {
+    return this.isClosed;
+  }
+
+  send(msg: WireMessage): void {
+    if (!this.socket.destroyed) this.socket.write(encodeFrame(encodeMessage(msg)));
+  }
+
+  sendRaw(bytes: Uint8Array): void {
+    if (!this.socket.destroyed) this.socket.write(bytes);
+  }
+
+  hello(channelKey: Uint8Array): void {
+    this.send({ type: MsgType.Hello, version: PROTOCOL_VERSION, channelKey, peerId: this.peerId, role: 'viewer' });
+  }
+
+  /** Waits for a message matching `pick` (returns it) or fails after `timeoutMs`. */
+  async next<T extends WireMessage>(pick: (m: WireMessage) => m is T, timeoutMs = 10_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let from = 0;
+    for (;;) {
+      for (; from < this.received.length; from++) {
+        const m = this.received[from] as WireMessage;
+        if (pick(m)) {
+          this.received.splice(from, 1);
+          return m;
+        }
+      }
+      if (Date.now() > deadline || this.isClosed) throw new Error('attacker: expected message did not come');
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 100);
+      });
+    }
+  }
+
+  /** Resolves true if the remote side closes the connection within `timeoutMs`. */
+  async droppedWithin(timeoutMs: number): Promise<boolean> {
+    return Promise.race([this.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs))]);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+export const isHave = (m: WireMessage): m is Extract<WireMessage, { type: MsgType.Have }> => m.type === MsgType.Have;
+export const isChunk = (m: WireMessage): m is Extract<WireMessage, { type: MsgType.ChunkData }> => m.type === MsgType.ChunkData;
+
+/** A chunk signed by some other key: valid for that key, foreign to the channel. */
+export function foreignChunk(seq: number, sign: (m: Uint8Array) => Uint8Array, key: Uint8Array): Chunk {
+  return signChunk({ channelKey: key, seq, captureTimeMs: Date.now(), flags: 1, payload: randomBytes(4000) }, sign);
+}
