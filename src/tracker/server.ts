@@ -53,6 +53,8 @@ export interface TrackerOptions {
   port: number;
   config?: Partial<DirectoryConfig>;
   rateLimit?: Partial<RateLimitConfig>;
+  /** Where unexpected failures (bugs, never bad requests) are reported. */
+  onInternalError?: (err: unknown, req: http.IncomingMessage) => void;
 }
 
 export async function startTracker(options: TrackerOptions): Promise<TrackerServer> {
@@ -63,7 +65,13 @@ export async function startTracker(options: TrackerOptions): Promise<TrackerServ
       .then((body) => reply(res, 200, body))
       .catch((err: unknown) => {
         if (err instanceof HttpError) reply(res, err.status, { error: err.message });
-        else reply(res, 500, { error: 'internal error' });
+        else {
+          (options.onInternalError ?? ((e) => process.stderr.write(`tracker: internal error: ${(e as Error)?.stack ?? String(e)}\n`)))(
+            err,
+            req,
+          );
+          reply(res, 500, { error: 'internal error' });
+        }
       });
   });
   server.headersTimeout = 10_000;
@@ -90,7 +98,8 @@ export async function startTracker(options: TrackerOptions): Promise<TrackerServ
 }
 
 async function handle(directory: Directory, limiter: RateLimiter, req: http.IncomingMessage): Promise<unknown> {
-  const url = new URL(req.url ?? '/', 'http://tracker');
+  // Concatenated rather than resolved: a path such as "//x" must not be read as a host name.
+  const url = requestUrl(req);
   const now = Date.now();
   if (req.method === 'POST' && !limiter.take(normalizeAddress(req.socket.remoteAddress ?? ''), now)) {
     throw new HttpError(429, 'too many requests from this address; slow down');
@@ -131,6 +140,16 @@ async function handle(directory: Directory, limiter: RateLimiter, req: http.Inco
 export function reachableAddress(peerAddress: string, requester: string, trackerLocal: string): string {
   if (isLoopback(peerAddress) && !isLoopback(requester) && trackerLocal !== '') return trackerLocal;
   return peerAddress;
+}
+
+/** The request target as a URL; throws a 400 for one that cannot be parsed. */
+export function requestUrl(req: http.IncomingMessage): URL {
+  const target = req.url ?? '/';
+  try {
+    return new URL(`http://request${target.startsWith('/') ? '' : '/'}${target}`);
+  } catch {
+    throw new HttpError(400, 'malformed request target');
+  }
 }
 
 function isLoopback(address: string): boolean {

@@ -1,0 +1,106 @@
+// The tracker's HTTP endpoints against bad requests: malformed JSON, huge bodies, wrong fields,
+// forged channel records and floods get clear 4xx answers, and the tracker keeps serving.
+
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { loadOrCreateKey } from '../../src/node/keys.js';
+import { signChannelRecord } from '../../src/protocol/channel-record.js';
+import { startTracker, type TrackerServer } from '../../src/tracker/server.js';
+import { tempDir } from '../helpers/processes.js';
+
+describe('tracker HTTP API under bad input', () => {
+  let tracker: TrackerServer;
+  const { key } = loadOrCreateKey(`${tempDir('tracker')}/k.key`);
+  const validAnnounce = { channelId: key.channelId, peerId: 'ab'.repeat(16), port: 4000, role: 'source' };
+
+  before(async () => {
+    tracker = await startTracker({ host: '127.0.0.1', port: 0, rateLimit: { ratePerS: 5, burst: 200 } });
+  });
+  after(() => tracker.stop());
+
+  const post = (path: string, body: string) =>
+    fetch(`${tracker.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  async function expectError(res: Response, status: number, pattern: RegExp): Promise<void> {
+    assert.equal(res.status, status);
+    const body = (await res.json()) as { error: string };
+    assert.match(body.error, pattern);
+  }
+  async function stillUp(): Promise<void> {
+    const res = await fetch(`${tracker.url}/api/channels`);
+    assert.equal(res.status, 200);
+  }
+
+  test('malformed JSON', async () => {
+    await expectError(await post('/api/announce', '{"channelId": '), 400, /not valid JSON/);
+    await expectError(await post('/api/channels', 'null'), 400, /must be an object/);
+    await stillUp();
+  });
+
+  test('huge bodies are refused without being read whole', async () => {
+    await expectError(await post('/api/announce', JSON.stringify({ pad: 'x'.repeat(100_000) })), 413, /larger than/);
+    // A body that claims to be huge and keeps coming: answered 413 and the connection closed.
+    const answer = await new Promise<string>((resolve) => {
+      const socket = net.connect((tracker as { port: number }).port, '127.0.0.1', () => {
+        socket.write('POST /api/announce HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n');
+        const piece = 'x'.repeat(8192);
+        for (let i = 0; i < 8; i++) socket.write(`${piece.length.toString(16)}\r\n${piece}\r\n`);
+      });
+      let got = '';
+      socket.on('data', (d) => {
+        got += d.toString();
+      });
+      socket.on('close', () => resolve(got));
+      socket.on('error', () => resolve(got));
+      setTimeout(() => socket.destroy(), 3000);
+    });
+    assert.match(answer, /^HTTP\/1\.1 413/);
+    await stillUp();
+  });
+
+  test('announces with wrong fields are refused with the reason', async () => {
+    const cases: [object, RegExp][] = [
+      [{ ...validAnnounce, channelId: 'xyz' }, /channelId/],
+      [{ ...validAnnounce, peerId: 42 }, /peerId/],
+      [{ ...validAnnounce, port: 70000 }, /port/],
+      [{ ...validAnnounce, role: 'admin' }, /role/],
+      [{ ...validAnnounce, address: 'a b; rm -rf' }, /address/],
+      [{ ...validAnnounce, event: 'explode' }, /event/],
+      [[1, 2, 3], /channelId/],
+    ];
+    for (const [body, pattern] of cases) await expectError(await post('/api/announce', JSON.stringify(body)), 400, pattern);
+    await stillUp();
+  });
+
+  test('channel records must be signed by the channel key', async () => {
+    const signed = signChannelRecord({ channelId: key.channelId, name: 'mine', bitrateBps: 1e6, issuedAtMs: Date.now() }, key.sign);
+    assert.equal((await post('/api/channels', JSON.stringify(signed))).status, 200);
+    const renamed = { ...signed, record: { ...signed.record, name: 'stolen' } };
+    await expectError(await post('/api/channels', JSON.stringify(renamed)), 400, /signature does not match/);
+    const other = loadOrCreateKey(`${tempDir('tracker2')}/k.key`).key;
+    const takeover = signChannelRecord({ ...signed.record, issuedAtMs: Date.now() + 1 }, other.sign);
+    await expectError(await post('/api/channels', JSON.stringify(takeover)), 400, /signature does not match/);
+    const stale = signChannelRecord({ ...signed.record, issuedAtMs: signed.record.issuedAtMs - 1000 }, key.sign);
+    await expectError(await post('/api/channels', JSON.stringify(stale)), 409, /older record/);
+    assert.equal((await post('/api/announce', JSON.stringify(validAnnounce))).status, 200);
+    const list = (await (await fetch(`${tracker.url}/api/channels`)).json()) as { id: string; name: string }[];
+    assert.deepEqual(
+      list.map((c) => [c.id, c.name]),
+      [[key.channelId, 'mine']],
+    );
+  });
+
+  test('unknown endpoints and methods', async () => {
+    await expectError(await fetch(`${tracker.url}/api/nothing`), 404, /no such endpoint/);
+    await expectError(await fetch(`${tracker.url}/api/announce`), 404, /no such endpoint/);
+  });
+
+  test('an announce flood from one address is answered 429, then the tracker serves again', async () => {
+    const statuses = await Promise.all(
+      Array.from({ length: 400 }, () => post('/api/announce', JSON.stringify(validAnnounce)).then((r) => r.status)),
+    );
+    assert.ok(statuses.includes(429), 'no request was limited');
+    assert.ok(statuses.every((s) => s === 200 || s === 429));
+    await stillUp();
+  });
+});
