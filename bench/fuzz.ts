@@ -50,7 +50,10 @@ function mutate(random: RandomFn, input: Uint8Array): Uint8Array {
   for (let r = 0; r < rounds; r++) {
     switch (int(random, 6)) {
       case 0:
-        if (b.length > 0) b[int(random, b.length)] ^= 1 << int(random, 8);
+        if (b.length > 0) {
+          const at = int(random, b.length);
+          b[at] = (b[at] as number) ^ (1 << int(random, 8));
+        }
         break;
       case 1:
         if (b.length > 0) b[int(random, b.length)] = [0, 0xff, 0x7f, 0x80, 1][int(random, 5)] as number;

@@ -45,6 +45,7 @@ export const DEFAULT_DIRECTORY_CONFIG: DirectoryConfig = {
 
 export class Directory {
   private readonly records = new Map<string, ChannelRecord>();
+  private readonly recordStoredAt = new Map<string, number>();
   private readonly peers = new Map<string, Map<string, PeerEntry>>();
   private lastExpiryMs = Number.NEGATIVE_INFINITY;
 
@@ -53,12 +54,26 @@ export class Directory {
     private readonly random: RandomFn,
   ) {}
 
-  /** Stores a verified record; an older record never replaces a newer one. Returns an error text or undefined. */
-  putRecord(record: ChannelRecord): string | undefined {
+  /**
+   * Stores a verified record; an older record never replaces a newer one. When the directory is
+   * full, records of channels nobody has announced for a peer lifetime make room. Returns an
+   * error text or undefined.
+   */
+  putRecord(record: ChannelRecord, nowMs: number = record.issuedAtMs): string | undefined {
     const old = this.records.get(record.channelId);
     if (old !== undefined && old.issuedAtMs > record.issuedAtMs) return 'an older record cannot replace a newer one';
-    if (old === undefined && this.records.size >= this.config.maxChannels) return 'the directory is full';
+    if (old === undefined && this.records.size >= this.config.maxChannels) {
+      this.expire(nowMs);
+      for (const [id, storedAt] of this.recordStoredAt) {
+        if (!this.peers.has(id) && nowMs - storedAt > this.config.peerTtlMs) {
+          this.records.delete(id);
+          this.recordStoredAt.delete(id);
+        }
+      }
+      if (this.records.size >= this.config.maxChannels) return 'the directory is full';
+    }
     this.records.set(record.channelId, record);
+    this.recordStoredAt.set(record.channelId, nowMs);
     return undefined;
   }
 

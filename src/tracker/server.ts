@@ -109,7 +109,7 @@ async function handle(directory: Directory, limiter: RateLimiter, req: http.Inco
     const body = await readJson(req);
     const problem = checkSignedChannelRecord(body, nodeVerify);
     if (problem !== undefined) throw new HttpError(400, `channel record refused: ${problem}`);
-    const refused = directory.putRecord((body as SignedChannelRecord).record);
+    const refused = directory.putRecord((body as SignedChannelRecord).record, now);
     if (refused !== undefined) throw new HttpError(409, refused);
     return { ok: true };
   }
@@ -120,7 +120,8 @@ async function handle(directory: Directory, limiter: RateLimiter, req: http.Inco
       directory.leave(a.channelId, a.peerId);
       return { intervalMs: directory.config.announceIntervalMs, yourAddress: seen, peers: [] } satisfies AnnounceAnswer;
     }
-    const peers = directory.announce(now, a.channelId, { peerId: a.peerId, address: a.address ?? seen, port: a.port, role: a.role });
+    const address = a.address === undefined ? seen : normalizeAddress(a.address);
+    const peers = directory.announce(now, a.channelId, { peerId: a.peerId, address, port: a.port, role: a.role });
     if (typeof peers === 'string') throw new HttpError(503, peers);
     const local = normalizeAddress(req.socket.localAddress ?? '');
     return {

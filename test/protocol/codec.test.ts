@@ -1,0 +1,347 @@
+// Wire codec: every message type survives encode/decode, and every malformed frame is refused
+// with a RemoteProtocolError (the sender's fault), never another exception.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { CHANNEL_ID_BYTES, type Chunk, MAX_CHUNK_PAYLOAD_BYTES, SIGNATURE_BYTES } from '../../src/protocol/chunk.js';
+import {
+  bufferMapSeqs,
+  decodeMessage,
+  encodeMessage,
+  MAX_BUFFER_MAP_CHUNKS,
+  MAX_FRAME_BYTES,
+  MsgType,
+  makeBufferMap,
+  NO_SEQ,
+  PEER_ID_BYTES,
+  PROTOCOL_VERSION,
+  type WireMessage,
+} from '../../src/protocol/codec.js';
+import { RemoteProtocolError } from '../../src/protocol/errors.js';
+import { type RandomFn, seededRandom } from '../../src/protocol/random.js';
+
+/** Chunk header: version, channel key, seq, capture time, flags, payload length. */
+const CHUNK_HEADER_BYTES = 1 + CHANNEL_ID_BYTES + 4 + 8 + 1 + 4;
+const PAYLOAD_LENGTH_AT = 1 + 1 + CHANNEL_ID_BYTES + 4 + 8 + 1;
+const HELLO_BYTES = 1 + 1 + CHANNEL_ID_BYTES + PEER_ID_BYTES + 1;
+
+function bytes(n: number, random: RandomFn): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.floor(random() * 256);
+  return out;
+}
+
+function sampleChunk(random: RandomFn, payloadBytes = 1000): Chunk {
+  return {
+    channelKey: bytes(CHANNEL_ID_BYTES, random),
+    seq: 123456,
+    captureTimeMs: 1_700_000_000_123.5,
+    flags: 0x03,
+    payload: bytes(payloadBytes, random),
+    signature: bytes(SIGNATURE_BYTES, random),
+  };
+}
+
+function roundTrip(msg: WireMessage): WireMessage {
+  return decodeMessage(encodeMessage(msg));
+}
+
+function assertRefused(frame: Uint8Array, pattern?: RegExp): void {
+  assert.throws(
+    () => decodeMessage(frame),
+    (err: unknown) => {
+      assert.ok(err instanceof RemoteProtocolError, `expected RemoteProtocolError, got ${String(err)}`);
+      if (pattern !== undefined) assert.match(err.message, pattern);
+      return true;
+    },
+  );
+}
+
+function withLength(frame: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  out.set(frame.subarray(0, Math.min(n, frame.length)));
+  return out;
+}
+
+function setUint32(frame: Uint8Array, at: number, value: number): Uint8Array {
+  const out = frame.slice();
+  new DataView(out.buffer).setUint32(at, value);
+  return out;
+}
+
+describe('codec round trip', () => {
+  const random = seededRandom(1);
+
+  test('hello, both roles', () => {
+    for (const role of ['source', 'viewer'] as const) {
+      const msg: WireMessage = {
+        type: MsgType.Hello,
+        version: PROTOCOL_VERSION,
+        channelKey: bytes(CHANNEL_ID_BYTES, random),
+        peerId: bytes(PEER_ID_BYTES, random),
+        role,
+      };
+      const frame = encodeMessage(msg);
+      assert.equal(frame.length, HELLO_BYTES);
+      assert.deepEqual(decodeMessage(frame), msg);
+    }
+  });
+
+  test('buffer map, including empty, odd-sized and maximal maps', () => {
+    for (const count of [0, 1, 7, 8, 13, 240, MAX_BUFFER_MAP_CHUNKS]) {
+      const held = new Set<number>();
+      for (let i = 0; i < count; i++) if (random() < 0.5) held.add(1000 + i);
+      const msg = makeBufferMap(1000, count, (s) => held.has(s), count > 0 ? 1000 + count - 1 : NO_SEQ);
+      const back = roundTrip(msg);
+      assert.deepEqual(back, msg);
+      assert.equal(back.type, MsgType.BufferMap);
+      if (back.type === MsgType.BufferMap)
+        assert.deepEqual(
+          bufferMapSeqs(back),
+          [...held].sort((a, b) => a - b),
+        );
+    }
+  });
+
+  test('buffer map at the top of the sequence space', () => {
+    const msg = makeBufferMap(0xffffffff - 9, 10, (s) => s % 2 === 0, NO_SEQ);
+    assert.deepEqual(roundTrip(msg), msg);
+  });
+
+  test('have, request, reject', () => {
+    for (const seq of [0, 1, 0x7fffffff, 0xffffffff]) {
+      const have: WireMessage = { type: MsgType.Have, seq, flags: 0xff };
+      const request: WireMessage = { type: MsgType.Request, seq };
+      const reject: WireMessage = { type: MsgType.Reject, seq };
+      assert.deepEqual(roundTrip(have), have);
+      assert.deepEqual(roundTrip(request), request);
+      assert.deepEqual(roundTrip(reject), reject);
+      assert.equal(encodeMessage(have).length, 6);
+      assert.equal(encodeMessage(request).length, 5);
+      assert.equal(encodeMessage(reject).length, 5);
+    }
+  });
+
+  test('chunk data, with ordinary, empty and maximal payloads', () => {
+    for (const size of [1000, 0, MAX_CHUNK_PAYLOAD_BYTES]) {
+      const msg: WireMessage = { type: MsgType.ChunkData, chunk: sampleChunk(random, size) };
+      const frame = encodeMessage(msg);
+      assert.equal(frame.length, 1 + CHUNK_HEADER_BYTES + size + SIGNATURE_BYTES);
+      assert.ok(frame.length <= MAX_FRAME_BYTES);
+      assert.deepEqual(decodeMessage(frame), msg);
+    }
+  });
+
+  test('a chunk captured at time 0 and at the largest seq', () => {
+    const msg: WireMessage = { type: MsgType.ChunkData, chunk: { ...sampleChunk(random, 10), seq: 0xffffffff, captureTimeMs: 0 } };
+    assert.deepEqual(roundTrip(msg), msg);
+  });
+
+  test('decoded messages do not alias the frame buffer', () => {
+    const msg: WireMessage = { type: MsgType.ChunkData, chunk: sampleChunk(random, 16) };
+    const frame = encodeMessage(msg);
+    const back = decodeMessage(frame);
+    frame.fill(0);
+    assert.deepEqual(back, msg);
+  });
+
+  test('encoding a chunk with a channel key of the wrong size is local misuse (RangeError)', () => {
+    const chunk = { ...sampleChunk(random, 4), channelKey: new Uint8Array(31) };
+    assert.throws(() => encodeMessage({ type: MsgType.ChunkData, chunk }), RangeError);
+  });
+});
+
+describe('codec refuses malformed frames with RemoteProtocolError', () => {
+  const random = seededRandom(2);
+  const hello = encodeMessage({
+    type: MsgType.Hello,
+    version: PROTOCOL_VERSION,
+    channelKey: bytes(CHANNEL_ID_BYTES, random),
+    peerId: bytes(PEER_ID_BYTES, random),
+    role: 'viewer',
+  });
+  const chunkFrame = encodeMessage({ type: MsgType.ChunkData, chunk: sampleChunk(random, 100) });
+
+  test('empty frame', () => {
+    assertRefused(new Uint8Array(0), /empty/);
+  });
+
+  test('frame above MAX_FRAME_BYTES', () => {
+    const frame = new Uint8Array(MAX_FRAME_BYTES + 1);
+    frame[0] = MsgType.Have;
+    assertRefused(frame, /exceeds/);
+  });
+
+  test('unknown type bytes', () => {
+    for (const type of [0, 7, 8, 0x7f, 0x80, 0xff]) assertRefused(Uint8Array.of(type, 0, 0, 0, 1, 0), /unknown message type/);
+  });
+
+  test('hello of the wrong length', () => {
+    assertRefused(withLength(hello, HELLO_BYTES - 1), /hello/);
+    assertRefused(withLength(hello, HELLO_BYTES + 1), /hello/);
+    assertRefused(Uint8Array.of(MsgType.Hello), /hello/);
+  });
+
+  test('hello with a role byte other than 0 or 1', () => {
+    for (const role of [2, 0x80, 0xff]) {
+      const bad = hello.slice();
+      bad[HELLO_BYTES - 1] = role;
+      assertRefused(bad, /role/);
+    }
+  });
+
+  test('have, request and reject of the wrong length', () => {
+    for (const [type, n] of [
+      [MsgType.Have, 6],
+      [MsgType.Request, 5],
+      [MsgType.Reject, 5],
+    ] as const) {
+      for (const len of [1, n - 1, n + 1, n + 100]) {
+        const frame = new Uint8Array(len);
+        frame[0] = type;
+        assertRefused(frame, /expected/);
+      }
+    }
+  });
+
+  test('buffer map shorter than its header', () => {
+    for (const len of [1, 5, 10]) {
+      const frame = new Uint8Array(len);
+      frame[0] = MsgType.BufferMap;
+      assertRefused(frame, /too short/);
+    }
+  });
+
+  test('buffer map whose bitfield does not match its count', () => {
+    const good = encodeMessage(makeBufferMap(5, 20, () => true, NO_SEQ));
+    assert.equal(good.length, 11 + 3);
+    assertRefused(withLength(good, good.length - 1), /buffer map/);
+    assertRefused(withLength(good, good.length + 1), /buffer map/);
+  });
+
+  test('buffer map with a count above MAX_BUFFER_MAP_CHUNKS', () => {
+    const count = MAX_BUFFER_MAP_CHUNKS + 1;
+    // The bitfield length matches the count, so only the count limit can refuse it.
+    const frame = new Uint8Array(11 + Math.ceil(count / 8));
+    frame[0] = MsgType.BufferMap;
+    new DataView(frame.buffer).setUint16(5, count);
+    assertRefused(frame, /exceeds/);
+    new DataView(frame.buffer).setUint16(5, 0xffff);
+    assertRefused(frame, /exceeds/);
+  });
+
+  test('chunk shorter than header plus signature', () => {
+    assertRefused(Uint8Array.of(MsgType.ChunkData), /too short/);
+    assertRefused(withLength(chunkFrame, 1 + CHUNK_HEADER_BYTES + SIGNATURE_BYTES - 1), /too short/);
+  });
+
+  test('chunk whose payload length does not match the frame', () => {
+    assertRefused(setUint32(chunkFrame, PAYLOAD_LENGTH_AT, 101), /does not match/);
+    assertRefused(setUint32(chunkFrame, PAYLOAD_LENGTH_AT, 99), /does not match/);
+    assertRefused(setUint32(chunkFrame, PAYLOAD_LENGTH_AT, 0), /does not match/);
+    assertRefused(withLength(chunkFrame, chunkFrame.length - 1), /does not match/);
+    assertRefused(withLength(chunkFrame, chunkFrame.length + 1), /does not match/);
+  });
+
+  test('chunk declaring a payload above MAX_CHUNK_PAYLOAD_BYTES is refused on the declared length', () => {
+    // A short frame claiming 4 GiB: the limit must be checked before the length match and
+    // before anything is sized from the declared length.
+    assertRefused(setUint32(chunkFrame, PAYLOAD_LENGTH_AT, 0xffffffff), /exceeds the maximum/);
+    assertRefused(setUint32(chunkFrame, PAYLOAD_LENGTH_AT, MAX_CHUNK_PAYLOAD_BYTES + 1), /exceeds the maximum/);
+    // Consistent frame one byte over the limit (still under MAX_FRAME_BYTES).
+    const size = MAX_CHUNK_PAYLOAD_BYTES + 1;
+    const frame = new Uint8Array(1 + CHUNK_HEADER_BYTES + size + SIGNATURE_BYTES);
+    frame.set(chunkFrame.subarray(0, 1 + CHUNK_HEADER_BYTES));
+    new DataView(frame.buffer).setUint32(PAYLOAD_LENGTH_AT, size);
+    assert.ok(frame.length <= MAX_FRAME_BYTES);
+    assertRefused(frame, /exceeds the maximum/);
+  });
+
+  test('chunk with an unknown format version', () => {
+    for (const version of [0, 2, 0xff]) {
+      const bad = chunkFrame.slice();
+      bad[1] = version;
+      assertRefused(bad, /version/);
+    }
+  });
+
+  test('chunk with a capture time that is not a valid time', () => {
+    const at = 1 + 1 + CHANNEL_ID_BYTES + 4;
+    for (const t of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1]) {
+      const bad = chunkFrame.slice();
+      new DataView(bad.buffer).setFloat64(at, t);
+      assertRefused(bad, /capture time/);
+    }
+  });
+});
+
+describe('codec under random and mutated input', () => {
+  test('20,000 frames: each is either refused with RemoteProtocolError or re-encodes to the same bytes', () => {
+    const random = seededRandom(0xc0dec);
+    const pickInt = (n: number) => Math.floor(random() * n);
+    const valid: Uint8Array[] = [
+      encodeMessage({
+        type: MsgType.Hello,
+        version: PROTOCOL_VERSION,
+        channelKey: bytes(CHANNEL_ID_BYTES, random),
+        peerId: bytes(PEER_ID_BYTES, random),
+        role: 'source',
+      }),
+      encodeMessage(makeBufferMap(77, 45, (s) => s % 3 === 0, 78)),
+      encodeMessage(makeBufferMap(0, 0, () => false, NO_SEQ)),
+      encodeMessage({ type: MsgType.Have, seq: 9, flags: 1 }),
+      encodeMessage({ type: MsgType.Request, seq: 10 }),
+      encodeMessage({ type: MsgType.Reject, seq: 11 }),
+      encodeMessage({ type: MsgType.ChunkData, chunk: sampleChunk(random, 40) }),
+      encodeMessage({ type: MsgType.ChunkData, chunk: sampleChunk(random, 0) }),
+    ];
+    let accepted = 0;
+    let refused = 0;
+    for (let i = 0; i < 20_000; i++) {
+      let frame: Uint8Array;
+      const base = valid[pickInt(valid.length)] as Uint8Array;
+      switch (pickInt(5)) {
+        case 0: {
+          // Random bytes behind a plausible type byte.
+          frame = bytes(pickInt(200), random);
+          if (frame.length > 0) frame[0] = pickInt(8);
+          break;
+        }
+        case 1: {
+          // A few random byte changes of a valid frame.
+          frame = base.slice();
+          for (let k = 1 + pickInt(3); k > 0; k--) frame[pickInt(frame.length)] = pickInt(256);
+          break;
+        }
+        case 2:
+          // Truncated or extended.
+          frame = withLength(base, pickInt(base.length + 20));
+          break;
+        case 3: {
+          // A 32-bit field overwritten with an extreme value.
+          frame = base.slice();
+          if (frame.length >= 5) {
+            const at = pickInt(frame.length - 3);
+            new DataView(frame.buffer).setUint32(at, [0, 0xffffffff, 0x7fffffff, MAX_CHUNK_PAYLOAD_BYTES + 1][pickInt(4)] as number);
+          }
+          break;
+        }
+        default:
+          frame = base.slice();
+          break;
+      }
+      let msg: WireMessage;
+      try {
+        msg = decodeMessage(frame);
+      } catch (err) {
+        if (!(err instanceof RemoteProtocolError)) assert.fail(`frame ${Buffer.from(frame).toString('hex')} threw ${String(err)}`);
+        refused++;
+        continue;
+      }
+      accepted++;
+      assert.deepEqual(encodeMessage(msg), frame, `frame ${Buffer.from(frame).toString('hex')} did not re-encode to itself`);
+    }
+    assert.ok(accepted > 1000, `only ${accepted} frames accepted`);
+    assert.ok(refused > 1000, `only ${refused} frames refused`);
+  });
+});
