@@ -1,17 +1,19 @@
-// Node runtime around the protocol core: owns the TCP listener and connections, the timers
-// and the tracker announces, and feeds everything into PeerCore with Date.now(). Decisions
-// about chunks live in the core; decisions about connections (dial, refuse, ban) live here,
-// in one place.
+// Node runtime around the protocol core: the TCP listener, dialling, and the tracker
+// announces; the CoreDriver (src/runtime) feeds the connections into PeerCore. Decisions about
+// chunks live in the core; decisions about connections (dial, refuse, ban) in the runtime.
 
 import { randomBytes, randomInt } from 'node:crypto';
+import { RTCPeerConnection } from 'node-datachannel/polyfill';
+import { WebSocket } from 'ws';
 import type { Chunk } from '../protocol/chunk.js';
-import { decodeMessage, encodeMessage, PEER_ID_BYTES } from '../protocol/codec.js';
-import { RemoteProtocolError } from '../protocol/errors.js';
+import { PEER_ID_BYTES } from '../protocol/codec.js';
 import { bytesToHex } from '../protocol/hex.js';
-import { type CoreEvent, PeerCore, type PeerCoreConfig, type PeerId } from '../protocol/peer-core.js';
+import { type CoreEvent, PeerCore, type PeerCoreConfig } from '../protocol/peer-core.js';
 import { seededRandom } from '../protocol/random.js';
+import { CoreDriver, type LinkStats } from '../runtime/core-driver.js';
 import { TcpTransport } from '../transport/tcp.js';
-import type { Connection, Listener } from '../transport/transport.js';
+import type { Listener } from '../transport/transport.js';
+import { type PeerConnectionLike, WebRtcSignaling, type WebSocketLike } from '../transport/webrtc-signaling.js';
 import { nodeVerify } from './keys.js';
 import type { Logger } from './log.js';
 import { announce } from './tracker-client.js';
@@ -29,41 +31,34 @@ export interface SwarmNodeOptions {
   /** Neighbours this node dials up to (it still accepts up to the core's maximum). @default 8 */
   dialTarget?: number;
   core?: Partial<PeerCoreConfig>;
+  /**
+   * WebTorrent-protocol trackers (ws:// or wss://) used to meet browsers and other peers over
+   * WebRTC; empty: TCP only. Our own tracker listens at ws://<tracker>/announce.
+   */
+  signalingUrls?: string[];
   log: Logger;
 }
 
-/** How long a peer that broke the protocol is refused. */
-const BAN_MS = 10 * 60 * 1000;
-const DIAL_TIMEOUT_MS = 4000;
-/** Bytes queued to one peer beyond which it is dropped. */
-const MAX_SEND_BUFFER_BYTES = 8 * 1024 * 1024;
-
-interface Link {
-  readonly id: PeerId;
-  readonly conn: Connection;
-  readonly outbound: boolean;
-  readonly dialedPeerId?: string;
-  remotePeerId?: string;
-  wireBytesIn: number;
-  wireBytesOut: number;
+/** The WebSocket signalling URL of one of our HTTP trackers. */
+export function signalingUrlOf(trackerUrl: string): string {
+  const u = new URL(trackerUrl);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  u.pathname = '/announce';
+  return u.toString();
 }
+
+const DIAL_TIMEOUT_MS = 4000;
 
 export class SwarmNode {
   readonly core: PeerCore;
   readonly peerId: string;
+  readonly driver: CoreDriver;
   private readonly transport = new TcpTransport();
   private listener: Listener | undefined;
-  private readonly links = new Map<PeerId, Link>();
   private readonly dialing = new Set<string>();
-  private readonly banned = new Map<string, number>();
-  private nextLinkId = 1;
-  private timer: NodeJS.Timeout | undefined;
-  private timerAt: number | undefined;
   private announceTimer: NodeJS.Timeout | undefined;
+  private signaling: WebRtcSignaling | undefined;
   private stopped = false;
-  private readonly listeners: ((e: CoreEvent) => void)[] = [];
-  /** Control bytes (everything on the wire that is not chunk payload), both directions. */
-  controlBytes = 0;
   trackerFailures = 0;
 
   constructor(private readonly options: SwarmNodeOptions) {
@@ -73,18 +68,43 @@ export class SwarmNode {
       { ...options.core, role: options.role },
       { channelKey: options.channelKey, localPeerId: peerId, verify: nodeVerify, random: seededRandom(randomInt(2 ** 31)) },
     );
+    this.driver = new CoreDriver(this.core, this.peerId, options.log);
   }
 
   get port(): number {
     return this.listener?.port ?? 0;
   }
 
+  /** Control bytes (everything on the wire that is not chunk payload), both directions. */
+  get controlBytes(): number {
+    return this.driver.controlBytes;
+  }
+
   onEvent(listener: (e: CoreEvent) => void): void {
-    this.listeners.push(listener);
+    this.driver.onEvent(listener);
   }
 
   async start(): Promise<void> {
-    this.listener = await this.transport.listen(this.options.host, this.options.port, (conn) => this.accept(conn));
+    this.listener = await this.transport.listen(this.options.host, this.options.port, (conn) => {
+      if (this.stopped || !this.driver.accepts(conn.remoteAddress)) conn.close();
+      else this.driver.attach(conn, 'tcp', false);
+    });
+    const urls = this.options.signalingUrls ?? [];
+    if (urls.length > 0) {
+      this.signaling = new WebRtcSignaling({
+        trackerUrls: urls,
+        channelKey: this.options.channelKey,
+        peerId: this.peerId,
+        createPeerConnection: (config) =>
+          new RTCPeerConnection(config as ConstructorParameters<typeof RTCPeerConnection>[0]) as unknown as PeerConnectionLike,
+        createWebSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
+        wantPeers: () => (this.options.role === 'source' ? 0 : Math.max(0, (this.options.dialTarget ?? 8) - this.driver.linkCount)),
+        accept: () => this.driver.accepts(),
+        onConnection: (conn, outbound) => this.driver.attach(conn, 'webrtc', outbound),
+        log: this.options.log,
+      });
+      this.signaling.start();
+    }
   }
 
   /** First announce to every tracker; resolves when at least one answered, else throws the first error. */
@@ -101,24 +121,18 @@ export class SwarmNode {
 
   publish(chunk: Chunk): void {
     this.core.publish(Date.now(), chunk);
-    this.pump();
+    this.driver.pump();
   }
 
-  linkStats(): { peerId: string | undefined; address: string; outbound: boolean; wireBytesIn: number; wireBytesOut: number }[] {
-    return [...this.links.values()].map((l) => ({
-      peerId: l.remotePeerId,
-      address: `${l.conn.remoteAddress}:${l.conn.remotePort}`,
-      outbound: l.outbound,
-      wireBytesIn: l.wireBytesIn,
-      wireBytesOut: l.wireBytesOut,
-    }));
+  linkStats(): LinkStats[] {
+    return this.driver.linkStats();
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearTimeout(this.timer);
     clearTimeout(this.announceTimer);
+    this.signaling?.stop();
     await Promise.allSettled(
       this.options.trackers.map((t) =>
         announce(t, {
@@ -130,7 +144,7 @@ export class SwarmNode {
         }),
       ),
     );
-    for (const l of this.links.values()) l.conn.close();
+    this.driver.stop();
     await this.listener?.close();
   }
 
@@ -154,10 +168,10 @@ export class SwarmNode {
       ...(this.options.announceAddress !== undefined ? { address: this.options.announceAddress } : {}),
     });
     const target = this.options.dialTarget ?? 8;
-    const connected = new Set([...this.links.values()].map((l) => l.remotePeerId ?? l.dialedPeerId));
+    const known = this.driver.knownPeerIds();
     for (const p of answer.peers) {
-      if (this.links.size + this.dialing.size >= target || !this.core.acceptsNeighbour()) break;
-      if (p.peerId === this.peerId || connected.has(p.peerId) || this.dialing.has(p.peerId) || this.isBanned(p.peerId)) continue;
+      if (this.driver.linkCount + this.dialing.size >= target || !this.driver.accepts()) break;
+      if (p.peerId === this.peerId || known.has(p.peerId) || this.dialing.has(p.peerId) || this.driver.isBanned(p.peerId)) continue;
       this.dial(p.peerId, p.address, p.port);
     }
     return answer.intervalMs;
@@ -169,126 +183,12 @@ export class SwarmNode {
       .dial(address, port, DIAL_TIMEOUT_MS)
       .then((conn) => {
         this.dialing.delete(peerId);
-        if (this.stopped || !this.core.acceptsNeighbour()) {
-          conn.close();
-          return;
-        }
-        this.attach(conn, true, peerId);
+        if (this.stopped || !this.driver.accepts(peerId)) conn.close();
+        else this.driver.attach(conn, 'tcp', true, peerId);
       })
       .catch((err: Error) => {
         this.dialing.delete(peerId);
         this.options.log.debug(`could not reach peer ${peerId.slice(0, 8)} at ${address}:${port}: ${err.message}`);
       });
-  }
-
-  private accept(conn: Connection): void {
-    if (this.stopped || !this.core.acceptsNeighbour() || this.isBanned(conn.remoteAddress)) {
-      conn.close();
-      return;
-    }
-    this.attach(conn, false);
-  }
-
-  private attach(conn: Connection, outbound: boolean, dialedPeerId?: string): void {
-    const id = `${outbound ? 'o' : 'i'}${this.nextLinkId++}`;
-    const link: Link = { id, conn, outbound, ...(dialedPeerId ? { dialedPeerId } : {}), wireBytesIn: 0, wireBytesOut: 0 };
-    this.links.set(id, link);
-    conn.setHandlers({
-      onFrame: (frame) => {
-        link.wireBytesIn += frame.length + 4;
-        let msg: ReturnType<typeof decodeMessage>;
-        try {
-          msg = decodeMessage(frame);
-        } catch (err) {
-          if (err instanceof RemoteProtocolError) return this.punish(link, `sent a malformed frame: ${err.message}`);
-          throw err;
-        }
-        this.controlBytes += frame.length + 4 - (msg.type === 5 ? msg.chunk.payload.length : 0);
-        this.core.handleMessage(Date.now(), id, msg);
-        this.pump();
-      },
-      onClose: (error) => {
-        this.links.delete(id);
-        if (error instanceof RemoteProtocolError) this.options.log.warn(`dropped peer at ${conn.remoteAddress}: ${error.message}`);
-        this.core.handleDisconnected(Date.now(), id);
-        this.pump();
-      },
-    });
-    this.core.handleConnected(Date.now(), id);
-    this.pump();
-  }
-
-  /** The one place where a peer's misbehaviour is answered: drop it and refuse it for a while. */
-  private punish(link: Link, reason: string): void {
-    this.options.log.warn(`dropping peer ${link.remotePeerId?.slice(0, 8) ?? link.conn.remoteAddress}: ${reason}`);
-    const until = Date.now() + BAN_MS;
-    if (link.remotePeerId) this.banned.set(link.remotePeerId, until);
-    if (link.dialedPeerId) this.banned.set(link.dialedPeerId, until);
-    link.conn.close();
-  }
-
-  private isBanned(key: string): boolean {
-    const until = this.banned.get(key);
-    if (until === undefined) return false;
-    if (until > Date.now()) return true;
-    this.banned.delete(key);
-    return false;
-  }
-
-  /** Drains the core's outputs after every input, then re-arms its timer. */
-  private pump(): void {
-    for (let t = this.core.pollTransmit(); t !== undefined; t = this.core.pollTransmit()) {
-      const link = this.links.get(t.to);
-      if (link === undefined) continue;
-      if (link.conn.bufferedBytes > MAX_SEND_BUFFER_BYTES) {
-        // The peer does not read what it asked for: it cannot make us hold unbounded memory.
-        this.punish(link, 'does not read what it requests');
-        continue;
-      }
-      const frame = encodeMessage(t.msg);
-      link.wireBytesOut += frame.length + 4;
-      this.controlBytes += frame.length + 4 - (t.msg.type === 5 ? t.msg.chunk.payload.length : 0);
-      link.conn.send(frame);
-    }
-    for (let e = this.core.pollEvent(); e !== undefined; e = this.core.pollEvent()) {
-      if (e.type === 'hello') this.onHello(e.peer, bytesToHex(e.peerId));
-      else if (e.type === 'misbehaved') {
-        const link = this.links.get(e.peer);
-        if (link) this.punish(link, e.reason);
-      }
-      for (const l of this.listeners) l(e);
-    }
-    const at = this.core.pollTimeout();
-    if (at === undefined || this.stopped || at === this.timerAt) return;
-    clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = setTimeout(
-      () => {
-        this.timerAt = undefined;
-        this.core.handleTimeout(Date.now());
-        this.pump();
-      },
-      Math.max(0, at - Date.now()),
-    );
-  }
-
-  private onHello(id: PeerId, remotePeerId: string): void {
-    const link = this.links.get(id);
-    if (link === undefined) return;
-    if (remotePeerId === this.peerId || this.isBanned(remotePeerId)) {
-      link.conn.close();
-      return;
-    }
-    const other = [...this.links.values()].find((l) => l !== link && l.remotePeerId === remotePeerId);
-    link.remotePeerId = remotePeerId;
-    if (other === undefined) return;
-    // Two connections to one peer (both dialled at once): both sides keep the one dialled by
-    // the smaller peer id, so they agree without talking; same direction twice keeps the older.
-    let loser = link;
-    if (other.outbound !== link.outbound) {
-      const keepOutbound = this.peerId < remotePeerId;
-      loser = link.outbound === keepOutbound ? other : link;
-    }
-    loser.conn.close();
   }
 }

@@ -12,6 +12,8 @@ export interface ChannelRecord {
   bitrateBps: number;
   /** When the broadcaster signed the record; a tracker keeps only the newest per channel. */
   issuedAtMs: number;
+  /** The broadcaster's HTTP origin (last-resort chunk source for browsers), if it runs one. */
+  originUrl?: string;
 }
 
 export interface SignedChannelRecord {
@@ -23,7 +25,9 @@ export interface SignedChannelRecord {
 export const MAX_CHANNEL_NAME_LENGTH = 80;
 
 function recordBytes(r: ChannelRecord): Uint8Array {
-  return new TextEncoder().encode(`meshtv-channel-v1\n${JSON.stringify([r.channelId, r.name, r.bitrateBps, r.issuedAtMs])}`);
+  const fields: unknown[] = [r.channelId, r.name, r.bitrateBps, r.issuedAtMs];
+  if (r.originUrl !== undefined) fields.push(r.originUrl);
+  return new TextEncoder().encode(`meshtv-channel-v1\n${JSON.stringify(fields)}`);
 }
 
 export function signChannelRecord(record: ChannelRecord, sign: SignFn): SignedChannelRecord {
@@ -43,6 +47,9 @@ export function checkSignedChannelRecord(input: unknown, verify: VerifyFn): stri
   if (typeof r.bitrateBps !== 'number' || !Number.isFinite(r.bitrateBps) || r.bitrateBps < 0)
     return 'bitrateBps must be a non-negative number';
   if (typeof r.issuedAtMs !== 'number' || !Number.isFinite(r.issuedAtMs)) return 'issuedAtMs must be a number';
+  if (r.originUrl !== undefined && (typeof r.originUrl !== 'string' || !/^https?:\/\/[^\s"'<>]{1,200}$/.test(r.originUrl))) {
+    return 'originUrl must be an http(s) URL';
+  }
   if (typeof signature !== 'string' || !/^[0-9a-f]{128}$/.test(signature)) return 'signature must be 128 hex digits';
   const ok = verify(hexToBytes(r.channelId), recordBytes(r as unknown as ChannelRecord), hexToBytes(signature));
   return ok ? undefined : 'signature does not match the channel key';

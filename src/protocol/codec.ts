@@ -21,6 +21,8 @@ export enum MsgType {
   Request = 4,
   ChunkData = 5,
   Reject = 6,
+  /** "I have it but will not send it now" (upload cap or upload off): no strike, ask elsewhere. */
+  Busy = 7,
 }
 
 export type PeerRole = 'source' | 'viewer';
@@ -58,7 +60,11 @@ export interface RejectMsg {
   type: MsgType.Reject;
   seq: number;
 }
-export type WireMessage = HelloMsg | BufferMapMsg | HaveMsg | RequestMsg | ChunkMsg | RejectMsg;
+export interface BusyMsg {
+  type: MsgType.Busy;
+  seq: number;
+}
+export type WireMessage = HelloMsg | BufferMapMsg | HaveMsg | RequestMsg | ChunkMsg | RejectMsg | BusyMsg;
 
 export function encodeMessage(msg: WireMessage): Uint8Array {
   switch (msg.type) {
@@ -90,7 +96,8 @@ export function encodeMessage(msg: WireMessage): Uint8Array {
       return out;
     }
     case MsgType.Request:
-    case MsgType.Reject: {
+    case MsgType.Reject:
+    case MsgType.Busy: {
       const out = new Uint8Array(5);
       out[0] = msg.type;
       view(out).setUint32(1, msg.seq);
@@ -135,7 +142,8 @@ export function decodeMessage(buf: Uint8Array): WireMessage {
       return { type, seq: v.getUint32(1), flags: buf[5] as number };
     case MsgType.Request:
     case MsgType.Reject:
-      expectLength(buf, 5, type === MsgType.Request ? 'request' : 'reject');
+    case MsgType.Busy:
+      expectLength(buf, 5, type === MsgType.Request ? 'request' : type === MsgType.Reject ? 'reject' : 'busy');
       return { type, seq: v.getUint32(1) };
     case MsgType.ChunkData:
       return { type, chunk: decodeChunk(buf.subarray(1)) };

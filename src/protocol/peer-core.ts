@@ -56,6 +56,15 @@ export interface PeerCoreConfig {
   requestBurst: number;
   /** Strikes (advertised-but-missing chunks, unrequested replays) before a neighbour is dropped. @default 6 */
   maxStrikes: number;
+  /** The viewer's choice: relay chunks to others at all. @default true */
+  uploadEnabled: boolean;
+  /** The viewer's cap on relaying, bits per second; undefined: no cap. @default undefined */
+  uploadLimitBps: number | undefined;
+  /** Ask the runtime to fetch from the broadcaster's HTTP origin a chunk no neighbour offers
+   * when it is due within `originUrgentMs`. @default false */
+  originFallback: boolean;
+  /** @default 700 */
+  originUrgentMs: number;
 }
 
 export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
@@ -74,6 +83,10 @@ export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
   requestRatePerS: 50,
   requestBurst: 100,
   maxStrikes: 6,
+  uploadEnabled: true,
+  uploadLimitBps: undefined,
+  originFallback: false,
+  originUrgentMs: 700,
 };
 
 export interface PeerCoreComponents {
@@ -89,6 +102,8 @@ export type CoreEvent =
   /** The peer broke the protocol; the runtime's policy decides what follows (drop, ban). */
   | { type: 'misbehaved'; peer: PeerId; reason: string }
   | { type: 'chunk'; chunk: Chunk; from: PeerId | undefined }
+  /** A chunk about to miss its deadline that no neighbour offers: fetch it from the origin. */
+  | { type: 'origin-fetch'; seq: number }
   | PlayoutAction;
 
 export interface NeighbourStats {
@@ -137,6 +152,7 @@ export class PeerCore {
   private readonly neighbours = new Map<PeerId, Neighbour>();
   private readonly store = new Map<number, Chunk>();
   private readonly firstSeen = new Map<number, number>();
+  private readonly originAsked = new Set<number>();
   private readonly transmits: { to: PeerId; msg: WireMessage }[] = [];
   private readonly events: CoreEvent[] = [];
   private readonly playout: Playout;
@@ -144,6 +160,8 @@ export class PeerCore {
   private newestKnownSeq = -1;
   private newestKeySeq = NO_SEQ;
   private pushCursor = 0;
+  private uploadTokens = 0;
+  private uploadTokensAtMs = 0;
   private nextTickMs: number | undefined;
   private readonly stats: CoreStats = {
     neighbours: 0,
@@ -258,6 +276,11 @@ export class PeerCore {
       case MsgType.ChunkData:
         this.onChunk(nowMs, n, msg.chunk);
         break;
+      case MsgType.Busy:
+        // Not a broken promise: it holds the chunk but will not send it now. Ask someone else.
+        n.pending.delete(msg.seq);
+        n.has.delete(msg.seq);
+        break;
     }
     this.schedule(nowMs);
   }
@@ -364,6 +387,10 @@ export class PeerCore {
       this.send(n.peer, { type: MsgType.Reject, seq });
       return;
     }
+    if (!this.mayUpload(nowMs, chunk.payload.length)) {
+      this.send(n.peer, { type: MsgType.Busy, seq });
+      return;
+    }
     this.sendChunk(n, chunk);
   }
 
@@ -392,11 +419,61 @@ export class PeerCore {
     if (n.role === 'source') this.stats.mediaBytesInFromSource += size;
     this.storeChunk(chunk);
     this.events.push({ type: 'chunk', chunk, from: n.peer });
-    for (const other of this.neighbours.values()) {
-      if (other === n || other.role === undefined || other.closing || other.has.has(chunk.seq)) continue;
-      this.send(other.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
+    // A viewer that does not upload does not advertise either: nobody waits on it.
+    if (this.config.uploadEnabled)
+      for (const other of this.neighbours.values()) {
+        if (other === n || other.role === undefined || other.closing || other.has.has(chunk.seq)) continue;
+        this.send(other.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
+      }
+    this.advancePlayout(nowMs);
+  }
+
+  /** A chunk the runtime fetched from the HTTP origin; returns true when it was new and valid. */
+  handleOriginChunk(nowMs: number, chunk: Chunk): boolean {
+    if (!equalBytes(chunk.channelKey, this.components.channelKey) || this.store.has(chunk.seq) || chunk.seq < this.windowStart()) return false;
+    if (!verifyChunk(chunk, this.components.verify)) return false;
+    this.stats.mediaBytesIn += chunk.payload.length;
+    this.storeChunk(chunk);
+    this.events.push({ type: 'chunk', chunk, from: undefined });
+    if (this.config.uploadEnabled) {
+      for (const n of this.neighbours.values()) {
+        if (n.role !== undefined && !n.closing && !n.has.has(chunk.seq)) this.send(n.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
+      }
     }
     this.advancePlayout(nowMs);
+    return true;
+  }
+
+  /** A stored chunk (the source's HTTP origin serves from here). */
+  getChunk(seq: number): Chunk | undefined {
+    return this.store.get(seq);
+  }
+
+  /** Changes what this node gives: upload on or off, and a cap in bits per second. */
+  setUploadPolicy(enabled: boolean, limitBps: number | undefined): void {
+    this.config.uploadEnabled = enabled;
+    this.config.uploadLimitBps = limitBps;
+    this.uploadTokens = Math.min(this.uploadTokens, this.uploadBurstBytes());
+  }
+
+  get uploadPolicy(): { enabled: boolean; limitBps: number | undefined } {
+    return { enabled: this.config.uploadEnabled, limitBps: this.config.uploadLimitBps };
+  }
+
+  /** Token bucket over payload bytes; a burst of one second of the cap, and at least one chunk. */
+  private mayUpload(nowMs: number, bytes: number): boolean {
+    if (!this.config.uploadEnabled) return false;
+    const limit = this.config.uploadLimitBps;
+    if (limit === undefined) return true;
+    this.uploadTokens = Math.min(this.uploadBurstBytes(), this.uploadTokens + ((nowMs - this.uploadTokensAtMs) * limit) / 8000);
+    this.uploadTokensAtMs = nowMs;
+    if (this.uploadTokens < bytes) return false;
+    this.uploadTokens -= bytes;
+    return true;
+  }
+
+  private uploadBurstBytes(): number {
+    return Math.max((this.config.uploadLimitBps ?? 0) / 8, 64 * 1024);
   }
 
   private storeChunk(chunk: Chunk): void {
@@ -436,6 +513,7 @@ export class PeerCore {
     const start = this.windowStart();
     for (const seq of this.store.keys()) if (seq < start) this.store.delete(seq);
     for (const seq of this.firstSeen.keys()) if (seq < start || seq > this.requestHorizon()) this.firstSeen.delete(seq);
+    for (const seq of this.originAsked) if (seq < start) this.originAsked.delete(seq);
     if (this.newestKeySeq !== NO_SEQ && this.newestKeySeq < start) this.newestKeySeq = NO_SEQ;
   }
 
@@ -473,7 +551,21 @@ export class PeerCore {
     for (const { peer, seq } of plan) {
       const n = this.neighbours.get(peer) as Neighbour;
       n.pending.set(seq, nowMs);
+      requested.add(seq);
       this.send(peer, { type: MsgType.Request, seq });
+    }
+    if (this.config.originFallback && this.playout.isStarted) this.askOrigin(nowMs, from, requested);
+  }
+
+  /** Last resort: chunks due very soon that no neighbour offers or is sending. */
+  private askOrigin(nowMs: number, from: number, requested: Set<number>): void {
+    const to = Math.min(this.requestHorizon(), from + this.config.maxAheadChunks);
+    for (let seq = from; seq <= to; seq++) {
+      if (this.store.has(seq) || requested.has(seq) || this.originAsked.has(seq) || this.offeredByNeighbour(seq)) continue;
+      const deadline = this.playout.deadlineMs(seq);
+      if (deadline === undefined || deadline - nowMs > this.config.originUrgentMs) break;
+      this.originAsked.add(seq);
+      this.events.push({ type: 'origin-fetch', seq });
     }
   }
 
@@ -531,7 +623,7 @@ export class PeerCore {
   private bufferMap(): BufferMapMsg {
     const start = this.windowStart();
     const count = this.newestSeq < 0 ? 0 : this.newestSeq - start + 1;
-    return makeBufferMap(start, count, (s) => this.store.has(s), this.newestKeySeq);
+    return makeBufferMap(start, count, (s) => this.config.uploadEnabled && this.store.has(s), this.newestKeySeq);
   }
 
   private misbehaved(n: Neighbour, reason: string): void {

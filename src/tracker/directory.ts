@@ -100,6 +100,11 @@ export class Directory {
     this.peers.get(channelId)?.delete(peerId);
   }
 
+  /** The newest record of a channel, if any. */
+  record(channelId: string): ChannelRecord | undefined {
+    return this.records.get(channelId);
+  }
+
   /** Channels whose source has announced recently. */
   liveChannels(nowMs: number): ChannelSummary[] {
     this.expire(nowMs);

@@ -12,6 +12,7 @@ import { seededRandom } from '../protocol/random.js';
 import { normalizeAddress } from '../transport/tcp.js';
 import { DEFAULT_DIRECTORY_CONFIG, Directory, type DirectoryConfig } from './directory.js';
 import { DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.js';
+import { DEFAULT_SIGNALING_CONFIG, type SignalingConfig, SignalingServer } from './signaling.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -55,6 +56,7 @@ export interface TrackerOptions {
   rateLimit?: Partial<RateLimitConfig>;
   /** Where unexpected failures (bugs, never bad requests) are reported. */
   onInternalError?: (err: unknown, req: http.IncomingMessage) => void;
+  signaling?: Partial<SignalingConfig>;
 }
 
 export async function startTracker(options: TrackerOptions): Promise<TrackerServer> {
@@ -76,6 +78,12 @@ export async function startTracker(options: TrackerOptions): Promise<TrackerServ
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
+  const signaling = new SignalingServer({ ...DEFAULT_SIGNALING_CONFIG, ...options.signaling }, seededRandom(randomInt(2 ** 31)));
+  server.on('upgrade', (req, socket, head) => {
+    const path = requestPath(req);
+    if (path === '/announce' || path === '/') signaling.handleUpgrade(req, socket, head);
+    else socket.destroy();
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -91,6 +99,7 @@ export async function startTracker(options: TrackerOptions): Promise<TrackerServ
     directory,
     stop: () =>
       new Promise<void>((resolve) => {
+        signaling.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
@@ -105,6 +114,12 @@ async function handle(directory: Directory, limiter: RateLimiter, req: http.Inco
     throw new HttpError(429, 'too many requests from this address; slow down');
   }
   if (url.pathname === '/api/channels' && req.method === 'GET') return directory.liveChannels(now);
+  const one = /^\/api\/channels\/([0-9a-f]{64})$/.exec(url.pathname);
+  if (one !== null && req.method === 'GET') {
+    const live = directory.liveChannels(now).find((c) => c.id === one[1]);
+    if (live === undefined) throw new HttpError(404, 'no such live channel');
+    return { ...live, originUrl: directory.record(live.id)?.originUrl };
+  }
   if (url.pathname === '/api/channels' && req.method === 'POST') {
     const body = await readJson(req);
     const problem = checkSignedChannelRecord(body, nodeVerify);
@@ -141,6 +156,14 @@ async function handle(directory: Directory, limiter: RateLimiter, req: http.Inco
 export function reachableAddress(peerAddress: string, requester: string, trackerLocal: string): string {
   if (isLoopback(peerAddress) && !isLoopback(requester) && trackerLocal !== '') return trackerLocal;
   return peerAddress;
+}
+
+function requestPath(req: http.IncomingMessage): string | undefined {
+  try {
+    return requestUrl(req).pathname;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The request target as a URL; throws a 400 for one that cannot be parsed. */

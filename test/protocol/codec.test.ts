@@ -173,7 +173,7 @@ describe('codec refuses malformed frames with RemoteProtocolError', () => {
   });
 
   test('unknown type bytes', () => {
-    for (const type of [0, 7, 8, 0x7f, 0x80, 0xff]) assertRefused(Uint8Array.of(type, 0, 0, 0, 1, 0), /unknown message type/);
+    for (const type of [0, 8, 9, 0x7f, 0x80, 0xff]) assertRefused(Uint8Array.of(type, 0, 0, 0, 1, 0), /unknown message type/);
   });
 
   test('hello of the wrong length', () => {

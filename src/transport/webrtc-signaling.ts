@@ -1,0 +1,289 @@
+// Finding and connecting WebRTC peers through trackers that speak the WebTorrent tracker
+// protocol over WebSocket (announce with SDP offers; the tracker hands each offer to another
+// peer of the swarm and relays the answer back). Our tracker speaks it, and so do stock ones
+// (the bittorrent-tracker server, aquatic_ws), so large audiences can use those.
+// ICE is not trickled: an SDP is sent once its candidates are gathered (or after a short
+// wait), which is what stock trackers relay. Browser and node share this file; the runtime
+// injects RTCPeerConnection and WebSocket.
+
+import { bytesToHex } from '../protocol/hex.js';
+import type { DriverLog } from '../runtime/core-driver.js';
+import { type DataChannelLike, WebRtcConnection } from './webrtc.js';
+
+export interface SessionDescriptionLike {
+  type: string;
+  sdp?: string;
+}
+
+export interface PeerConnectionLike {
+  readonly localDescription: SessionDescriptionLike | null;
+  readonly iceGatheringState: string;
+  createDataChannel(label: string, init?: { ordered?: boolean }): DataChannelLike;
+  createOffer(): Promise<SessionDescriptionLike>;
+  createAnswer(): Promise<SessionDescriptionLike>;
+  setLocalDescription(d: SessionDescriptionLike): Promise<void>;
+  setRemoteDescription(d: SessionDescriptionLike): Promise<void>;
+  addEventListener(type: string, listener: (ev: { channel?: DataChannelLike }) => void): void;
+  close(): void;
+}
+
+export interface WebSocketLike {
+  readonly readyState: number;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: unknown) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  send(data: string): void;
+  close(): void;
+}
+
+export interface WebRtcSignalingOptions {
+  /** ws:// or wss:// URLs of WebTorrent-protocol trackers. */
+  trackerUrls: string[];
+  channelKey: Uint8Array;
+  /** Our peer id (hex); its first 20 characters are the tracker-protocol peer_id. */
+  peerId: string;
+  createPeerConnection: (config: {
+    iceServers: { urls: string | string[]; username?: string; credential?: string }[];
+  }) => PeerConnectionLike;
+  createWebSocket: (url: string) => WebSocketLike;
+  iceServers?: { urls: string | string[]; username?: string; credential?: string }[];
+  /** How many more neighbours we would like now (0: none). */
+  wantPeers: () => number;
+  /** Whether an incoming offer may be answered. */
+  accept: () => boolean;
+  onConnection: (conn: WebRtcConnection, outbound: boolean) => void;
+  log: DriverLog;
+  /** Re-announce period; stock trackers ask for minutes, we ask sooner while we want peers. @default 10000 */
+  announceIntervalMs?: number;
+  /** Offers sent per announce, at most. @default 5 */
+  offersPerAnnounce?: number;
+}
+
+const GATHER_WAIT_MS = 1500;
+const OFFER_TTL_MS = 30_000;
+const MAX_SIGNAL_MESSAGE_BYTES = 64 * 1024;
+
+/** A 20-character string of the given bytes, as the WebTorrent protocol carries ids ("binary strings"). */
+export function binaryString(bytes: Uint8Array): string {
+  return String.fromCharCode(...bytes.subarray(0, 20));
+}
+
+export function infoHashOf(channelKey: Uint8Array): string {
+  return binaryString(channelKey);
+}
+
+interface PendingOffer {
+  pc: PeerConnectionLike;
+  channel: DataChannelLike;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export class WebRtcSignaling {
+  private readonly sockets = new Map<string, WebSocketLike>();
+  private readonly pending = new Map<string, PendingOffer>();
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly infoHash: string;
+  private readonly signalPeerId: string;
+  private stopped = false;
+
+  constructor(private readonly o: WebRtcSignalingOptions) {
+    this.infoHash = infoHashOf(o.channelKey);
+    this.signalPeerId = o.peerId.slice(0, 20);
+  }
+
+  start(): void {
+    for (const url of this.o.trackerUrls) this.connect(url, 1000);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    for (const [url, ws] of this.sockets) {
+      this.sendTo(ws, {
+        action: 'announce',
+        info_hash: this.infoHash,
+        peer_id: this.signalPeerId,
+        event: 'stopped',
+        numwant: 0,
+        uploaded: 0,
+        downloaded: 0,
+        left: 0,
+      });
+      ws.close();
+      this.sockets.delete(url);
+    }
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.pc.close();
+      this.pending.delete(id);
+    }
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.stopped) fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private connect(url: string, backoffMs: number): void {
+    let ws: WebSocketLike;
+    try {
+      ws = this.o.createWebSocket(url);
+    } catch (err) {
+      this.o.log.warn(`signalling: cannot open ${url}: ${(err as Error).message}`);
+      return;
+    }
+    this.sockets.set(url, ws);
+    let opened = false;
+    ws.onopen = () => {
+      opened = true;
+      void this.announce(ws, 'started');
+    };
+    ws.onmessage = (ev) => {
+      if (typeof ev.data !== 'string' || ev.data.length > MAX_SIGNAL_MESSAGE_BYTES) return;
+      let msg: unknown;
+      try {
+        msg = JSON.parse(ev.data);
+      } catch {
+        return;
+      }
+      if (typeof msg === 'object' && msg !== null) void this.onSignal(ws, msg as Record<string, unknown>);
+    };
+    ws.onerror = () => {};
+    ws.onclose = () => {
+      if (this.sockets.get(url) === ws) this.sockets.delete(url);
+      if (this.stopped) return;
+      if (!opened) this.o.log.debug(`signalling: ${url} unreachable, retrying in ${backoffMs / 1000} s`);
+      this.later(backoffMs, () => this.connect(url, Math.min(30_000, opened ? 1000 : backoffMs * 2)));
+    };
+  }
+
+  private async announce(ws: WebSocketLike, event?: string): Promise<void> {
+    const want = Math.min(this.o.wantPeers(), this.o.offersPerAnnounce ?? 5);
+    const offers: { offer: SessionDescriptionLike; offer_id: string }[] = [];
+    for (let i = 0; i < want; i++) {
+      const made = await this.makeOffer().catch((err: Error) => {
+        this.o.log.debug(`signalling: cannot create an offer: ${err.message}`);
+        return undefined;
+      });
+      if (made) offers.push(made);
+    }
+    if (this.stopped) return;
+    this.sendTo(ws, {
+      action: 'announce',
+      info_hash: this.infoHash,
+      peer_id: this.signalPeerId,
+      numwant: offers.length,
+      offers,
+      uploaded: 0,
+      downloaded: 0,
+      left: 1,
+      ...(event ? { event } : {}),
+    });
+    this.later(this.o.announceIntervalMs ?? 10_000, () => {
+      if (this.sockets.has(this.urlOf(ws))) void this.announce(ws);
+    });
+  }
+
+  private urlOf(ws: WebSocketLike): string {
+    for (const [url, s] of this.sockets) if (s === ws) return url;
+    return '';
+  }
+
+  private async makeOffer(): Promise<{ offer: SessionDescriptionLike; offer_id: string }> {
+    const pc = this.o.createPeerConnection({ iceServers: this.o.iceServers ?? [] });
+    const channel = pc.createDataChannel('meshtv', { ordered: true });
+    const offerId = binaryString(randomIdBytes());
+    const timer = setTimeout(() => {
+      if (this.pending.delete(offerId)) pc.close();
+    }, OFFER_TTL_MS);
+    this.pending.set(offerId, { pc, channel, timer });
+    channel.addEventListener('open', () => {
+      clearTimeout(timer);
+      this.pending.delete(offerId);
+      if (this.stopped) return pc.close();
+      this.o.onConnection(new WebRtcConnection(channel, () => pc.close()), true);
+    });
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered(pc);
+    return { offer: { type: 'offer', sdp: pc.localDescription?.sdp ?? '' }, offer_id: offerId };
+  }
+
+  private async onSignal(ws: WebSocketLike, msg: Record<string, unknown>): Promise<void> {
+    if (msg.info_hash !== this.infoHash || typeof msg.offer_id !== 'string' || typeof msg.peer_id !== 'string') return;
+    if (msg.peer_id === this.signalPeerId) return;
+    const offer = msg.offer as SessionDescriptionLike | undefined;
+    const answer = msg.answer as SessionDescriptionLike | undefined;
+    if (offer && typeof offer.sdp === 'string') {
+      if (!this.o.accept()) return;
+      const pc = this.o.createPeerConnection({ iceServers: this.o.iceServers ?? [] });
+      const giveUp = setTimeout(() => pc.close(), OFFER_TTL_MS);
+      pc.addEventListener('datachannel', (ev) => {
+        const channel = ev.channel;
+        if (channel === undefined) return;
+        channel.addEventListener('open', () => {
+          clearTimeout(giveUp);
+          if (this.stopped || !this.o.accept()) return pc.close();
+          this.o.onConnection(new WebRtcConnection(channel, () => pc.close()), false);
+        });
+      });
+      try {
+        await pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
+        await pc.setLocalDescription(await pc.createAnswer());
+        await gathered(pc);
+      } catch (err) {
+        this.o.log.debug(`signalling: bad offer from a peer: ${(err as Error).message}`);
+        clearTimeout(giveUp);
+        pc.close();
+        return;
+      }
+      this.sendTo(ws, {
+        action: 'announce',
+        info_hash: this.infoHash,
+        peer_id: this.signalPeerId,
+        to_peer_id: msg.peer_id,
+        answer: { type: 'answer', sdp: pc.localDescription?.sdp ?? '' },
+        offer_id: msg.offer_id,
+      });
+    } else if (answer && typeof answer.sdp === 'string') {
+      const p = this.pending.get(msg.offer_id);
+      if (p === undefined) return;
+      try {
+        await p.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+      } catch (err) {
+        this.o.log.debug(`signalling: bad answer from a peer: ${(err as Error).message}`);
+        clearTimeout(p.timer);
+        this.pending.delete(msg.offer_id);
+        p.pc.close();
+      }
+    }
+  }
+
+  private sendTo(ws: WebSocketLike, msg: unknown): void {
+    if (ws.readyState === 1) ws.send(JSON.stringify(msg));
+  }
+}
+
+/** Resolves once ICE gathering completes, or after a short wait (some stacks never say so). */
+function gathered(pc: PeerConnectionLike): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, GATHER_WAIT_MS);
+    pc.addEventListener('icegatheringstatechange', () => {
+      if (pc.iceGatheringState === 'complete') {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+function randomIdBytes(): Uint8Array {
+  const bytes = new Uint8Array(20);
+  globalThis.crypto.getRandomValues(bytes);
+  // Printable ids survive every tracker's JSON handling.
+  return new TextEncoder().encode(bytesToHex(bytes).slice(0, 20));
+}
