@@ -46,6 +46,7 @@ export const DEFAULT_DIRECTORY_CONFIG: DirectoryConfig = {
 export class Directory {
   private readonly records = new Map<string, ChannelRecord>();
   private readonly recordStoredAt = new Map<string, number>();
+  private readonly thumbnails = new Map<string, { issuedAtMs: number; jpeg: Uint8Array }>();
   private readonly peers = new Map<string, Map<string, PeerEntry>>();
   private lastExpiryMs = Number.NEGATIVE_INFINITY;
 
@@ -68,6 +69,7 @@ export class Directory {
         if (!this.peers.has(id) && nowMs - storedAt > this.config.peerTtlMs) {
           this.records.delete(id);
           this.recordStoredAt.delete(id);
+          this.thumbnails.delete(id);
         }
       }
       if (this.records.size >= this.config.maxChannels) return 'the directory is full';
@@ -98,6 +100,19 @@ export class Directory {
 
   leave(channelId: string, peerId: string): void {
     this.peers.get(channelId)?.delete(peerId);
+  }
+
+  /** Stores a verified thumbnail unless a newer one is held; only for channels with a record. */
+  putThumbnail(channelId: string, issuedAtMs: number, jpeg: Uint8Array): string | undefined {
+    if (!this.records.has(channelId)) return 'unknown channel: publish its record first';
+    const old = this.thumbnails.get(channelId);
+    if (old !== undefined && old.issuedAtMs > issuedAtMs) return 'an older thumbnail cannot replace a newer one';
+    this.thumbnails.set(channelId, { issuedAtMs, jpeg });
+    return undefined;
+  }
+
+  thumbnail(channelId: string): Uint8Array | undefined {
+    return this.thumbnails.get(channelId)?.jpeg;
   }
 
   /** The newest record of a channel, if any. */

@@ -8,7 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { nodeVerify } from '../node/keys.js';
 import type { SignedChannelRecord } from '../protocol/channel-record.js';
 import { checkSignedChannelRecord } from '../protocol/channel-record.js';
+import { hexToBytes } from '../protocol/hex.js';
 import { seededRandom } from '../protocol/random.js';
+import { MAX_THUMBNAIL_BYTES, verifyThumbnail } from '../protocol/thumbnail.js';
 import { normalizeAddress } from '../transport/tcp.js';
 import { DEFAULT_DIRECTORY_CONFIG, Directory, type DirectoryConfig } from './directory.js';
 import { DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.js';
@@ -114,6 +116,24 @@ async function handle(directory: Directory, limiter: RateLimiter, req: http.Inco
     throw new HttpError(429, 'too many requests from this address; slow down');
   }
   if (url.pathname === '/api/channels' && req.method === 'GET') return directory.liveChannels(now);
+  const thumb = /^\/api\/channels\/([0-9a-f]{64})\/thumbnail\.jpg$/.exec(url.pathname);
+  if (thumb !== null && req.method === 'POST') {
+    const id = thumb[1] as string;
+    const issuedAtMs = Number(req.headers['x-meshtv-issued-at']);
+    const signature = String(req.headers['x-meshtv-signature'] ?? '');
+    if (!Number.isFinite(issuedAtMs) || !/^[0-9a-f]{128}$/.test(signature)) throw new HttpError(400, 'x-meshtv-issued-at and x-meshtv-signature headers required');
+    const jpeg = await readBody(req, MAX_THUMBNAIL_BYTES);
+    if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new HttpError(400, 'body is not a JPEG image');
+    if (!verifyThumbnail(hexToBytes(id), issuedAtMs, jpeg, hexToBytes(signature), nodeVerify)) throw new HttpError(400, 'thumbnail signature does not match the channel key');
+    const refused = directory.putThumbnail(id, issuedAtMs, jpeg);
+    if (refused !== undefined) throw new HttpError(409, refused);
+    return { ok: true };
+  }
+  if (thumb !== null && req.method === 'GET') {
+    const image = directory.thumbnail(thumb[1] as string);
+    if (image === undefined) throw new HttpError(404, 'no thumbnail for this channel yet');
+    return new RawBody('image/jpeg', image);
+  }
   const one = /^\/api\/channels\/([0-9a-f]{64})$/.exec(url.pathname);
   if (one !== null && req.method === 'GET') {
     const live = directory.liveChannels(now).find((c) => c.id === one[1]);
@@ -196,20 +216,31 @@ function checkAnnounce(body: unknown): AnnounceRequest {
   return b as unknown as AnnounceRequest;
 }
 
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
+/** A reply that is not JSON. */
+class RawBody {
+  constructor(
+    readonly contentType: string,
+    readonly body: Uint8Array,
+  ) {}
+}
+
+async function readBody(req: http.IncomingMessage, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) throw new HttpError(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+  if (declared > maxBytes) throw new HttpError(413, `body larger than ${maxBytes} bytes`);
   const parts: Buffer[] = [];
   let size = 0;
   for await (const part of req as AsyncIterable<Buffer>) {
     size += part.length;
-    if (size > MAX_BODY_BYTES) {
-      throw new HttpError(413, `body larger than ${MAX_BODY_BYTES} bytes`);
-    }
+    if (size > maxBytes) throw new HttpError(413, `body larger than ${maxBytes} bytes`);
     parts.push(part);
   }
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const body = await readBody(req, MAX_BODY_BYTES);
   try {
-    return JSON.parse(Buffer.concat(parts).toString('utf8'));
+    return JSON.parse(Buffer.from(body).toString('utf8'));
   } catch {
     throw new HttpError(400, 'body is not valid JSON');
   }
@@ -217,6 +248,11 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
 
 function reply(res: http.ServerResponse, status: number, body: unknown): void {
   if (res.headersSent) return;
+  if (body instanceof RawBody) {
+    res.writeHead(status, { 'content-type': body.contentType, 'content-length': body.body.length, 'cache-control': 'no-cache' });
+    res.end(body.body);
+    return;
+  }
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json',

@@ -1,0 +1,23 @@
+// Signed channel thumbnails for the directory: a JPEG the broadcaster cuts from its own stream,
+// signed with the channel key over a domain tag, the time and the image bytes, so only the
+// channel's owner can set what its card shows.
+
+import type { SignFn, VerifyFn } from './chunk.js';
+
+export const MAX_THUMBNAIL_BYTES = 256 * 1024;
+
+function thumbnailBytes(issuedAtMs: number, jpeg: Uint8Array): Uint8Array {
+  const head = new TextEncoder().encode(`meshtv-thumbnail-v1\n${issuedAtMs}\n`);
+  const out = new Uint8Array(head.length + jpeg.length);
+  out.set(head);
+  out.set(jpeg, head.length);
+  return out;
+}
+
+export function signThumbnail(issuedAtMs: number, jpeg: Uint8Array, sign: SignFn): Uint8Array {
+  return sign(thumbnailBytes(issuedAtMs, jpeg));
+}
+
+export function verifyThumbnail(channelKey: Uint8Array, issuedAtMs: number, jpeg: Uint8Array, signature: Uint8Array, verify: VerifyFn): boolean {
+  return verify(channelKey, thumbnailBytes(issuedAtMs, jpeg), signature);
+}
