@@ -34,7 +34,7 @@ export function startThumbnails(o: ThumbnailOptions): { stop(): void } {
           fetch(new URL(`/api/channels/${o.key.channelId}/thumbnail.jpg`, t), {
             method: 'POST',
             headers: { 'content-type': 'image/jpeg', 'x-meshtv-issued-at': String(issuedAtMs), 'x-meshtv-signature': signature },
-            body: jpeg,
+            body: Buffer.from(jpeg),
             signal: AbortSignal.timeout(5000),
           }),
         ),
