@@ -6,6 +6,8 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { loadOrCreateKey } from '../../src/node/keys.js';
 import { signChannelRecord } from '../../src/protocol/channel-record.js';
+import { bytesToHex } from '../../src/protocol/hex.js';
+import { signThumbnail } from '../../src/protocol/thumbnail.js';
 import { startTracker, type TrackerServer } from '../../src/tracker/server.js';
 import { tempDir } from '../helpers/processes.js';
 
@@ -88,6 +90,27 @@ describe('tracker HTTP API under bad input', () => {
       list.map((c) => [c.id, c.name]),
       [[key.channelId, 'mine']],
     );
+  });
+
+  test('thumbnails: only the channel key can set them, and they are served', async () => {
+    const url = `${tracker.url}/api/channels/${key.channelId}/thumbnail.jpg`;
+    const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]);
+    const post = (bytes: Uint8Array, signature: string, at: number) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'x-meshtv-issued-at': String(at), 'x-meshtv-signature': signature },
+        body: Buffer.from(bytes),
+      });
+    const now = Date.now();
+    const good = bytesToHex(signThumbnail(now, jpeg, key.sign));
+    assert.equal((await post(jpeg, good, now)).status, 200);
+    const served = await fetch(url);
+    assert.equal(served.headers.get('content-type'), 'image/jpeg');
+    assert.deepEqual(new Uint8Array(await served.arrayBuffer()), jpeg);
+    const other = loadOrCreateKey(`${tempDir('thumb')}/k.key`).key;
+    await expectError(await post(jpeg, bytesToHex(signThumbnail(now + 1, jpeg, other.sign)), now + 1), 400, /signature/);
+    await expectError(await post(new Uint8Array([1, 2, 3, 4]), good, now), 400, /not a JPEG/);
+    await expectError(await post(jpeg, 'zz', now), 400, /headers required/);
   });
 
   test('unknown endpoints and methods', async () => {
