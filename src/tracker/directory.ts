@@ -115,6 +115,13 @@ export class Directory {
     return this.thumbnails.get(channelId)?.jpeg;
   }
 
+  /** Totals for monitoring. */
+  counts(): { channels: number; swarms: number; peers: number } {
+    let peers = 0;
+    for (const swarm of this.peers.values()) peers += swarm.size;
+    return { channels: this.records.size, swarms: this.peers.size, peers };
+  }
+
   /** The newest record of a channel, if any. */
   record(channelId: string): ChannelRecord | undefined {
     return this.records.get(channelId);

@@ -6,6 +6,7 @@ import { randomInt } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { nodeVerify } from '../node/keys.js';
+import { createMetrics } from '../node/metrics.js';
 import type { SignedChannelRecord } from '../protocol/channel-record.js';
 import { checkSignedChannelRecord } from '../protocol/channel-record.js';
 import { hexToBytes } from '../protocol/hex.js';
@@ -64,12 +65,32 @@ export interface TrackerOptions {
 export async function startTracker(options: TrackerOptions): Promise<TrackerServer> {
   const directory = new Directory({ ...DEFAULT_DIRECTORY_CONFIG, ...options.config }, seededRandom(randomInt(2 ** 31)));
   const limiter = new RateLimiter({ ...DEFAULT_RATE_LIMIT, ...options.rateLimit });
+  const signaling = new SignalingServer({ ...DEFAULT_SIGNALING_CONFIG, ...options.signaling }, seededRandom(randomInt(2 ** 31)));
+  let requests = 0;
+  let refused = 0;
+  const metrics = createMetrics('meshtv_tracker', [
+    { name: 'channels', help: 'Channel records held', read: () => directory.counts().channels },
+    { name: 'peers', help: 'Peers announced (all channels)', read: () => directory.counts().peers },
+    { name: 'signaling_sockets', help: 'Open WebRTC signalling sockets', read: () => signaling.socketCount },
+    { name: 'http_requests', help: 'HTTP requests served since start', read: () => requests },
+    { name: 'http_refused', help: 'HTTP requests answered 4xx since start', read: () => refused },
+  ]);
   const server = http.createServer((req, res) => {
+    requests++;
+    if (req.method === 'GET' && requestPath(req) === '/metrics') {
+      metrics.render().then((text) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(text);
+      });
+      return;
+    }
     handle(directory, limiter, req)
       .then((body) => reply(res, 200, body))
       .catch((err: unknown) => {
-        if (err instanceof HttpError) reply(res, err.status, { error: err.message });
-        else {
+        if (err instanceof HttpError) {
+          refused++;
+          reply(res, err.status, { error: err.message });
+        } else {
           (options.onInternalError ?? ((e) => process.stderr.write(`tracker: internal error: ${(e as Error)?.stack ?? String(e)}\n`)))(
             err,
             req,
@@ -80,7 +101,6 @@ export async function startTracker(options: TrackerOptions): Promise<TrackerServ
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
-  const signaling = new SignalingServer({ ...DEFAULT_SIGNALING_CONFIG, ...options.signaling }, seededRandom(randomInt(2 ** 31)));
   server.on('upgrade', (req, socket, head) => {
     const path = requestPath(req);
     if (path === '/announce' || path === '/') signaling.handleUpgrade(req, socket, head);
@@ -121,10 +141,12 @@ async function handle(directory: Directory, limiter: RateLimiter, req: http.Inco
     const id = thumb[1] as string;
     const issuedAtMs = Number(req.headers['x-meshtv-issued-at']);
     const signature = String(req.headers['x-meshtv-signature'] ?? '');
-    if (!Number.isFinite(issuedAtMs) || !/^[0-9a-f]{128}$/.test(signature)) throw new HttpError(400, 'x-meshtv-issued-at and x-meshtv-signature headers required');
+    if (!Number.isFinite(issuedAtMs) || !/^[0-9a-f]{128}$/.test(signature))
+      throw new HttpError(400, 'x-meshtv-issued-at and x-meshtv-signature headers required');
     const jpeg = await readBody(req, MAX_THUMBNAIL_BYTES);
     if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new HttpError(400, 'body is not a JPEG image');
-    if (!verifyThumbnail(hexToBytes(id), issuedAtMs, jpeg, hexToBytes(signature), nodeVerify)) throw new HttpError(400, 'thumbnail signature does not match the channel key');
+    if (!verifyThumbnail(hexToBytes(id), issuedAtMs, jpeg, hexToBytes(signature), nodeVerify))
+      throw new HttpError(400, 'thumbnail signature does not match the channel key');
     const refused = directory.putThumbnail(id, issuedAtMs, jpeg);
     if (refused !== undefined) throw new HttpError(409, refused);
     return { ok: true };

@@ -56,6 +56,11 @@ export class SignalingServer {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.maxMessageBytes, perMessageDeflate: false });
   }
 
+  /** Open signalling sockets, for monitoring. */
+  get socketCount(): number {
+    return this.wss.clients.size;
+  }
+
   /** Peers per swarm, for the directory's viewer counts. */
   swarmSize(infoHash: string): number {
     return this.swarms.get(infoHash)?.size ?? 0;

@@ -113,6 +113,16 @@ describe('tracker HTTP API under bad input', () => {
     await expectError(await post(jpeg, 'zz', now), 400, /headers required/);
   });
 
+  test('/metrics speaks the Prometheus text format', async () => {
+    const res = await fetch(`${tracker.url}/metrics`);
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.match(text, /^# HELP meshtv_tracker_channels /m);
+    assert.match(text, /^meshtv_tracker_channels \d+$/m);
+    assert.match(text, /^meshtv_tracker_http_refused [1-9]\d*$/m, 'earlier bad requests were not counted');
+    assert.match(text, /^meshtv_tracker_process_resident_memory_bytes \d+/m);
+  });
+
   test('unknown endpoints and methods', async () => {
     await expectError(await fetch(`${tracker.url}/api/nothing`), 404, /no such endpoint/);
     await expectError(await fetch(`${tracker.url}/api/announce`), 404, /no such endpoint/);
