@@ -33,6 +33,8 @@ export interface HelloMsg {
   channelKey: Uint8Array;
   peerId: Uint8Array;
   role: PeerRole;
+  /** False for a viewer that does not relay (upload off): the source pushes nothing to it. @default true */
+  relays?: boolean;
 }
 /** Which chunks of the window the sender holds: bit i of `bits` is seq firstSeq + i. */
 export interface BufferMapMsg {
@@ -74,7 +76,8 @@ export function encodeMessage(msg: WireMessage): Uint8Array {
       out[1] = msg.version;
       out.set(msg.channelKey, 2);
       out.set(msg.peerId, 2 + CHANNEL_ID_BYTES);
-      out[2 + CHANNEL_ID_BYTES + PEER_ID_BYTES] = msg.role === 'source' ? 1 : 0;
+      // Role byte: 1 = source, 0 = viewer, 2 = viewer that does not relay.
+      out[2 + CHANNEL_ID_BYTES + PEER_ID_BYTES] = msg.role === 'source' ? 1 : msg.relays === false ? 2 : 0;
       return out;
     }
     case MsgType.BufferMap: {
@@ -121,13 +124,14 @@ export function decodeMessage(buf: Uint8Array): WireMessage {
     case MsgType.Hello: {
       expectLength(buf, 1 + 1 + CHANNEL_ID_BYTES + PEER_ID_BYTES + 1, 'hello');
       const roleByte = buf[2 + CHANNEL_ID_BYTES + PEER_ID_BYTES];
-      if (roleByte !== 0 && roleByte !== 1) throw new RemoteProtocolError(`unknown peer role ${roleByte}`);
+      if (roleByte !== 0 && roleByte !== 1 && roleByte !== 2) throw new RemoteProtocolError(`unknown peer role ${roleByte}`);
       return {
         type,
         version: buf[1] as number,
         channelKey: buf.slice(2, 2 + CHANNEL_ID_BYTES),
         peerId: buf.slice(2 + CHANNEL_ID_BYTES, 2 + CHANNEL_ID_BYTES + PEER_ID_BYTES),
         role: roleByte === 1 ? 'source' : 'viewer',
+        relays: roleByte !== 2,
       };
     }
     case MsgType.BufferMap: {

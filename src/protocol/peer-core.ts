@@ -134,6 +134,8 @@ interface Neighbour {
   readonly peer: PeerId;
   readonly connectedAtMs: number;
   role: PeerRole | undefined;
+  /** It relays what it gets (false: upload turned off, so pushing to it helps nobody). */
+  relays: boolean;
   has: Set<number>;
   newestKeySeq: number;
   pending: Map<number, number>;
@@ -206,6 +208,7 @@ export class PeerCore {
       peer,
       connectedAtMs: nowMs,
       role: undefined,
+      relays: true,
       has: new Set(),
       newestKeySeq: NO_SEQ,
       pending: new Map(),
@@ -222,6 +225,7 @@ export class PeerCore {
       channelKey: this.components.channelKey,
       peerId: this.components.localPeerId,
       role: this.config.role,
+      relays: this.config.uploadEnabled,
     });
     this.send(peer, this.bufferMap());
     this.armTick(nowMs);
@@ -254,6 +258,7 @@ export class PeerCore {
           return;
         }
         n.role = msg.role;
+        n.relays = msg.relays !== false;
         this.events.push({ type: 'hello', peer, peerId: msg.peerId, role: msg.role });
         return;
       case MsgType.BufferMap:
@@ -306,7 +311,7 @@ export class PeerCore {
   publish(nowMs: number, chunk: Chunk): void {
     if (this.config.role !== 'source') throw new Error('only the source publishes chunks');
     this.storeChunk(chunk);
-    const ready = [...this.neighbours.values()].filter((n) => n.role === 'viewer' && !n.closing);
+    const ready = [...this.neighbours.values()].filter((n) => n.role === 'viewer' && n.relays && !n.closing);
     const pushTo = new Set<Neighbour>();
     for (let i = 0; i < Math.min(this.config.sourcePushFanout, ready.length); i++) {
       pushTo.add(ready[(this.pushCursor + i) % ready.length] as Neighbour);
@@ -430,14 +435,16 @@ export class PeerCore {
 
   /** A chunk the runtime fetched from the HTTP origin; returns true when it was new and valid. */
   handleOriginChunk(nowMs: number, chunk: Chunk): boolean {
-    if (!equalBytes(chunk.channelKey, this.components.channelKey) || this.store.has(chunk.seq) || chunk.seq < this.windowStart()) return false;
+    if (!equalBytes(chunk.channelKey, this.components.channelKey) || this.store.has(chunk.seq) || chunk.seq < this.windowStart())
+      return false;
     if (!verifyChunk(chunk, this.components.verify)) return false;
     this.stats.mediaBytesIn += chunk.payload.length;
     this.storeChunk(chunk);
     this.events.push({ type: 'chunk', chunk, from: undefined });
     if (this.config.uploadEnabled) {
       for (const n of this.neighbours.values()) {
-        if (n.role !== undefined && !n.closing && !n.has.has(chunk.seq)) this.send(n.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
+        if (n.role !== undefined && !n.closing && !n.has.has(chunk.seq))
+          this.send(n.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
       }
     }
     this.advancePlayout(nowMs);

@@ -72,14 +72,19 @@ function setUint32(frame: Uint8Array, at: number, value: number): Uint8Array {
 describe('codec round trip', () => {
   const random = seededRandom(1);
 
-  test('hello, both roles', () => {
-    for (const role of ['source', 'viewer'] as const) {
+  test('hello, every role', () => {
+    for (const [role, relays] of [
+      ['source', true],
+      ['viewer', true],
+      ['viewer', false],
+    ] as const) {
       const msg: WireMessage = {
         type: MsgType.Hello,
         version: PROTOCOL_VERSION,
         channelKey: bytes(CHANNEL_ID_BYTES, random),
         peerId: bytes(PEER_ID_BYTES, random),
         role,
+        relays,
       };
       const frame = encodeMessage(msg);
       assert.equal(frame.length, HELLO_BYTES);
@@ -182,8 +187,8 @@ describe('codec refuses malformed frames with RemoteProtocolError', () => {
     assertRefused(Uint8Array.of(MsgType.Hello), /hello/);
   });
 
-  test('hello with a role byte other than 0 or 1', () => {
-    for (const role of [2, 0x80, 0xff]) {
+  test('hello with a role byte other than 0, 1 or 2', () => {
+    for (const role of [3, 0x80, 0xff]) {
       const bad = hello.slice();
       bad[HELLO_BYTES - 1] = role;
       assertRefused(bad, /role/);
