@@ -1,0 +1,149 @@
+// The baseline meshtv is measured against: one HTTP server sending the whole stream to every
+// viewer, as a broadcaster would without a swarm. A feed process joins the channel as a viewer
+// that does not relay, and serves each verified chunk, framed, to all its HTTP clients; the
+// clients play it through the same Playout clock as swarm viewers, so the measures compare.
+
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../node/log.js';
+import { SwarmNode } from '../node/swarm-node.js';
+import { type Chunk, decodeChunk } from '../protocol/chunk.js';
+import { encodeMessage, MAX_FRAME_BYTES, MsgType } from '../protocol/codec.js';
+import { hexToBytes } from '../protocol/hex.js';
+import { Playout } from '../protocol/playout.js';
+import { encodeFrame, FrameReader } from '../transport/framing.js';
+
+export interface FanoutServer {
+  readonly url: string;
+  stats(): { clients: number; bytesSent: number; mediaBytesIn: number };
+  stop(): Promise<void>;
+}
+
+export async function startFanout(o: { channelId: string; trackers: string[]; port: number; log: Logger }): Promise<FanoutServer> {
+  const node = new SwarmNode({
+    role: 'viewer',
+    channelKey: hexToBytes(o.channelId),
+    host: '127.0.0.1',
+    port: 0,
+    trackers: o.trackers,
+    core: { uploadEnabled: false },
+    log: o.log,
+  });
+  const clients = new Set<http.ServerResponse>();
+  let bytesSent = 0;
+  node.onEvent((e) => {
+    if (e.type !== 'chunk') return;
+    const frame = encodeFrame(encodeMessage({ type: MsgType.ChunkData, chunk: e.chunk }));
+    for (const res of clients) {
+      if (res.writableLength > 16 * 1024 * 1024) {
+        clients.delete(res);
+        res.destroy();
+        continue;
+      }
+      res.write(frame);
+      bytesSent += e.chunk.payload.length;
+    }
+  });
+  const server = http.createServer((req, res) => {
+    if (req.url === '/stats') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          clients: clients.size,
+          bytesSent,
+          mediaBytesIn: node.core.getStats().mediaBytesIn,
+          mediaBytesInFromSource: node.core.getStats().mediaBytesInFromSource,
+        }),
+      );
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' });
+    res.socket?.setNoDelay(true);
+    clients.add(res);
+    res.on('close', () => clients.delete(res));
+  });
+  await new Promise<void>((resolve) => server.listen(o.port, '127.0.0.1', () => resolve()));
+  await node.start();
+  await node.announceNow();
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    stats: () => ({ clients: clients.size, bytesSent, mediaBytesIn: node.core.getStats().mediaBytesIn }),
+    stop: async () => {
+      for (const res of clients) res.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await node.stop();
+    },
+  };
+}
+
+/** Per-viewer measures, the same for swarm viewers and fan-out clients. */
+export interface ViewerMeasures {
+  startupMs: number | undefined;
+  /** Median lag of this viewer's played chunks. */
+  lagMs: number | undefined;
+  continuity: number;
+  mediaBytesIn: number;
+  controlBytes: number;
+  duplicateBytes: number;
+}
+
+/** An HTTP fan-out client: reads framed chunks and plays them on the swarm's playout clock. */
+export function fanoutClient(url: string): { measures(): ViewerMeasures; stop(): void } {
+  const startedAt = Date.now();
+  const playout = new Playout({ slackMs: 1500, nominalChunkMs: 250 });
+  const store = new Map<number, Chunk>();
+  const lags: number[] = [];
+  let startupMs: number | undefined;
+  let played = 0;
+  let missed = 0;
+  let bytes = 0;
+  let newest = -1;
+  const controller = new AbortController();
+  const reader = new FrameReader(MAX_FRAME_BYTES);
+  const tick = () => {
+    for (const a of playout.advance(Date.now(), (s) => store.get(s), newest)) {
+      if (a.type === 'play') {
+        startupMs ??= Date.now() - startedAt;
+        lags.push(a.lagMs);
+        if (a.late) missed += playout.chunkMs;
+        else played += playout.chunkMs;
+        store.delete(a.chunk.seq);
+      } else missed += a.mediaMs;
+    }
+  };
+  const timer = setInterval(tick, 100);
+  fetch(url, { signal: controller.signal })
+    .then(async (res) => {
+      for await (const part of res.body as unknown as AsyncIterable<Uint8Array>) {
+        for (const frame of reader.push(part)) {
+          const chunk = decodeChunk(frame.subarray(1));
+          bytes += chunk.payload.length;
+          store.set(chunk.seq, chunk);
+          newest = Math.max(newest, chunk.seq);
+          if (playout.nextSeq === undefined && (chunk.flags & 1) !== 0) playout.chooseStart(chunk.seq);
+          tick();
+        }
+      }
+    })
+    .catch(() => {});
+  return {
+    measures: () => ({
+      startupMs,
+      lagMs: median(lags),
+      continuity: played + missed === 0 ? 0 : played / (played + missed),
+      mediaBytesIn: bytes,
+      controlBytes: 0,
+      duplicateBytes: 0,
+    }),
+    stop: () => {
+      clearInterval(timer);
+      controller.abort();
+    },
+  };
+}
+
+export function median(values: number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}

@@ -1,0 +1,104 @@
+// One benchmark host process: several swarm viewers, each with its own sockets and its own
+// upload cap (the core's token bucket), and several HTTP fan-out clients. On SIGTERM it prints
+// one JSON line with every viewer's measures and the process's CPU and memory, then exits.
+
+import type { Logger } from '../node/log.js';
+import { SwarmNode } from '../node/swarm-node.js';
+import { hexToBytes } from '../protocol/hex.js';
+import { fanoutClient, median, type ViewerMeasures } from './fanout.js';
+
+export interface HostOptions {
+  channelId: string;
+  trackers: string[];
+  /** One entry per swarm viewer: its upload cap in bit/s, 0 for a viewer that uploads nothing. */
+  capsBps: (number | undefined)[];
+  fanoutUrl?: string;
+  fanoutClients: number;
+  log: Logger;
+}
+
+export interface HostReport {
+  viewers: (ViewerMeasures & { uploadBytes: number; capBps: number | undefined })[];
+  fanout: ViewerMeasures[];
+  cpuMs: number;
+  rssMB: number;
+  wallMs: number;
+}
+
+export async function runHost(o: HostOptions): Promise<HostReport> {
+  const startedAt = Date.now();
+  const cpuStart = process.cpuUsage();
+  let peakRss = 0;
+  const rssTimer = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 1000);
+  const viewers = o.capsBps.map((cap) => {
+    const node = new SwarmNode({
+      role: 'viewer',
+      channelKey: hexToBytes(o.channelId),
+      host: '127.0.0.1',
+      port: 0,
+      trackers: o.trackers,
+      core: cap === 0 ? { uploadEnabled: false } : { uploadLimitBps: cap },
+      log: o.log,
+    });
+    const lags: number[] = [];
+    let startupMs: number | undefined;
+    let joinedAt = 0;
+    node.onEvent((e) => {
+      if (e.type !== 'play') return;
+      startupMs ??= Date.now() - joinedAt;
+      lags.push(e.lagMs);
+    });
+    return {
+      cap,
+      node,
+      lags,
+      start: async () => {
+        joinedAt = Date.now();
+        await node.start();
+        await node.announceNow().catch((err: Error) => o.log.warn(err.message));
+      },
+      startup: () => startupMs,
+    };
+  });
+  // Stagger joins a little, as real audiences do.
+  for (const v of viewers) {
+    await v.start();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const clients = o.fanoutUrl === undefined ? [] : Array.from({ length: o.fanoutClients }, () => fanoutClient(o.fanoutUrl as string));
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+  clearInterval(rssTimer);
+  const report: HostReport = {
+    viewers: viewers.map((v) => {
+      const s = v.node.core.getStats();
+      const due = s.mediaMsPlayed + s.mediaMsMissed;
+      return {
+        startupMs: v.startup(),
+        lagMs: median(v.lags),
+        continuity: due === 0 ? 0 : s.mediaMsPlayed / due,
+        mediaBytesIn: s.mediaBytesIn,
+        controlBytes: v.node.controlBytes,
+        duplicateBytes: s.duplicateBytes,
+        uploadBytes: s.mediaBytesOut,
+        capBps: v.cap,
+      };
+    }),
+    fanout: clients.map((c) => c.measures()),
+    cpuMs: cpuMsSince(cpuStart),
+    rssMB: Math.round(Math.max(peakRss, process.memoryUsage().rss) / 2 ** 20),
+    wallMs: Date.now() - startedAt,
+  };
+  for (const c of clients) c.stop();
+  await Promise.allSettled(viewers.map((v) => v.node.stop()));
+  return report;
+}
+
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
