@@ -1,17 +1,15 @@
 // Command-line entry points of the measuring tools: `meshtv bench` (real processes against an
-// HTTP fan-out), its helper processes (`bench-host`, `bench-fanout`, not for people), and
-// `meshtv sim` (the simulator).
+// HTTP fan-out) and its helper processes (`bench-host`, `bench-fanout`, not for people).
 
 import { parseArgs } from 'node:util';
 import { startFanout } from '../bench/fanout.js';
 import { runHost } from '../bench/host.js';
 import { runBench } from '../bench/run.js';
-import { runSimCommand } from '../sim/cli-sim.js';
 import { checkTrackerUrl } from './channel-uri.js';
 import { UserError } from './errors.js';
 import { createLogger } from './log.js';
 
-export const TOOL_COMMANDS = new Set(['bench', 'bench-host', 'bench-fanout', 'sim']);
+export const TOOL_COMMANDS = new Set(['bench', 'bench-host', 'bench-fanout']);
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -45,8 +43,6 @@ function num(value: unknown, flag: string, fallback: number): number {
 export async function runToolCommand(command: string, args: string[]): Promise<number> {
   const quiet = createLogger({ level: 'error', format: 'text' });
   switch (command) {
-    case 'sim':
-      return runSimCommand(args);
     case 'bench': {
       const { values } = parse(args, {
         peers: { type: 'string' },
