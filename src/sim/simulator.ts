@@ -96,6 +96,8 @@ export interface SimTotals {
   freeRiderMediaBytesOut: number;
   events: number;
   misbehaved: number;
+  /** Why neighbours were reported, by reason (peer-specific numbers removed). */
+  misbehavedReasons: Record<string, number>;
   chunksPublished: number;
 }
 
@@ -129,10 +131,13 @@ class SimEvent {
     readonly x: number,
     readonly bytes: number,
     readonly list: SimPeer[] | undefined,
+    /** The connection a message travels on: what was sent on a closed one is never delivered. */
+    readonly link = 0,
   ) {}
 }
 
 interface SimLink {
+  readonly id: number;
   readonly other: SimPeer;
   readonly latencyMs: number;
 }
@@ -193,11 +198,13 @@ export class Simulator {
     freeRiderMediaBytesOut: 0,
     events: 0,
     misbehaved: 0,
+    misbehavedReasons: {},
     chunksPublished: 0,
   };
   private readonly chunkCount: number;
   private readonly slackMs: number;
   private nextIndex = 0;
+  private nextLinkId = 1;
 
   constructor(config: Partial<SimConfig>) {
     this.config = { ...DEFAULT_SIM_CONFIG, ...config };
@@ -239,7 +246,9 @@ export class Simulator {
     const localPeerId = new Uint8Array(PEER_ID_BYTES);
     new DataView(localPeerId.buffer).setUint32(0, index);
     const core = new PeerCore(
-      { ...this.config.core, role },
+      // The runtime grants the core what the simulated user grants: the link's upload as a cap,
+      // and no upload at all for a free rider.
+      { ...this.config.core, role, uploadEnabled: !profile.freeRider, uploadLimitBps: profile.uploadBytesPerMs * 8000 },
       { channelKey: this.channelKey, localPeerId, verify: fakeVerify, random: seededRandom(mix(this.config.seed, index + 1)) },
     );
     const p = new SimPeer(role === 'source' ? 's' : `v${index}`, core, profile, joinedAtMs);
@@ -257,15 +266,15 @@ export class Simulator {
       case ARRIVE: {
         // The chunk's last byte reached the receiver's access link: queue it on its download.
         const from = e.other as SimPeer;
-        if (!p.alive || (!from.alive && e.x > from.leftAtMs)) return;
+        if (!p.alive || (!from.alive && e.x > from.leftAtMs) || p.links.get(from.id)?.id !== e.link) return;
         const done = Math.max(now, p.downloadFreeAtMs) + e.bytes / p.profile.downloadBytesPerMs;
         p.downloadFreeAtMs = done;
-        this.queue.push(done, new SimEvent(DELIVER, p, from, e.msg, 0, e.bytes, undefined));
+        this.queue.push(done, new SimEvent(DELIVER, p, from, e.msg, 0, e.bytes, undefined, e.link));
         return;
       }
       case DELIVER: {
         const from = e.other as SimPeer;
-        if (!p.alive || !p.links.has(from.id)) return;
+        if (!p.alive || p.links.get(from.id)?.id !== e.link) return;
         p.core.handleMessage(now, from.id, e.msg as WireMessage);
         this.drain(p, now);
         return;
@@ -343,24 +352,24 @@ export class Simulator {
     if (link === undefined) return;
     const bytes = messageWireBytes(msg);
     if (msg.type === MsgType.ChunkData) {
+      const media = msg.chunk.payload.length;
       if (p.profile.uploadBytesPerMs === 0) {
-        // A peer that uploads nothing refuses every request: its runtime answers with a reject.
-        this.send(p, to, { type: MsgType.Reject, seq: msg.chunk.seq }, now);
+        // The core was told this peer uploads nothing; if it sends anyway, count it and drop it.
+        this.totals.freeRiderMediaBytesOut += media;
         return;
       }
-      const media = msg.chunk.payload.length;
       p.mediaBytesOut += media;
       p.wireBytesOut += bytes;
       if (p.profile.freeRider) this.totals.freeRiderMediaBytesOut += media;
       this.totals.controlBytes += bytes - media;
       const finish = Math.max(now, p.uploadFreeAtMs) + bytes / p.profile.uploadBytesPerMs;
       p.uploadFreeAtMs = finish;
-      this.queue.push(finish + link.latencyMs, new SimEvent(ARRIVE, link.other, p, msg, finish, bytes, undefined));
+      this.queue.push(finish + link.latencyMs, new SimEvent(ARRIVE, link.other, p, msg, finish, bytes, undefined, link.id));
       return;
     }
     p.wireBytesOut += bytes;
     this.totals.controlBytes += bytes;
-    this.queue.push(now + link.latencyMs, new SimEvent(DELIVER, link.other, p, msg, 0, bytes, undefined));
+    this.queue.push(now + link.latencyMs, new SimEvent(DELIVER, link.other, p, msg, 0, bytes, undefined, link.id));
   }
 
   private onCoreEvent(p: SimPeer, e: CoreEvent, now: number): void {
@@ -380,6 +389,8 @@ export class Simulator {
       case 'misbehaved': {
         // Honest simulated peers never misbehave; if one is reported, the core has a bug.
         this.totals.misbehaved++;
+        const reason = e.reason.replace(/\d+/g, 'N');
+        this.totals.misbehavedReasons[reason] = (this.totals.misbehavedReasons[reason] ?? 0) + 1;
         const link = p.links.get(e.peer);
         if (link !== undefined) {
           this.disconnect(p, link.other, now);
@@ -446,8 +457,9 @@ export class Simulator {
     }
     p.dialing.delete(q.id);
     if (!p.alive || p.links.has(q.id) || !p.core.acceptsNeighbour() || !q.core.acceptsNeighbour()) return;
-    p.links.set(q.id, { other: q, latencyMs });
-    q.links.set(p.id, { other: p, latencyMs });
+    const id = this.nextLinkId++;
+    p.links.set(q.id, { id, other: q, latencyMs });
+    q.links.set(p.id, { id, other: p, latencyMs });
     p.core.handleConnected(now, q.id);
     q.core.handleConnected(now, p.id);
     this.drain(p, now);
@@ -513,7 +525,12 @@ export class Simulator {
         mediaBytesOut: p.mediaBytesOut,
       });
     }
-    return { config: this.config, peers, lag: this.lag, totals: { ...this.totals } };
+    return {
+      config: this.config,
+      peers,
+      lag: this.lag,
+      totals: { ...this.totals, misbehavedReasons: { ...this.totals.misbehavedReasons } },
+    };
   }
 
   /**

@@ -16,6 +16,7 @@ export function messageBodyBytes(msg: WireMessage): number {
       return 6;
     case MsgType.Request:
     case MsgType.Reject:
+    case MsgType.Busy:
       return 5;
     case MsgType.ChunkData:
       return 1 + encodedChunkBytes(msg.chunk);

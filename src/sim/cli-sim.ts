@@ -1,0 +1,200 @@
+// `meshtv sim`: parses the scenario flags, runs the simulator once per --peers value, prints
+// the figures (with --json, the last line is one JSON object) and with --out writes report.json,
+// report.md and SVG plots. Wall time and memory are measured here, never inside the simulator.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { UserError } from '../node/errors.js';
+import { MAX_CHUNK_PAYLOAD_BYTES } from '../protocol/chunk.js';
+import { buildReport, type ReportDistributions, reportMarkdown, type SimReport } from './report.js';
+import { DEFAULT_SIM_CONFIG, type SimConfig, Simulator } from './simulator.js';
+import { linePlot, type Series } from './svg-plot.js';
+
+const USAGE = `meshtv sim — the swarm protocol with virtual peers, in virtual time
+
+Usage:
+  meshtv sim [--peers N[,N...]] [--duration-s D] [--rho R] [--free-riders F] [--churn PER_MIN]
+             [--flash-crowd-s T] [--seed S] [--bitrate-kbps K] [--chunk-ms MS] [--out DIR] [--json] [--progress]
+
+  --peers N          viewers (default 200); several comma-separated values run one simulation each
+  --duration-s D     seconds of stream (default 60)
+  --rho R            resource index (source + viewers' upload) / (N x r) (default 1.25)
+  --free-riders F    share of viewers that upload nothing, 0..1 (default 0.2)
+  --churn PER_MIN    share of the audience leaving per minute without goodbye, 0..1 (0.2 = 20%/min; default 0)
+  --flash-crowd-s T  the whole audience joins within T seconds (default 10)
+  --seed S           random seed, 0..4294967295 (default 1): same seed, same report
+  --bitrate-kbps K   stream bitrate r (default 1000)
+  --chunk-ms MS      media time per chunk (default 250)
+  --out DIR          write report.json, report.md and SVG plots there
+  --json             print one JSON object per run; the last line printed is the last run's
+  --progress         print the virtual time reached to stderr every 10 s of virtual time
+`;
+
+interface ParsedArgs {
+  peers: number[];
+  config: Partial<SimConfig>;
+  out: string | undefined;
+  json: boolean;
+  progress: boolean;
+}
+
+export async function runSimCommand(args: string[]): Promise<number> {
+  const parsed = parseSimArgs(args);
+  if (parsed === undefined) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const reports: { report: SimReport; cdfs: ReportDistributions }[] = [];
+  for (const peers of parsed.peers) {
+    const r = runOne({ ...parsed.config, peers }, parsed.progress);
+    reports.push(r);
+    process.stdout.write(`${parsed.json ? JSON.stringify(r.report) : humanSummary(r.report)}\n`);
+  }
+  if (parsed.out !== undefined) writeReport(parsed.out, reports);
+  return 0;
+}
+
+export function parseSimArgs(args: string[]): ParsedArgs | undefined {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        peers: { type: 'string' },
+        'duration-s': { type: 'string' },
+        rho: { type: 'string' },
+        'free-riders': { type: 'string' },
+        churn: { type: 'string' },
+        'flash-crowd-s': { type: 'string' },
+        seed: { type: 'string' },
+        'bitrate-kbps': { type: 'string' },
+        'chunk-ms': { type: 'string' },
+        out: { type: 'string' },
+        json: { type: 'boolean' },
+        progress: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (err) {
+    throw new UserError(`sim: ${(err as Error).message}`);
+  }
+  if (values.help) return undefined;
+  const str = (name: string) => values[name] as string | undefined;
+  const peers = (str('peers') ?? String(DEFAULT_SIM_CONFIG.peers)).split(',').map((v) => int('--peers', v, 2, 1_000_000));
+  const config: Partial<SimConfig> = {
+    durationS: num('--duration-s', str('duration-s'), DEFAULT_SIM_CONFIG.durationS, 1, 86_400),
+    rho: num('--rho', str('rho'), DEFAULT_SIM_CONFIG.rho, 0.01, 1000),
+    freeRiders: num('--free-riders', str('free-riders'), DEFAULT_SIM_CONFIG.freeRiders, 0, 0.99),
+    churnPerMin: num('--churn', str('churn'), DEFAULT_SIM_CONFIG.churnPerMin, 0, 1),
+    seed: int('--seed', str('seed') ?? String(DEFAULT_SIM_CONFIG.seed), 0, 2 ** 32 - 1),
+    bitrateBps: 1000 * num('--bitrate-kbps', str('bitrate-kbps'), DEFAULT_SIM_CONFIG.bitrateBps / 1000, 8, 100_000),
+    chunkMs: int('--chunk-ms', str('chunk-ms') ?? String(DEFAULT_SIM_CONFIG.chunkMs), 20, 10_000),
+  };
+  config.joinWindowS = num('--flash-crowd-s', str('flash-crowd-s'), DEFAULT_SIM_CONFIG.joinWindowS, 0, config.durationS as number);
+  const payload = ((config.bitrateBps as number) * (config.chunkMs as number)) / 8000;
+  if (payload > MAX_CHUNK_PAYLOAD_BYTES)
+    throw new UserError(
+      `sim: chunks of ${Math.round(payload)} bytes exceed the ${MAX_CHUNK_PAYLOAD_BYTES}-byte maximum; lower --bitrate-kbps or --chunk-ms`,
+    );
+  for (const n of peers) {
+    const sourceShare = DEFAULT_SIM_CONFIG.sourceUploadFactor / n;
+    if ((config.rho as number) < sourceShare)
+      throw new UserError(`sim: --rho ${config.rho} is below what the source alone uploads with --peers ${n} (${sourceShare.toFixed(3)})`);
+  }
+  const out = str('out');
+  if (out !== undefined && out.trim() === '') throw new UserError('sim: --out needs a directory');
+  return { peers, config, out, json: values.json === true, progress: values.progress === true };
+}
+
+function runOne(config: Partial<SimConfig>, progress: boolean): { report: SimReport; cdfs: ReportDistributions } {
+  const started = performance.now();
+  let peakRss = process.memoryUsage.rss();
+  const sim = new Simulator(config);
+  const result = sim.run((virtualMs) => {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    if (progress && virtualMs % 10_000 === 0) {
+      process.stderr.write(
+        `sim: ${virtualMs / 1000} s of ${config.durationS} s, ${((performance.now() - started) / 1000).toFixed(1)} s wall\n`,
+      );
+    }
+  });
+  return buildReport(result, performance.now() - started, peakRss / 2 ** 20);
+}
+
+function humanSummary(r: SimReport): string {
+  const f = (x: number | null, d = 0) => (x === null ? 'n/a' : x.toFixed(d));
+  return [
+    `N=${r.N} r=${r.r / 1000} kbit/s rho=${r.rho} free riders=${r.freeRiders} churn=${r.churn}/min seed=${r.seed} duration=${r.durationS} s`,
+    `  S=${r.S.toFixed(3)}  continuity p50=${f(r.continuity.p50, 4)} p5=${f(r.continuity.p5, 4)}`,
+    `  lag p50=${f(r.lagMs.p50)} ms p95=${f(r.lagMs.p95)} ms  startup p50=${f(r.startupMs.p50)} ms p95=${f(r.startupMs.p95)} ms`,
+    `  overhead=${(r.overhead * 100).toFixed(2)}%  duplicates=${(r.duplicates * 100).toFixed(2)}%  never started=${r.neverStarted}`,
+    `  wall=${(r.wallMs / 1000).toFixed(1)} s  peak RSS=${r.peakRssMB} MB  events=${r.events}`,
+  ].join('\n');
+}
+
+function writeReport(dir: string, runs: { report: SimReport; cdfs: ReportDistributions }[]): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new UserError(`sim: cannot create --out directory ${dir}: ${(err as Error).message}`);
+  }
+  const reports = runs.map((r) => r.report);
+  const name = (r: SimReport) => `N=${r.N}`;
+  const write = (file: string, text: string) => fs.writeFileSync(path.join(dir, file), text);
+  write('report.json', `${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n`);
+  write('report.md', reportMarkdown(reports));
+  const cdf = (pick: (d: ReportDistributions) => [number, number][]): Series[] =>
+    runs.map((r) => ({ name: name(r.report), points: pick(r.cdfs) }));
+  write(
+    'continuity.svg',
+    linePlot(
+      cdf((d) => d.continuity),
+      { title: 'Continuity per viewer (CDF)', xLabel: 'continuity', yLabel: 'share of viewers', steps: true, yMin: 0, yMax: 1 },
+    ),
+  );
+  write(
+    'lag.svg',
+    linePlot(
+      cdf((d) => d.lagMs),
+      { title: 'Lag of played chunks (CDF)', xLabel: 'lag (ms)', yLabel: 'share of chunks', steps: true, yMin: 0, yMax: 1 },
+    ),
+  );
+  write(
+    'startup.svg',
+    linePlot(
+      cdf((d) => d.startupMs),
+      { title: 'Startup time (CDF)', xLabel: 'startup (ms)', yLabel: 'share of viewers', steps: true, yMin: 0, yMax: 1 },
+    ),
+  );
+  if (runs.length > 1) {
+    write(
+      's-vs-n.svg',
+      linePlot([{ name: 'S', points: reports.map((r) => [r.N, r.S] as [number, number]) }], {
+        title: 'Source load S against audience N',
+        xLabel: 'N (viewers)',
+        yLabel: 'S',
+        yMin: 0,
+      }),
+    );
+  }
+}
+
+function num(flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const v = raw.trim() === '' ? Number.NaN : Number(raw);
+  if (!Number.isFinite(v)) throw new UserError(`sim: ${flag} must be a number, got '${raw}'`);
+  if (v < min || v > max) {
+    const hint = flag === '--churn' || flag === '--free-riders' ? ' (a share: 0.2 means 20%)' : '';
+    throw new UserError(`sim: ${flag} must be between ${min} and ${max}${hint}, got ${raw}`);
+  }
+  return v;
+}
+
+function int(flag: string, raw: string, min: number, max: number): number {
+  const v = num(flag, raw, 0, min, max);
+  if (!Number.isInteger(v)) throw new UserError(`sim: ${flag} must be a whole number, got '${raw}'`);
+  return v;
+}

@@ -1,0 +1,135 @@
+// Turns a simulation result into the report of DESIGN.md "Measures": S, continuity per peer,
+// lag, startup, overhead and duplicates, with N, r, rho, churn and seed. Pure: the caller adds
+// wall time and memory, the only fields that differ between two runs with the same seed.
+
+import { cdfOf, quantile } from './metrics.js';
+import type { SimResult } from './simulator.js';
+
+export interface SimReport {
+  /** Audience size N (viewers present at any time). */
+  peers: number;
+  N: number;
+  /** Stream bitrate in bits per second. */
+  r: number;
+  rho: number;
+  /** Share of the audience leaving per minute. */
+  churn: number;
+  seed: number;
+  durationS: number;
+  freeRiders: number;
+  joinWindowS: number;
+  /** Bytes the source sent / (r x duration). */
+  S: number;
+  /** Per viewer: media time played on time / media time due after its startup. */
+  continuity: { p50: number | null; p5: number | null; mean: number | null };
+  /** Over every chunk played by every viewer. */
+  lagMs: { p50: number | null; p95: number | null };
+  /** Join -> first chunk played; a viewer still waiting at the end counts as never (null quantile). */
+  startupMs: { p50: number | null; p95: number | null };
+  /** Non-media bytes (framing, chunk headers and signatures, control, tracker) / media bytes delivered. */
+  overhead: number;
+  /** Media bytes received again / media bytes delivered. */
+  duplicates: number;
+  wallMs: number;
+  peakRssMB: number;
+  /** Viewers that took part, newcomers under churn included. */
+  viewersSimulated: number;
+  /** Viewers still waiting for their first chunk when the run ended. */
+  neverStarted: number;
+  freeRiderMediaBytesOut: number;
+  events: number;
+  misbehaved: number;
+  misbehavedReasons: Record<string, number>;
+}
+
+export interface ReportDistributions {
+  continuity: [number, number][];
+  lagMs: [number, number][];
+  startupMs: [number, number][];
+}
+
+export function buildReport(result: SimResult, wallMs: number, peakRssMB: number): { report: SimReport; cdfs: ReportDistributions } {
+  const c = result.config;
+  const t = result.totals;
+  const continuity: number[] = [];
+  const startup: number[] = [];
+  let neverStarted = 0;
+  for (const p of result.peers) {
+    if (p.continuity !== undefined) continuity.push(p.continuity);
+    if (p.startupMs !== undefined) startup.push(p.startupMs);
+    else if (p.leftAtMs === undefined) {
+      // Left before starting: censored. Still waiting at the end: counts as never.
+      neverStarted++;
+      startup.push(Number.POSITIVE_INFINITY);
+    }
+  }
+  const rBytesPerS = c.bitrateBps / 8;
+  const delivered = Math.max(1, t.mediaBytesDelivered);
+  const report: SimReport = {
+    peers: c.peers,
+    N: c.peers,
+    r: c.bitrateBps,
+    rho: c.rho,
+    churn: c.churnPerMin,
+    seed: c.seed,
+    durationS: c.durationS,
+    freeRiders: c.freeRiders,
+    joinWindowS: c.joinWindowS,
+    S: round(t.sourceWireBytesOut / (rBytesPerS * c.durationS), 4),
+    continuity: {
+      p50: finite(quantile(continuity, 0.5), 5),
+      p5: finite(quantile(continuity, 0.05), 5),
+      mean: continuity.length === 0 ? null : round(continuity.reduce((a, b) => a + b, 0) / continuity.length, 5),
+    },
+    lagMs: { p50: finite(result.lag.quantile(0.5), 0), p95: finite(result.lag.quantile(0.95), 0) },
+    startupMs: { p50: finite(quantile(startup, 0.5), 0), p95: finite(quantile(startup, 0.95), 0) },
+    overhead: round((t.controlBytes + t.trackerBytes) / delivered, 5),
+    duplicates: round(t.duplicateBytes / delivered, 5),
+    wallMs: Math.round(wallMs),
+    peakRssMB: Math.round(peakRssMB),
+    viewersSimulated: result.peers.length,
+    neverStarted,
+    freeRiderMediaBytesOut: t.freeRiderMediaBytesOut,
+    events: t.events,
+    misbehaved: t.misbehaved,
+    misbehavedReasons: t.misbehavedReasons,
+  };
+  const cdfs: ReportDistributions = {
+    continuity: cdfOf(continuity),
+    lagMs: result.lag.cdf(),
+    startupMs: cdfOf(startup.filter(Number.isFinite)),
+  };
+  return { report, cdfs };
+}
+
+/** The report as Markdown, for --out. */
+export function reportMarkdown(reports: readonly SimReport[]): string {
+  const lines = [
+    '# meshtv simulation',
+    '',
+    'Measures as defined in DESIGN.md; the simulator drives the unchanged PeerCore with fake (cheap) signatures.',
+    '',
+    '| N | r (kbit/s) | rho | free riders | churn /min | seed | duration (s) | S | continuity p50 / p5 | lag p50 / p95 (ms) | startup p50 / p95 (ms) | overhead | duplicates | never started | wall (s) | peak RSS (MB) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of reports) {
+    lines.push(
+      `| ${r.N} | ${r.r / 1000} | ${r.rho} | ${r.freeRiders} | ${r.churn} | ${r.seed} | ${r.durationS} | ${r.S} | ${r.continuity.p50} / ${r.continuity.p5} | ${r.lagMs.p50} / ${r.lagMs.p95} | ${r.startupMs.p50} / ${r.startupMs.p95} | ${pct(r.overhead)} | ${pct(r.duplicates)} | ${r.neverStarted} | ${(r.wallMs / 1000).toFixed(1)} | ${r.peakRssMB} |`,
+    );
+  }
+  lines.push('', `Plots: continuity.svg, lag.svg, startup.svg (CDFs)${reports.length > 1 ? ', s-vs-n.svg.' : '.'}`, '');
+  return lines.join('\n');
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(2)}%`;
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+function finite(x: number | undefined, digits: number): number | null {
+  return x === undefined || !Number.isFinite(x) ? null : round(x, digits);
+}
