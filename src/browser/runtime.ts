@@ -12,7 +12,7 @@ import { PeerCore } from '../protocol/peer-core.js';
 import { seededRandom } from '../protocol/random.js';
 import { nobleVerify } from '../protocol/verify-noble.js';
 import { CoreDriver } from '../runtime/core-driver.js';
-import { type PeerConnectionLike, type WebSocketLike, WebRtcSignaling } from '../transport/webrtc-signaling.js';
+import { type PeerConnectionLike, WebRtcSignaling, type WebSocketLike } from '../transport/webrtc-signaling.js';
 
 export interface BrowserViewerStats {
   peers: number;

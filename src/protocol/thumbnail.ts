@@ -18,6 +18,12 @@ export function signThumbnail(issuedAtMs: number, jpeg: Uint8Array, sign: SignFn
   return sign(thumbnailBytes(issuedAtMs, jpeg));
 }
 
-export function verifyThumbnail(channelKey: Uint8Array, issuedAtMs: number, jpeg: Uint8Array, signature: Uint8Array, verify: VerifyFn): boolean {
+export function verifyThumbnail(
+  channelKey: Uint8Array,
+  issuedAtMs: number,
+  jpeg: Uint8Array,
+  signature: Uint8Array,
+  verify: VerifyFn,
+): boolean {
   return verify(channelKey, thumbnailBytes(issuedAtMs, jpeg), signature);
 }
