@@ -30,3 +30,20 @@ if (installed < 0 || installed < mtime('package-lock.json')) {
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
 run(process.execPath, [path.join(root, 'scripts/build.mjs')]);
+
+// The test suite drives a real browser: Debian's Chromium (playwright-core cannot download one).
+if (process.argv.includes('--test') && !fs.existsSync(process.env.MESHTV_CHROMIUM || '/usr/bin/chromium')) {
+  if (process.getuid?.() !== 0) {
+    process.stderr.write(
+      'bootstrap: Chromium is missing and this is not root: run apt-get install chromium, or the browser tests are skipped\n',
+    );
+  } else {
+    process.stderr.write('bootstrap: installing Chromium for the browser tests (apt-get install chromium)\n');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    const apt = (args) => spawnSync('apt-get', args, { cwd: root, stdio: 'inherit', env }).status === 0;
+    if (!apt(['install', '-y', '-qq', 'chromium']) && !(apt(['update', '-qq']) && apt(['install', '-y', '-qq', 'chromium']))) {
+      process.stderr.write('bootstrap: could not install Chromium\n');
+      process.exit(1);
+    }
+  }
+}

@@ -34,4 +34,13 @@ if (only.length === 0) {
   step('type check (tsc --noEmit)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
 }
 const files = only.length > 0 ? only : testFiles(path.join(root, 'test'));
-step('tests (node --test)', process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files]);
+step('tests (node --test)', process.execPath, [
+  '--import',
+  'tsx',
+  '--test',
+  '--test-reporter=spec',
+  '--test-concurrency=1',
+  '--test-force-exit',
+  '--test-timeout=240000',
+  ...files,
+]);

@@ -16,6 +16,7 @@ import { normalizeAddress } from '../transport/tcp.js';
 import { DEFAULT_DIRECTORY_CONFIG, Directory, type DirectoryConfig } from './directory.js';
 import { DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.js';
 import { DEFAULT_SIGNALING_CONFIG, type SignalingConfig, SignalingServer } from './signaling.js';
+import { serveWeb } from './web.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -77,6 +78,8 @@ export async function startTracker(options: TrackerOptions): Promise<TrackerServ
   ]);
   const server = http.createServer((req, res) => {
     requests++;
+    // The WebTV pages and their assets; false for the API and anything else.
+    if (serveWeb(req, res)) return;
     if (req.method === 'GET' && requestPath(req) === '/metrics') {
       metrics.render().then((text) => {
         res.writeHead(200, { 'content-type': metrics.registry.contentType });

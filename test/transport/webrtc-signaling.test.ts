@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { Server } from 'bittorrent-tracker';
+import { cleanup } from 'node-datachannel';
 import { loadOrCreateKey } from '../../src/node/keys.js';
 import { createLogger } from '../../src/node/log.js';
 import { SwarmNode, signalingUrlOf } from '../../src/node/swarm-node.js';
@@ -62,6 +63,9 @@ async function streamOverWebRtc(signalingUrl: string): Promise<{ played: number;
 }
 
 describe('WebRTC between native peers', () => {
+  // node-datachannel's native threads keep a process alive until told to stop.
+  after(() => cleanup());
+
   test('through our tracker', { timeout: 40_000 }, async (t) => {
     const tracker = await startTracker({ host: '127.0.0.1', port: 0 });
     after(() => tracker.stop());

@@ -1,0 +1,209 @@
+/// <reference lib="dom" />
+// The player page, /watch/<channel id>: the video (MsePlayer fed by a BrowserViewer), the
+// channel's name and audience from the directory, a stats panel with a one-minute chart, and
+// the viewer's sharing settings (upload cap, "don't upload"), remembered in localStorage.
+
+import { MsePlayer, type MsePlayerStats } from '../player.js';
+import type { BrowserViewer, BrowserViewerStats } from '../runtime.js';
+import { fetchChannels } from './channel-grid.js';
+import { byId, setText } from './dom.js';
+import { formatBitrate, formatBytes, formatCount, formatPercent, formatSeconds } from './format.js';
+import { StatsChart } from './stats-chart.js';
+
+const STATS_MS = 1_000;
+const CHANNEL_REFRESH_MS = 5_000;
+const SETTINGS_KEY = 'meshtv.sharing';
+
+export interface SharingSettings {
+  /** Upload cap in bits per second; undefined = no cap. */
+  uploadLimitBps: number | undefined;
+  uploadEnabled: boolean;
+}
+
+export type PageStats = BrowserViewerStats & { player: MsePlayerStats };
+
+export interface WatchPageOptions {
+  channelId: string;
+  /** Starts the chunk source with the viewer's sharing settings. */
+  startViewer: (settings: SharingSettings) => Promise<BrowserViewer>;
+  /** Shown above the video (e.g. that the page plays an unverified test feed). */
+  banner?: string;
+}
+
+const EMPTY_VIEWER_STATS: BrowserViewerStats = {
+  peers: 0,
+  shareFromPeers: 0,
+  lagMs: undefined,
+  bufferMs: 0,
+  downloadBps: 0,
+  uploadBps: 0,
+  mediaBytesIn: 0,
+  mediaBytesOut: 0,
+  mediaBytesFromOrigin: 0,
+  chunksPlayed: 0,
+  chunksSkipped: 0,
+  continuity: 1,
+};
+
+export function loadSharingSettings(): SharingSettings {
+  try {
+    const raw = JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}') as Record<string, unknown>;
+    const cap = raw.uploadLimitBps;
+    return {
+      uploadLimitBps: typeof cap === 'number' && Number.isFinite(cap) && cap > 0 ? cap : undefined,
+      uploadEnabled: raw.uploadEnabled !== false,
+    };
+  } catch {
+    return { uploadLimitBps: undefined, uploadEnabled: true };
+  }
+}
+
+function saveSharingSettings(s: SharingSettings): void {
+  try {
+    localStorage.setItem(SETTINGS_KEY, JSON.stringify(s));
+  } catch {
+    // storage refused (private mode, quota): the settings still apply to this visit
+  }
+}
+
+/** Builds the page; returns the stats accessor (also exposed read-only as window.meshtv). */
+export function startWatchPage(o: WatchPageOptions): { stats(): PageStats } {
+  const notice = byId('notice');
+  const showNotice = (text: string | undefined, kind: 'info' | 'error' = 'info') => {
+    notice.hidden = text === undefined;
+    notice.classList.toggle('error', kind === 'error');
+    if (text !== undefined) setText(notice, text);
+  };
+  if (o.banner !== undefined) {
+    const banner = byId('banner');
+    banner.hidden = false;
+    setText(banner, o.banner);
+  }
+  setText(byId('channel-id'), o.channelId);
+
+  const player = new MsePlayer(byId('player'));
+  const settings = loadSharingSettings();
+  let viewer: BrowserViewer | undefined;
+  const stats = (): PageStats => ({ ...(viewer?.stats() ?? EMPTY_VIEWER_STATS), player: player.stats() });
+
+  showNotice('Joining the channel…');
+  o.startViewer(settings).then(
+    (v) => {
+      viewer = v;
+      v.onPlay((chunk) => player.append(chunk));
+      v.onSkip((seq) => player.skip(seq));
+      bindSettings(v, settings);
+    },
+    (err: unknown) => showNotice(`Could not join the channel: ${(err as Error).message}`, 'error'),
+  );
+
+  const chart = new StatsChart(byId<HTMLCanvasElement>('chart'));
+  const fields = {
+    peers: byId('s-peers'),
+    share: byId('s-share'),
+    lag: byId('s-lag'),
+    buffer: byId('s-buffer'),
+    down: byId('s-down'),
+    up: byId('s-up'),
+    uploaded: byId('s-uploaded'),
+    stalls: byId('s-stalls'),
+  };
+  const statsTimer = setInterval(() => {
+    const s = stats();
+    const p = s.player;
+    // The lag on screen: capture -> this frame shown. Before the first frame, the hand-over lag.
+    const lagMs = p.lagMs ?? s.lagMs;
+    setText(fields.peers, String(s.peers));
+    setText(fields.share, s.mediaBytesIn === 0 ? '–' : formatPercent(s.shareFromPeers));
+    setText(fields.lag, formatSeconds(lagMs));
+    setText(fields.buffer, formatSeconds(p.bufferAheadS * 1000));
+    setText(fields.down, formatBitrate(s.downloadBps));
+    setText(fields.up, formatBitrate(s.uploadBps));
+    setText(fields.uploaded, formatBytes(s.mediaBytesOut));
+    setText(fields.stalls, p.stalls === 0 ? '0' : `${p.stalls} (longest ${formatSeconds(p.longestStallMs)})`);
+    chart.push({ downloadBps: s.downloadBps, uploadBps: s.uploadBps, lagMs });
+    if (p.failed) showNotice(`Playback stopped: ${p.error ?? 'unknown error'}`, 'error');
+    else if (p.ended) showNotice('The broadcast has ended.');
+    else if (viewer === undefined) return;
+    else if (p.startupMs === undefined)
+      showNotice(s.chunksPlayed > 0 ? 'Starting playback…' : s.peers > 0 ? 'Buffering…' : 'Looking for peers…');
+    else if (!p.playing && p.bufferAheadS === 0) showNotice('Waiting for the stream…');
+    else showNotice(undefined);
+  }, STATS_MS);
+
+  const refreshChannel = async () => {
+    try {
+      const channel = (await fetchChannels()).find((c) => c.id === o.channelId);
+      const name = byId('channel-name');
+      const audience = byId('channel-audience');
+      if (channel === undefined) {
+        setText(audience, 'not in the directory');
+        return;
+      }
+      setText(name, channel.name);
+      document.title = `${channel.name} — meshtv`;
+      setText(audience, `${formatCount(channel.viewers, 'viewer', 'viewers')} · ${formatBitrate(channel.bitrateBps)}`);
+      const warning = byId('channel-warning');
+      warning.hidden = channel.sameNameAs.length === 0;
+      if (channel.sameNameAs.length > 0) {
+        setText(
+          warning,
+          `⚠ ${formatCount(channel.sameNameAs.length, 'other channel uses', 'other channels use')} this name. This one's id is above.`,
+        );
+      }
+    } catch {
+      // the directory is decoration here: playback does not depend on it
+    }
+  };
+  void refreshChannel();
+  const channelTimer = setInterval(() => void refreshChannel(), CHANNEL_REFRESH_MS);
+
+  window.addEventListener('pagehide', () => {
+    clearInterval(statsTimer);
+    clearInterval(channelTimer);
+    void viewer?.stop();
+    player.destroy();
+  });
+  return { stats };
+}
+
+function bindSettings(viewer: BrowserViewer, settings: SharingSettings): void {
+  const cap = byId<HTMLInputElement>('upload-cap');
+  const off = byId<HTMLInputElement>('no-upload');
+  const hint = byId('upload-hint');
+  cap.value = settings.uploadLimitBps === undefined ? '' : String(Math.round(settings.uploadLimitBps / 1000));
+  off.checked = !settings.uploadEnabled;
+  cap.disabled = off.checked;
+  const describe = () =>
+    setText(
+      hint,
+      !settings.uploadEnabled
+        ? 'You watch without relaying: others get the stream from the broadcaster or other viewers.'
+        : settings.uploadLimitBps === undefined
+          ? 'You relay the stream to other viewers, as fast as your link allows.'
+          : `You relay up to ${formatBitrate(settings.uploadLimitBps)} to other viewers.`,
+    );
+  describe();
+
+  cap.addEventListener('change', () => {
+    const text = cap.value.trim();
+    const kbps = Number(text);
+    if (text !== '' && (!Number.isFinite(kbps) || kbps < 1)) {
+      cap.setAttribute('aria-invalid', 'true');
+      setText(hint, 'Enter a cap of at least 1 kbit/s, or leave it empty for no cap.');
+      return;
+    }
+    cap.removeAttribute('aria-invalid');
+    settings.uploadLimitBps = text === '' ? undefined : Math.round(kbps * 1000);
+    viewer.setUploadLimit(settings.uploadLimitBps);
+    saveSharingSettings(settings);
+    describe();
+  });
+  off.addEventListener('change', () => {
+    settings.uploadEnabled = !off.checked;
+    cap.disabled = off.checked;
+    viewer.setUploadEnabled(settings.uploadEnabled);
+    saveSharingSettings(settings);
+    describe();
+  });
+}
