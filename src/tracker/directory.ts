@@ -127,8 +127,11 @@ export class Directory {
     return this.records.get(channelId);
   }
 
-  /** Channels whose source has announced recently. */
-  liveChannels(nowMs: number): ChannelSummary[] {
+  /**
+   * Channels whose source has announced recently. `webrtcPeers` tells how many peers a channel
+   * has in WebRTC signalling (browsers meet there only; native peers are in both places).
+   */
+  liveChannels(nowMs: number, webrtcPeers: (channelId: string) => number = () => 0): ChannelSummary[] {
     this.expire(nowMs);
     const live: ChannelSummary[] = [];
     for (const [id, swarm] of this.peers) {
@@ -140,6 +143,8 @@ export class Directory {
         if (p.role === 'source') hasSource = true;
         else viewers++;
       }
+      // The source is one of the WebRTC peers too.
+      viewers = Math.max(viewers, webrtcPeers(id) - 1);
       if (hasSource) live.push({ id, name: record.name, bitrateBps: record.bitrateBps, viewers, sameNameAs: [] });
     }
     for (const c of live) c.sameNameAs = live.filter((o) => o !== c && o.name === c.name).map((o) => o.id);

@@ -13,6 +13,7 @@ import { hexToBytes } from '../protocol/hex.js';
 import { seededRandom } from '../protocol/random.js';
 import { MAX_THUMBNAIL_BYTES, verifyThumbnail } from '../protocol/thumbnail.js';
 import { normalizeAddress } from '../transport/tcp.js';
+import { infoHashOf } from '../transport/webrtc-signaling.js';
 import { DEFAULT_DIRECTORY_CONFIG, Directory, type DirectoryConfig } from './directory.js';
 import { DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.js';
 import { DEFAULT_SIGNALING_CONFIG, type SignalingConfig, SignalingServer } from './signaling.js';
@@ -80,6 +81,10 @@ export async function startTracker(options: TrackerOptions): Promise<TrackerServ
     requests++;
     // The WebTV pages and their assets; false for the API and anything else.
     if (serveWeb(req, res)) return;
+    if (req.method === 'GET' && requestPath(req) === '/favicon.ico') {
+      res.writeHead(204, { 'cache-control': 'max-age=86400' }).end();
+      return;
+    }
     if (req.method === 'GET' && requestPath(req) === '/metrics') {
       metrics.render().then((text) => {
         res.writeHead(200, { 'content-type': metrics.registry.contentType });
@@ -87,7 +92,7 @@ export async function startTracker(options: TrackerOptions): Promise<TrackerServ
       });
       return;
     }
-    handle(directory, limiter, req)
+    handle(directory, limiter, req, (id) => signaling.swarmSize(infoHashOf(hexToBytes(id))))
       .then((body) => reply(res, 200, body))
       .catch((err: unknown) => {
         if (err instanceof HttpError) {
@@ -131,14 +136,19 @@ export async function startTracker(options: TrackerOptions): Promise<TrackerServ
   };
 }
 
-async function handle(directory: Directory, limiter: RateLimiter, req: http.IncomingMessage): Promise<unknown> {
+async function handle(
+  directory: Directory,
+  limiter: RateLimiter,
+  req: http.IncomingMessage,
+  webrtcPeers: (id: string) => number,
+): Promise<unknown> {
   // Concatenated rather than resolved: a path such as "//x" must not be read as a host name.
   const url = requestUrl(req);
   const now = Date.now();
   if (req.method === 'POST' && !limiter.take(normalizeAddress(req.socket.remoteAddress ?? ''), now)) {
     throw new HttpError(429, 'too many requests from this address; slow down');
   }
-  if (url.pathname === '/api/channels' && req.method === 'GET') return directory.liveChannels(now);
+  if (url.pathname === '/api/channels' && req.method === 'GET') return directory.liveChannels(now, webrtcPeers);
   const thumb = /^\/api\/channels\/([0-9a-f]{64})\/thumbnail\.jpg$/.exec(url.pathname);
   if (thumb !== null && req.method === 'POST') {
     const id = thumb[1] as string;
@@ -161,7 +171,7 @@ async function handle(directory: Directory, limiter: RateLimiter, req: http.Inco
   }
   const one = /^\/api\/channels\/([0-9a-f]{64})$/.exec(url.pathname);
   if (one !== null && req.method === 'GET') {
-    const live = directory.liveChannels(now).find((c) => c.id === one[1]);
+    const live = directory.liveChannels(now, webrtcPeers).find((c) => c.id === one[1]);
     if (live === undefined) throw new HttpError(404, 'no such live channel');
     return { ...live, originUrl: directory.record(live.id)?.originUrl };
   }
