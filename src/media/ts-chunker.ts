@@ -34,10 +34,13 @@ export class TsChunker {
   private startedAtMs = 0;
   private startPts: number | undefined;
   private lastPts: number | undefined;
+  /** Video frame duration in 90 kHz ticks, from consecutive timestamps. */
+  private frameTicks: number | undefined;
   private psiRunFrom: number | undefined;
   private pmtPid: number | undefined;
   private videoPid: number | undefined;
   private bytes = 0;
+  private synced = false;
   /** Bytes dropped while looking for packet sync (garbage in the input). */
   droppedBytes = 0;
 
@@ -49,10 +52,21 @@ export class TsChunker {
     let buf: Uint8Array = this.carry.length > 0 ? concat([this.carry, data]) : data;
     let o = 0;
     while (buf.length - o >= TS_PACKET_BYTES) {
-      if (buf[o] !== SYNC || (buf.length - o > TS_PACKET_BYTES && buf[o + TS_PACKET_BYTES] !== SYNC)) {
+      if (buf[o] !== SYNC) {
+        this.synced = false;
         o++;
         this.droppedBytes++;
         continue;
+      }
+      if (!this.synced) {
+        // After garbage, a sync byte counts only when the next packet's sync byte confirms it.
+        if (buf.length - o <= TS_PACKET_BYTES) break;
+        if (buf[o + TS_PACKET_BYTES] !== SYNC) {
+          o++;
+          this.droppedBytes++;
+          continue;
+        }
+        this.synced = true;
       }
       this.onPacket(buf.slice(o, o + TS_PACKET_BYTES), nowMs, out);
       o += TS_PACKET_BYTES;
@@ -83,16 +97,19 @@ export class TsChunker {
     if (pid === this.videoPid && unitStart && hasPayload) {
       const pts = readPts(p.subarray(payloadAt));
       if (randomAccess) {
-        const piece = this.cut(this.psiRunFrom ?? this.packets.length, nowMs);
+        const piece = this.cut(this.psiRunFrom ?? this.packets.length, nowMs, pts);
         if (piece !== undefined) out.push(piece);
         this.flags = FLAG_KEYFRAME;
         this.startPts = pts;
       } else if (pts !== undefined && this.startPts !== undefined && ptsDiffMs(pts, this.startPts) >= this.options.targetChunkMs) {
-        const piece = this.cut(this.packets.length, nowMs);
+        const piece = this.cut(this.packets.length, nowMs, pts);
         if (piece !== undefined) out.push(piece);
         this.startPts = pts;
       }
-      if (pts !== undefined) this.lastPts = pts;
+      if (pts !== undefined) {
+        if (this.lastPts !== undefined && pts > this.lastPts) this.frameTicks = pts - this.lastPts;
+        this.lastPts = pts;
+      }
     } else if (
       this.videoPid === undefined &&
       this.pmtPid !== undefined &&
@@ -116,13 +133,15 @@ export class TsChunker {
   }
 
   /** Emits packets [0, at) as a chunk and keeps the rest as the start of the next one. */
-  private cut(at: number, nowMs: number): TsPiece | undefined {
+  /** `endPts`: the first frame of the next chunk, which is where this one's media ends. */
+  private cut(at: number, nowMs: number, endPts?: number): TsPiece | undefined {
     const done = this.packets.slice(0, at);
     const rest = this.packets.slice(at);
     const flags = this.flags;
     const startedAtMs = this.startedAtMs;
     this.startedAtMs = nowMs;
-    const mediaMs = this.startPts !== undefined && this.lastPts !== undefined ? ptsDiffMs(this.lastPts, this.startPts) : undefined;
+    const end = endPts ?? (this.lastPts !== undefined && this.frameTicks !== undefined ? this.lastPts + this.frameTicks : undefined);
+    const mediaMs = this.startPts !== undefined && end !== undefined ? ptsDiffMs(end, this.startPts) : undefined;
     this.packets = rest;
     this.bytes = rest.length * TS_PACKET_BYTES;
     this.flags = 0;
