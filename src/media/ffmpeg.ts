@@ -1,20 +1,25 @@
 // Finding ffmpeg and building its command lines. The ffmpeg on PATH wins; otherwise the static
 // build shipped in the npm package @ffmpeg-installer/ffmpeg, so nothing outside npm is needed.
 
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { UserError } from '../node/errors.js';
 
-export function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+/** The executable `name` on PATH (on Windows also with the PATHEXT extensions), if any. */
+export function findOnPath(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const exts = process.platform === 'win32' ? ['', ...(env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';')] : [''];
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
     if (dir === '') continue;
-    const candidate = path.join(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here
+    for (const ext of exts) {
+      const candidate = path.join(dir, name + ext);
+      try {
+        fs.accessSync(candidate, fs.constants.X_OK);
+        if (fs.statSync(candidate).isFile()) return candidate;
+      } catch {
+        // not here
+      }
     }
   }
   return undefined;
@@ -38,6 +43,20 @@ function bundledFfmpeg(): string {
   } catch {
     throw new UserError('ffmpeg not found: install it (apt-get install ffmpeg) or run npm install to get the bundled build');
   }
+}
+
+const protocolCache = new Map<string, Set<string>>();
+
+/** The input protocols an ffmpeg binary was built with (`ffmpeg -protocols`); empty if it cannot say. */
+export function ffmpegInputProtocols(ffmpeg: string): Set<string> {
+  const cached = protocolCache.get(ffmpeg);
+  if (cached !== undefined) return cached;
+  const r = spawnSync(ffmpeg, ['-hide_banner', '-protocols'], { encoding: 'utf8', timeout: 10_000 });
+  const text = typeof r.stdout === 'string' ? r.stdout : '';
+  const input = /Input:\s*([\s\S]*?)(?:Output:|$)/.exec(text)?.[1] ?? '';
+  const protocols = new Set(input.split(/\s+/).filter((p) => p !== ''));
+  protocolCache.set(ffmpeg, protocols);
+  return protocols;
 }
 
 export interface TestPatternOptions {

@@ -14,6 +14,7 @@ export interface StreamSink {
 export class StreamOutput {
   private backlog: Chunk[] = [];
   private readonly sinks = new Set<StreamSink>();
+  private isEnded = false;
 
   constructor(private readonly maxPendingBytes = 8 * 1024 * 1024) {}
 
@@ -21,7 +22,16 @@ export class StreamOutput {
     return this.sinks.size;
   }
 
+  /** True once the channel has ended: no more data will come. */
+  get ended(): boolean {
+    return this.isEnded;
+  }
+
   addClient(sink: StreamSink): void {
+    if (this.isEnded) {
+      sink.end();
+      return;
+    }
     this.sinks.add(sink);
     for (const c of this.backlog) sink.write(c.payload);
   }
@@ -31,6 +41,7 @@ export class StreamOutput {
   }
 
   play(chunk: Chunk): void {
+    if (this.isEnded) return;
     if ((chunk.flags & FLAG_KEYFRAME) !== 0) this.backlog = [];
     if (this.backlog.length > 0 || (chunk.flags & FLAG_KEYFRAME) !== 0) this.backlog.push(chunk);
     for (const sink of this.sinks) {
@@ -45,6 +56,8 @@ export class StreamOutput {
 
   /** The channel ended: close every client. */
   end(): void {
+    this.isEnded = true;
+    this.backlog = [];
     for (const sink of this.sinks) sink.end();
     this.sinks.clear();
   }

@@ -1,9 +1,9 @@
 // Composition root of `meshtv broadcast`: the channel key, ffmpeg encoding a live input, the
 // chunker, signing, the source's swarm node and the channel record in the directory.
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { DEFAULT_TEST_PATTERN, ffmpegPath, type TestPatternOptions, testPatternArgs } from '../media/ffmpeg.js';
-import { TsChunker } from '../media/ts-chunker.js';
+import { ffmpegPath } from '../media/ffmpeg.js';
+import { checkInput, Ingest } from '../media/ingest.js';
+import { DEFAULT_ENCODING, describeInput, type EncodingOptions, ffmpegArgs, type InputSource, nominalBitrateKbps } from '../media/input.js';
 import { signChannelRecord } from '../protocol/channel-record.js';
 import { signChunk } from '../protocol/chunk.js';
 import type { PeerCoreConfig } from '../protocol/peer-core.js';
@@ -13,7 +13,7 @@ import { type HttpOutput, startHttpOutput } from './http-output.js';
 import { loadOrCreateKey } from './keys.js';
 import type { Logger } from './log.js';
 import { RateMeter } from './rate-meter.js';
-import { SwarmNode } from './swarm-node.js';
+import { SwarmNode, signalingUrlOf } from './swarm-node.js';
 import { publishChannelRecord } from './tracker-client.js';
 
 export interface BroadcastOptions {
@@ -26,7 +26,11 @@ export interface BroadcastOptions {
   /** Port for the broadcaster's /stats.json (127.0.0.1); undefined: no HTTP server. */
   httpPort?: number;
   maxPeers?: number;
-  pattern?: TestPatternOptions;
+  /** What to broadcast. @default the test pattern */
+  input?: InputSource;
+  encoding?: Partial<EncodingOptions>;
+  /** How long the swarm stays up after a finite input ended. @default 5000 */
+  endGraceMs?: number;
   core?: Partial<PeerCoreConfig>;
   log: Logger;
 }
@@ -36,6 +40,8 @@ export interface Broadcast {
   readonly uri: string;
   readonly keyCreated: boolean;
   readonly httpUrl: string | undefined;
+  /** Resolves when a finite input has ended and viewers had their time to fetch the last chunk. */
+  readonly ended: Promise<void>;
   stats(): BroadcastStats;
   stop(): Promise<void>;
 }
@@ -44,6 +50,11 @@ export interface BroadcastStats {
   role: 'source';
   channelId: string;
   name: string;
+  input: string;
+  /** Times the input was started again after breaking or ending (live sources). */
+  inputRestarts: number;
+  /** The input ended: the last chunk went out with FLAG_END_OF_STREAM. */
+  ended: boolean;
   peers: number;
   chunksProduced: number;
   bytesProduced: number;
@@ -56,13 +67,18 @@ export interface BroadcastStats {
 }
 
 const RECORD_REFRESH_MS = 10_000;
+const END_GRACE_MS = 5000;
 /** First chunk number: 200 ms ticks since 2024, so a restarted broadcaster never reuses numbers. */
 const SEQ_EPOCH_MS = Date.UTC(2024, 0, 1);
 
 export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
   const { key, created } = loadOrCreateKey(o.keyFile);
   const ffmpeg = ffmpegPath();
-  const pattern = o.pattern ?? DEFAULT_TEST_PATTERN;
+  const source: InputSource = o.input ?? { kind: 'testsrc' };
+  const encoding = { ...DEFAULT_ENCODING, ...o.encoding };
+  // Bad flags and missing files are reported before anything is announced.
+  ffmpegArgs(source, encoding);
+  checkInput(source, ffmpeg);
   const node = new SwarmNode({
     role: 'source',
     channelKey: key.publicKey,
@@ -70,6 +86,8 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
     port: o.port,
     ...(o.announceAddress ? { announceAddress: o.announceAddress } : {}),
     trackers: o.trackers,
+    // Browsers and native peers meet the source over WebRTC through the trackers' signalling.
+    signalingUrls: o.trackers.map(signalingUrlOf),
     dialTarget: 0,
     core: { ...o.core, ...(o.maxPeers !== undefined ? { maxNeighbours: o.maxPeers } : {}) },
     log: o.log.child('swarm'),
@@ -79,13 +97,22 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
   } catch (err) {
     throw new UserError(`cannot listen for peers on ${o.host}:${o.port}: ${(err as Error).message}; choose another --peer-port`);
   }
-  const bitrateBps = (pattern.videoBitrateKbps + pattern.audioBitrateKbps) * 1000;
+  let chunksProduced = 0;
+  let bytesProduced = 0;
+  let firstChunkAtMs: number | undefined;
+  let inputEnded = false;
+  const nominalBps = (nominalBitrateKbps(source, encoding) ?? 0) * 1000;
+  // The announced bitrate: measured once there is enough to measure (always under --copy).
+  const bitrateBps = () =>
+    firstChunkAtMs !== undefined && Date.now() - firstChunkAtMs >= 5000
+      ? Math.round((bytesProduced * 8 * 1000) / (Date.now() - firstChunkAtMs))
+      : nominalBps;
   const publishRecord = () =>
     Promise.any(
       o.trackers.map((t) =>
         publishChannelRecord(
           t,
-          signChannelRecord({ channelId: key.channelId, name: o.name, bitrateBps, issuedAtMs: Date.now() }, key.sign),
+          signChannelRecord({ channelId: key.channelId, name: o.name, bitrateBps: bitrateBps(), issuedAtMs: Date.now() }, key.sign),
         ),
       ),
     ).catch((e: AggregateError) => {
@@ -103,75 +130,39 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
   }, RECORD_REFRESH_MS);
 
   let seq = Math.floor((Date.now() - SEQ_EPOCH_MS) / 200);
-  let chunksProduced = 0;
-  let bytesProduced = 0;
   const produceMeter = new RateMeter();
   const uploadMeter = new RateMeter();
-  let stopping = false;
-  let child: ChildProcess | undefined;
-  let restartDelayMs = 1000;
-
-  const runEncoder = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const chunker = new TsChunker({ targetChunkMs: 250 });
-      const startedAt = Date.now();
-      let stderrTail = '';
-      const proc = spawn(ffmpeg, testPatternArgs(pattern), { stdio: ['ignore', 'pipe', 'pipe'] });
-      child = proc;
-      proc.stdout?.on('data', (data: Buffer) => {
-        const now = Date.now();
-        for (const piece of chunker.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), now)) {
-          const chunk = signChunk(
-            { channelKey: key.publicKey, seq: seq++, captureTimeMs: piece.captureTimeMs, flags: piece.flags, payload: piece.payload },
-            key.sign,
-          );
-          chunksProduced++;
-          bytesProduced += chunk.payload.length;
-          node.publish(chunk);
-        }
-        restartDelayMs = 1000;
-      });
-      proc.stderr?.on('data', (d: Buffer) => {
-        stderrTail = (stderrTail + d.toString()).slice(-2000);
-      });
-      proc.on('error', (err) => reject(new UserError(`cannot run ffmpeg (${ffmpeg}): ${err.message}`)));
-      proc.on('close', (code, signal) => {
-        if (stopping) return resolve();
-        const lastLine = stderrTail.trim().split('\n').pop() ?? '';
-        const why = `ffmpeg exited (${signal ?? `code ${code}`})${lastLine ? `: ${lastLine}` : ''}`;
-        if (chunksProduced === 0 && Date.now() - startedAt < 5000) reject(new UserError(`${why}; check the ffmpeg installation`));
-        else reject(new Error(why));
-      });
-    });
-
-  // The first run must produce video; later failures of a live source are retried with back-off.
-  const firstRun = runEncoder();
-  const firstChunk = new Promise<void>((resolve) => {
-    const check = setInterval(() => {
-      if (chunksProduced > 0 || stopping) {
-        clearInterval(check);
-        resolve();
-      }
-    }, 50);
+  const ingest = new Ingest({
+    ffmpeg,
+    source,
+    encoding,
+    log: o.log.child('input'),
+    onPiece: (piece) => {
+      const chunk = signChunk(
+        { channelKey: key.publicKey, seq: seq++, captureTimeMs: piece.captureTimeMs, flags: piece.flags, payload: piece.payload },
+        key.sign,
+      );
+      firstChunkAtMs ??= Date.now();
+      chunksProduced++;
+      bytesProduced += chunk.payload.length;
+      node.publish(chunk);
+    },
   });
-  const supervise = (run: Promise<void>) => {
-    run.catch((err: Error) => {
-      if (stopping) return;
-      o.log.warn(`${err.message}; restarting in ${restartDelayMs / 1000} s`);
-      setTimeout(() => {
-        if (!stopping) supervise(runEncoder());
-      }, restartDelayMs);
-      restartDelayMs = Math.min(30_000, restartDelayMs * 2);
-    });
-  };
   try {
-    await Promise.race([firstChunk, firstRun.then(() => firstChunk)]);
+    await ingest.start();
   } catch (err) {
     clearInterval(recordTimer);
+    await ingest.stop();
     await node.stop();
     throw err;
   }
-  supervise(firstRun);
+  // The end of a finite input is the end of the channel: its last chunk is flagged, and the
+  // swarm stays up a little so viewers can fetch the tail before the source leaves.
+  const ended = ingest.ended.then(async () => {
+    inputEnded = true;
+    o.log.info(`${describeInput(source)} ended: channel ended`);
+    await new Promise((resolve) => setTimeout(resolve, o.endGraceMs ?? END_GRACE_MS));
+  });
 
   const stats = (): BroadcastStats => {
     const core = node.core.getStats();
@@ -180,6 +171,9 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
       role: 'source',
       channelId: key.channelId,
       name: o.name,
+      input: describeInput(source),
+      inputRestarts: ingest.restarts,
+      ended: inputEnded,
       peers: core.neighbours,
       chunksProduced,
       bytesProduced,
@@ -198,11 +192,11 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
     uri: formatChannelUri(key.channelId, o.trackers),
     keyCreated: created,
     httpUrl: http?.baseUrl,
+    ended,
     stats,
     stop: async () => {
-      stopping = true;
       clearInterval(recordTimer);
-      child?.kill('SIGTERM');
+      await ingest.stop();
       await http?.close();
       await node.stop();
     },

@@ -1,14 +1,27 @@
 // The `meshtv` command line: parses flags strictly and starts the composition roots.
 // User errors print one line and exit 1; anything else is a bug and prints its stack.
 
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import {
+  describeInput,
+  type EncodingOptions,
+  type InputSource,
+  parseBitrateKbps,
+  parseFps,
+  parseInput,
+  parseResolution,
+  rtmpServerUrl,
+} from '../media/input.js';
 import { startTracker } from '../tracker/server.js';
 import { startBroadcast } from './broadcaster.js';
 import { checkTrackerUrl } from './channel-uri.js';
+import { runToolCommand, TOOL_COMMANDS } from './cli-tools.js';
 import { UserError } from './errors.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
+import { findPlayer, isHeadless, type PlayerProcess, parsePlayer, playerArgs, startPlayer } from './player.js';
 import { StatusLine } from './status-line.js';
 import { listChannels } from './tracker-client.js';
 import { startViewer } from './viewer.js';
@@ -19,10 +32,12 @@ const USAGE = `meshtv — peer-to-peer live TV
 
 Usage:
   meshtv tracker   [--host 127.0.0.1] [--port 8000]
-  meshtv broadcast [--tracker URL] [--name NAME] [--key FILE] [--host ADDR] [--peer-port N]
+  meshtv broadcast [--input testsrc|FILE|-|udp://HOST:PORT|srt://HOST:PORT|rtmp://HOST:PORT/APP[/KEY]|URL]
+                   [--loop] [--copy] [--video-bitrate 2500k] [--audio-bitrate 128k] [--resolution 1280x720|720p]
+                   [--fps N] [--tracker URL] [--name NAME] [--key FILE] [--host ADDR] [--peer-port N]
                    [--announce-address ADDR] [--max-peers N] [--http-port N]
-  meshtv watch <uri|id|name> [--tracker URL] [--http-port 8902] [--http-host 127.0.0.1]
-                   [--host ADDR] [--peer-port N] [--announce-address ADDR] [--max-peers N]
+  meshtv watch <uri|id|name> [--player vlc|mpv|ffplay] [--tracker URL] [--http-port 8902]
+                   [--http-host 127.0.0.1] [--host ADDR] [--peer-port N] [--announce-address ADDR] [--max-peers N]
   meshtv channels  [--tracker URL] [--json]
   meshtv demo      [--port 8000] [--http-port 8902]
 
@@ -52,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === undefined ? 1 : 0;
   }
+  if (TOOL_COMMANDS.has(command)) return runToolCommand(command, rest);
   switch (command) {
     case 'tracker':
       return runTracker(rest);
@@ -161,10 +177,38 @@ async function runTracker(args: string[]): Promise<number> {
 }
 
 async function runBroadcast(args: string[]): Promise<number> {
-  const { values } = parse(args, { ...PEER, name: { type: 'string' }, key: { type: 'string' } });
+  const { values } = parse(args, {
+    ...PEER,
+    name: { type: 'string' },
+    key: { type: 'string' },
+    input: { type: 'string' },
+    loop: { type: 'boolean' },
+    copy: { type: 'boolean' },
+    'video-bitrate': { type: 'string' },
+    'audio-bitrate': { type: 'string' },
+    resolution: { type: 'string' },
+    fps: { type: 'string' },
+  });
   if (values.help) return help();
   const log = logger(values);
-  const name = str(values, 'name') ?? 'test pattern';
+  const input = parseInput(str(values, 'input'), { loop: values.loop === true, makeKey: () => randomBytes(12).toString('base64url') });
+  if (input.kind === 'stdin' && process.stdin.isTTY) {
+    throw new UserError(
+      '--input - reads MPEG-TS from stdin, which is a terminal; pipe a stream in: ffmpeg -i SOURCE -f mpegts - | meshtv broadcast --input -',
+    );
+  }
+  const vb = str(values, 'video-bitrate');
+  const ab = str(values, 'audio-bitrate');
+  const res = str(values, 'resolution');
+  const fps = str(values, 'fps');
+  const encoding: Partial<EncodingOptions> = {
+    copy: values.copy === true,
+    ...(vb !== undefined ? { videoBitrateKbps: parseBitrateKbps(vb, '--video-bitrate') } : {}),
+    ...(ab !== undefined ? { audioBitrateKbps: parseBitrateKbps(ab, '--audio-bitrate') } : {}),
+    ...(res !== undefined ? { resolution: parseResolution(res) } : {}),
+    ...(fps !== undefined ? { fps: parseFps(fps) } : {}),
+  };
+  const name = str(values, 'name') ?? defaultChannelName(input);
   const b = await startBroadcast({
     trackers: trackers(values),
     name,
@@ -174,22 +218,59 @@ async function runBroadcast(args: string[]): Promise<number> {
     ...(str(values, 'announce-address') ? { announceAddress: str(values, 'announce-address') } : {}),
     ...(str(values, 'http-port') !== undefined ? { httpPort: port(str(values, 'http-port'), '--http-port', 0) } : {}),
     ...(str(values, 'max-peers') !== undefined ? { maxPeers: positiveInt(str(values, 'max-peers'), '--max-peers') as number } : {}),
+    input,
+    encoding,
     log,
   });
   if (b.keyCreated) log.info(`created a new channel key`);
-  log.info(`broadcasting "${name}"`);
+  log.info(`broadcasting "${name}" from ${describeInput(input)}`);
+  if (input.kind === 'rtmp') logObsSettings(log, input);
+  else if (b.stats().chunksProduced === 0) log.info(`waiting for ${describeInput(input)}`);
   if (b.httpUrl) log.info(`stats: ${b.httpUrl}/stats.json`);
   process.stdout.write(`${b.uri}\n`);
-  return untilSignal([b]);
+  return untilSignalOrDone(
+    [b],
+    b.ended.then(() => 0),
+  );
 }
 
+function defaultChannelName(input: InputSource): string {
+  if (input.kind === 'testsrc') return 'test pattern';
+  if (input.kind === 'file') return path.basename(input.path).replace(/\.[^.]*$/, '') || 'live';
+  return 'live';
+}
+
+/** Where OBS (Settings > Stream, Service "Custom...") must push to. */
+function logObsSettings(log: Logger, input: Extract<InputSource, { kind: 'rtmp' }>): void {
+  const any = input.host === '0.0.0.0' || input.host === '::';
+  const lan = Object.values(os.networkInterfaces())
+    .flat()
+    .filter((a) => a !== undefined && a.family === 'IPv4' && !a.internal)
+    .map((a) => (a as os.NetworkInterfaceInfo).address)
+    .slice(0, 3);
+  const hosts = any ? ['127.0.0.1', ...lan] : [input.host];
+  log.info('waiting for a push from OBS (Settings > Stream, Service "Custom..."):');
+  log.info(`  Server:     ${hosts.map((h) => rtmpServerUrl({ ...input, host: h })).join('  or  ')}`);
+  log.info(`  Stream Key: ${input.streamKey}`);
+  if (input.keyGenerated) log.info(`  (a new key each run; to keep one, put it in the URL: ${rtmpServerUrl(input)}/KEY)`);
+}
+
+/** After the channel ended, how long a player may play out what it holds before it is stopped. */
+const PLAYER_END_GRACE_MS = 10_000;
+/** A player that fails sooner than this did not start: that is an error, not the user closing it. */
+const PLAYER_FAILED_FAST_MS = 3000;
+
 async function runWatch(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...PEER, 'http-host': { type: 'string' } }, 1);
+  const { values, positionals } = parse(args, { ...PEER, 'http-host': { type: 'string' }, player: { type: 'string' } }, 1);
   if (values.help) return help();
   const channel = positionals[0];
   if (channel === undefined) throw new UserError('which channel? usage: meshtv watch <uri|id|name>');
+  // A missing player is found out before joining anything.
+  const playerName = str(values, 'player') !== undefined ? parsePlayer(str(values, 'player') as string) : undefined;
+  const playerPath = playerName !== undefined ? findPlayer(playerName) : undefined;
   const status = new StatusLine(process.stderr);
   const log = logger(values, status);
+  const httpPortFlag = str(values, 'http-port');
   const v = await startViewer({
     channel,
     trackers: trackers(values),
@@ -197,14 +278,74 @@ async function runWatch(args: string[]): Promise<number> {
     port: port(str(values, 'peer-port'), '--peer-port', 0),
     ...(str(values, 'announce-address') ? { announceAddress: str(values, 'announce-address') } : {}),
     httpHost: str(values, 'http-host') ?? '127.0.0.1',
-    httpPort: port(str(values, 'http-port'), '--http-port', 8902),
+    httpPort: port(httpPortFlag, '--http-port', 8902),
+    // Several viewers on one machine: without --http-port, a busy default port is no error.
+    httpFallbackPorts: httpPortFlag === undefined ? 10 : 0,
     ...(str(values, 'max-peers') !== undefined ? { maxPeers: positiveInt(str(values, 'max-peers'), '--max-peers') as number } : {}),
     log,
   });
   process.stdout.write(`${v.streamUrl}\n`);
-  log.info(`play it with: vlc ${v.streamUrl}   (or mpv, ffplay); stats: ${v.statsUrl}`);
+  const parts: Stoppable[] = [v];
+  let player: PlayerProcess | undefined;
+  if (playerName !== undefined && playerPath !== undefined) {
+    const headless = isHeadless();
+    if (headless && playerName === 'ffplay') log.warn('no display (DISPLAY and WAYLAND_DISPLAY unset): ffplay plays the sound only');
+    const title = `meshtv ${channel.startsWith('meshtv://') || /^[0-9a-f]{64}$/i.test(channel) ? v.channelId.slice(0, 12) : channel}`;
+    player = startPlayer(playerPath, playerArgs(playerName, v.streamUrl, { title, headless }));
+    parts.unshift(player);
+    log.info(`started ${playerName} on ${v.streamUrl}; HLS: ${v.playlistUrl}; stats: ${v.statsUrl}`);
+  } else {
+    log.info(`play it with: vlc ${v.streamUrl}   (or mpv, ffplay); HLS: ${v.playlistUrl}; stats: ${v.statsUrl}`);
+  }
   status.start(() => v.statusLine());
-  return untilSignal([v], () => status.stop());
+
+  let ended = false;
+  const done = new Promise<number>((resolve, reject) => {
+    v.ended.then(async () => {
+      ended = true;
+      // Players play out what they hold; neighbours may still fetch the last chunks from us.
+      const playerDone = player ? Promise.race([player.exited, new Promise((r) => setTimeout(r, PLAYER_END_GRACE_MS))]) : undefined;
+      await Promise.all([v.drain(), playerDone]);
+      resolve(0);
+    });
+    player?.exited.then((exit) => {
+      if (ended) return;
+      const how = exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`;
+      const why = exit.lastLine ? `: ${exit.lastLine}` : '';
+      if (exit.code !== 0 && exit.ranMs < PLAYER_FAILED_FAST_MS) {
+        reject(new UserError(`${playerName} exited at once (${how})${why}`));
+        return;
+      }
+      log.info(`${playerName} exited${exit.code === 0 ? '' : ` (${how})`}; stopping`);
+      resolve(0);
+    });
+  });
+  return untilSignalOrDone(parts, done, () => status.stop());
+}
+
+/**
+ * Runs until SIGINT/SIGTERM (exit 0) or until `done` settles, then stops everything given;
+ * a rejection of `done` is rethrown once everything is stopped.
+ */
+function untilSignalOrDone(parts: Stoppable[], done: Promise<number>, onStop?: () => void): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let stopping = false;
+    const stop = (outcome: { code: number } | { error: unknown }) => {
+      if (stopping) return;
+      stopping = true;
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      onStop?.();
+      Promise.allSettled(parts.map((p) => p.stop())).then(() => ('code' in outcome ? resolve(outcome.code) : reject(outcome.error)));
+    };
+    const onSignal = () => stop({ code: 0 });
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    done.then(
+      (code) => stop({ code }),
+      (error: unknown) => stop({ error }),
+    );
+  });
 }
 
 async function runChannels(args: string[]): Promise<number> {

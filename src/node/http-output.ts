@@ -1,23 +1,39 @@
-// The viewer's local HTTP server for players: /stream.ts (continuous MPEG-TS) and /stats.json.
-// Bound to 127.0.0.1 by default: it serves this machine's players, not the Internet.
+// The viewer's local HTTP server for players: /stream.ts (continuous MPEG-TS), /live.m3u8 and
+// its segments (HLS), and /stats.json. Bound to 127.0.0.1 by default: it serves this
+// machine's players, not the Internet.
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { HlsSegmenter } from '../media/hls-segmenter.js';
 import type { StreamOutput } from '../media/stream-output.js';
 import { UserError } from './errors.js';
 
 export interface HttpOutput {
   readonly port: number;
   readonly baseUrl: string;
+  /** What players are doing, to know when they are done after the channel ended. */
+  activity(): { streamClients: number; lastHlsRequestAtMs: number | undefined };
   close(): Promise<void>;
 }
 
-export async function startHttpOutput(options: {
+export interface HttpOutputOptions {
   host: string;
   port: number;
+  /** When `port` is taken, try the next ones up to this many, then any free port (for a default port). @default 0 */
+  fallbackPorts?: number;
   stream?: StreamOutput;
+  hls?: HlsSegmenter;
   stats: () => unknown;
-}): Promise<HttpOutput> {
+}
+
+/** How long a playlist request waits for the first segment before answering 503. */
+const FIRST_SEGMENT_WAIT_MS = 10_000;
+const SEGMENT_PATH = /^\/live\/(\d{1,15})\.ts$/;
+const CORS = { 'access-control-allow-origin': '*' };
+
+export async function startHttpOutput(options: HttpOutputOptions): Promise<HttpOutput> {
+  let streamClients = 0;
+  let lastHlsRequestAtMs: number | undefined;
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://local').pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -26,12 +42,16 @@ export async function startHttpOutput(options: {
     }
     if (path === '/stats.json') {
       const body = JSON.stringify(options.stats());
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', ...CORS });
       res.end(body);
       return;
     }
     if (path === '/stream.ts' && options.stream !== undefined) {
       const stream = options.stream;
+      if (stream.ended) {
+        res.writeHead(410, { 'content-type': 'text/plain' }).end('the channel has ended\n');
+        return;
+      }
       res.writeHead(200, { 'content-type': 'video/mp2t', 'cache-control': 'no-store' });
       if (req.method === 'HEAD') {
         res.end();
@@ -47,28 +67,109 @@ export async function startHttpOutput(options: {
         },
         end: () => res.end(),
       };
+      streamClients++;
       stream.addClient(sink);
-      res.on('close', () => stream.removeClient(sink));
+      res.on('close', () => {
+        streamClients--;
+        stream.removeClient(sink);
+      });
       return;
     }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found; try /stream.ts or /stats.json\n`);
+    if (options.hls !== undefined && (path === '/live.m3u8' || SEGMENT_PATH.test(path))) {
+      lastHlsRequestAtMs = Date.now();
+      if (path === '/live.m3u8') servePlaylist(options.hls, req, res);
+      else serveSegment(options.hls, Number(SEGMENT_PATH.exec(path)?.[1]), req, res);
+      return;
+    }
+    const routes = [options.stream && '/stream.ts', options.hls && '/live.m3u8', '/stats.json'].filter(Boolean).join(', ');
+    res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found; try ${routes}\n`);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE')
-        reject(new UserError(`port ${options.port} on ${options.host} is in use; choose another with --http-port`));
-      else reject(new UserError(`cannot serve HTTP on ${options.host}:${options.port}: ${err.message}`));
-    });
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+
+  const fallbacks = options.fallbackPorts ?? 0;
+  let port = options.port;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await listen(server, options.host, port);
+      break;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' && port !== 0 && attempt < fallbacks) {
+        port = attempt + 1 < fallbacks ? port + 1 : 0;
+        server.close();
+        continue;
+      }
+      if (code === 'EADDRINUSE') throw new UserError(`port ${options.port} on ${options.host} is in use; choose another with --http-port`);
+      throw new UserError(`cannot serve HTTP on ${options.host}:${port}: ${(err as Error).message}`);
+    }
+  }
+  const actualPort = (server.address() as AddressInfo).port;
   return {
-    port,
-    baseUrl: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
+    port: actualPort,
+    baseUrl: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${actualPort}`,
+    activity: () => ({ streamClients, lastHlsRequestAtMs }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
+}
+
+function listen(server: http.Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => {
+      server.off('listening', onListening);
+      reject(err);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+/** The live playlist; before the first segment exists the request waits for it a little. */
+function servePlaylist(hls: HlsSegmenter, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const send = (body: string) => {
+    res.writeHead(200, {
+      'content-type': 'application/vnd.apple.mpegurl',
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-cache',
+      ...CORS,
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+  const now = hls.playlist();
+  if (now !== undefined) {
+    send(now);
+    return;
+  }
+  const timer = setTimeout(() => {
+    unsubscribe();
+    res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1', ...CORS }).end('no segment yet: the channel is starting\n');
+  }, FIRST_SEGMENT_WAIT_MS);
+  const unsubscribe = hls.onChange(() => {
+    const body = hls.playlist();
+    if (body === undefined) return;
+    clearTimeout(timer);
+    unsubscribe();
+    send(body);
+  });
+  res.on('close', () => {
+    clearTimeout(timer);
+    unsubscribe();
+  });
+}
+
+function serveSegment(hls: HlsSegmenter, sequence: number, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const data = hls.segment(sequence);
+  if (data === undefined) {
+    res.writeHead(404, { 'content-type': 'text/plain', ...CORS }).end(`segment ${sequence} is not (or no longer) available\n`);
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'video/mp2t', 'content-length': data.length, 'cache-control': 'no-cache', ...CORS });
+  res.end(req.method === 'HEAD' ? undefined : data);
 }

@@ -1,8 +1,10 @@
 // Composition root of `meshtv watch`: resolves the channel, joins its swarm as a viewer,
-// hands played chunks to the local /stream.ts and keeps the numbers for /stats.json and the
-// status line.
+// hands played chunks to the local /stream.ts and HLS outputs, ends them when the channel
+// ends, and keeps the numbers for /stats.json and the status line.
 
+import { HlsSegmenter, type HlsSegmenterConfig } from '../media/hls-segmenter.js';
 import { StreamOutput } from '../media/stream-output.js';
+import { FLAG_END_OF_STREAM } from '../protocol/chunk.js';
 import { hexToBytes } from '../protocol/hex.js';
 import type { PeerCoreConfig } from '../protocol/peer-core.js';
 import { CHANNEL_ID_PATTERN, type ChannelRef, checkTrackerUrl, parseChannelUri } from './channel-uri.js';
@@ -10,7 +12,7 @@ import { UserError } from './errors.js';
 import { type HttpOutput, startHttpOutput } from './http-output.js';
 import type { Logger } from './log.js';
 import { formatBps, formatBytes, RateMeter } from './rate-meter.js';
-import { SwarmNode } from './swarm-node.js';
+import { SwarmNode, signalingUrlOf } from './swarm-node.js';
 import { listChannels } from './tracker-client.js';
 
 export interface ViewerOptions {
@@ -23,6 +25,9 @@ export interface ViewerOptions {
   announceAddress?: string;
   httpHost: string;
   httpPort: number;
+  /** When httpPort is taken, try this many next ports, then any (for the default port). @default 0 */
+  httpFallbackPorts?: number;
+  hls?: Partial<HlsSegmenterConfig>;
   maxPeers?: number;
   core?: Partial<PeerCoreConfig>;
   log: Logger;
@@ -51,17 +56,33 @@ export interface ViewerStats {
   /** Media time played on time / media time due since playback started. */
   continuity: number;
   playerClients: number;
+  /** HLS segments held (listed in /live.m3u8 or retained). */
+  hlsSegments: number;
+  /** The channel ended: the last chunk was played. */
+  ended: boolean;
   neighbours: ReturnType<SwarmNode['linkStats']>;
 }
 
 export interface Viewer {
   readonly channelId: string;
   readonly streamUrl: string;
+  readonly playlistUrl: string;
   readonly statsUrl: string;
+  /** Resolves when the channel's last chunk has been played (the broadcaster's input ended). */
+  readonly ended: Promise<void>;
+  /**
+   * After the end: resolves once players have fetched what they still need and neighbours had
+   * a moment to fetch the last chunks from us, or after maxMs.
+   */
+  drain(maxMs?: number): Promise<void>;
   stats(): ViewerStats;
   statusLine(): string;
   stop(): Promise<void>;
 }
+
+/** After the end, stay at least this long so neighbours can still fetch the last chunks from us. */
+const DRAIN_MIN_MS = 2000;
+const DRAIN_MAX_MS = 30_000;
 
 export async function resolveChannel(channel: string, flagTrackers: string[]): Promise<ChannelRef> {
   if (channel.startsWith('meshtv://')) {
@@ -89,6 +110,12 @@ export async function resolveChannel(channel: string, flagTrackers: string[]): P
 export async function startViewer(o: ViewerOptions): Promise<Viewer> {
   const ref = await resolveChannel(o.channel, o.trackers);
   const stream = new StreamOutput();
+  const hls = new HlsSegmenter(o.hls);
+  let endedResolve: () => void = () => {};
+  const ended = new Promise<void>((resolve) => {
+    endedResolve = resolve;
+  });
+  let isEnded = false;
   const node = new SwarmNode({
     role: 'viewer',
     channelKey: hexToBytes(ref.channelId),
@@ -96,15 +123,27 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
     port: o.port,
     ...(o.announceAddress ? { announceAddress: o.announceAddress } : {}),
     trackers: ref.trackers,
+    // Also over WebRTC, so browsers in the swarm can fetch from native viewers.
+    signalingUrls: ref.trackers.map(signalingUrlOf),
     core: { ...o.core, ...(o.maxPeers !== undefined ? { maxNeighbours: o.maxPeers } : {}) },
     log: o.log.child('swarm'),
   });
   const joinedAt = Date.now();
   let startupMs: number | undefined;
   node.onEvent((e) => {
+    if (isEnded) return;
+    if (e.type === 'skip') hls.skip();
     if (e.type !== 'play') return;
     startupMs ??= Date.now() - joinedAt;
     stream.play(e.chunk);
+    hls.play(e.chunk);
+    if ((e.chunk.flags & FLAG_END_OF_STREAM) !== 0) {
+      isEnded = true;
+      stream.end();
+      hls.end();
+      o.log.info('channel ended');
+      endedResolve();
+    }
   });
   const downMeter = new RateMeter();
   const upMeter = new RateMeter();
@@ -133,12 +172,21 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
       chunksSkipped: s.chunksSkipped,
       continuity: dueMs === 0 ? 1 : s.mediaMsPlayed / dueMs,
       playerClients: stream.clientCount,
+      hlsSegments: hls.held().length,
+      ended: isEnded,
       neighbours: node.linkStats(),
     };
   };
   let http: HttpOutput | undefined;
   try {
-    http = await startHttpOutput({ host: o.httpHost, port: o.httpPort, stream, stats });
+    http = await startHttpOutput({
+      host: o.httpHost,
+      port: o.httpPort,
+      fallbackPorts: o.httpFallbackPorts ?? 0,
+      stream,
+      hls,
+      stats,
+    });
     try {
       await node.start();
     } catch (err) {
@@ -154,7 +202,21 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
   return {
     channelId: ref.channelId,
     streamUrl: `${output.baseUrl}/stream.ts`,
+    playlistUrl: `${output.baseUrl}/live.m3u8`,
     statsUrl: `${output.baseUrl}/stats.json`,
+    ended,
+    drain: async (maxMs = DRAIN_MAX_MS) => {
+      const startedAt = Date.now();
+      for (;;) {
+        const now = Date.now();
+        const { streamClients, lastHlsRequestAtMs } = output.activity();
+        // An HLS player polls at least once per target duration while it still needs segments.
+        const hlsIdleMs = Math.max(3000, hls.targetDurationS * 1500);
+        const quiet = streamClients === 0 && (lastHlsRequestAtMs === undefined || now - lastHlsRequestAtMs > hlsIdleMs);
+        if ((quiet && now - startedAt >= DRAIN_MIN_MS) || now - startedAt >= maxMs) return;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    },
     stats,
     statusLine: () => {
       const s = stats();
@@ -166,7 +228,7 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
         `buffer ${(s.bufferMs / 1000).toFixed(1)} s`,
         `lag ${lag}`,
         `from peers ${(s.shareFromPeers * 100).toFixed(0)}%`,
-        s.started ? `continuity ${(s.continuity * 100).toFixed(1)}%` : 'joining',
+        s.ended ? 'channel ended' : s.started ? `continuity ${(s.continuity * 100).toFixed(1)}%` : 'joining',
       ].join(' | ');
     },
     stop: async () => {

@@ -1,0 +1,265 @@
+// Runs ffmpeg on the broadcaster's input and cuts its MPEG-TS into chunk-sized pieces, and
+// decides what an ending means: a first run that never produces media is the user's error (one
+// clear line); a live source that ends or breaks later is restarted with back-off; the end of
+// a finite input (file without --loop, stdin) is the end of the channel, marked on its last
+// piece with FLAG_END_OF_STREAM. Never re-reads a finite input.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { UserError } from '../node/errors.js';
+import type { Logger } from '../node/log.js';
+import { FLAG_END_OF_STREAM, FLAG_KEYFRAME } from '../protocol/chunk.js';
+import { ffmpegInputProtocols } from './ffmpeg.js';
+import { FfmpegLog, type FfmpegLogEvent } from './ffmpeg-log.js';
+import { describeInput, type EncodingOptions, endsByItself, ffmpegArgs, type InputSource, waitsForSender } from './input.js';
+import { TsChunker, type TsPiece } from './ts-chunker.js';
+
+export interface IngestOptions {
+  ffmpeg: string;
+  source: InputSource;
+  encoding: EncodingOptions;
+  log: Logger;
+  /** Every piece cut from ffmpeg's output, in order; the last of a finite input carries FLAG_END_OF_STREAM. */
+  onPiece: (piece: TsPiece) => void;
+  /** @default 250 */
+  targetChunkMs?: number;
+}
+
+interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  spawnError: Error | undefined;
+  /** Pieces this run produced (the leftover not counted). */
+  produced: number;
+  /** What was still in the chunker when ffmpeg exited. */
+  leftover: TsPiece | undefined;
+  explanation: string | undefined;
+  /** The run was cut short because a publisher used the wrong RTMP key or application. */
+  refused: boolean;
+}
+
+/** How long an input that waits for a sender must survive before it counts as started. */
+const EARLY_FAILURE_MS = 1000;
+const BACKOFF_FIRST_MS = 1000;
+const BACKOFF_MAX_MS = 30_000;
+const KILL_AFTER_MS = 3000;
+/** With --copy, keyframes rarer than this make joining slow: say so once. */
+const SLOW_KEYFRAMES_MS = 5000;
+
+export class Ingest {
+  readonly ended: Promise<void>;
+  private endedResolve: () => void = () => {};
+  private child: ChildProcess | undefined;
+  private childExited: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private backoffMs = BACKOFF_FIRST_MS;
+  private onFirstPiece: (() => void) | undefined;
+  private lastKeyframeMs: number | undefined;
+  private readonly warned = new Set<string>();
+  /** Pieces handed out over all runs. */
+  pieces = 0;
+  /** Times ffmpeg was started again after the first run. */
+  restarts = 0;
+
+  constructor(private readonly o: IngestOptions) {
+    this.ended = new Promise((resolve) => {
+      this.endedResolve = resolve;
+    });
+  }
+
+  /**
+   * Starts ffmpeg; resolves once media flows (or, for an input that waits for a sender, once
+   * ffmpeg has been listening for a moment). Throws a UserError when the input fails first.
+   */
+  async start(): Promise<void> {
+    checkInput(this.o.source, this.o.ffmpeg);
+    const args = ffmpegArgs(this.o.source, this.o.encoding);
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (err?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(early);
+        if (err) reject(err);
+        else resolve();
+      };
+      this.onFirstPiece = () => settle();
+      const early = waitsForSender(this.o.source) ? setTimeout(() => settle(), EARLY_FAILURE_MS) : undefined;
+      this.run(args).then((result) => {
+        if (!settled && !this.stopping && result.produced === 0 && result.leftover === undefined && !result.refused) {
+          settle(this.firstRunError(result, args));
+          return;
+        }
+        settle();
+        this.afterRun(args, result);
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    const child = this.child;
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
+      await this.childExited;
+      clearTimeout(timer);
+    }
+  }
+
+  private run(args: string[]): Promise<RunResult> {
+    const chunker = new TsChunker({ targetChunkMs: this.o.targetChunkMs ?? 250 });
+    const log = new FfmpegLog();
+    let produced = 0;
+    let refused = false;
+    const stdin = this.o.source.kind === 'stdin' ? 'inherit' : 'ignore';
+    const proc = spawn(this.o.ffmpeg, args, { stdio: [stdin, 'pipe', 'pipe'] });
+    this.child = proc;
+    this.lastKeyframeMs = undefined;
+    const onEvents = (events: FfmpegLogEvent[]) => {
+      for (const e of events) {
+        if (e.type === 'rtmp-rejected' && !refused) {
+          refused = true;
+          this.o.log.warn(
+            `refused an RTMP push to ${e.what} "${e.got}": the publisher must use the server URL and stream key printed above`,
+          );
+          proc.kill('SIGTERM');
+        } else if (e.type === 'input-stream') this.checkCodec(e);
+      }
+    };
+    proc.stdout?.on('data', (d: Buffer) => {
+      if (refused) return;
+      for (const piece of chunker.push(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), Date.now())) {
+        produced++;
+        this.emit(piece);
+      }
+    });
+    proc.stderr?.on('data', (d: Buffer) => onEvents(log.push(d.toString())));
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
+        if (done) return;
+        done = true;
+        onEvents(log.end());
+        const leftover = refused ? undefined : chunker.flush(Date.now());
+        resolve({ code, signal, spawnError, produced, leftover, explanation: log.explanation(), refused });
+      };
+      this.childExited = new Promise((exited) => proc.on('close', () => exited()));
+      proc.on('error', (err) => {
+        // Spawning failed (no such program): there will be no 'close' worth waiting for.
+        if (proc.pid === undefined) finish(null, null, err);
+      });
+      proc.on('close', (code, signal) => finish(code, signal));
+    });
+  }
+
+  private emit(piece: TsPiece): void {
+    this.pieces++;
+    if ((piece.flags & FLAG_KEYFRAME) !== 0) {
+      if (this.o.encoding.copy && this.lastKeyframeMs !== undefined && piece.captureTimeMs - this.lastKeyframeMs > SLOW_KEYFRAMES_MS) {
+        this.warnOnce(
+          'keyframes',
+          `keyframes come only every ${((piece.captureTimeMs - this.lastKeyframeMs) / 1000).toFixed(0)} s; viewers can only start at one: ` +
+            `set the encoder's keyframe interval to 1-2 s (OBS: Settings > Output > Keyframe Interval) or drop --copy`,
+        );
+      }
+      this.lastKeyframeMs = piece.captureTimeMs;
+    }
+    this.o.onPiece(piece);
+    this.onFirstPiece?.();
+    this.onFirstPiece = undefined;
+  }
+
+  /** Decides what follows the end of a run: end of channel, or a restart with back-off. */
+  private afterRun(args: string[], r: RunResult): void {
+    if (this.stopping) return;
+    const what = describeInput(this.o.source);
+    if (endsByItself(this.o.source)) {
+      if (r.code !== 0 || r.spawnError) this.o.log.warn(`${what} broke off: ${why(r)}`);
+      const last = r.leftover ?? { payload: new Uint8Array(0), flags: 0, captureTimeMs: Date.now(), mediaMs: 0 };
+      this.emit({ ...last, flags: last.flags | FLAG_END_OF_STREAM });
+      this.endedResolve();
+      return;
+    }
+    if (r.leftover !== undefined) this.emit(r.leftover);
+    if (r.produced > 0) this.backoffMs = BACKOFF_FIRST_MS;
+    const delayMs = this.backoffMs;
+    this.backoffMs = Math.min(BACKOFF_MAX_MS, this.backoffMs * 2);
+    const again = `${delayMs / 1000} s`;
+    if (r.refused) this.o.log.info(`listening again in ${again}`);
+    else if (waitsForSender(this.o.source) && r.code === 0) this.o.log.info(`${what} ended; listening again in ${again}`);
+    else this.o.log.warn(`${what}: ${why(r)}; retrying in ${again}`);
+    this.restartTimer = setTimeout(() => {
+      if (this.stopping) return;
+      this.restarts++;
+      this.run(args).then((result) => this.afterRun(args, result));
+    }, delayMs);
+  }
+
+  private firstRunError(r: RunResult, args: string[]): UserError {
+    if (r.spawnError) return new UserError(`cannot run ffmpeg (${this.o.ffmpeg}): ${r.spawnError.message}`);
+    const how = r.signal !== null ? `was killed by ${r.signal}` : `exited with code ${r.code}`;
+    // ffmpeg names its input at the start of the line ("udp://...: Input/output error"): said already.
+    const input = args[args.indexOf('-i') + 1];
+    const said = r.explanation?.startsWith(`${input}: `) ? r.explanation.slice(`${input}: `.length) : r.explanation;
+    const what = describeInput(this.o.source);
+    return new UserError(
+      said
+        ? `cannot read ${what}: ${said} (ffmpeg ${how}); ${HINTS[this.o.source.kind]}`
+        : `cannot read ${what}: ffmpeg ${how} and printed nothing; ${HINTS[this.o.source.kind]}`,
+    );
+  }
+
+  private checkCodec(e: Extract<FfmpegLogEvent, { type: 'input-stream' }>): void {
+    if (!this.o.encoding.copy) return;
+    const wanted = e.media === 'video' ? 'h264' : 'aac';
+    if (e.codec === wanted) return;
+    this.warnOnce(
+      `codec-${e.media}`,
+      `--copy passes the input's ${e.media} through as ${e.codec}, not ${wanted === 'h264' ? 'H.264' : 'AAC'}: ` +
+        `browsers and some players cannot play it; drop --copy to re-encode`,
+    );
+  }
+
+  private warnOnce(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.o.log.warn(message);
+  }
+}
+
+const HINTS: Record<InputSource['kind'], string> = {
+  testsrc: 'check the ffmpeg installation',
+  file: 'is it a video file ffmpeg can read?',
+  stdin: 'pipe MPEG-TS into meshtv, e.g. ffmpeg -i SOURCE -c copy -f mpegts - | meshtv broadcast --input -',
+  udp: 'check the address and port',
+  srt: 'check the address, port and mode',
+  rtmp: 'check that the address is this machine’s and the port is free',
+  http: 'check the URL',
+  rtsp: 'check the URL and that the camera is reachable',
+};
+
+function why(r: RunResult): string {
+  const how = r.signal !== null ? `signal ${r.signal}` : `code ${r.code}`;
+  return `ffmpeg exited (${how})${r.explanation ? `: ${r.explanation}` : ''}`;
+}
+
+/** Checks what can be checked before starting ffmpeg, for errors that name the real problem. */
+export function checkInput(source: InputSource, ffmpeg: string): void {
+  if (source.kind === 'file') {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(source.path);
+    } catch {
+      throw new UserError(`input file ${source.path} not found`);
+    }
+    if (stat.isDirectory()) throw new UserError(`--input ${source.path} is a directory, not a video file`);
+  }
+  if (source.kind === 'srt' && !ffmpegInputProtocols(ffmpeg).has('srt')) {
+    throw new UserError(
+      `the ffmpeg in use (${ffmpeg}) has no SRT support; point MESHTV_FFMPEG at an ffmpeg built with libsrt, or send MPEG-TS over udp:// instead`,
+    );
+  }
+}

@@ -1,0 +1,333 @@
+// What a broadcaster can take as input, and the ffmpeg command line for each: the test
+// pattern, a file, MPEG-TS on stdin, UDP or SRT MPEG-TS, an RTMP push (OBS) and HTTP(S)
+// HLS/TS pulls. Every input leaves ffmpeg as H.264 + AAC in MPEG-TS on stdout.
+// Pure: parsing and argument building only; running ffmpeg is ingest.ts's job.
+
+import { UserError } from '../node/errors.js';
+import { DEFAULT_TEST_PATTERN, testPatternArgs } from './ffmpeg.js';
+
+export type InputSource =
+  | { readonly kind: 'testsrc' }
+  | { readonly kind: 'file'; readonly path: string; readonly loop: boolean }
+  | { readonly kind: 'stdin' }
+  | { readonly kind: 'udp'; readonly url: string }
+  | { readonly kind: 'srt'; readonly url: string; readonly listener: boolean }
+  | {
+      readonly kind: 'rtmp';
+      readonly host: string;
+      readonly port: number;
+      readonly app: string;
+      readonly streamKey: string;
+      /** The key was not in the URL and was made up: print it for the user. */
+      readonly keyGenerated: boolean;
+    }
+  | { readonly kind: 'http'; readonly url: string }
+  | { readonly kind: 'rtsp'; readonly url: string };
+
+export interface EncodingOptions {
+  /** Pass H.264/AAC through untouched instead of re-encoding. @default false */
+  copy: boolean;
+  /** @default 800 for the test pattern, 2500 for other inputs */
+  videoBitrateKbps: number | undefined;
+  /** @default 96 for the test pattern, 128 for other inputs */
+  audioBitrateKbps: number | undefined;
+  /** Output size; undefined keeps the input's (the test pattern's is 640x360). */
+  resolution: Resolution | undefined;
+  /** Output frame rate; undefined keeps the input's (the test pattern's is 25). */
+  fps: number | undefined;
+  /** Forced keyframe interval when re-encoding: the finest point a viewer can join at. @default 1 */
+  keyframeIntervalS: number;
+}
+
+/** Either an exact size or a height with the width following the aspect ratio ("720p"). */
+export type Resolution = { readonly width: number; readonly height: number } | { readonly width: undefined; readonly height: number };
+
+export const DEFAULT_ENCODING: EncodingOptions = {
+  copy: false,
+  videoBitrateKbps: undefined,
+  audioBitrateKbps: undefined,
+  resolution: undefined,
+  fps: undefined,
+  keyframeIntervalS: 1,
+};
+
+const DEFAULT_VIDEO_KBPS = 2500;
+const DEFAULT_AUDIO_KBPS = 128;
+const DEFAULT_RTMP_PORT = 1935;
+const DEFAULT_RTMP_APP = 'live';
+/** Give up on an HTTP source that sends nothing for this long (microseconds, as ffmpeg wants). */
+const HTTP_RW_TIMEOUT_US = 15_000_000;
+
+/**
+ * Parses `--input`. `makeKey` invents an RTMP stream key when the URL has none.
+ * File paths are not checked here (see checkInput in ingest.ts).
+ */
+export function parseInput(spec: string | undefined, options: { loop: boolean; makeKey: () => string }): InputSource {
+  const s = spec?.trim() ?? 'testsrc';
+  if (s === '') throw new UserError('--input is empty; give testsrc, a file, -, udp://, srt://, rtmp://, rtsp:// or http(s)://');
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(s)?.[1]?.toLowerCase();
+  if (options.loop && (scheme !== undefined || s === 'testsrc' || s === '-')) throw new UserError('--loop applies to a file --input only');
+  if (s === 'testsrc') return { kind: 'testsrc' };
+  if (s === '-') return { kind: 'stdin' };
+  switch (scheme) {
+    case undefined:
+      return { kind: 'file', path: s.startsWith('file:') ? s.slice(5) : s, loop: options.loop };
+    case 'file':
+      return { kind: 'file', path: decodeURIComponent(new URL(s).pathname), loop: options.loop };
+    case 'udp':
+      return { kind: 'udp', url: udpUrl(s) };
+    case 'srt':
+      return parseSrt(s);
+    case 'rtmp':
+      return parseRtmp(s, options.makeKey);
+    case 'http':
+    case 'https':
+      return { kind: 'http', url: checkedUrl(s).href };
+    case 'rtsp':
+      return { kind: 'rtsp', url: checkedUrl(s).href };
+    default:
+      throw new UserError(`--input ${scheme}:// is not supported; use testsrc, a file, -, udp://, srt://, rtmp://, rtsp:// or http(s)://`);
+  }
+}
+
+/** True for inputs that end (a file without --loop, stdin): their end is the end of the channel. */
+export function endsByItself(source: InputSource): boolean {
+  return (source.kind === 'file' && !source.loop) || source.kind === 'stdin';
+}
+
+/** True for inputs that wait for someone to send (a push or a socket), rather than fetching. */
+export function waitsForSender(source: InputSource): boolean {
+  return source.kind === 'stdin' || source.kind === 'udp' || source.kind === 'rtmp' || (source.kind === 'srt' && source.listener);
+}
+
+/** Short human description for logs and errors. */
+export function describeInput(source: InputSource): string {
+  switch (source.kind) {
+    case 'testsrc':
+      return 'the test pattern';
+    case 'file':
+      return `file ${source.path}${source.loop ? ' (looped)' : ''}`;
+    case 'stdin':
+      return 'MPEG-TS on stdin';
+    case 'rtmp':
+      return `RTMP push on ${rtmpServerUrl(source)}`;
+    case 'udp':
+      return source.url.replace(/\?.*$/, '');
+    default:
+      return redact(source.url);
+  }
+}
+
+/** rtmp://host:port/app, without the stream key: what goes in OBS's "Server" field. */
+export function rtmpServerUrl(source: { host: string; port: number; app: string }): string {
+  return `rtmp://${source.host.includes(':') ? `[${source.host}]` : source.host}:${source.port}/${source.app}`;
+}
+
+/** The full ffmpeg command line (without the program) for an input and the encoding wanted. */
+export function ffmpegArgs(source: InputSource, enc: EncodingOptions): string[] {
+  if (source.kind === 'testsrc') {
+    if (enc.copy) throw new UserError('--copy needs an --input to copy from; the test pattern is always encoded');
+    const d = DEFAULT_TEST_PATTERN;
+    const height = enc.resolution?.height ?? d.height;
+    const width = enc.resolution?.width ?? (enc.resolution === undefined ? d.width : evenWidth(height));
+    return testPatternArgs({
+      width,
+      height,
+      fps: enc.fps ?? d.fps,
+      videoBitrateKbps: enc.videoBitrateKbps ?? d.videoBitrateKbps,
+      audioBitrateKbps: enc.audioBitrateKbps ?? d.audioBitrateKbps,
+      keyframeIntervalS: enc.keyframeIntervalS,
+    });
+  }
+  // level+info: every line is tagged with its level (errors are picked out of the log) and the
+  // input's streams are described (their codecs are checked under --copy).
+  const args = ['-hide_banner', '-nostats', '-loglevel', 'level+info'];
+  if (source.kind !== 'stdin') args.push('-nostdin');
+  args.push(...inputPart(source), '-map', '0:v:0?', '-map', '0:a:0?', '-sn', '-dn');
+  if (enc.copy) {
+    const clash =
+      enc.resolution !== undefined
+        ? '--resolution'
+        : enc.fps !== undefined
+          ? '--fps'
+          : enc.videoBitrateKbps !== undefined
+            ? '--video-bitrate'
+            : enc.audioBitrateKbps !== undefined
+              ? '--audio-bitrate'
+              : undefined;
+    if (clash !== undefined) throw new UserError(`${clash} needs re-encoding; drop --copy or drop ${clash}`);
+    args.push('-c', 'copy');
+  } else {
+    const vkbps = enc.videoBitrateKbps ?? DEFAULT_VIDEO_KBPS;
+    const filters: string[] = [];
+    if (enc.resolution !== undefined) filters.push(`scale=${enc.resolution.width ?? -2}:${enc.resolution.height}`);
+    if (enc.fps !== undefined) filters.push(`fps=${enc.fps}`);
+    if (filters.length > 0) args.push('-vf', filters.join(','));
+    // Keyframes on a fixed clock whatever the input's frame rate, so chunks and segments align.
+    args.push(
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-tune',
+      'zerolatency',
+      '-pix_fmt',
+      'yuv420p',
+      '-force_key_frames',
+      `expr:gte(t,n_forced*${enc.keyframeIntervalS})`,
+      '-sc_threshold',
+      '0',
+    );
+    if (enc.fps !== undefined) {
+      const gop = String(Math.max(1, Math.round(enc.fps * enc.keyframeIntervalS)));
+      args.push('-g', gop, '-keyint_min', gop);
+    }
+    args.push('-b:v', `${vkbps}k`, '-maxrate', `${vkbps}k`, '-bufsize', `${Math.round(vkbps / 2)}k`);
+    args.push('-c:a', 'aac', '-b:a', `${enc.audioBitrateKbps ?? DEFAULT_AUDIO_KBPS}k`);
+  }
+  args.push('-f', 'mpegts', '-muxdelay', '0', '-flush_packets', '1', 'pipe:1');
+  return args;
+}
+
+/** Bitrate the channel is announced with before it can be measured. */
+export function nominalBitrateKbps(source: InputSource, enc: EncodingOptions): number | undefined {
+  if (enc.copy) return undefined;
+  if (source.kind === 'testsrc') {
+    return (
+      (enc.videoBitrateKbps ?? DEFAULT_TEST_PATTERN.videoBitrateKbps) + (enc.audioBitrateKbps ?? DEFAULT_TEST_PATTERN.audioBitrateKbps)
+    );
+  }
+  return (enc.videoBitrateKbps ?? DEFAULT_VIDEO_KBPS) + (enc.audioBitrateKbps ?? DEFAULT_AUDIO_KBPS);
+}
+
+function inputPart(source: Exclude<InputSource, { kind: 'testsrc' }>): string[] {
+  switch (source.kind) {
+    case 'file':
+      // -re: a file is played out in real time, as if live.
+      return ['-re', ...(source.loop ? ['-stream_loop', '-1'] : []), '-i', source.path];
+    case 'stdin':
+      // -re as well: `cat recording.ts | meshtv broadcast --input -` must not burst.
+      return ['-re', '-f', 'mpegts', '-i', 'pipe:0'];
+    case 'udp':
+      return ['-f', 'mpegts', '-i', source.url];
+    case 'srt':
+      return ['-f', 'mpegts', '-i', source.url];
+    case 'rtmp':
+      // ffmpeg's own RTMP server, for one publisher: OBS pushes to it.
+      return ['-f', 'flv', '-listen', '1', '-i', `${rtmpServerUrl(source)}/${source.streamKey}`];
+    case 'http':
+      // -re: a VOD playlist or a TS file must not be read faster than real time.
+      return ['-re', '-rw_timeout', String(HTTP_RW_TIMEOUT_US), '-i', source.url];
+    case 'rtsp':
+      return ['-rtsp_transport', 'tcp', '-i', source.url];
+  }
+}
+
+/** udp://host:port, with the options live reception needs; a unicast host is bound as the local address. */
+function udpUrl(spec: string): string {
+  const m = /^udp:\/\/@?(\[[0-9a-f:.]+\]|[^:/?@[\]]*):(\d+)\/?(\?.*)?$/i.exec(spec);
+  if (m === null) throw new UserError(`--input ${spec}: expected udp://host:port (e.g. udp://0.0.0.0:1234 or udp://@239.0.0.1:1234)`);
+  const host = m[1] as string;
+  const port = checkPort(m[2] as string, spec);
+  const params = new URLSearchParams((m[3] ?? '').slice(1));
+  // A big receive FIFO and tolerance of its overrun: a burst must not kill the input.
+  if (!params.has('fifo_size')) params.set('fifo_size', '1000000');
+  if (!params.has('overrun_nonfatal')) params.set('overrun_nonfatal', '1');
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (bare !== '' && bare !== '0.0.0.0' && bare !== '::' && !isMulticast(bare) && !params.has('localaddr')) {
+    // Receive on that address only (e.g. 127.0.0.1), not on every interface.
+    params.set('localaddr', bare);
+  }
+  return `udp://${host === '' ? '0.0.0.0' : host}:${port}?${params.toString()}`;
+}
+
+function isMulticast(host: string): boolean {
+  const first = Number(host.split('.')[0]);
+  return (host.includes('.') && first >= 224 && first <= 239) || /^ff[0-9a-f]{2}:/i.test(host);
+}
+
+function parseSrt(spec: string): InputSource {
+  const m = /^srt:\/\/(\[[0-9a-f:.]+\]|[^:/?@[\]]*):(\d+)\/?(\?.*)?$/i.exec(spec);
+  if (m === null) throw new UserError(`--input ${spec}: expected srt://host:port[?mode=listener|caller|rendezvous&...]`);
+  checkPort(m[2] as string, spec);
+  const mode = new URLSearchParams((m[3] ?? '').slice(1)).get('mode') ?? ((m[1] as string) === '' ? 'listener' : 'caller');
+  return { kind: 'srt', url: spec, listener: mode === 'listener' };
+}
+
+function parseRtmp(spec: string, makeKey: () => string): InputSource {
+  const url = checkedUrl(spec);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (host === '') throw new UserError(`--input ${spec}: give the address to listen on, e.g. rtmp://0.0.0.0:1935/live`);
+  const port = url.port === '' ? DEFAULT_RTMP_PORT : checkPort(url.port, spec);
+  const [app = '', ...rest] = url.pathname.split('/').filter((p) => p !== '');
+  const key = rest.join('/');
+  for (const [what, value] of [
+    ['application name', app],
+    ['stream key', key],
+  ] as const) {
+    if (value !== '' && !/^[A-Za-z0-9._~-]+$/.test(value)) {
+      throw new UserError(`--input ${spec}: the ${what} may hold letters, digits and . _ ~ - only`);
+    }
+  }
+  if (key === '') return { kind: 'rtmp', host, port, app: app || DEFAULT_RTMP_APP, streamKey: makeKey(), keyGenerated: true };
+  return { kind: 'rtmp', host, port, app, streamKey: key, keyGenerated: false };
+}
+
+function checkedUrl(spec: string): URL {
+  try {
+    return new URL(spec);
+  } catch {
+    throw new UserError(`--input ${spec} is not a valid URL`);
+  }
+}
+
+function checkPort(text: string, spec: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UserError(`--input ${spec}: port must be 1-65535`);
+  return n;
+}
+
+/** A URL fit for logs: any password is hidden. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
+}
+
+/** "2500k", "2.5M", "800" (kbit/s) -> kbit/s. */
+export function parseBitrateKbps(value: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kKmM]?)(?:bit\/s|bps|b)?$/.exec(value.trim());
+  const n = m === null ? Number.NaN : Number(m[1]) * ((m[2] as string).toLowerCase() === 'm' ? 1000 : 1);
+  if (!Number.isFinite(n) || n < 16 || n > 100_000) {
+    throw new UserError(`${flag} must be a bitrate from 16k to 100M (e.g. 800k or 2.5M), got "${value}"`);
+  }
+  return Math.round(n);
+}
+
+/** "1280x720" or "720p" -> a resolution (even numbers, as H.264 with 4:2:0 needs). */
+export function parseResolution(value: string): Resolution {
+  const exact = /^(\d+)x(\d+)$/i.exec(value.trim());
+  const height = /^(\d+)p$/i.exec(value.trim());
+  const res: Resolution | undefined =
+    exact !== null
+      ? { width: Number(exact[1]), height: Number(exact[2]) }
+      : height !== null
+        ? { width: undefined, height: Number(height[1]) }
+        : undefined;
+  const ok = (n: number | undefined) => n === undefined || (n >= 16 && n <= 8192 && n % 2 === 0);
+  if (res === undefined || !ok(res.width) || !ok(res.height)) {
+    throw new UserError(`--resolution must be WIDTHxHEIGHT or HEIGHTp with even numbers 16-8192 (e.g. 1280x720 or 720p), got "${value}"`);
+  }
+  return res;
+}
+
+/** "25", "29.97", "30000/1001" -> frames per second. */
+export function parseFps(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(?:\/(\d+))?$/.exec(value.trim());
+  const n = m === null ? Number.NaN : Number(m[1]) / (m[2] === undefined ? 1 : Number(m[2]));
+  if (!Number.isFinite(n) || n < 1 || n > 240)
+    throw new UserError(`--fps must be a frame rate from 1 to 240 (e.g. 25 or 30000/1001), got "${value}"`);
+  return n;
+}
+
+function evenWidth(height: number): number {
+  return Math.round((height * 16) / 9 / 2) * 2;
+}
