@@ -5,15 +5,17 @@ import { ffmpegPath } from '../media/ffmpeg.js';
 import { checkInput, Ingest } from '../media/ingest.js';
 import { DEFAULT_ENCODING, describeInput, type EncodingOptions, ffmpegArgs, type InputSource, nominalBitrateKbps } from '../media/input.js';
 import { signChannelRecord } from '../protocol/channel-record.js';
-import { signChunk } from '../protocol/chunk.js';
+import { encodeChunk, FLAG_KEYFRAME, signChunk } from '../protocol/chunk.js';
 import type { PeerCoreConfig } from '../protocol/peer-core.js';
 import { formatChannelUri } from './channel-uri.js';
 import { UserError } from './errors.js';
 import { type HttpOutput, startHttpOutput } from './http-output.js';
 import { loadOrCreateKey } from './keys.js';
 import type { Logger } from './log.js';
+import { createMetrics } from './metrics.js';
 import { RateMeter } from './rate-meter.js';
 import { SwarmNode, signalingUrlOf } from './swarm-node.js';
+import { startThumbnails } from './thumbnails.js';
 import { publishChannelRecord } from './tracker-client.js';
 
 export interface BroadcastOptions {
@@ -25,6 +27,8 @@ export interface BroadcastOptions {
   announceAddress?: string;
   /** Port for the broadcaster's /stats.json (127.0.0.1); undefined: no HTTP server. */
   httpPort?: number;
+  /** Address the stats/origin HTTP server binds. @default '127.0.0.1' */
+  httpHost?: string;
   maxPeers?: number;
   /** What to broadcast. @default the test pattern */
   input?: InputSource;
@@ -59,6 +63,8 @@ export interface BroadcastStats {
   chunksProduced: number;
   bytesProduced: number;
   mediaBytesSent: number;
+  /** Payload bytes served by the HTTP origin (browsers' last resort); part of S. */
+  originBytesSent: number;
   controlBytes: number;
   /** Source load so far: media bytes sent / bytes produced. */
   sourceLoad: number;
@@ -101,6 +107,9 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
   let bytesProduced = 0;
   let firstChunkAtMs: number | undefined;
   let inputEnded = false;
+  let originUrl: string | undefined;
+  let originBytesSent = 0;
+  let latestKeyframe: Uint8Array | undefined;
   const nominalBps = (nominalBitrateKbps(source, encoding) ?? 0) * 1000;
   // The announced bitrate: measured once there is enough to measure (always under --copy).
   const bitrateBps = () =>
@@ -112,7 +121,16 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
       o.trackers.map((t) =>
         publishChannelRecord(
           t,
-          signChannelRecord({ channelId: key.channelId, name: o.name, bitrateBps: bitrateBps(), issuedAtMs: Date.now() }, key.sign),
+          signChannelRecord(
+            {
+              channelId: key.channelId,
+              name: o.name,
+              bitrateBps: bitrateBps(),
+              issuedAtMs: Date.now(),
+              ...(originUrl ? { originUrl } : {}),
+            },
+            key.sign,
+          ),
         ),
       ),
     ).catch((e: AggregateError) => {
@@ -145,6 +163,7 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
       firstChunkAtMs ??= Date.now();
       chunksProduced++;
       bytesProduced += chunk.payload.length;
+      if ((chunk.flags & FLAG_KEYFRAME) !== 0) latestKeyframe = chunk.payload;
       node.publish(chunk);
     },
   });
@@ -178,14 +197,49 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
       chunksProduced,
       bytesProduced,
       mediaBytesSent: core.mediaBytesOut,
+      originBytesSent,
       controlBytes: node.controlBytes,
-      sourceLoad: bytesProduced === 0 ? 0 : core.mediaBytesOut / bytesProduced,
+      // S counts both ways the broadcaster's bytes leave: the swarm and the HTTP origin.
+      sourceLoad: bytesProduced === 0 ? 0 : (core.mediaBytesOut + originBytesSent) / bytesProduced,
       produceBps: produceMeter.sample(now, bytesProduced),
       uploadBps: uploadMeter.sample(now, core.mediaBytesOut),
     };
   };
+  const metrics = createMetrics('meshtv_broadcaster', [
+    { name: 'peers', help: 'Neighbours of the source', read: () => node.core.getStats().neighbours },
+    { name: 'chunks_produced', help: 'Chunks cut and signed since start', read: () => chunksProduced },
+    { name: 'bytes_produced', help: 'Stream bytes produced since start', read: () => bytesProduced },
+    { name: 'media_bytes_sent', help: 'Stream bytes sent to peers since start', read: () => node.core.getStats().mediaBytesOut },
+    { name: 'origin_bytes_sent', help: 'Stream bytes served by the HTTP origin since start', read: () => originBytesSent },
+    { name: 'control_bytes', help: 'Non-media bytes on peer links since start', read: () => node.controlBytes },
+    { name: 'source_load', help: 'S: bytes sent (P2P and origin) over bytes produced', read: () => stats().sourceLoad },
+    { name: 'input_restarts', help: 'Times the input was restarted', read: () => ingest.restarts },
+  ]);
   let http: HttpOutput | undefined;
-  if (o.httpPort !== undefined) http = await startHttpOutput({ host: '127.0.0.1', port: o.httpPort, stats });
+  if (o.httpPort !== undefined) {
+    http = await startHttpOutput({
+      host: o.httpHost ?? '127.0.0.1',
+      port: o.httpPort,
+      stats,
+      metrics: metrics.render,
+      origin: (seq) => {
+        const chunk = node.core.getChunk(seq);
+        if (chunk === undefined) return undefined;
+        originBytesSent += chunk.payload.length;
+        return encodeChunk(chunk);
+      },
+    });
+    const host = o.announceAddress ?? (o.httpHost === undefined || o.httpHost === '0.0.0.0' ? '127.0.0.1' : o.httpHost);
+    originUrl = `http://${host.includes(':') ? `[${host}]` : host}:${http.port}`;
+    publishRecord().catch((err: Error) => o.log.warn(err.message));
+  }
+  const thumbnails = startThumbnails({
+    ffmpeg,
+    key,
+    trackers: o.trackers,
+    latestKeyframe: () => latestKeyframe,
+    log: o.log.child('thumbnail'),
+  });
 
   return {
     channelId: key.channelId,
@@ -196,6 +250,7 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
     stats,
     stop: async () => {
       clearInterval(recordTimer);
+      thumbnails.stop();
       await ingest.stop();
       await http?.close();
       await node.stop();

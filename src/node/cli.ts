@@ -38,8 +38,11 @@ Usage:
                    [--announce-address ADDR] [--max-peers N] [--http-port N]
   meshtv watch <uri|id|name> [--player vlc|mpv|ffplay] [--tracker URL] [--http-port 8902]
                    [--http-host 127.0.0.1] [--host ADDR] [--peer-port N] [--announce-address ADDR] [--max-peers N]
+                   [--upload-limit RATE (e.g. 2mbit) | --no-upload]
   meshtv channels  [--tracker URL] [--json]
   meshtv demo      [--port 8000] [--http-port 8902]
+  meshtv bench     [--peers 20] [--duration-s 30] [--rho 1.25] [--free-riders 0.2] [--churn SHARE_PER_MIN]
+                   [--hosts 4] [--out DIR] [--json]
 
 Common flags: --log-level debug|info|warn|error, --log-format text|json, --help.
 The tracker URL may also come from MESHTV_TRACKER; --tracker may be repeated.
@@ -99,6 +102,16 @@ function parse(
     if (err instanceof UserError) throw err;
     throw new UserError(`${(err as Error).message}; run meshtv --help`);
   }
+}
+
+/** --upload-limit RATE (e.g. 2mbit, 500k) and --no-upload: what the viewer gives to others. */
+function uploadPolicy(values: Values): { uploadEnabled: boolean; uploadLimitBps?: number } {
+  const limit = str(values, 'upload-limit');
+  if (values['no-upload'] === true && limit !== undefined) throw new UserError('--no-upload and --upload-limit exclude each other');
+  if (values['no-upload'] === true) return { uploadEnabled: false };
+  if (limit === undefined) return { uploadEnabled: true };
+  const kbps = parseBitrateKbps(limit.replace(/bit$/i, ''), '--upload-limit');
+  return { uploadEnabled: true, uploadLimitBps: kbps * 1000 };
 }
 
 /** A string flag's value (undefined when absent). */
@@ -261,7 +274,17 @@ const PLAYER_END_GRACE_MS = 10_000;
 const PLAYER_FAILED_FAST_MS = 3000;
 
 async function runWatch(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...PEER, 'http-host': { type: 'string' }, player: { type: 'string' } }, 1);
+  const { values, positionals } = parse(
+    args,
+    {
+      ...PEER,
+      'http-host': { type: 'string' },
+      player: { type: 'string' },
+      'upload-limit': { type: 'string' },
+      'no-upload': { type: 'boolean' },
+    },
+    1,
+  );
   if (values.help) return help();
   const channel = positionals[0];
   if (channel === undefined) throw new UserError('which channel? usage: meshtv watch <uri|id|name>');
@@ -282,6 +305,7 @@ async function runWatch(args: string[]): Promise<number> {
     // Several viewers on one machine: without --http-port, a busy default port is no error.
     httpFallbackPorts: httpPortFlag === undefined ? 10 : 0,
     ...(str(values, 'max-peers') !== undefined ? { maxPeers: positiveInt(str(values, 'max-peers'), '--max-peers') as number } : {}),
+    core: uploadPolicy(values),
     log,
   });
   process.stdout.write(`${v.streamUrl}\n`);
@@ -393,6 +417,8 @@ async function runDemo(args: string[]): Promise<number> {
       keyFile: str(values, 'key') ?? path.join(process.env.MESHTV_HOME || path.join(os.homedir(), '.meshtv'), 'demo.key'),
       host: '127.0.0.1',
       port: 0,
+      // The HTTP origin browsers fall back on when no peer has a chunk in time.
+      httpPort: 0,
       log: log.child('broadcast'),
     });
     parts.push(b);
@@ -415,11 +441,11 @@ async function runDemo(args: string[]): Promise<number> {
       [
         'meshtv demo is running: a tracker, a test-pattern channel and two viewers relaying to each other.',
         `  channel:     ${b.uri}`,
-        `  directory:   ${tracker.url}/api/channels`,
+        `  web page:    ${tracker.url}/watch/${b.channelId}   (all channels: ${tracker.url}/)`,
         `  VLC/mpv URL: ${first.streamUrl}`,
         `  viewer 2:    ${second.streamUrl}`,
         `  stats:       ${first.statsUrl}`,
-        'Open the VLC/mpv URL in a player (vlc, mpv, ffplay). Press Ctrl-C to stop.',
+        'Open the web page in a browser, or the VLC/mpv URL in a player (vlc, mpv, ffplay). Press Ctrl-C to stop.',
         '',
       ].join('\n'),
     );

@@ -24,6 +24,10 @@ export interface HttpOutputOptions {
   stream?: StreamOutput;
   hls?: HlsSegmenter;
   stats: () => unknown;
+  /** The broadcaster's origin: a signed chunk by number, for browsers' last-resort fetches. */
+  origin?: (seq: number) => Uint8Array | undefined;
+  /** Prometheus text for /metrics. */
+  metrics?: () => Promise<string>;
 }
 
 /** How long a playlist request waits for the first segment before answering 503. */
@@ -35,9 +39,39 @@ export async function startHttpOutput(options: HttpOutputOptions): Promise<HttpO
   let streamClients = 0;
   let lastHlsRequestAtMs: number | undefined;
   const server = http.createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://local').pathname;
+    // Concatenated, not resolved: a target such as "//x" must not be read as a host name.
+    let path: string;
+    try {
+      path = new URL(`http://local${(req.url ?? '/').startsWith('/') ? '' : '/'}${req.url ?? '/'}`).pathname;
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    const chunkPath = /^\/chunk\/(\d{1,10})$/.exec(path);
+    if (chunkPath !== null && options.origin !== undefined) {
+      const body = options.origin(Number(chunkPath[1]));
+      if (body === undefined) {
+        res.writeHead(404, { ...CORS, 'cache-control': 'no-store' }).end();
+        return;
+      }
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': body.length,
+        'cache-control': 'max-age=60',
+        ...CORS,
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
+    if (path === '/metrics' && options.metrics !== undefined) {
+      options.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+        res.end(text);
+      });
       return;
     }
     if (path === '/stats.json') {

@@ -11,6 +11,7 @@ import { CHANNEL_ID_PATTERN, type ChannelRef, checkTrackerUrl, parseChannelUri }
 import { UserError } from './errors.js';
 import { type HttpOutput, startHttpOutput } from './http-output.js';
 import type { Logger } from './log.js';
+import { createMetrics } from './metrics.js';
 import { formatBps, formatBytes, RateMeter } from './rate-meter.js';
 import { SwarmNode, signalingUrlOf } from './swarm-node.js';
 import { listChannels } from './tracker-client.js';
@@ -46,6 +47,9 @@ export interface ViewerStats {
   mediaBytesIn: number;
   mediaBytesInFromSource: number;
   mediaBytesOut: number;
+  /** The viewer's choices: relay or not, and the cap (bit/s) when there is one. */
+  uploadEnabled: boolean;
+  uploadLimitBps: number | undefined;
   /** Share of received media bytes that came from other viewers (not the source). */
   shareFromPeers: number;
   controlBytes: number;
@@ -164,6 +168,8 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
       mediaBytesIn: s.mediaBytesIn,
       mediaBytesInFromSource: s.mediaBytesInFromSource,
       mediaBytesOut: s.mediaBytesOut,
+      uploadEnabled: node.core.uploadPolicy.enabled,
+      uploadLimitBps: node.core.uploadPolicy.limitBps,
       shareFromPeers: s.mediaBytesIn === 0 ? 0 : 1 - s.mediaBytesInFromSource / s.mediaBytesIn,
       controlBytes: node.controlBytes,
       duplicateBytes: s.duplicateBytes,
@@ -177,12 +183,41 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
       neighbours: node.linkStats(),
     };
   };
+  const uploadCap = () => {
+    const p = node.core.uploadPolicy;
+    return !p.enabled ? ' (upload off)' : p.limitBps !== undefined ? ` of ${formatBps(p.limitBps)} cap` : '';
+  };
   let http: HttpOutput | undefined;
   try {
     http = await startHttpOutput({
       host: o.httpHost,
       port: o.httpPort,
       fallbackPorts: o.httpFallbackPorts ?? 0,
+      metrics: createMetrics('meshtv_viewer', [
+        { name: 'peers', help: 'Neighbours', read: () => node.core.getStats().neighbours },
+        {
+          name: 'media_bytes_in',
+          help: 'Stream bytes received (new, verified) since start',
+          read: () => node.core.getStats().mediaBytesIn,
+        },
+        {
+          name: 'media_bytes_in_from_source',
+          help: 'Stream bytes received from the broadcaster',
+          read: () => node.core.getStats().mediaBytesInFromSource,
+        },
+        {
+          name: 'media_bytes_out',
+          help: 'Stream bytes relayed to other viewers since start',
+          read: () => node.core.getStats().mediaBytesOut,
+        },
+        { name: 'duplicate_bytes', help: 'Stream bytes received twice', read: () => node.core.getStats().duplicateBytes },
+        { name: 'control_bytes', help: 'Non-media bytes on peer links', read: () => node.controlBytes },
+        { name: 'chunks_played', help: 'Chunks handed to the player', read: () => node.core.getStats().chunksPlayed },
+        { name: 'chunks_skipped', help: 'Chunks given up at their deadline', read: () => node.core.getStats().chunksSkipped },
+        { name: 'lag_ms', help: 'Capture to hand-over to the player, last chunk', read: () => node.core.getStats().lastLagMs },
+        { name: 'upload_limit_bps', help: 'Upload cap set by the viewer (absent: none)', read: () => node.core.uploadPolicy.limitBps },
+        { name: 'upload_enabled', help: '1 when the viewer relays', read: () => (node.core.uploadPolicy.enabled ? 1 : 0) },
+      ]).render,
       stream,
       hls,
       stats,
@@ -224,7 +259,7 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
       return [
         `peers ${s.peers}`,
         `down ${formatBps(s.downloadBps)}`,
-        `up ${formatBps(s.uploadBps)} (${formatBytes(s.mediaBytesOut)} total)`,
+        `up ${formatBps(s.uploadBps)}${uploadCap()} (${formatBytes(s.mediaBytesOut)} total)`,
         `buffer ${(s.bufferMs / 1000).toFixed(1)} s`,
         `lag ${lag}`,
         `from peers ${(s.shareFromPeers * 100).toFixed(0)}%`,

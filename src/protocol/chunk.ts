@@ -63,6 +63,13 @@ export function encodeChunkInto(out: Uint8Array, offset: number, c: Chunk): numb
   return offset + encodedChunkBytes(c);
 }
 
+/** The wire form of one chunk on its own (as the HTTP origin serves it). */
+export function encodeChunk(c: Chunk): Uint8Array {
+  const out = new Uint8Array(encodedChunkBytes(c));
+  encodeChunkInto(out, 0, c);
+  return out;
+}
+
 /** Parses a chunk; throws RemoteProtocolError on any malformed field. Does not verify the signature. */
 export function decodeChunk(buf: Uint8Array): Chunk {
   if (buf.length < HEADER_BYTES + SIGNATURE_BYTES) throw new RemoteProtocolError(`chunk too short: ${buf.length} bytes`);
