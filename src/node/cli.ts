@@ -2,6 +2,7 @@
 // User errors print one line and exit 1; anything else is a bug and prints its stack.
 
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
@@ -45,7 +46,9 @@ Usage:
                    [--hosts 4] [--out DIR] [--json]
 
 Common flags: --log-level debug|info|warn|error, --log-format text|json, --help.
-The tracker URL may also come from MESHTV_TRACKER; --tracker may be repeated.
+Every flag may also be set by the environment (MESHTV_<FLAG>, e.g. MESHTV_UPLOAD_LIMIT=2mbit) or
+the config file (MESHTV_CONFIG, default ~/.meshtv/config.json, e.g. {"watch": {"http-port": 8910}});
+a flag wins over the environment, which wins over the file. --tracker may be repeated.
 `;
 
 const COMMON = {
@@ -70,6 +73,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === undefined ? 1 : 0;
   }
+  currentCommand = command;
   if (TOOL_COMMANDS.has(command)) return runToolCommand(command, rest);
   switch (command) {
     case 'tracker':
@@ -94,14 +98,64 @@ function parse(
   options: NonNullable<ParseArgsConfig['options']>,
   positionals = 0,
 ): { values: Values; positionals: string[] } {
+  let parsed: ReturnType<typeof parseArgs>;
   try {
-    const parsed = parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: positionals > 0, strict: true });
-    if (parsed.positionals.length > positionals) throw new UserError(`unexpected argument "${parsed.positionals[positionals]}"`);
-    return { values: parsed.values as Values, positionals: parsed.positionals };
+    parsed = parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: positionals > 0, strict: true });
   } catch (err) {
-    if (err instanceof UserError) throw err;
     throw new UserError(`${(err as Error).message}; run meshtv --help`);
   }
+  if (parsed.positionals.length > positionals) throw new UserError(`unexpected argument "${parsed.positionals[positionals]}"`);
+  return { values: withSettings(parsed.values as Values, { ...COMMON, ...options }), positionals: parsed.positionals };
+}
+
+/**
+ * Settings come from, in this order of precedence: the flag; the environment variable
+ * MESHTV_<FLAG> (e.g. MESHTV_UPLOAD_LIMIT=2mbit); the config file (MESHTV_CONFIG, by default
+ * ~/.meshtv/config.json), where a key under the command's name ({"watch": {"http-port": 8910}})
+ * wins over a top-level one ({"tracker": "http://tracker.example:8000"}).
+ */
+function withSettings(values: Values, options: NonNullable<ParseArgsConfig['options']>): Values {
+  const file = configFile();
+  const out: Record<string, Values[string]> = { ...values };
+  for (const [name, spec] of Object.entries(options)) {
+    if (out[name] !== undefined || name === 'help') continue;
+    const section = file[currentCommand];
+    const fromFile =
+      typeof section === 'object' && section !== null && !Array.isArray(section) ? (section as Record<string, unknown>)[name] : undefined;
+    const raw: unknown = process.env[`MESHTV_${name.toUpperCase().replace(/-/g, '_')}`] ?? fromFile ?? file[name];
+    if (raw === undefined || raw === '' || raw === null) continue;
+    if (spec.type === 'boolean') out[name] = raw === true || raw === 'true' || raw === '1';
+    else if (spec.multiple) out[name] = (Array.isArray(raw) ? raw : String(raw).split(',')).map(String);
+    else if (typeof raw === 'string' || typeof raw === 'number') out[name] = String(raw);
+    else throw new UserError(`setting "${name}" must be a string or a number`);
+  }
+  return out;
+}
+
+let currentCommand = '';
+let loadedConfig: Record<string, unknown> | undefined;
+
+function configFile(): Record<string, unknown> {
+  if (loadedConfig !== undefined) return loadedConfig;
+  const explicit = process.env.MESHTV_CONFIG;
+  const file = explicit || path.join(process.env.MESHTV_HOME || path.join(os.homedir(), '.meshtv'), 'config.json');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if (explicit && (err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new UserError(`config file ${file} (MESHTV_CONFIG) does not exist`);
+    loadedConfig = {};
+    return loadedConfig;
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+    loadedConfig = parsed as Record<string, unknown>;
+  } catch (err) {
+    throw new UserError(`config file ${file} is not a JSON object: ${(err as Error).message}`);
+  }
+  return loadedConfig;
 }
 
 /** --upload-limit RATE (e.g. 2mbit, 500k) and --no-upload: what the viewer gives to others. */

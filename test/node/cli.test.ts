@@ -90,6 +90,20 @@ describe('meshtv command line', () => {
     assert.equal(ids[0], ids[1]);
     assert.equal(fs.statSync(key).mode & 0o777, 0o600);
   });
+  test('settings: flag over environment over config file', async () => {
+    const config = path.join(dir, 'config.json');
+    fs.writeFileSync(config, JSON.stringify({ port: 1, tracker: { port: busyPort } }));
+    // The command's own section wins over the top level of the file.
+    await fails(['tracker'], new RegExp(`port ${busyPort} .*in use`), { MESHTV_CONFIG: config });
+    // The environment wins over the file.
+    await fails(['tracker'], /--port must be a port number 0-65535, got "eighty"/, { MESHTV_CONFIG: config, MESHTV_PORT: 'eighty' });
+    // The flag wins over both.
+    await fails(['tracker', '--port', 'ninety'], /got "ninety"/, { MESHTV_CONFIG: config, MESHTV_PORT: 'eighty' });
+    fs.writeFileSync(config, '{"tracker": ');
+    await fails(['tracker'], /config file .* is not a JSON object/, { MESHTV_CONFIG: config });
+    await fails(['tracker'], /does not exist/, { MESHTV_CONFIG: path.join(dir, 'missing.json') });
+  });
+
   test('channels lists a live channel', async () => {
     const source = meshtv(['broadcast', '--tracker', trackerUrl, '--name', 'listed channel', '--key', path.join(dir, 'listed.key')]);
     const id = (await source.waitFor(/^meshtv:\/\/([0-9a-f]{64})/m))[1] as string;
