@@ -4,6 +4,7 @@
 // holds `targetChunkMs` of media, measured on the PES timestamps rather than on arrival times.
 // Pure parsing: bytes in, pieces out; the wall time of arrival is an input.
 
+import { concatBytes } from '../protocol/bytes.js';
 import { FLAG_KEYFRAME, MAX_CHUNK_PAYLOAD_BYTES } from '../protocol/chunk.js';
 
 export const TS_PACKET_BYTES = 188;
@@ -49,7 +50,7 @@ export class TsChunker {
   /** Feeds bytes; returns the chunks completed by them. */
   push(data: Uint8Array, nowMs: number): TsPiece[] {
     const out: TsPiece[] = [];
-    let buf: Uint8Array = this.carry.length > 0 ? concat([this.carry, data]) : data;
+    let buf: Uint8Array = this.carry.length > 0 ? concatBytes([this.carry, data]) : data;
     let o = 0;
     while (buf.length - o >= TS_PACKET_BYTES) {
       if (buf[o] !== SYNC) {
@@ -147,7 +148,7 @@ export class TsChunker {
     this.flags = 0;
     this.psiRunFrom = rest.length > 0 ? 0 : undefined;
     if (done.length === 0) return undefined;
-    return { payload: concat(done), flags, captureTimeMs: startedAtMs, mediaMs };
+    return { payload: concatBytes(done), flags, captureTimeMs: startedAtMs, mediaMs };
   }
 
   private parsePat(payload: Uint8Array): void {
@@ -180,7 +181,7 @@ export class TsChunker {
 }
 
 /** The PSI section starting in a payload (after its pointer field), if it has the expected table id. */
-function sectionOf(payload: Uint8Array, tableId: number): Uint8Array | undefined {
+export function sectionOf(payload: Uint8Array, tableId: number): Uint8Array | undefined {
   const pointer = payload[0];
   if (pointer === undefined) return undefined;
   const s = payload.subarray(1 + pointer);
@@ -190,7 +191,7 @@ function sectionOf(payload: Uint8Array, tableId: number): Uint8Array | undefined
 }
 
 /** PTS of a PES header (90 kHz ticks), if present. */
-function readPts(pes: Uint8Array): number | undefined {
+export function readPts(pes: Uint8Array): number | undefined {
   if (pes.length < 14 || pes[0] !== 0 || pes[1] !== 0 || pes[2] !== 1) return undefined;
   if (((pes[7] as number) & 0x80) === 0) return undefined;
   const b = pes.subarray(9, 14);
@@ -205,16 +206,4 @@ function readPts(pes: Uint8Array): number | undefined {
 function ptsDiffMs(a: number, b: number): number {
   const wrap = 2 ** 33;
   return ((((a - b) % wrap) + wrap) % wrap) / 90;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }

@@ -1,6 +1,7 @@
 // Reads just enough of an MPEG-TS chunk to time it: the video PID from the PAT/PMT a keyframe
 // chunk starts with, and the presentation timestamps of that PID's PES headers.
 // Pure functions over bytes that start on a packet boundary; no state, no I/O.
+import { readPts, sectionOf } from './ts-chunker.js';
 
 const TS_PACKET_BYTES = 188;
 const SYNC = 0x47;
@@ -71,26 +72,4 @@ export function ptsOf(data: Uint8Array, pid: number): number[] {
 export function ptsDelta(a: number, b: number): number {
   const d = (((a - b) % PTS_WRAP) + PTS_WRAP) % PTS_WRAP;
   return d >= PTS_WRAP / 2 ? d - PTS_WRAP : d;
-}
-
-/** The PSI section starting in a payload (after its pointer field), if it has the expected table id. */
-function sectionOf(payload: Uint8Array, tableId: number): Uint8Array | undefined {
-  const pointer = payload[0];
-  if (pointer === undefined) return undefined;
-  const s = payload.subarray(1 + pointer);
-  if (s.length < 3 || s[0] !== tableId) return undefined;
-  const sectionLength = (((s[1] as number) & 0x0f) << 8) | (s[2] as number);
-  return s.subarray(0, Math.min(s.length, 3 + sectionLength));
-}
-
-/** PTS of a PES header (90 kHz ticks), if present. */
-function readPts(pes: Uint8Array): number | undefined {
-  if (pes.length < 14 || pes[0] !== 0 || pes[1] !== 0 || pes[2] !== 1) return undefined;
-  if (((pes[7] as number) & 0x80) === 0) return undefined;
-  const b = pes.subarray(9, 14);
-  return (
-    (((b[0] as number) >> 1) & 0x07) * 2 ** 30 +
-    (((b[1] as number) << 7) | ((b[2] as number) >> 1)) * 2 ** 15 +
-    (((b[3] as number) << 7) | ((b[4] as number) >> 1))
-  );
 }

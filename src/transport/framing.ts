@@ -2,6 +2,7 @@
 // frame. Reading is separate from parsing (STYLE.md §2): push() only buffers and splits, and
 // refuses a declared length above the limit before allocating anything for it.
 
+import { concatBytes } from '../protocol/bytes.js';
 import { RemoteProtocolError } from '../protocol/errors.js';
 
 export const FRAME_HEADER_BYTES = 4;
@@ -39,13 +40,13 @@ export class FrameReader {
   private peek(n: number): Uint8Array {
     const first = this.parts[0] as Uint8Array;
     if (first.length >= n) return first.subarray(0, n);
-    this.parts = [joinParts(this.parts)];
+    this.parts = [concatBytes(this.parts)];
     return (this.parts[0] as Uint8Array).subarray(0, n);
   }
 
   private take(n: number): Uint8Array {
     const first = this.parts[0] as Uint8Array;
-    if (first.length < n) this.parts = [joinParts(this.parts)];
+    if (first.length < n) this.parts = [concatBytes(this.parts)];
     const head = this.parts[0] as Uint8Array;
     const out = head.slice(0, n);
     if (head.length === n) this.parts.shift();
@@ -59,17 +60,5 @@ export function encodeFrame(body: Uint8Array): Uint8Array {
   const out = new Uint8Array(FRAME_HEADER_BYTES + body.length);
   new DataView(out.buffer).setUint32(0, body.length);
   out.set(body, FRAME_HEADER_BYTES);
-  return out;
-}
-
-function joinParts(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
   return out;
 }

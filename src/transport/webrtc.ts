@@ -5,6 +5,7 @@
 // one-byte header saying whether more follow. The send queue is kept shallow: a deep
 // bufferedAmount cuts throughput several times.
 
+import { concatBytes } from '../protocol/bytes.js';
 import { MAX_FRAME_BYTES } from '../protocol/codec.js';
 import { RemoteProtocolError } from '../protocol/errors.js';
 import type { Connection, ConnectionHandlers } from './transport.js';
@@ -111,7 +112,7 @@ export class WebRtcConnection implements Connection {
     if (this.partBytes > MAX_FRAME_BYTES) return this.fail(new RemoteProtocolError(`frame exceeds the ${MAX_FRAME_BYTES}-byte limit`));
     this.parts.push(bytes.slice(1));
     if (bytes[0] === MORE) return;
-    const frame = this.parts.length === 1 ? (this.parts[0] as Uint8Array) : join(this.parts, this.partBytes);
+    const frame = this.parts.length === 1 ? (this.parts[0] as Uint8Array) : concatBytes(this.parts);
     this.parts = [];
     this.partBytes = 0;
     if (frame.length === 0) return this.fail(new RemoteProtocolError('empty frame'));
@@ -132,14 +133,4 @@ export class WebRtcConnection implements Connection {
     this.onClosed();
     this.handlers?.onClose(this.closeError);
   }
-}
-
-function join(parts: Uint8Array[], n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }

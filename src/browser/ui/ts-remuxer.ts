@@ -10,6 +10,7 @@ import h264, { type NalUnit, type SpsConfig } from 'mux.js/lib/codecs/h264.js';
 import m2ts, { type MetadataEvent, type PesEvent } from 'mux.js/lib/m2ts/m2ts.js';
 import mp4, { type Mp4Track, type Sample } from 'mux.js/lib/mp4/mp4-generator.js';
 import type Stream from 'mux.js/lib/utils/stream.js';
+import { concatBytes } from '../../protocol/bytes.js';
 import { MAX_CHUNK_PAYLOAD_BYTES } from '../../protocol/chunk.js';
 
 const TS_PACKET_BYTES = 188;
@@ -303,7 +304,7 @@ export class TsRemuxer {
       const duration = audioFrames.reduce((s, a) => s + a.sampleCount, 0);
       this.nextAudioTime = base + duration;
       parts.push(mp4.moof(this.moofSeq++, [{ ...audioTrack, baseMediaDecodeTime: base, samples }]));
-      parts.push(mp4.mdat(concat(audioFrames.map((a) => a.data))));
+      parts.push(mp4.mdat(concatBytes(audioFrames.map((a) => a.data))));
       startS = Math.min(startS, base / rate);
       endS = Math.max(endS, (base + duration) / rate);
     }
@@ -333,7 +334,7 @@ export class TsRemuxer {
       }
       this.nextVideoDts = lastEnd - this.offsetTicks;
       parts.push(mp4.moof(this.moofSeq++, [{ ...videoTrack, baseMediaDecodeTime: base, samples }]));
-      parts.push(mp4.mdat(concat(nalParts)));
+      parts.push(mp4.mdat(concatBytes(nalParts)));
       startS = Math.min(startS, (first.pts + this.offsetTicks) / CLOCK_HZ);
       endS = Math.max(endS, lastEnd / CLOCK_HZ);
     }
@@ -347,7 +348,7 @@ export class TsRemuxer {
     }
     return {
       init,
-      media: concat(parts),
+      media: concatBytes(parts),
       startS,
       endS,
       captureTimeMs: p.captureTimeMs,
@@ -430,16 +431,4 @@ function hex(b: Uint8Array): string {
 
 function lengthPrefix(n: number): Uint8Array {
   return new Uint8Array([(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.byteLength;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
 }
