@@ -1,15 +1,17 @@
 // Command-line entry points of the measuring tools: `meshtv bench` (real processes against an
-// HTTP fan-out) and its helper processes (`bench-host`, `bench-fanout`, not for people).
+// HTTP fan-out), its helper processes (`bench-host`, `bench-fanout`, not for people), and
+// `meshtv sim` (the simulator).
 
 import { parseArgs } from 'node:util';
 import { startFanout } from '../bench/fanout.js';
 import { runHost } from '../bench/host.js';
 import { runBench } from '../bench/run.js';
+import { runSimCommand } from '../sim/cli-sim.js';
 import { checkTrackerUrl } from './channel-uri.js';
 import { UserError } from './errors.js';
 import { createLogger } from './log.js';
 
-export const TOOL_COMMANDS = new Set(['bench', 'bench-host', 'bench-fanout']);
+export const TOOL_COMMANDS = new Set(['bench', 'bench-host', 'bench-fanout', 'sim']);
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -43,6 +45,8 @@ function num(value: unknown, flag: string, fallback: number): number {
 export async function runToolCommand(command: string, args: string[]): Promise<number> {
   const quiet = createLogger({ level: 'error', format: 'text' });
   switch (command) {
+    case 'sim':
+      return runSimCommand(args);
     case 'bench': {
       const { values } = parse(args, {
         peers: { type: 'string' },
@@ -51,6 +55,7 @@ export async function runToolCommand(command: string, args: string[]): Promise<n
         'free-riders': { type: 'string' },
         churn: { type: 'string' },
         hosts: { type: 'string' },
+        'source-upload-limit': { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean' },
       });
@@ -61,6 +66,7 @@ export async function runToolCommand(command: string, args: string[]): Promise<n
         freeRiders: num(values['free-riders'], '--free-riders', 0.2),
         churnPerMin: num(values.churn, '--churn', 0),
         hosts: num(values.hosts, '--hosts', 4),
+        ...(typeof values['source-upload-limit'] === 'string' ? { sourceUploadLimit: values['source-upload-limit'] } : {}),
         ...(typeof values.out === 'string' ? { outDir: values.out } : {}),
         json: values.json === true,
       });

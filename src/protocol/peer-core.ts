@@ -5,7 +5,9 @@
 //
 // Protocol: mesh pull with buffer maps (CoolStreaming/DONet), HAVE announcements for every
 // new chunk, earliest-deadline-first requests (./scheduler.ts), and a source that pushes each
-// fresh chunk to one neighbour in turn and serves requests only as a last resort.
+// fresh chunk to one relaying neighbour in turn and serves requests only as a last resort.
+// With an upload cap the core paces its own uploads (requests queue, Busy when full) and a
+// viewer hands each fresh chunk on to one relaying neighbour at once (push of the latest chunk).
 
 import { type Chunk, encodedChunkBytes, FLAG_KEYFRAME, type VerifyFn, verifyChunk } from './chunk.js';
 import {
@@ -20,9 +22,12 @@ import {
 } from './codec.js';
 import { Playout, type PlayoutAction } from './playout.js';
 import type { RandomFn } from './random.js';
-import { scheduleRequests } from './scheduler.js';
+import { type SchedulerNeighbour, scheduleRequests } from './scheduler.js';
 
 export type PeerId = string;
+
+/** The first unrequested copy of one of the newest chunks from a neighbour is a crossed push, not a replay. */
+const FRESH_PUSH_TOLERANCE_CHUNKS = 8;
 
 export interface PeerCoreConfig {
   role: PeerRole;
@@ -65,6 +70,23 @@ export interface PeerCoreConfig {
   originFallback: boolean;
   /** @default 700 */
   originUrgentMs: number;
+  /**
+   * With an upload cap, the core paces uploads itself: accepted requests wait in its own queue,
+   * the runtime gets one chunk at a time as the cap allows (so its send queue stays short), and
+   * a request is answered Busy when the queue would take longer than this to drain. @default 500
+   */
+  maxUploadBacklogMs: number;
+  /** With an upload cap, the next chunk goes to the runtime this long before the previous one has left. @default 20 */
+  uploadLeadMs: number;
+  /** A neighbour that answered Busy is not asked again for this long. @default 300 */
+  busyBackoffMs: number;
+  /** With an upload cap, a viewer forwards each fresh chunk at once to this many relaying neighbours that lack it. @default 1 */
+  freshPushFanout: number;
+  /**
+   * A fresh chunk is pushed only while at most this share of the relaying neighbours is known to
+   * hold it: later, pushes mostly cross requests and arrive twice. @default 0.1
+   */
+  pushMaxHolderShare: number;
 }
 
 export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
@@ -87,6 +109,11 @@ export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
   uploadLimitBps: undefined,
   originFallback: false,
   originUrgentMs: 700,
+  maxUploadBacklogMs: 500,
+  uploadLeadMs: 20,
+  busyBackoffMs: 300,
+  freshPushFanout: 1,
+  pushMaxHolderShare: 0.1,
 };
 
 export interface PeerCoreComponents {
@@ -136,7 +163,9 @@ interface Neighbour {
   role: PeerRole | undefined;
   /** It relays what it gets (false: upload turned off, so pushing to it helps nobody). */
   relays: boolean;
-  has: Set<number>;
+  has: SeqWindow;
+  /** The scheduler's view of this neighbour, made once (schedule() runs after most messages). */
+  readonly view: SchedulerNeighbour;
   newestKeySeq: number;
   pending: Map<number, number>;
   bytesIn: number;
@@ -147,6 +176,8 @@ interface Neighbour {
   tokensAtMs: number;
   /** Consecutive broken promises: chunks it advertised then refused or never sent, unrequested replays. */
   strikes: number;
+  /** Answered Busy: not asked again before this. */
+  busyUntilMs: number;
 }
 
 export class PeerCore {
@@ -162,9 +193,21 @@ export class PeerCore {
   private newestKnownSeq = -1;
   private newestKeySeq = NO_SEQ;
   private pushCursor = 0;
-  private uploadTokens = 0;
-  private uploadTokensAtMs = 0;
+  /** Paced uploads: when the chunks handed to the runtime will have left, at the cap. */
+  private uploadBusyUntilMs = 0;
+  /** Paced uploads waiting their turn: fresh pushes first, then accepted requests in order. */
+  private readonly uploadQueue: { n: Neighbour; seq: number }[] = [];
+  private uploadQueueBytes = 0;
+  private uploadWakeMs: number | undefined;
   private nextTickMs: number | undefined;
+  /** Scratch space of schedule(), reused: it runs after most messages. */
+  private readonly schedulerViews: SchedulerNeighbour[] = [];
+  /** Every sequence number some neighbour was asked for; rebuilt only after a request ended. */
+  private readonly requested = new Set<number>();
+  private requestedStale = false;
+  private readonly isSettled = (s: number) => this.store.has(s) || this.requested.has(s);
+  private readonly firstSeenMs = (s: number) => this.firstSeen.get(s);
+  private readonly deadlineMs = (s: number) => this.playout.deadlineMs(s);
   private readonly stats: CoreStats = {
     neighbours: 0,
     mediaBytesIn: 0,
@@ -204,12 +247,12 @@ export class PeerCore {
 
   handleConnected(nowMs: number, peer: PeerId): void {
     if (this.neighbours.has(peer)) throw new Error(`peer ${peer} already connected`);
-    this.neighbours.set(peer, {
+    const n: Neighbour = {
       peer,
       connectedAtMs: nowMs,
       role: undefined,
       relays: true,
-      has: new Set(),
+      has: new SeqWindow(),
       newestKeySeq: NO_SEQ,
       pending: new Map(),
       bytesIn: 0,
@@ -218,7 +261,22 @@ export class PeerCore {
       requestTokens: this.config.requestBurst,
       tokensAtMs: nowMs,
       strikes: 0,
-    });
+      busyUntilMs: 0,
+      view: {
+        id: peer,
+        get isSource() {
+          return n.role === 'source';
+        },
+        get proven() {
+          return n.bytesIn > 0;
+        },
+        get pendingCount() {
+          return n.pending.size;
+        },
+        has: (s: number) => n.has.has(s),
+      },
+    };
+    this.neighbours.set(peer, n);
     this.send(peer, {
       type: MsgType.Hello,
       version: PROTOCOL_VERSION,
@@ -233,6 +291,7 @@ export class PeerCore {
 
   handleDisconnected(nowMs: number, peer: PeerId): void {
     if (!this.neighbours.delete(peer)) return;
+    this.requestedStale = true;
     this.schedule(nowMs);
   }
 
@@ -267,39 +326,51 @@ export class PeerCore {
       case MsgType.Have:
         this.noteHas(nowMs, n, msg.seq);
         if ((msg.flags & FLAG_KEYFRAME) !== 0 && (n.newestKeySeq === NO_SEQ || msg.seq > n.newestKeySeq)) n.newestKeySeq = msg.seq;
-        break;
+        this.scheduleOne(nowMs, msg.seq);
+        return;
       case MsgType.Request:
         this.onRequest(nowMs, n, msg.seq);
         return;
       case MsgType.Reject:
+        this.requestedStale = true;
         if (n.pending.delete(msg.seq) && n.has.has(msg.seq)) {
           // It advertised the chunk, we asked, it refused: a broken promise.
           n.has.delete(msg.seq);
           if (this.strike(n, 'refuses chunks it advertised')) return;
         }
-        break;
+        this.scheduleOne(nowMs, msg.seq);
+        return;
       case MsgType.ChunkData:
         this.onChunk(nowMs, n, msg.chunk);
         break;
       case MsgType.Busy:
-        // Not a broken promise: it holds the chunk but will not send it now. Ask someone else.
-        n.pending.delete(msg.seq);
+        // Not a broken promise: it holds the chunk but will not send it now. Ask someone else,
+        // and leave it alone for a while: its upload is full.
+        if (n.pending.delete(msg.seq)) n.busyUntilMs = nowMs + this.config.busyBackoffMs;
+        this.requestedStale = true;
         n.has.delete(msg.seq);
-        break;
+        this.scheduleOne(nowMs, msg.seq);
+        return;
     }
     this.schedule(nowMs);
   }
 
   handleTimeout(nowMs: number): void {
+    if (this.uploadWakeMs !== undefined && nowMs >= this.uploadWakeMs) {
+      this.uploadWakeMs = undefined;
+      this.pumpUploads(nowMs);
+    }
     if (this.nextTickMs === undefined || nowMs < this.nextTickMs) return;
     this.nextTickMs = nowMs + this.config.tickMs;
     for (const n of this.neighbours.values()) {
       if (n.closing) continue;
       if (n.role === undefined && nowMs - n.connectedAtMs > this.config.helloTimeoutMs) this.misbehaved(n, 'sent no hello in time');
+      if (n.pending.size === 0) continue;
       for (const [seq, sentAt] of n.pending) {
         if (nowMs - sentAt > this.config.requestTimeoutMs) {
           n.pending.delete(seq);
           n.has.delete(seq);
+          this.requestedStale = true;
           if (this.strike(n, 'does not deliver chunks it advertised')) break;
         }
       }
@@ -319,9 +390,10 @@ export class PeerCore {
     this.pushCursor = (this.pushCursor + pushTo.size) % Math.max(1, ready.length);
     for (const n of this.neighbours.values()) {
       if (n.role === undefined || n.closing) continue;
-      if (pushTo.has(n)) this.sendChunk(n, chunk);
+      if (pushTo.has(n)) this.queueUpload(n, chunk, true);
       else this.send(n.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
     }
+    this.pumpUploads(nowMs);
     this.armTick(nowMs);
   }
 
@@ -334,7 +406,9 @@ export class PeerCore {
   }
 
   pollTimeout(): number | undefined {
-    return this.nextTickMs;
+    if (this.uploadWakeMs === undefined) return this.nextTickMs;
+    if (this.nextTickMs === undefined) return this.uploadWakeMs;
+    return Math.min(this.nextTickMs, this.uploadWakeMs);
   }
 
   getStats(): CoreStats {
@@ -392,11 +466,12 @@ export class PeerCore {
       this.send(n.peer, { type: MsgType.Reject, seq });
       return;
     }
-    if (!this.mayUpload(nowMs, chunk.payload.length)) {
+    if (!this.uploadHasRoom(nowMs)) {
       this.send(n.peer, { type: MsgType.Busy, seq });
       return;
     }
-    this.sendChunk(n, chunk);
+    this.queueUpload(n, chunk, false);
+    this.pumpUploads(nowMs);
   }
 
   private onChunk(nowMs: number, n: Neighbour, chunk: Chunk): void {
@@ -406,10 +481,15 @@ export class PeerCore {
     }
     const size = chunk.payload.length;
     const requested = n.pending.delete(chunk.seq);
+    if (requested) this.requestedStale = true;
     if (this.config.role === 'source' || this.store.has(chunk.seq) || chunk.seq < this.windowStart()) {
-      // Nothing new: no need to spend a signature check on it. Unrequested copies are replays.
+      // Nothing new: no need to spend a signature check on it. Unrequested copies are replays,
+      // except the first copy of a fresh chunk from a neighbour not known to hold it: a push
+      // that crossed our request elsewhere.
       this.stats.duplicateBytes += size;
-      if (!requested) this.strike(n, 'replays chunks nobody asked for');
+      const crossedPush = !n.has.has(chunk.seq) && chunk.seq + FRESH_PUSH_TOLERANCE_CHUNKS >= this.newestSeq;
+      n.has.add(chunk.seq);
+      if (!requested && !crossedPush) this.strike(n, 'replays chunks nobody asked for');
       return;
     }
     if (!verifyChunk(chunk, this.components.verify)) {
@@ -422,15 +502,41 @@ export class PeerCore {
     n.bytesIn += size;
     this.stats.mediaBytesIn += size;
     if (n.role === 'source') this.stats.mediaBytesInFromSource += size;
+    const fresh = chunk.seq > this.newestSeq;
     this.storeChunk(chunk);
     this.events.push({ type: 'chunk', chunk, from: n.peer });
     // A viewer that does not upload does not advertise either: nobody waits on it.
-    if (this.config.uploadEnabled)
+    if (this.config.uploadEnabled) {
+      if (fresh && this.paced) this.pushFresh(chunk);
       for (const other of this.neighbours.values()) {
         if (other === n || other.role === undefined || other.closing || other.has.has(chunk.seq)) continue;
         this.send(other.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
       }
+      this.pumpUploads(nowMs);
+    }
     this.advancePlayout(nowMs);
+  }
+
+  /**
+   * The newest chunk goes on at once to freshPushFanout relaying neighbours that lack it, chosen
+   * at random: it saves those a HAVE-request round trip and spreads fresh chunks before old ones
+   * ("latest useful chunk", Bonald et al. 2008).
+   */
+  private pushFresh(chunk: Chunk): void {
+    const candidates: Neighbour[] = [];
+    let holders = 0;
+    for (const n of this.neighbours.values()) {
+      if (!n.relays || n.role !== 'viewer' || n.closing) continue;
+      if (n.has.has(chunk.seq)) holders++;
+      else candidates.push(n);
+    }
+    if (holders > this.config.pushMaxHolderShare * (holders + candidates.length)) return;
+    for (let i = 0; i < this.config.freshPushFanout && candidates.length > 0; i++) {
+      const j = Math.floor(this.components.random() * candidates.length);
+      this.queueUpload(candidates[j] as Neighbour, chunk, true);
+      candidates[j] = candidates[candidates.length - 1] as Neighbour;
+      candidates.pop();
+    }
   }
 
   /** A chunk the runtime fetched from the HTTP origin; returns true when it was new and valid. */
@@ -460,27 +566,58 @@ export class PeerCore {
   setUploadPolicy(enabled: boolean, limitBps: number | undefined): void {
     this.config.uploadEnabled = enabled;
     this.config.uploadLimitBps = limitBps;
-    this.uploadTokens = Math.min(this.uploadTokens, this.uploadBurstBytes());
   }
 
   get uploadPolicy(): { enabled: boolean; limitBps: number | undefined } {
     return { enabled: this.config.uploadEnabled, limitBps: this.config.uploadLimitBps };
   }
 
-  /** Token bucket over payload bytes; a burst of one second of the cap, and at least one chunk. */
-  private mayUpload(nowMs: number, bytes: number): boolean {
-    if (!this.config.uploadEnabled) return false;
-    const limit = this.config.uploadLimitBps;
-    if (limit === undefined) return true;
-    this.uploadTokens = Math.min(this.uploadBurstBytes(), this.uploadTokens + ((nowMs - this.uploadTokensAtMs) * limit) / 8000);
-    this.uploadTokensAtMs = nowMs;
-    if (this.uploadTokens < bytes) return false;
-    this.uploadTokens -= bytes;
-    return true;
+  /** With a cap, the core paces its uploads (a token bucket with a burst let queues of a second build up). */
+  private get paced(): boolean {
+    return this.config.uploadLimitBps !== undefined && this.config.uploadLimitBps > 0;
   }
 
-  private uploadBurstBytes(): number {
-    return Math.max((this.config.uploadLimitBps ?? 0) / 8, 64 * 1024);
+  private uploadMs(bytes: number): number {
+    return (bytes * 8000) / (this.config.uploadLimitBps as number);
+  }
+
+  /** Whether one more request may be accepted: what is queued leaves within maxUploadBacklogMs. */
+  private uploadHasRoom(nowMs: number): boolean {
+    if (!this.config.uploadEnabled || this.config.uploadLimitBps === 0) return false;
+    if (!this.paced) return true;
+    const backlogMs = Math.max(0, this.uploadBusyUntilMs - nowMs) + this.uploadMs(this.uploadQueueBytes);
+    return backlogMs <= this.config.maxUploadBacklogMs;
+  }
+
+  /** Unpaced: the chunk goes to the runtime at once. Paced: it waits its turn (pushes go first). */
+  private queueUpload(n: Neighbour, chunk: Chunk, first: boolean): void {
+    if (!this.paced) {
+      this.sendChunk(n, chunk);
+      return;
+    }
+    n.has.add(chunk.seq);
+    const item = { n, seq: chunk.seq };
+    if (first) this.uploadQueue.unshift(item);
+    else this.uploadQueue.push(item);
+    this.uploadQueueBytes += chunkWireBytes(chunk);
+  }
+
+  /** Paced uploads: hands queued chunks to the runtime as the cap allows, then sleeps until the upload frees up. */
+  private pumpUploads(nowMs: number): void {
+    if (!this.paced) return;
+    while (this.uploadBusyUntilMs - nowMs <= this.config.uploadLeadMs) {
+      const item = this.uploadQueue.shift();
+      if (item === undefined) break;
+      const chunk = this.store.get(item.seq);
+      if (chunk === undefined) continue;
+      this.uploadQueueBytes -= chunkWireBytes(chunk);
+      if (item.n.closing || this.neighbours.get(item.n.peer) !== item.n) continue;
+      this.uploadBusyUntilMs = Math.max(nowMs, this.uploadBusyUntilMs) + this.uploadMs(chunkWireBytes(chunk));
+      this.sendChunk(item.n, chunk);
+    }
+    if (this.uploadQueue.length === 0) this.uploadQueueBytes = 0;
+    const wake = this.uploadBusyUntilMs - this.config.uploadLeadMs;
+    this.uploadWakeMs = this.uploadQueue.length > 0 && wake > nowMs ? wake : undefined;
   }
 
   private storeChunk(chunk: Chunk): void {
@@ -504,7 +641,7 @@ export class PeerCore {
 
   private pruneHas(n: Neighbour): void {
     const start = this.windowStart();
-    for (const seq of n.has) if (seq < start) n.has.delete(seq);
+    n.has.deleteBelow(start);
     if (n.has.size >= this.config.windowChunks + this.config.maxAheadChunks) n.has.clear();
   }
 
@@ -530,24 +667,46 @@ export class PeerCore {
     this.advancePlayout(nowMs);
     const from = this.playout.nextSeq;
     if (from === undefined) return;
-    const neighbours = [...this.neighbours.values()]
-      .filter((n) => n.role !== undefined && !n.closing)
-      .map((n) => ({
-        id: n.peer,
-        isSource: n.role === 'source',
-        proven: n.bytesIn > 0,
-        pendingCount: n.pending.size,
-        has: (s: number) => n.has.has(s),
-      }));
-    const requested = new Set<number>();
-    for (const n of this.neighbours.values()) for (const seq of n.pending.keys()) requested.add(seq);
+    this.requestPlan(nowMs, Math.max(from, this.windowStart()), this.requestHorizon());
+    if (this.config.originFallback && this.playout.isStarted) this.askOrigin(nowMs, from, this.requested);
+  }
+
+  /**
+   * After a HAVE, Busy or Reject about one chunk, only that chunk can have a new holder to ask:
+   * plan it alone (a full schedule after every such message was most of a swarm's CPU time).
+   */
+  private scheduleOne(nowMs: number, seq: number): void {
+    if (this.config.role !== 'viewer' || !this.playout.isStarted) {
+      this.schedule(nowMs);
+      return;
+    }
+    const from = this.playout.nextSeq as number;
+    if (seq < Math.max(from, this.windowStart()) || seq > this.requestHorizon() || this.store.has(seq)) return;
+    if (this.requestedStale) this.rebuildRequested();
+    if (this.requested.has(seq)) return;
+    this.requestPlan(nowMs, seq, seq);
+  }
+
+  private rebuildRequested(): void {
+    this.requested.clear();
+    for (const n of this.neighbours.values()) for (const seq of n.pending.keys()) this.requested.add(seq);
+    this.requestedStale = false;
+  }
+
+  /** Asks neighbours for the chunks in [fromSeq, toSeq] that the scheduler picks. */
+  private requestPlan(nowMs: number, fromSeq: number, toSeq: number): void {
+    const neighbours = this.schedulerViews;
+    neighbours.length = 0;
+    for (const n of this.neighbours.values()) if (n.role !== undefined && !n.closing && n.busyUntilMs <= nowMs) neighbours.push(n.view);
+    const requested = this.requested;
+    if (this.requestedStale) this.rebuildRequested();
     const plan = scheduleRequests({
       nowMs,
-      fromSeq: Math.max(from, this.windowStart()),
-      toSeq: this.requestHorizon(),
-      isSettled: (s) => this.store.has(s) || requested.has(s),
-      firstSeenMs: (s) => this.firstSeen.get(s),
-      deadlineMs: (s) => this.playout.deadlineMs(s),
+      fromSeq,
+      toSeq,
+      isSettled: this.isSettled,
+      firstSeenMs: this.firstSeenMs,
+      deadlineMs: this.deadlineMs,
       neighbours,
       maxPendingPerPeer: this.config.maxPendingPerPeer,
       maxNewRequests: 64,
@@ -561,13 +720,13 @@ export class PeerCore {
       requested.add(seq);
       this.send(peer, { type: MsgType.Request, seq });
     }
-    if (this.config.originFallback && this.playout.isStarted) this.askOrigin(nowMs, from, requested);
   }
 
   /** Last resort: chunks due very soon that no neighbour offers or is sending. */
   private askOrigin(nowMs: number, from: number, requested: Set<number>): void {
-    const to = Math.min(this.requestHorizon(), from + this.config.maxAheadChunks);
-    for (let seq = from; seq <= to; seq++) {
+    // Not bounded by what neighbours advertise: with no neighbour at all, a chunk whose deadline
+    // is this close was captured long enough ago that the origin holds it.
+    for (let seq = from; seq <= from + this.config.maxAheadChunks; seq++) {
       if (this.store.has(seq) || requested.has(seq) || this.originAsked.has(seq) || this.offeredByNeighbour(seq)) continue;
       const deadline = this.playout.deadlineMs(seq);
       if (deadline === undefined || deadline - nowMs > this.config.originUrgentMs) break;
@@ -636,6 +795,7 @@ export class PeerCore {
   private misbehaved(n: Neighbour, reason: string): void {
     n.closing = true;
     for (const seq of n.pending.keys()) n.pending.delete(seq);
+    this.requestedStale = true;
     this.events.push({ type: 'misbehaved', peer: n.peer, reason });
   }
 
@@ -657,4 +817,71 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** Wire size of what a chunk message costs, for rate accounting in runtimes. */
 export function chunkWireBytes(chunk: Chunk): number {
   return encodedChunkBytes(chunk) + 1;
+}
+
+/** Slots of a SeqWindow: more than windowChunks + maxAheadChunks by default (240 + 40). */
+const SEQ_WINDOW_BITS = 512;
+
+/**
+ * What a neighbour holds, as a bitmap over the newest SEQ_WINDOW_BITS sequence numbers it
+ * announced: the scheduler asks has() for every neighbour and chunk, and a Set<number> made
+ * that the hottest path of a whole swarm. Older numbers drop out as newer ones come in.
+ */
+class SeqWindow {
+  private readonly words = new Uint32Array(SEQ_WINDOW_BITS / 32);
+  private newest = -1;
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  has(seq: number): boolean {
+    if (seq > this.newest || seq <= this.newest - SEQ_WINDOW_BITS || seq < 0) return false;
+    const i = seq % SEQ_WINDOW_BITS;
+    return ((this.words[i >>> 5] as number) & (1 << (i & 31))) !== 0;
+  }
+
+  add(seq: number): void {
+    if (seq <= this.newest - SEQ_WINDOW_BITS || seq < 0) return;
+    if (seq > this.newest) {
+      // Slots between the old newest and seq now stand for new numbers: empty them.
+      if (this.newest < 0 || seq - this.newest >= SEQ_WINDOW_BITS) this.clear();
+      else for (let s = this.newest + 1; s < seq; s++) this.clearSlot(s);
+      this.clearSlot(seq);
+      this.newest = seq;
+    }
+    const i = seq % SEQ_WINDOW_BITS;
+    const w = this.words[i >>> 5] as number;
+    const bit = 1 << (i & 31);
+    if ((w & bit) === 0) {
+      this.words[i >>> 5] = w | bit;
+      this.count++;
+    }
+  }
+
+  delete(seq: number): boolean {
+    if (!this.has(seq)) return false;
+    this.clearSlot(seq);
+    return true;
+  }
+
+  deleteBelow(start: number): void {
+    for (let s = Math.max(0, this.newest - SEQ_WINDOW_BITS + 1); s < start && s <= this.newest; s++) this.clearSlot(s);
+  }
+
+  clear(): void {
+    this.words.fill(0);
+    this.count = 0;
+  }
+
+  private clearSlot(seq: number): void {
+    const i = seq % SEQ_WINDOW_BITS;
+    const w = this.words[i >>> 5] as number;
+    const bit = 1 << (i & 31);
+    if ((w & bit) !== 0) {
+      this.words[i >>> 5] = w & ~bit;
+      this.count--;
+    }
+  }
 }

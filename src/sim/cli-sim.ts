@@ -15,7 +15,8 @@ const USAGE = `meshtv sim — the swarm protocol with virtual peers, in virtual 
 
 Usage:
   meshtv sim [--peers N[,N...]] [--duration-s D] [--rho R] [--free-riders F] [--churn PER_MIN]
-             [--flash-crowd-s T] [--seed S] [--bitrate-kbps K] [--chunk-ms MS] [--out DIR] [--json] [--progress]
+             [--flash-crowd-s T] [--seed S] [--bitrate-kbps K] [--chunk-ms MS] [--source-upload X]
+             [--out DIR] [--json] [--progress]
 
   --peers N          viewers (default 200); several comma-separated values run one simulation each
   --duration-s D     seconds of stream (default 60)
@@ -26,6 +27,7 @@ Usage:
   --seed S           random seed, 0..4294967295 (default 1): same seed, same report
   --bitrate-kbps K   stream bitrate r (default 1000)
   --chunk-ms MS      media time per chunk (default 250)
+  --source-upload X  the broadcaster's upload granted to the swarm, in multiples of r (default 1.5)
   --out DIR          write report.json, report.md and SVG plots there
   --json             print one JSON object per run; the last line printed is the last run's
   --progress         print the virtual time reached to stderr every 10 s of virtual time
@@ -72,6 +74,7 @@ export function parseSimArgs(args: string[]): ParsedArgs | undefined {
         seed: { type: 'string' },
         'bitrate-kbps': { type: 'string' },
         'chunk-ms': { type: 'string' },
+        'source-upload': { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean' },
         progress: { type: 'boolean' },
@@ -92,6 +95,7 @@ export function parseSimArgs(args: string[]): ParsedArgs | undefined {
     seed: int('--seed', str('seed') ?? String(DEFAULT_SIM_CONFIG.seed), 0, 2 ** 32 - 1),
     bitrateBps: 1000 * num('--bitrate-kbps', str('bitrate-kbps'), DEFAULT_SIM_CONFIG.bitrateBps / 1000, 8, 100_000),
     chunkMs: int('--chunk-ms', str('chunk-ms') ?? String(DEFAULT_SIM_CONFIG.chunkMs), 20, 10_000),
+    sourceUploadFactor: num('--source-upload', str('source-upload'), DEFAULT_SIM_CONFIG.sourceUploadFactor, 1, 1000),
   };
   config.joinWindowS = num('--flash-crowd-s', str('flash-crowd-s'), DEFAULT_SIM_CONFIG.joinWindowS, 0, config.durationS as number);
   const payload = ((config.bitrateBps as number) * (config.chunkMs as number)) / 8000;
@@ -100,7 +104,7 @@ export function parseSimArgs(args: string[]): ParsedArgs | undefined {
       `sim: chunks of ${Math.round(payload)} bytes exceed the ${MAX_CHUNK_PAYLOAD_BYTES}-byte maximum; lower --bitrate-kbps or --chunk-ms`,
     );
   for (const n of peers) {
-    const sourceShare = DEFAULT_SIM_CONFIG.sourceUploadFactor / n;
+    const sourceShare = (config.sourceUploadFactor as number) / n;
     if ((config.rho as number) < sourceShare)
       throw new UserError(`sim: --rho ${config.rho} is below what the source alone uploads with --peers ${n} (${sourceShare.toFixed(3)})`);
   }

@@ -32,9 +32,13 @@ export interface SimConfig {
   bitrateBps: number;
   /** Media time per chunk; one chunk is cut every chunkMs. @default 250 */
   chunkMs: number;
-  /** A keyframe starts every this many chunks. @default 4 */
-  keyframeEveryChunks: number;
-  /** Source upload capacity in multiples of r (counted in rho). @default 4 */
+  /** A keyframe (a chunk playback can start from) every this much media time. @default 1000 */
+  keyframeIntervalMs: number;
+  /**
+   * Source upload capacity in multiples of r, counted in rho: what the broadcaster grants the
+   * swarm (its core's upload cap). @default 1.5 (S <= 1.5 is the target; a bigger source mostly
+   * serves requests a better-fed swarm would not make)
+   */
   sourceUploadFactor: number;
   /** Neighbours a viewer dials up to (it accepts up to the core's maxNeighbours). @default 8 */
   dialTarget: number;
@@ -62,8 +66,8 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   seed: 1,
   bitrateBps: 1_000_000,
   chunkMs: 250,
-  keyframeEveryChunks: 4,
-  sourceUploadFactor: 4,
+  keyframeIntervalMs: 1000,
+  sourceUploadFactor: 1.5,
   dialTarget: 8,
   trackerAnswerPeers: 30,
   announceIntervalMs: 5000,
@@ -320,7 +324,7 @@ export class Simulator {
         channelKey: this.channelKey,
         seq,
         captureTimeMs: now,
-        flags: seq % c.keyframeEveryChunks === 0 ? FLAG_KEYFRAME : 0,
+        flags: seq % Math.max(1, Math.round(c.keyframeIntervalMs / c.chunkMs)) === 0 ? FLAG_KEYFRAME : 0,
         payload: this.payload,
       },
       this.sign,

