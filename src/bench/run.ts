@@ -24,6 +24,8 @@ export interface BenchOptions {
   /** Viewers killed (SIGKILL of a host process) per minute, as a share of N; replaced at once. */
   churnPerMin: number;
   hosts: number;
+  /** The broadcaster's upload cap (e.g. 1.5M); none by default. */
+  sourceUploadLimit?: string;
   outDir?: string;
   json: boolean;
 }
@@ -140,6 +142,7 @@ export async function runBench(o: BenchOptions): Promise<{ meshtv: SideSummary; 
       path.join(dir, 'bench.key'),
       '--http-port',
       '0',
+      ...(o.sourceUploadLimit !== undefined ? ['--upload-limit', o.sourceUploadLimit] : []),
     ]);
     const uri = (await source.line(/^(meshtv:\/\/\S+)$/m))[1] as string;
     const channelId = (uri.match(/[0-9a-f]{64}/) as RegExpMatchArray)[0];
@@ -204,6 +207,9 @@ export async function runBench(o: BenchOptions): Promise<{ meshtv: SideSummary; 
     fanoutClients.child.kill('SIGTERM');
     const fanoutReport = JSON.parse((await fanoutClients.line(/^HOST-REPORT (.*)$/m, 30_000))[1] as string) as HostReport;
     const produced = after.bytesProduced - before.bytesProduced;
+    log(
+      `source: produced ${produced} B, sent ${after.mediaBytesSent - before.mediaBytesSent} B; fan-out feed took ${fanoutAfter.mediaBytesInFromSource - fanoutBefore.mediaBytesInFromSource} B from it, served ${fanoutAfter.bytesSent - fanoutBefore.bytesSent} B`,
+    );
     // The fan-out's feed is one more receiver of the source: its bytes are the fan-out's, not the swarm's.
     const swarmSent =
       after.mediaBytesSent - before.mediaBytesSent - (fanoutAfter.mediaBytesInFromSource - fanoutBefore.mediaBytesInFromSource);

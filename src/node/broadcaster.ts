@@ -61,6 +61,8 @@ export interface BroadcastStats {
   ended: boolean;
   peers: number;
   chunksProduced: number;
+  /** Number of the newest chunk (what the origin can serve, with the window behind it). */
+  newestSeq: number | undefined;
   bytesProduced: number;
   mediaBytesSent: number;
   /** Payload bytes served by the HTTP origin (browsers' last resort); part of S. */
@@ -195,6 +197,7 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
       ended: inputEnded,
       peers: core.neighbours,
       chunksProduced,
+      newestSeq: core.newestSeq,
       bytesProduced,
       mediaBytesSent: core.mediaBytesOut,
       originBytesSent,

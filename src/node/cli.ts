@@ -255,9 +255,11 @@ async function runBroadcast(args: string[]): Promise<number> {
     'audio-bitrate': { type: 'string' },
     resolution: { type: 'string' },
     fps: { type: 'string' },
+    'upload-limit': { type: 'string' },
   });
   if (values.help) return help();
   const log = logger(values);
+  const sourceLimit = str(values, 'upload-limit');
   const input = parseInput(str(values, 'input'), { loop: values.loop === true, makeKey: () => randomBytes(12).toString('base64url') });
   if (input.kind === 'stdin' && process.stdin.isTTY) {
     throw new UserError(
@@ -287,6 +289,9 @@ async function runBroadcast(args: string[]): Promise<number> {
     ...(str(values, 'max-peers') !== undefined ? { maxPeers: positiveInt(str(values, 'max-peers'), '--max-peers') as number } : {}),
     input,
     encoding,
+    ...(sourceLimit !== undefined
+      ? { core: { uploadLimitBps: parseBitrateKbps(sourceLimit.replace(/bit$/i, ''), '--upload-limit') * 1000 } }
+      : {}),
     log,
   });
   if (b.keyCreated) log.info(`created a new channel key`);

@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import type { BroadcastStats } from '../../src/node/broadcaster.js';
+import { nodeVerify } from '../../src/node/keys.js';
 import type { ViewerStats } from '../../src/node/viewer.js';
+import { decodeChunk, verifyChunk } from '../../src/protocol/chunk.js';
 import { decode, getJson, meshtv, stopAll, tempDir, waitUntil } from '../helpers/processes.js';
 
 after(stopAll);
@@ -79,6 +81,16 @@ test('a viewer fed only by other viewers plays the broadcaster’s stream', { ti
   // One copy of the stream for three viewers; a little over 1 only while viewers join.
   assert.ok(s.sourceLoad > 0.5 && s.sourceLoad <= 1.2, `source load S = ${s.sourceLoad}`);
   t.diagnostic(`source load S = ${s.sourceLoad.toFixed(3)} (${s.mediaBytesSent} sent / ${s.bytesProduced} produced)`);
+
+  // The broadcaster's HTTP origin serves signed chunks of its window, and nothing else.
+  const origin = sourceStats.replace(/\/stats\.json$/, '');
+  const res = await fetch(`${origin}/chunk/${s.newestSeq}`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('access-control-allow-origin'), '*');
+  const served = decodeChunk(new Uint8Array(await res.arrayBuffer()));
+  assert.equal(served.seq, s.newestSeq);
+  assert.ok(verifyChunk(served, nodeVerify), 'the origin served a chunk that does not verify');
+  assert.equal((await fetch(`${origin}/chunk/1`)).status, 404);
   t.diagnostic(`lag (capture -> handed to player): first ${a.lagMs} ms, second ${b.lagMs} ms, third ${c.lagMs} ms`);
   t.diagnostic(
     `startup: first ${a.startupMs} ms, second ${b.startupMs} ms, third ${c.startupMs} ms; continuity ${[a, b, c].map((v) => v.continuity.toFixed(3)).join(', ')}`,

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { WebSocket } from 'ws';
 import { loadOrCreateKey } from '../../src/node/keys.js';
 import { signChannelRecord } from '../../src/protocol/channel-record.js';
 import { bytesToHex } from '../../src/protocol/hex.js';
@@ -121,6 +122,36 @@ describe('tracker HTTP API under bad input', () => {
     assert.match(text, /^meshtv_tracker_channels \d+$/m);
     assert.match(text, /^meshtv_tracker_http_refused [1-9]\d*$/m, 'earlier bad requests were not counted');
     assert.match(text, /^meshtv_tracker_process_resident_memory_bytes \d+/m);
+  });
+
+  test('signalling WebSocket: garbage frames close that socket only, with the reason', async () => {
+    const wsUrl = `${tracker.url.replace('http:', 'ws:')}/announce`;
+    const closeOf = (send: (ws: WebSocket) => void) =>
+      new Promise<{ code: number; reason: string }>((resolve, reject) => {
+        const ws = new WebSocket(wsUrl);
+        ws.on('open', () => send(ws));
+        ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+        ws.on('error', () => {});
+        setTimeout(() => reject(new Error('socket not closed')), 5000);
+      });
+    assert.deepEqual(await closeOf((ws) => ws.send(Buffer.from([1, 2, 3]))), {
+      code: 1008,
+      reason: 'binary messages are not part of the protocol',
+    });
+    assert.deepEqual(await closeOf((ws) => ws.send('{"action": ')), { code: 1008, reason: 'message is not JSON' });
+    assert.deepEqual(await closeOf((ws) => ws.send('[1,2]')), { code: 1008, reason: 'message must be a JSON object' });
+    assert.equal((await closeOf((ws) => ws.send('x'.repeat(100_000)))).code, 1009);
+    // A well-formed request it cannot serve gets a failure reason and the socket stays open.
+    const reply = await new Promise<string>((resolve) => {
+      const ws = new WebSocket(wsUrl);
+      ws.on('open', () => ws.send(JSON.stringify({ action: 'scrape' })));
+      ws.on('message', (data) => {
+        resolve(data.toString());
+        ws.close();
+      });
+    });
+    assert.match(reply, /"failure reason":"unsupported action \\"scrape\\""/);
+    await stillUp();
   });
 
   test('unknown endpoints and methods', async () => {
