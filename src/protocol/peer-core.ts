@@ -70,6 +70,9 @@ export interface PeerCoreConfig {
   originFallback: boolean;
   /** @default 700 */
   originUrgentMs: number;
+  /** A viewer that got nothing new for this long, while a neighbour offers a keyframe far past
+   * its window, takes the channel as restarted. @default 1500 */
+  restartSilenceMs: number;
   /**
    * With an upload cap, the core paces uploads itself: accepted requests wait in its own queue,
    * the runtime gets one chunk at a time as the cap allows (so its send queue stays short), and
@@ -109,6 +112,7 @@ export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
   uploadLimitBps: undefined,
   originFallback: false,
   originUrgentMs: 700,
+  restartSilenceMs: 1500,
   maxUploadBacklogMs: 500,
   uploadLeadMs: 20,
   busyBackoffMs: 300,
@@ -131,6 +135,8 @@ export type CoreEvent =
   | { type: 'chunk'; chunk: Chunk; from: PeerId | undefined }
   /** A chunk about to miss its deadline that no neighbour offers: fetch it from the origin. */
   | { type: 'origin-fetch'; seq: number }
+  /** The channel restarted (a broadcaster restart): playback begins again at its new chunks. */
+  | { type: 'restarted' }
   | PlayoutAction;
 
 export interface NeighbourStats {
@@ -188,7 +194,9 @@ export class PeerCore {
   private readonly originAsked = new Set<number>();
   private readonly transmits: { to: PeerId; msg: WireMessage }[] = [];
   private readonly events: CoreEvent[] = [];
-  private readonly playout: Playout;
+  private playout: Playout;
+  /** When the newest verified chunk was stored (viewers): silence is how a restart shows. */
+  private lastNewChunkAtMs: number | undefined;
   private newestSeq = -1;
   private newestKnownSeq = -1;
   private newestKeySeq = NO_SEQ;
@@ -362,6 +370,7 @@ export class PeerCore {
     }
     if (this.nextTickMs === undefined || nowMs < this.nextTickMs) return;
     this.nextTickMs = nowMs + this.config.tickMs;
+    this.detectRestart(nowMs);
     for (const n of this.neighbours.values()) {
       if (n.closing) continue;
       if (n.role === undefined && nowMs - n.connectedAtMs > this.config.helloTimeoutMs) this.misbehaved(n, 'sent no hello in time');
@@ -381,7 +390,7 @@ export class PeerCore {
   /** Source only: a freshly cut and signed chunk enters the swarm. */
   publish(nowMs: number, chunk: Chunk): void {
     if (this.config.role !== 'source') throw new Error('only the source publishes chunks');
-    this.storeChunk(chunk);
+    this.storeChunk(nowMs, chunk);
     const ready = [...this.neighbours.values()].filter((n) => n.role === 'viewer' && n.relays && !n.closing);
     const pushTo = new Set<Neighbour>();
     for (let i = 0; i < Math.min(this.config.sourcePushFanout, ready.length); i++) {
@@ -503,7 +512,7 @@ export class PeerCore {
     this.stats.mediaBytesIn += size;
     if (n.role === 'source') this.stats.mediaBytesInFromSource += size;
     const fresh = chunk.seq > this.newestSeq;
-    this.storeChunk(chunk);
+    this.storeChunk(nowMs, chunk);
     this.events.push({ type: 'chunk', chunk, from: n.peer });
     // A viewer that does not upload does not advertise either: nobody waits on it.
     if (this.config.uploadEnabled) {
@@ -545,7 +554,7 @@ export class PeerCore {
       return false;
     if (!verifyChunk(chunk, this.components.verify)) return false;
     this.stats.mediaBytesIn += chunk.payload.length;
-    this.storeChunk(chunk);
+    this.storeChunk(nowMs, chunk);
     this.events.push({ type: 'chunk', chunk, from: undefined });
     if (this.config.uploadEnabled) {
       for (const n of this.neighbours.values()) {
@@ -620,13 +629,45 @@ export class PeerCore {
     this.uploadWakeMs = this.uploadQueue.length > 0 && wake > nowMs ? wake : undefined;
   }
 
-  private storeChunk(chunk: Chunk): void {
+  private storeChunk(nowMs: number, chunk: Chunk): void {
+    if (chunk.seq > this.newestSeq) this.lastNewChunkAtMs = nowMs;
     this.store.set(chunk.seq, chunk);
     if (chunk.seq > this.newestSeq) this.newestSeq = chunk.seq;
     if (chunk.seq > this.newestKnownSeq) this.newestKnownSeq = chunk.seq;
     if ((chunk.flags & FLAG_KEYFRAME) !== 0 && (this.newestKeySeq === NO_SEQ || chunk.seq > this.newestKeySeq))
       this.newestKeySeq = chunk.seq;
     this.evict();
+  }
+
+  /**
+   * A restarted broadcaster numbers its chunks from its clock, far past where it stopped, and
+   * our window ignores claims that far ahead. When nothing new has come for a while and a
+   * neighbour offers a keyframe chunk beyond the window, the channel restarted: start over
+   * from there, as a newcomer would (the new chunks are verified like any others, so a liar
+   * can at most restart a stream that had already stopped).
+   */
+  private detectRestart(nowMs: number): void {
+    if (this.config.role !== 'viewer' || !this.playout.isStarted || this.lastNewChunkAtMs === undefined) return;
+    if (nowMs - this.lastNewChunkAtMs < this.config.restartSilenceMs) return;
+    let ahead = false;
+    for (const n of this.neighbours.values()) {
+      if (!n.closing && n.newestKeySeq !== NO_SEQ && n.newestKeySeq > this.newestSeq + this.config.maxAheadChunks) ahead = true;
+    }
+    if (!ahead) return;
+    this.store.clear();
+    this.firstSeen.clear();
+    this.originAsked.clear();
+    this.requested.clear();
+    this.newestSeq = -1;
+    this.newestKnownSeq = -1;
+    this.newestKeySeq = NO_SEQ;
+    this.lastNewChunkAtMs = undefined;
+    for (const n of this.neighbours.values()) {
+      n.pending.clear();
+      n.has.clear();
+    }
+    this.playout = new Playout({ slackMs: this.config.playoutSlackMs, nominalChunkMs: this.config.nominalChunkMs });
+    this.events.push({ type: 'restarted' });
   }
 
   /** Oldest chunk kept; it follows verified chunks only, never what peers merely claim. */
@@ -743,7 +784,8 @@ export class PeerCore {
    */
   private chooseStart(): void {
     const current = this.playout.nextSeq;
-    if (current !== undefined && (this.store.has(current) || this.offeredByNeighbour(current))) return;
+    const plausible = current !== undefined && (this.newestSeq < 0 || current <= this.newestSeq + this.config.maxAheadChunks);
+    if (current !== undefined && plausible && (this.store.has(current) || this.offeredByNeighbour(current))) return;
     const claims = new Map<number, number>();
     for (const n of this.neighbours.values()) {
       if (n.role === undefined || n.closing || n.newestKeySeq === NO_SEQ || n.newestKeySeq < this.windowStart()) continue;

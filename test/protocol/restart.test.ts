@@ -1,0 +1,101 @@
+// A broadcaster restarted with the same key numbers its chunks from its clock, far past where
+// it stopped. Viewers notice the silence and the far keyframe, and start over there.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
+import { type Chunk, FLAG_KEYFRAME, signChunk } from '../../src/protocol/chunk.js';
+import { MsgType, PROTOCOL_VERSION } from '../../src/protocol/codec.js';
+import { type CoreEvent, PeerCore } from '../../src/protocol/peer-core.js';
+import { seededRandom } from '../../src/protocol/random.js';
+import { tempDir } from '../helpers/processes.js';
+
+const { key } = loadOrCreateKey(`${tempDir('restart')}/k.key`);
+const chunk = (seq: number, captureTimeMs: number): Chunk =>
+  signChunk(
+    {
+      channelKey: key.publicKey,
+      seq,
+      captureTimeMs,
+      flags: seq % 4 === 0 ? FLAG_KEYFRAME : 0,
+      payload: new Uint8Array(300).fill(seq & 0xff),
+    },
+    key.sign,
+  );
+const hello = { type: MsgType.Hello, version: PROTOCOL_VERSION, channelKey: key.publicKey, role: 'source' } as const;
+
+function drain(core: PeerCore): { events: CoreEvent[]; requests: { to: string; seq: number }[] } {
+  const events: CoreEvent[] = [];
+  const requests: { to: string; seq: number }[] = [];
+  for (let e = core.pollEvent(); e !== undefined; e = core.pollEvent()) events.push(e);
+  for (let t = core.pollTransmit(); t !== undefined; t = core.pollTransmit())
+    if (t.msg.type === MsgType.Request) requests.push({ to: t.to, seq: t.msg.seq });
+  return { events, requests };
+}
+
+test('viewers resume within 3 s of a broadcaster restarting with the same key', () => {
+  const viewer = new PeerCore(
+    { role: 'viewer' },
+    { channelKey: key.publicKey, localPeerId: new Uint8Array(16), verify: nodeVerify, random: seededRandom(2) },
+  );
+  let now = 0;
+  viewer.handleConnected(now, 'old');
+  viewer.handleMessage(now, 'old', { ...hello, peerId: new Uint8Array(16).fill(1) });
+  for (let seq = 1000; seq < 1020; seq++) {
+    now = (seq - 1000) * 250;
+    viewer.handleMessage(now, 'old', { type: MsgType.ChunkData, chunk: chunk(seq, now) });
+  }
+  assert.equal(drain(viewer).events.filter((e) => e.type === 'play').length, 20);
+  // The broadcaster dies; it comes back 2 s later numbering from 9000.
+  viewer.handleDisconnected(now, 'old');
+  const restartAt = now + 2000;
+  viewer.handleConnected(restartAt, 'new');
+  viewer.handleMessage(restartAt, 'new', { ...hello, peerId: new Uint8Array(16).fill(2) });
+  let resumedAt: number | undefined;
+  let restarted = false;
+  const sent = new Set<number>();
+  for (let i = 0; i < 40 && resumedAt === undefined; i++) {
+    const seq = 9000 + i;
+    now = restartAt + i * 250;
+    viewer.handleMessage(now, 'new', { type: MsgType.Have, seq, flags: seq % 4 === 0 ? FLAG_KEYFRAME : 0 });
+    viewer.handleTimeout(now);
+    const out = drain(viewer);
+    if (out.events.some((e) => e.type === 'restarted')) restarted = true;
+    // The new source answers what it is asked for.
+    for (const r of out.requests) {
+      if (r.seq > seq || sent.has(r.seq)) continue;
+      sent.add(r.seq);
+      viewer.handleMessage(now + 5, 'new', { type: MsgType.ChunkData, chunk: chunk(r.seq, restartAt + (r.seq - 9000) * 250) });
+      if (drain(viewer).events.some((e) => e.type === 'play')) resumedAt ??= now + 5;
+    }
+  }
+  assert.ok(restarted, 'the restart was not noticed');
+  assert.ok(resumedAt !== undefined, 'playback did not resume');
+  assert.ok(resumedAt - restartAt <= 3000, `resumed ${resumedAt - restartAt} ms after the broadcaster came back`);
+});
+
+test('a far-ahead claim while chunks keep coming changes nothing', () => {
+  const viewer = new PeerCore(
+    { role: 'viewer' },
+    { channelKey: key.publicKey, localPeerId: new Uint8Array(16), verify: nodeVerify, random: seededRandom(2) },
+  );
+  viewer.handleConnected(0, 'src');
+  viewer.handleMessage(0, 'src', { ...hello, peerId: new Uint8Array(16).fill(1) });
+  viewer.handleConnected(0, 'liar');
+  viewer.handleMessage(0, 'liar', {
+    type: MsgType.Hello,
+    version: PROTOCOL_VERSION,
+    channelKey: key.publicKey,
+    peerId: new Uint8Array(16).fill(3),
+    role: 'viewer',
+  });
+  viewer.handleMessage(0, 'liar', { type: MsgType.Have, seq: 50_000, flags: FLAG_KEYFRAME });
+  for (let seq = 1000; seq < 1040; seq++) {
+    const now = (seq - 1000) * 250;
+    viewer.handleMessage(now, 'src', { type: MsgType.ChunkData, chunk: chunk(seq, now) });
+    viewer.handleTimeout(now);
+  }
+  const events = drain(viewer).events;
+  assert.equal(events.filter((e) => e.type === 'restarted').length, 0);
+  assert.equal(events.filter((e) => e.type === 'play').length, 40);
+});
