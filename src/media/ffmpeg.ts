@@ -59,6 +59,18 @@ export function ffmpegInputProtocols(ffmpeg: string): Set<string> {
   return protocols;
 }
 
+/** H.264 for live: x264's fast preset tuned for zero latency (no frame lookahead, no B-frames). */
+export const X264_LOW_LATENCY: readonly string[] = [
+  '-c:v',
+  'libx264',
+  '-preset',
+  'veryfast',
+  '-tune',
+  'zerolatency',
+  '-pix_fmt',
+  'yuv420p',
+];
+
 export interface TestPatternOptions {
   width: number;
   height: number;
@@ -100,14 +112,7 @@ export function testPatternArgs(o: TestPatternOptions = DEFAULT_TEST_PATTERN): s
     'lavfi',
     '-i',
     'sine=frequency=1000:sample_rate=48000:beep_factor=4',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-tune',
-    'zerolatency',
-    '-pix_fmt',
-    'yuv420p',
+    ...X264_LOW_LATENCY,
     '-g',
     gop,
     '-keyint_min',

@@ -4,7 +4,7 @@
 // Pure: parsing and argument building only; running ffmpeg is ingest.ts's job.
 
 import { UserError } from '../node/errors.js';
-import { DEFAULT_TEST_PATTERN, testPatternArgs } from './ffmpeg.js';
+import { DEFAULT_TEST_PATTERN, testPatternArgs, X264_LOW_LATENCY } from './ffmpeg.js';
 
 export type InputSource =
   | { readonly kind: 'testsrc' }
@@ -164,20 +164,7 @@ export function ffmpegArgs(source: InputSource, enc: EncodingOptions): string[] 
     if (enc.fps !== undefined) filters.push(`fps=${enc.fps}`);
     if (filters.length > 0) args.push('-vf', filters.join(','));
     // Keyframes on a fixed clock whatever the input's frame rate, so chunks and segments align.
-    args.push(
-      '-c:v',
-      'libx264',
-      '-preset',
-      'veryfast',
-      '-tune',
-      'zerolatency',
-      '-pix_fmt',
-      'yuv420p',
-      '-force_key_frames',
-      `expr:gte(t,n_forced*${enc.keyframeIntervalS})`,
-      '-sc_threshold',
-      '0',
-    );
+    args.push(...X264_LOW_LATENCY, '-force_key_frames', `expr:gte(t,n_forced*${enc.keyframeIntervalS})`, '-sc_threshold', '0');
     if (enc.fps !== undefined) {
       const gop = String(Math.max(1, Math.round(enc.fps * enc.keyframeIntervalS)));
       args.push('-g', gop, '-keyint_min', gop);
