@@ -14,7 +14,7 @@ test('a 10-viewer swarm against an HTTP fan-out of the same stream', { timeout: 
   assert.equal(r.meshtv.viewers, 10);
   assert.equal(r.httpFanout.viewers, 10);
   assert.ok(r.httpFanout.S > 8, `the fan-out sent only ${r.httpFanout.S} copies to 10 clients`);
-X
+  assert.ok(r.meshtv.S < r.httpFanout.S * 0.6, `swarm S ${r.meshtv.S} is not well below the fan-out's ${r.httpFanout.S}`);
   assert.ok(r.meshtv.continuity.p50 >= 0.95, `continuity p50 ${r.meshtv.continuity.p50}`);
   assert.ok(r.meshtv.startupMs.p95 > 0, 'no viewer started');
 });
