@@ -57,6 +57,7 @@ export class SwarmNode {
   private listener: Listener | undefined;
   private readonly dialing = new Set<string>();
   private announceTimer: NodeJS.Timeout | undefined;
+  private sourceWatch: NodeJS.Timeout | undefined;
   private signaling: WebRtcSignaling | undefined;
   private stopped = false;
   trackerFailures = 0;
@@ -85,6 +86,7 @@ export class SwarmNode {
   }
 
   async start(): Promise<void> {
+    if (this.options.role === 'viewer') this.watchSource();
     this.listener = await this.transport.listen(this.options.host, this.options.port, (conn) => {
       if (this.stopped || !this.driver.accepts(conn.remoteAddress)) conn.close();
       else this.driver.attach(conn, 'tcp', false);
@@ -133,6 +135,7 @@ export class SwarmNode {
     this.stopped = true;
     clearTimeout(this.announceTimer);
     this.signaling?.stop();
+    clearInterval(this.sourceWatch);
     await Promise.allSettled(
       this.options.trackers.map((t) =>
         announce(t, {
@@ -146,6 +149,34 @@ export class SwarmNode {
     );
     this.driver.stop();
     await this.listener?.close();
+  }
+
+  /**
+   * A viewer that loses its link to the broadcaster asks the tracker every second (for up to
+   * 30 s) instead of at the next announce, so a restarted broadcaster is found within about a
+   * second. Only the broadcaster's direct neighbours (at most its maxNeighbours) do this.
+   */
+  private watchSource(): void {
+    let lostAtMs: number | undefined;
+    let hadSource = false;
+    let lastTryMs = 0;
+    this.sourceWatch = setInterval(() => {
+      const now = Date.now();
+      const hasSource = this.core.neighbourStats().some((n) => n.role === 'source');
+      if (hadSource && !hasSource) lostAtMs = now;
+      if (hasSource) lostAtMs = undefined;
+      hadSource = hasSource;
+      if (lostAtMs === undefined || this.stopped || this.options.trackers.length === 0) return;
+      if (now - lostAtMs > 30_000) {
+        lostAtMs = undefined;
+        return;
+      }
+      if (now - lastTryMs >= 1000) {
+        lastTryMs = now;
+        this.announceNow().catch(() => {});
+      }
+    }, 250);
+    this.sourceWatch.unref();
   }
 
   private scheduleAnnounce(intervalMs: number): void {

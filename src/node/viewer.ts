@@ -16,6 +16,9 @@ import { formatBps, formatBytes, RateMeter } from './rate-meter.js';
 import { SwarmNode, signalingUrlOf } from './swarm-node.js';
 import { listChannels } from './tracker-client.js';
 
+/** Silence after which the viewer says it is waiting for the broadcaster. */
+const SILENCE_NOTICE_MS = 5000;
+
 export interface ViewerOptions {
   /** meshtv:// URI, 64-hex channel id, or a channel name known to the trackers. */
   channel: string;
@@ -59,6 +62,8 @@ export interface ViewerStats {
   chunksSkipped: number;
   /** Media time played on time / media time due since playback started. */
   continuity: number;
+  /** Time since the newest chunk arrived, once playing: long silence means the broadcaster is gone. */
+  silentForMs: number | undefined;
   playerClients: number;
   /** HLS segments held (listed in /live.m3u8 or retained). */
   hlsSegments: number;
@@ -177,6 +182,7 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
       chunksLate: s.chunksLate,
       chunksSkipped: s.chunksSkipped,
       continuity: dueMs === 0 ? 1 : s.mediaMsPlayed / dueMs,
+      silentForMs: s.started && s.lastChunkAtMs !== undefined ? now - s.lastChunkAtMs : undefined,
       playerClients: stream.clientCount,
       hlsSegments: hls.held().length,
       ended: isEnded,
@@ -234,6 +240,16 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
     throw err;
   }
   const output = http;
+  // Say so when the broadcaster goes quiet (and when it is back), for logs without a status line.
+  let silent = false;
+  const silenceTimer = setInterval(() => {
+    const c = node.core.getStats();
+    const quiet = c.started && c.lastChunkAtMs !== undefined && Date.now() - c.lastChunkAtMs >= 2 * SILENCE_NOTICE_MS;
+    if (quiet && !silent) o.log.warn(`no new data for ${(2 * SILENCE_NOTICE_MS) / 1000} s: the broadcaster may be gone; still waiting`);
+    else if (!quiet && silent) o.log.info('the stream is back');
+    silent = quiet;
+  }, 1000);
+  silenceTimer.unref();
   return {
     channelId: ref.channelId,
     streamUrl: `${output.baseUrl}/stream.ts`,
@@ -263,10 +279,17 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
         `buffer ${(s.bufferMs / 1000).toFixed(1)} s`,
         `lag ${lag}`,
         `from peers ${(s.shareFromPeers * 100).toFixed(0)}%`,
-        s.ended ? 'channel ended' : s.started ? `continuity ${(s.continuity * 100).toFixed(1)}%` : 'joining',
+        s.ended
+          ? 'channel ended'
+          : s.silentForMs !== undefined && s.silentForMs >= SILENCE_NOTICE_MS
+            ? `no new data for ${Math.round(s.silentForMs / 1000)} s: waiting for the broadcaster`
+            : s.started
+              ? `continuity ${(s.continuity * 100).toFixed(1)}%`
+              : 'joining',
       ].join(' | ');
     },
     stop: async () => {
+      clearInterval(silenceTimer);
       stream.end();
       await output.close();
       await node.stop();

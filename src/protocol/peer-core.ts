@@ -159,6 +159,8 @@ export interface CoreStats {
   mediaMsPlayed: number;
   mediaMsMissed: number;
   lastLagMs: number | undefined;
+  /** When the newest verified chunk arrived (viewers): a long silence means the source is gone. */
+  lastChunkAtMs: number | undefined;
   newestSeq: number | undefined;
   started: boolean;
 }
@@ -228,6 +230,7 @@ export class PeerCore {
     mediaMsPlayed: 0,
     mediaMsMissed: 0,
     lastLagMs: undefined,
+    lastChunkAtMs: undefined,
     newestSeq: undefined,
     started: false,
   };
@@ -426,6 +429,7 @@ export class PeerCore {
       neighbours: this.neighbours.size,
       newestSeq: this.newestSeq < 0 ? undefined : this.newestSeq,
       started: this.playout.isStarted,
+      lastChunkAtMs: this.lastNewChunkAtMs,
     };
   }
 
