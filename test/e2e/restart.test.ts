@@ -37,3 +37,38 @@ test('viewers resume after the broadcaster is killed and restarted with the same
   await viewer.waitFor(/the stream is back/, 'stderr', 10_000);
   t.diagnostic(`resumed ${resumeMs} ms after the broadcaster printed its URI again`);
 });
+
+test('the tracker is killed and restarted: viewers keep playing and the channel is listed again', { timeout: 120_000 }, async (t) => {
+  const dir = tempDir('tracker-restart');
+  const tracker = meshtv(['tracker', '--port', '0']);
+  const trackerUrl = (await tracker.waitFor(/tracker listening on (\S+)/))[1] as string;
+  const port = new URL(trackerUrl).port;
+  const source = meshtv(['broadcast', '--tracker', trackerUrl, '--name', 'steady', '--key', path.join(dir, 'k.key')]);
+  const uri = (await source.waitFor(/^(meshtv:\/\/\S+)$/m))[1] as string;
+  const channelId = (uri.match(/[0-9a-f]{64}/) as RegExpMatchArray)[0];
+  const viewers = [meshtv(['watch', uri, '--http-port', '0']), meshtv(['watch', uri, '--http-port', '0'])];
+  const bases = await Promise.all(viewers.map(async (v) => (await v.waitFor(/^(http:\S+)\/stream\.ts$/m))[1] as string));
+  const played = async () => Promise.all(bases.map(async (b) => (await getJson<ViewerStats>(`${b}/stats.json`)).chunksPlayed));
+  await waitUntil('both viewers play', async () => (await played()).every((n) => n > 4));
+
+  await tracker.stop('SIGKILL');
+  const atKill = await played();
+  await new Promise((r) => setTimeout(r, 6000));
+  const without = await played();
+  without.forEach((n, i) =>
+    assert.ok(n >= (atKill[i] as number) + 16, `viewer ${i + 1} stalled without the tracker: ${atKill[i]} -> ${n}`),
+  );
+
+  const restarted = meshtv(['tracker', '--port', port]);
+  await restarted.waitFor(/tracker listening on/);
+  const backAt = Date.now();
+  await waitUntil(
+    'the channel is listed again',
+    async () =>
+      (await getJson<{ id: string; viewers: number }[]>(`${trackerUrl}/api/channels`)).some((c) => c.id === channelId && c.viewers === 2),
+    20_000,
+  );
+  t.diagnostic(`listed again with both viewers ${Date.now() - backAt} ms after the tracker came back; viewers played on meanwhile`);
+  const skipped = await Promise.all(bases.map(async (b) => (await getJson<ViewerStats>(`${b}/stats.json`)).chunksSkipped));
+  assert.deepEqual(skipped, [0, 0]);
+});
