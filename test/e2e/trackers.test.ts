@@ -1,0 +1,45 @@
+// Several trackers per channel: the broadcaster announces to all, the URI names all, and a
+// swarm survives any one of them going down — viewers keep playing and newcomers still join.
+
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import type { ViewerStats } from '../../src/node/viewer.js';
+import { getJson, meshtv, stopAll, tempDir, waitUntil } from '../helpers/processes.js';
+
+after(stopAll);
+
+test('one of two trackers dies: nobody stops, and a newcomer joins through the other', { timeout: 120_000 }, async (t) => {
+  const dir = tempDir('trackers');
+  const a = meshtv(['tracker', '--port', '0']);
+  const b = meshtv(['tracker', '--port', '0']);
+  const [urlA, urlB] = await Promise.all([a, b].map(async (p) => (await p.waitFor(/tracker listening on (\S+)/))[1] as string));
+  const source = meshtv([
+    'broadcast',
+    '--tracker',
+    urlA as string,
+    '--tracker',
+    urlB as string,
+    '--name',
+    'two trackers',
+    '--key',
+    path.join(dir, 'k.key'),
+  ]);
+  const uri = (await source.waitFor(/^(meshtv:\/\/\S+)$/m))[1] as string;
+  assert.equal(uri.match(/tracker=/g)?.length, 2, `the URI should name both trackers: ${uri}`);
+  const first = meshtv(['watch', uri, '--http-port', '0']);
+  const firstBase = (await first.waitFor(/^(http:\S+)\/stream\.ts$/m))[1] as string;
+  await waitUntil('the first viewer plays', async () => (await getJson<ViewerStats>(`${firstBase}/stats.json`)).chunksPlayed > 4);
+
+  await a.stop('SIGKILL');
+  const startedAt = Date.now();
+  const second = meshtv(['watch', uri, '--http-port', '0']);
+  const secondBase = (await second.waitFor(/^(http:\S+)\/stream\.ts$/m))[1] as string;
+  await waitUntil('the newcomer plays', async () => (await getJson<ViewerStats>(`${secondBase}/stats.json`)).chunksPlayed > 4, 20_000);
+  t.diagnostic(`a newcomer joined through the remaining tracker and played 5 chunks ${Date.now() - startedAt} ms after starting`);
+  const s = await getJson<ViewerStats>(`${firstBase}/stats.json`);
+  assert.equal(s.chunksSkipped, 0, 'the first viewer skipped chunks when a tracker died');
+  const list = meshtv(['channels', '--tracker', urlB as string, '--json']);
+  assert.equal(await list.exited, 0);
+  assert.ok((JSON.parse(list.stdout) as { name: string }[]).some((c) => c.name === 'two trackers'));
+});
