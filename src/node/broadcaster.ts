@@ -225,10 +225,11 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
       port: o.httpPort,
       stats,
       metrics: metrics.render,
-      origin: (seq) => {
+      origin: (seq, counted) => {
         const chunk = node.core.getChunk(seq);
         if (chunk === undefined) return undefined;
-        originBytesSent += chunk.payload.length;
+        // A HEAD request sends no body: it must not inflate S.
+        if (counted) originBytesSent += chunk.payload.length;
         return encodeChunk(chunk);
       },
     });

@@ -25,7 +25,7 @@ export interface HttpOutputOptions {
   hls?: HlsSegmenter;
   stats: () => unknown;
   /** The broadcaster's origin: a signed chunk by number, for browsers' last-resort fetches. */
-  origin?: (seq: number) => Uint8Array | undefined;
+  origin?: (seq: number, counted: boolean) => Uint8Array | undefined;
   /** Prometheus text for /metrics. */
   metrics?: () => Promise<string>;
 }
@@ -53,7 +53,7 @@ export async function startHttpOutput(options: HttpOutputOptions): Promise<HttpO
     }
     const chunkPath = /^\/chunk\/(\d{1,10})$/.exec(path);
     if (chunkPath !== null && options.origin !== undefined) {
-      const body = options.origin(Number(chunkPath[1]));
+      const body = options.origin(Number(chunkPath[1]), req.method === 'GET');
       if (body === undefined) {
         res.writeHead(404, { ...CORS, 'cache-control': 'no-store' }).end();
         return;

@@ -91,6 +91,11 @@ export class SwarmNode {
       if (this.stopped || !this.driver.accepts(conn.remoteAddress)) conn.close();
       else this.driver.attach(conn, 'tcp', false);
     });
+    // Stopped while the listener was opening (Ctrl-C during startup): start nothing more.
+    if (this.stopped) {
+      await this.listener.close();
+      return;
+    }
     const urls = this.options.signalingUrls ?? [];
     if (urls.length > 0) {
       this.signaling = new WebRtcSignaling({

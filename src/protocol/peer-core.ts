@@ -479,7 +479,9 @@ export class PeerCore {
       this.send(n.peer, { type: MsgType.Reject, seq });
       return;
     }
-    if (!this.uploadHasRoom(nowMs)) {
+    // Sent it already (or it says it holds it): asking again would make us upload one chunk
+    // over and over, which is how one peer could multiply the broadcaster's upload.
+    if (!this.uploadHasRoom(nowMs) || n.has.has(seq)) {
       this.send(n.peer, { type: MsgType.Busy, seq });
       return;
     }
@@ -509,6 +511,8 @@ export class PeerCore {
       this.misbehaved(n, `sent chunk ${chunk.seq} with an invalid signature`);
       return;
     }
+    // A genuine chunk far past our window: the broadcaster restarted (its numbers jumped).
+    if (this.playout.isStarted && chunk.seq > this.newestSeq + this.config.maxAheadChunks) this.restart();
     n.strikes = 0;
     n.has.add(chunk.seq);
     if ((chunk.flags & FLAG_KEYFRAME) !== 0 && (n.newestKeySeq === NO_SEQ || chunk.seq > n.newestKeySeq)) n.newestKeySeq = chunk.seq;
@@ -557,6 +561,7 @@ export class PeerCore {
     if (!equalBytes(chunk.channelKey, this.components.channelKey) || this.store.has(chunk.seq) || chunk.seq < this.windowStart())
       return false;
     if (!verifyChunk(chunk, this.components.verify)) return false;
+    if (this.playout.isStarted && chunk.seq > this.newestSeq + this.config.maxAheadChunks) this.restart();
     this.stats.mediaBytesIn += chunk.payload.length;
     this.storeChunk(nowMs, chunk);
     this.events.push({ type: 'chunk', chunk, from: undefined });
@@ -657,7 +662,11 @@ export class PeerCore {
     for (const n of this.neighbours.values()) {
       if (!n.closing && n.newestKeySeq !== NO_SEQ && n.newestKeySeq > this.newestSeq + this.config.maxAheadChunks) ahead = true;
     }
-    if (!ahead) return;
+    if (ahead) this.restart();
+  }
+
+  /** Starts over as a newcomer: the channel's numbering jumped (a broadcaster restart). */
+  private restart(): void {
     this.store.clear();
     this.firstSeen.clear();
     this.originAsked.clear();

@@ -11,6 +11,8 @@ export interface PeerEntry {
   port: number;
   role: 'source' | 'viewer';
   lastSeenMs: number;
+  /** The address the tracker saw the announce come from: only that address may update or remove the entry. */
+  seenFrom?: string;
 }
 
 export interface ChannelSummary {
@@ -42,6 +44,9 @@ export const DEFAULT_DIRECTORY_CONFIG: DirectoryConfig = {
   maxPeersPerChannel: 50000,
   maxChannels: 10000,
 };
+
+/** All thumbnails together stay under this. */
+export const MAX_THUMBNAIL_TOTAL_BYTES = 64 * 1024 * 1024;
 
 export class Directory {
   private readonly records = new Map<string, ChannelRecord>();
@@ -88,7 +93,11 @@ export class Directory {
       swarm = new Map();
       this.peers.set(channelId, swarm);
     }
-    if (!swarm.has(entry.peerId) && swarm.size >= this.config.maxPeersPerChannel) return 'the swarm is full';
+    const existing = swarm.get(entry.peerId);
+    if (existing === undefined && swarm.size >= this.config.maxPeersPerChannel) return 'the swarm is full';
+    // Peer ids are only claimed: another address may not take over or move someone's entry.
+    if (existing?.seenFrom !== undefined && entry.seenFrom !== undefined && existing.seenFrom !== entry.seenFrom)
+      return 'this peer id is in use from another address';
     swarm.set(entry.peerId, { ...entry, lastSeenMs: nowMs });
     const others = [...swarm.values()].filter((p) => p.peerId !== entry.peerId);
     // Always offer the source while it is listed, then a random sample of the viewers.
@@ -98,8 +107,12 @@ export class Directory {
     return [...sources, ...viewers].slice(0, this.config.maxPeersPerAnswer);
   }
 
-  leave(channelId: string, peerId: string): void {
-    this.peers.get(channelId)?.delete(peerId);
+  /** Removes a peer's entry; with `seenFrom`, only when the request comes from the entry's own address. */
+  leave(channelId: string, peerId: string, seenFrom?: string): void {
+    const swarm = this.peers.get(channelId);
+    const entry = swarm?.get(peerId);
+    if (entry === undefined || (seenFrom !== undefined && entry.seenFrom !== undefined && entry.seenFrom !== seenFrom)) return;
+    swarm?.delete(peerId);
   }
 
   /** Stores a verified thumbnail unless a newer one is held; only for channels with a record. */
@@ -108,6 +121,17 @@ export class Directory {
     const old = this.thumbnails.get(channelId);
     if (old !== undefined && old.issuedAtMs > issuedAtMs) return 'an older thumbnail cannot replace a newer one';
     this.thumbnails.set(channelId, { issuedAtMs, jpeg });
+    // Bounded memory: past the cap, the thumbnails of channels without peers go, then the oldest.
+    let total = 0;
+    for (const t of this.thumbnails.values()) total += t.jpeg.length;
+    for (const [id, t] of [...this.thumbnails].sort(
+      (x, y) => Number(this.peers.has(x[0])) - Number(this.peers.has(y[0])) || x[1].issuedAtMs - y[1].issuedAtMs,
+    )) {
+      if (total <= MAX_THUMBNAIL_TOTAL_BYTES) break;
+      if (id === channelId) continue;
+      this.thumbnails.delete(id);
+      total -= t.jpeg.length;
+    }
     return undefined;
   }
 

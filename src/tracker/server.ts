@@ -187,12 +187,12 @@ async function handle(
     const a = checkAnnounce(await readJson(req));
     const seen = normalizeAddress(req.socket.remoteAddress ?? '');
     if (a.event === 'stopped') {
-      directory.leave(a.channelId, a.peerId);
+      directory.leave(a.channelId, a.peerId, seen);
       return { intervalMs: directory.config.announceIntervalMs, yourAddress: seen, peers: [] } satisfies AnnounceAnswer;
     }
     const address = a.address === undefined ? seen : normalizeAddress(a.address);
-    const peers = directory.announce(now, a.channelId, { peerId: a.peerId, address, port: a.port, role: a.role });
-    if (typeof peers === 'string') throw new HttpError(503, peers);
+    const peers = directory.announce(now, a.channelId, { peerId: a.peerId, address, port: a.port, role: a.role, seenFrom: seen });
+    if (typeof peers === 'string') throw new HttpError(peers.includes('another address') ? 409 : 503, peers);
     const local = normalizeAddress(req.socket.localAddress ?? '');
     return {
       intervalMs: directory.config.announceIntervalMs,

@@ -62,6 +62,8 @@ export interface WebRtcSignalingOptions {
 
 const GATHER_WAIT_MS = 1500;
 const OFFER_TTL_MS = 30_000;
+/** Offers being answered at once, at most. */
+const MAX_INCOMING_PENDING = 8;
 const MAX_SIGNAL_MESSAGE_BYTES = 64 * 1024;
 
 /** A 20-character string of the given bytes, as the WebTorrent protocol carries ids ("binary strings"). */
@@ -82,6 +84,8 @@ interface PendingOffer {
 export class WebRtcSignaling {
   private readonly sockets = new Map<string, WebSocketLike>();
   private readonly pending = new Map<string, PendingOffer>();
+  /** Answered offers whose data channel is not open yet: bounded, so offers cannot pile up connections. */
+  private readonly incoming = new Set<PeerConnectionLike>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private readonly infoHash: string;
   private readonly signalPeerId: string;
@@ -118,6 +122,8 @@ export class WebRtcSignaling {
       p.pc.close();
       this.pending.delete(id);
     }
+    for (const pc of this.incoming) pc.close();
+    this.incoming.clear();
   }
 
   private later(ms: number, fn: () => void): void {
@@ -164,7 +170,7 @@ export class WebRtcSignaling {
   private async announce(ws: WebSocketLike, event?: string): Promise<void> {
     const want = Math.min(this.o.wantPeers(), this.o.offersPerAnnounce ?? 5);
     const offers: { offer: SessionDescriptionLike; offer_id: string }[] = [];
-    for (let i = 0; i < want; i++) {
+    for (let i = 0; i < want && !this.stopped; i++) {
       const made = await this.makeOffer().catch((err: Error) => {
         this.o.log.debug(`signalling: cannot create an offer: ${err.message}`);
         return undefined;
@@ -218,14 +224,19 @@ export class WebRtcSignaling {
     const offer = msg.offer as SessionDescriptionLike | undefined;
     const answer = msg.answer as SessionDescriptionLike | undefined;
     if (offer && typeof offer.sdp === 'string') {
-      if (!this.o.accept()) return;
+      if (!this.o.accept() || this.incoming.size >= MAX_INCOMING_PENDING) return;
       const pc = this.o.createPeerConnection({ iceServers: this.o.iceServers ?? [] });
-      const giveUp = setTimeout(() => pc.close(), OFFER_TTL_MS);
+      this.incoming.add(pc);
+      const giveUp = setTimeout(() => {
+        this.incoming.delete(pc);
+        pc.close();
+      }, OFFER_TTL_MS);
       pc.addEventListener('datachannel', (ev) => {
         const channel = ev.channel;
         if (channel === undefined) return;
         channel.addEventListener('open', () => {
           clearTimeout(giveUp);
+          this.incoming.delete(pc);
           if (this.stopped || !this.o.accept()) return pc.close();
           this.o.onConnection(new WebRtcConnection(channel, () => pc.close()), false);
         });
@@ -237,6 +248,7 @@ export class WebRtcSignaling {
       } catch (err) {
         this.o.log.debug(`signalling: bad offer from a peer: ${(err as Error).message}`);
         clearTimeout(giveUp);
+        this.incoming.delete(pc);
         pc.close();
         return;
       }

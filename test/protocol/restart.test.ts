@@ -99,3 +99,51 @@ test('a far-ahead claim while chunks keep coming changes nothing', () => {
   assert.equal(events.filter((e) => e.type === 'restarted').length, 0);
   assert.equal(events.filter((e) => e.type === 'play').length, 40);
 });
+
+test('a restarted source that pushes its first new chunk straight to a viewer restarts it too', () => {
+  const viewer = new PeerCore(
+    { role: 'viewer' },
+    { channelKey: key.publicKey, localPeerId: new Uint8Array(16), verify: nodeVerify, random: seededRandom(4) },
+  );
+  viewer.handleConnected(0, 'old');
+  viewer.handleMessage(0, 'old', { ...hello, peerId: new Uint8Array(16).fill(1) });
+  for (let seq = 1000; seq < 1012; seq++)
+    viewer.handleMessage((seq - 1000) * 250, 'old', { type: MsgType.ChunkData, chunk: chunk(seq, (seq - 1000) * 250) });
+  drain(viewer);
+  viewer.handleDisconnected(3000, 'old');
+  viewer.handleConnected(3500, 'new');
+  viewer.handleMessage(3500, 'new', { ...hello, peerId: new Uint8Array(16).fill(2) });
+  // Pushed before any tick could notice the silence.
+  viewer.handleMessage(3600, 'new', { type: MsgType.ChunkData, chunk: chunk(90_000, 3600) });
+  const out = drain(viewer);
+  assert.ok(out.events.some((e) => e.type === 'restarted'));
+  assert.deepEqual(
+    out.events.flatMap((e) => (e.type === 'play' ? [e.chunk.seq] : [])),
+    [90_000],
+  );
+});
+
+test('the same chunk asked twice by one neighbour is sent once', () => {
+  const source = new PeerCore(
+    { role: 'source' },
+    { channelKey: key.publicKey, localPeerId: new Uint8Array(16), verify: nodeVerify, random: seededRandom(4) },
+  );
+  source.handleConnected(0, 'v');
+  source.handleMessage(0, 'v', {
+    type: MsgType.Hello,
+    version: PROTOCOL_VERSION,
+    channelKey: key.publicKey,
+    peerId: new Uint8Array(16).fill(5),
+    role: 'viewer',
+    relays: false,
+  });
+  source.publish(0, chunk(1000, 0));
+  drain(source);
+  const replies: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    source.handleMessage(10 + i, 'v', { type: MsgType.Request, seq: 1000 });
+    for (let t = source.pollTransmit(); t !== undefined; t = source.pollTransmit()) replies.push(t.msg.type);
+  }
+  assert.equal(replies.filter((type) => type === MsgType.ChunkData).length, 1);
+  assert.equal(replies.filter((type) => type === MsgType.Busy).length, 4);
+});

@@ -318,3 +318,16 @@ describe('reachableAddress', () => {
     assert.equal(reachableAddress('127.0.0.1', '192.168.1.20', ''), '127.0.0.1');
   });
 });
+
+describe('Directory entries belong to the address that made them', () => {
+  test('another address can neither take over nor remove a peer', () => {
+    const d = directory();
+    d.putRecord(record(CH_A));
+    assert.ok(Array.isArray(d.announce(0, CH_A, { ...peer(1, 'source'), seenFrom: '10.0.0.1' })));
+    assert.match(String(d.announce(1, CH_A, { ...peer(1, 'source'), address: '6.6.6.6', seenFrom: '6.6.6.6' })), /another address/);
+    d.leave(CH_A, peer(1, 'source').peerId, '6.6.6.6');
+    assert.equal(d.liveChannels(2).length, 1, 'a stranger removed the source');
+    d.leave(CH_A, peer(1, 'source').peerId, '10.0.0.1');
+    assert.equal(d.liveChannels(3).length, 0);
+  });
+});
