@@ -55,9 +55,9 @@ test('the tracker is killed and restarted: viewers keep playing and the channel 
   const atKill = await played();
   await new Promise((r) => setTimeout(r, 6000));
   const without = await played();
-  without.forEach((n, i) =>
-    assert.ok(n >= (atKill[i] as number) + 16, `viewer ${i + 1} stalled without the tracker: ${atKill[i]} -> ${n}`),
-  );
+  for (const [i, n] of without.entries()) {
+    assert.ok(n >= (atKill[i] as number) + 16, `viewer ${i + 1} stalled without the tracker: ${atKill[i]} -> ${n}`);
+  }
 
   const restarted = meshtv(['tracker', '--port', port]);
   await restarted.waitFor(/tracker listening on/);
