@@ -86,7 +86,7 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
     createPeerConnection: (config) => new RTCPeerConnection(config) as unknown as PeerConnectionLike,
     createWebSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
     wantPeers: () => Math.max(0, TARGET_PEERS - driver.linkCount),
-    accept: () => driver.accepts(),
+    accept: () => driver.acceptsIncoming(),
     onConnection: (conn, outbound) => driver.attach(conn, 'webrtc', outbound),
     log,
     announceIntervalMs: 5000,

@@ -88,7 +88,7 @@ export class SwarmNode {
   async start(): Promise<void> {
     if (this.options.role === 'viewer') this.watchSource();
     this.listener = await this.transport.listen(this.options.host, this.options.port, (conn) => {
-      if (this.stopped || !this.driver.accepts(conn.remoteAddress)) conn.close();
+      if (this.stopped || !this.driver.acceptsIncoming(conn.remoteAddress)) conn.close();
       else this.driver.attach(conn, 'tcp', false);
     });
     // Stopped while the listener was opening (Ctrl-C during startup): start nothing more.
@@ -106,7 +106,7 @@ export class SwarmNode {
           new RTCPeerConnection(config as ConstructorParameters<typeof RTCPeerConnection>[0]) as unknown as PeerConnectionLike,
         createWebSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
         wantPeers: () => (this.options.role === 'source' ? 0 : Math.max(0, (this.options.dialTarget ?? 8) - this.driver.linkCount)),
-        accept: () => this.driver.accepts(),
+        accept: () => this.driver.acceptsIncoming(),
         onConnection: (conn, outbound) => this.driver.attach(conn, 'webrtc', outbound),
         log: this.options.log,
       });

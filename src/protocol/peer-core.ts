@@ -70,6 +70,8 @@ export interface PeerCoreConfig {
   originFallback: boolean;
   /** @default 700 */
   originUrgentMs: number;
+  /** A neighbour idle this long may be dropped for a newcomer when we are full. @default 10000 */
+  idleEvictMs: number;
   /** A viewer that got nothing new for this long, while a neighbour offers a keyframe far past
    * its window, takes the channel as restarted. @default 1500 */
   restartSilenceMs: number;
@@ -112,6 +114,7 @@ export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
   uploadLimitBps: undefined,
   originFallback: false,
   originUrgentMs: 700,
+  idleEvictMs: 10_000,
   restartSilenceMs: 1500,
   maxUploadBacklogMs: 500,
   uploadLeadMs: 20,
@@ -186,6 +189,8 @@ interface Neighbour {
   strikes: number;
   /** Answered Busy: not asked again before this. */
   busyUntilMs: number;
+  /** Last time chunks went either way or it asked for one: who may make room when we are full. */
+  lastActiveMs: number;
 }
 
 export class PeerCore {
@@ -252,6 +257,20 @@ export class PeerCore {
     return this.neighbours.size < this.config.maxNeighbours;
   }
 
+  /**
+   * When full: the neighbour that has exchanged nothing for longest, if that is over
+   * `idleEvictMs`, so the runtime can drop it for a newcomer. Otherwise idle connections
+   * (or an attacker's) could keep every newcomer away from the broadcaster for good.
+   */
+  idleNeighbour(nowMs: number): PeerId | undefined {
+    let victim: Neighbour | undefined;
+    for (const n of this.neighbours.values()) {
+      if (n.closing || nowMs - n.lastActiveMs < this.config.idleEvictMs) continue;
+      if (victim === undefined || n.lastActiveMs < victim.lastActiveMs) victim = n;
+    }
+    return victim?.peer;
+  }
+
   neighbourCount(): number {
     return this.neighbours.size;
   }
@@ -273,6 +292,7 @@ export class PeerCore {
       tokensAtMs: nowMs,
       strikes: 0,
       busyUntilMs: 0,
+      lastActiveMs: nowMs,
       view: {
         id: peer,
         get isSource() {
@@ -402,8 +422,10 @@ export class PeerCore {
     this.pushCursor = (this.pushCursor + pushTo.size) % Math.max(1, ready.length);
     for (const n of this.neighbours.values()) {
       if (n.role === undefined || n.closing) continue;
-      if (pushTo.has(n)) this.queueUpload(n, chunk, true);
-      else this.send(n.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
+      if (pushTo.has(n)) {
+        n.lastActiveMs = nowMs;
+        this.queueUpload(n, chunk, true);
+      } else this.send(n.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
     }
     this.pumpUploads(nowMs);
     this.armTick(nowMs);
@@ -474,6 +496,7 @@ export class PeerCore {
       return;
     }
     n.requestTokens -= 1;
+    n.lastActiveMs = nowMs;
     const chunk = this.store.get(seq);
     if (chunk === undefined) {
       this.send(n.peer, { type: MsgType.Reject, seq });
@@ -511,6 +534,7 @@ export class PeerCore {
       this.misbehaved(n, `sent chunk ${chunk.seq} with an invalid signature`);
       return;
     }
+    n.lastActiveMs = nowMs;
     // A genuine chunk far past our window: the broadcaster restarted (its numbers jumped).
     if (this.playout.isStarted && chunk.seq > this.newestSeq + this.config.maxAheadChunks) this.restart();
     n.strikes = 0;

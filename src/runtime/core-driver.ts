@@ -81,6 +81,25 @@ export class CoreDriver {
     return !this.stopped && this.core.acceptsNeighbour() && (key === undefined || !this.isBanned(key));
   }
 
+  /**
+   * For a connection someone opened to us: as accepts(), but when full, first drop the
+   * neighbour idle for longest if the core names one (idle connections, an attacker's too,
+   * must not keep every newcomer away from the broadcaster).
+   */
+  acceptsIncoming(key?: string): boolean {
+    if (this.stopped || (key !== undefined && this.isBanned(key))) return false;
+    if (this.core.acceptsNeighbour()) return true;
+    const idle = this.core.idleNeighbour(Date.now());
+    const link = idle === undefined ? undefined : this.links.get(idle);
+    if (link === undefined) return false;
+    this.log.debug(`dropping idle peer ${link.remotePeerId?.slice(0, 8) ?? link.conn.remoteAddress} for a newcomer`);
+    link.conn.close();
+    this.links.delete(link.id);
+    this.core.handleDisconnected(Date.now(), link.id);
+    this.pump();
+    return this.core.acceptsNeighbour();
+  }
+
   attach(conn: Connection, kind: LinkKind, outbound: boolean, dialedPeerId?: string): void {
     const id = `${kind === 'tcp' ? 't' : 'w'}${outbound ? 'o' : 'i'}${this.nextLinkId++}`;
     const link: Link = { id, conn, kind, outbound, ...(dialedPeerId ? { dialedPeerId } : {}), wireBytesIn: 0, wireBytesOut: 0 };

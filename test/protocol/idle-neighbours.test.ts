@@ -1,0 +1,43 @@
+// A full node makes room for newcomers by naming the neighbour idle for longest, and only one
+// idle for at least idleEvictMs: idle connections cannot keep a broadcaster closed for good.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
+import { FLAG_KEYFRAME, signChunk } from '../../src/protocol/chunk.js';
+import { MsgType, PROTOCOL_VERSION } from '../../src/protocol/codec.js';
+import { PeerCore } from '../../src/protocol/peer-core.js';
+import { seededRandom } from '../../src/protocol/random.js';
+import { tempDir } from '../helpers/processes.js';
+
+test('the neighbour idle for longest, past the threshold, is the one to drop', () => {
+  const { key } = loadOrCreateKey(`${tempDir('idle')}/k.key`);
+  const source = new PeerCore(
+    { role: 'source', maxNeighbours: 2, idleEvictMs: 10_000 },
+    { channelKey: key.publicKey, localPeerId: new Uint8Array(16), verify: nodeVerify, random: seededRandom(1) },
+  );
+  for (const peer of ['a', 'b']) {
+    source.handleConnected(0, peer);
+    source.handleMessage(0, peer, {
+      type: MsgType.Hello,
+      version: PROTOCOL_VERSION,
+      channelKey: key.publicKey,
+      peerId: new Uint8Array(16).fill(peer.charCodeAt(0)),
+      role: 'viewer',
+      relays: false,
+    });
+  }
+  assert.equal(source.acceptsNeighbour(), false);
+  assert.equal(source.idleNeighbour(5000), undefined, 'nobody is idle long enough yet');
+  source.publish(
+    7000,
+    signChunk({ channelKey: key.publicKey, seq: 1, captureTimeMs: 7000, flags: FLAG_KEYFRAME, payload: new Uint8Array(10) }, key.sign),
+  );
+  // b asks for something at 8 s: a has done nothing since it connected.
+  source.handleMessage(8000, 'b', { type: MsgType.Request, seq: 1 });
+  assert.equal(source.idleNeighbour(10_001), 'a');
+  source.handleDisconnected(10_001, 'a');
+  assert.equal(source.acceptsNeighbour(), true);
+  assert.equal(source.idleNeighbour(12_000), undefined, 'b was active 4 s ago');
+  assert.equal(source.idleNeighbour(18_001), 'b');
+});
