@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
+import { quantile } from '../src/sim/metrics.js';
+import { CHROMIUM_ARGS } from '../test/helpers/browser.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name: string, fallback: number) => {
@@ -60,16 +62,7 @@ try {
   const channelId = (uri.match(/[0-9a-f]{64}/) as RegExpMatchArray)[0];
   const browser = await chromium.launch({
     executablePath: process.env.MESHTV_CHROMIUM ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
+    args: CHROMIUM_ARGS,
   });
   const pages: Page[] = [];
   for (let i = 0; i < tabs; i++) {
@@ -99,7 +92,7 @@ try {
   const after = (await (await fetch(statsUrl)).json()) as SourceStats;
   const produced = after.bytesProduced - before.bytesProduced;
   const sent = after.mediaBytesSent - before.mediaBytesSent + ((after.originBytesSent ?? 0) - (before.originBytesSent ?? 0));
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] ?? Number.NaN;
+  const median = (xs: number[]) => quantile(xs, 0.5) ?? Number.NaN;
   const max = (xs: number[]) => Math.max(...xs);
   process.stdout.write(`tabs ${tabs}, ${durationS} s, r = ${Math.round((produced * 8) / durationS / 1000)} kbit/s\n`);
   t1.forEach((f, i) => {

@@ -11,6 +11,7 @@ import { type Chunk, decodeChunk } from '../protocol/chunk.js';
 import { encodeMessage, MAX_FRAME_BYTES, MsgType } from '../protocol/codec.js';
 import { hexToBytes } from '../protocol/hex.js';
 import { Playout } from '../protocol/playout.js';
+import { quantile } from '../sim/metrics.js';
 import { encodeFrame, FrameReader } from '../transport/framing.js';
 
 export interface FanoutServer {
@@ -129,7 +130,7 @@ export function fanoutClient(url: string): { measures(): ViewerMeasures; stop():
   return {
     measures: () => ({
       startupMs,
-      lagMs: median(lags),
+      lagMs: quantile(lags, 0.5),
       continuity: played + missed === 0 ? 0 : played / (played + missed),
       mediaBytesIn: bytes,
       controlBytes: 0,
@@ -140,10 +141,4 @@ export function fanoutClient(url: string): { measures(): ViewerMeasures; stop():
       controller.abort();
     },
   };
-}
-
-export function median(values: number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)];
 }

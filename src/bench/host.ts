@@ -5,7 +5,8 @@
 import type { Logger } from '../node/log.js';
 import { SwarmNode } from '../node/swarm-node.js';
 import { hexToBytes } from '../protocol/hex.js';
-import { fanoutClient, median, type ViewerMeasures } from './fanout.js';
+import { quantile } from '../sim/metrics.js';
+import { fanoutClient, type ViewerMeasures } from './fanout.js';
 
 export interface HostOptions {
   channelId: string;
@@ -79,7 +80,7 @@ export async function runHost(o: HostOptions): Promise<HostReport> {
       const due = s.mediaMsPlayed + s.mediaMsMissed;
       return {
         startupMs: v.startup(),
-        lagMs: median(v.lags),
+        lagMs: quantile(v.lags, 0.5),
         continuity: due === 0 ? 0 : s.mediaMsPlayed / due,
         mediaBytesIn: s.mediaBytesIn,
         controlBytes: v.node.controlBytes,

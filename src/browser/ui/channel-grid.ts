@@ -3,16 +3,11 @@
 // with cards updated in place, each with a thumbnail refreshed every 10 s (a placeholder until
 // the tracker has one). Directory entries are checked before use; names are shown as text only.
 
+import type { ChannelSummary } from '../../tracker/directory.js';
 import { h, setText } from './dom.js';
 import { formatBitrate, formatCount } from './format.js';
 
-export interface ChannelSummary {
-  id: string;
-  name: string;
-  bitrateBps: number;
-  viewers: number;
-  sameNameAs: string[];
-}
+export type { ChannelSummary } from '../../tracker/directory.js';
 
 const REFRESH_MS = 5_000;
 const THUMBNAIL_REFRESH_MS = 10_000;
