@@ -2,44 +2,29 @@
 // HTTP fan-out), its helper processes (`bench-host`, `bench-fanout`, not for people), and
 // `meshtv sim` (the simulator).
 
-import { parseArgs } from 'node:util';
 import { startFanout } from '../bench/fanout.js';
 import { runHost } from '../bench/host.js';
 import { runBench } from '../bench/run.js';
 import { runSimCommand } from '../sim/cli-sim.js';
 import { checkTrackerUrl } from './channel-uri.js';
+import { parse } from './cli-args.js';
 import { UserError } from './errors.js';
 import { createLogger } from './log.js';
 
 export const TOOL_COMMANDS = new Set(['bench', 'bench-host', 'bench-fanout', 'sim']);
-
-type Values = Record<string, string | boolean | undefined>;
-
-function parse(
-  args: string[],
-  options: NonNullable<Parameters<typeof parseArgs>[0]>['options'],
-  positionals = 0,
-): { values: Values; positionals: string[] } {
-  try {
-    const parsed = parseArgs({
-      args,
-      options: { ...options, 'log-level': { type: 'string' }, help: { type: 'boolean' } },
-      allowPositionals: positionals > 0,
-      strict: true,
-    });
-    if (parsed.positionals.length !== positionals) throw new UserError(`expected ${positionals} argument(s)`);
-    return { values: parsed.values as Values, positionals: parsed.positionals };
-  } catch (err) {
-    if (err instanceof UserError) throw err;
-    throw new UserError(`${(err as Error).message}; run meshtv --help`);
-  }
-}
 
 function num(value: unknown, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isFinite(n)) throw new UserError(`${flag} must be a number, got "${String(value)}"`);
   return n;
+}
+
+/** The channel id a helper process was given (they are started by `meshtv bench`, not by people). */
+function channelArg(positionals: string[]): string {
+  const id = positionals[0];
+  if (id === undefined || !/^[0-9a-f]{64}$/.test(id)) throw new UserError('expected a channel id (64 hex digits)');
+  return id;
 }
 
 export async function runToolCommand(command: string, args: string[]): Promise<number> {
@@ -91,7 +76,7 @@ export async function runToolCommand(command: string, args: string[]): Promise<n
         .filter((c) => c !== '')
         .map((c) => num(c, '--caps', 0));
       const report = await runHost({
-        channelId: positionals[0] as string,
+        channelId: channelArg(positionals),
         trackers: [checkTrackerUrl(String(values.tracker))],
         capsBps: caps,
         ...(typeof values.fanout === 'string' ? { fanoutUrl: values.fanout } : {}),
@@ -104,7 +89,7 @@ export async function runToolCommand(command: string, args: string[]): Promise<n
     case 'bench-fanout': {
       const { values, positionals } = parse(args, { tracker: { type: 'string' } }, 1);
       const server = await startFanout({
-        channelId: positionals[0] as string,
+        channelId: channelArg(positionals),
         trackers: [checkTrackerUrl(String(values.tracker))],
         port: 0,
         log: quiet,

@@ -2,10 +2,8 @@
 // User errors print one line and exit 1; anything else is a bug and prints its stack.
 
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import {
   describeInput,
   type EncodingOptions,
@@ -19,6 +17,7 @@ import {
 import { startTracker } from '../tracker/server.js';
 import { startBroadcast } from './broadcaster.js';
 import { checkTrackerUrl } from './channel-uri.js';
+import { parse, setCommand, str, type Values } from './cli-args.js';
 import { runToolCommand, TOOL_COMMANDS } from './cli-tools.js';
 import { UserError } from './errors.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
@@ -51,11 +50,6 @@ the config file (MESHTV_CONFIG, default ~/.meshtv/config.json, e.g. {"watch": {"
 a flag wins over the environment, which wins over the file. --tracker may be repeated.
 `;
 
-const COMMON = {
-  help: { type: 'boolean', short: 'h' },
-  'log-level': { type: 'string' },
-  'log-format': { type: 'string' },
-} as const;
 const PEER = {
   tracker: { type: 'string', multiple: true },
   host: { type: 'string' },
@@ -73,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === undefined ? 1 : 0;
   }
-  currentCommand = command;
+  setCommand(command);
   if (TOOL_COMMANDS.has(command)) return runToolCommand(command, rest);
   switch (command) {
     case 'tracker':
@@ -91,73 +85,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-type Values = { readonly [flag: string]: string | boolean | (string | boolean)[] | undefined };
-
-function parse(
-  args: string[],
-  options: NonNullable<ParseArgsConfig['options']>,
-  positionals = 0,
-): { values: Values; positionals: string[] } {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: positionals > 0, strict: true });
-  } catch (err) {
-    throw new UserError(`${(err as Error).message}; run meshtv --help`);
-  }
-  if (parsed.positionals.length > positionals) throw new UserError(`unexpected argument "${parsed.positionals[positionals]}"`);
-  return { values: withSettings(parsed.values as Values, { ...COMMON, ...options }), positionals: parsed.positionals };
-}
-
-/**
- * Settings come from, in this order of precedence: the flag; the environment variable
- * MESHTV_<FLAG> (e.g. MESHTV_UPLOAD_LIMIT=2mbit); the config file (MESHTV_CONFIG, by default
- * ~/.meshtv/config.json), where a key under the command's name ({"watch": {"http-port": 8910}})
- * wins over a top-level one ({"tracker": "http://tracker.example:8000"}).
- */
-function withSettings(values: Values, options: NonNullable<ParseArgsConfig['options']>): Values {
-  const file = configFile();
-  const out: Record<string, Values[string]> = { ...values };
-  for (const [name, spec] of Object.entries(options)) {
-    if (out[name] !== undefined || name === 'help') continue;
-    const section = file[currentCommand];
-    const fromFile =
-      typeof section === 'object' && section !== null && !Array.isArray(section) ? (section as Record<string, unknown>)[name] : undefined;
-    const raw: unknown = process.env[`MESHTV_${name.toUpperCase().replace(/-/g, '_')}`] ?? fromFile ?? file[name];
-    if (raw === undefined || raw === '' || raw === null) continue;
-    if (spec.type === 'boolean') out[name] = raw === true || raw === 'true' || raw === '1';
-    else if (spec.multiple) out[name] = (Array.isArray(raw) ? raw : String(raw).split(',')).map(String);
-    else if (typeof raw === 'string' || typeof raw === 'number') out[name] = String(raw);
-    else throw new UserError(`setting "${name}" must be a string or a number`);
-  }
-  return out;
-}
-
-let currentCommand = '';
-let loadedConfig: Record<string, unknown> | undefined;
-
-function configFile(): Record<string, unknown> {
-  if (loadedConfig !== undefined) return loadedConfig;
-  const explicit = process.env.MESHTV_CONFIG;
-  const file = explicit || path.join(process.env.MESHTV_HOME || path.join(os.homedir(), '.meshtv'), 'config.json');
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if (explicit && (err as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new UserError(`config file ${file} (MESHTV_CONFIG) does not exist`);
-    loadedConfig = {};
-    return loadedConfig;
-  }
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-    loadedConfig = parsed as Record<string, unknown>;
-  } catch (err) {
-    throw new UserError(`config file ${file} is not a JSON object: ${(err as Error).message}`);
-  }
-  return loadedConfig;
-}
-
 /** --upload-limit RATE (e.g. 2mbit, 500k) and --no-upload: what the viewer gives to others. */
 function uploadPolicy(values: Values): { uploadEnabled: boolean; uploadLimitBps?: number } {
   const limit = str(values, 'upload-limit');
@@ -166,12 +93,6 @@ function uploadPolicy(values: Values): { uploadEnabled: boolean; uploadLimitBps?
   if (limit === undefined) return { uploadEnabled: true };
   const kbps = parseBitrateKbps(limit.replace(/bit$/i, ''), '--upload-limit');
   return { uploadEnabled: true, uploadLimitBps: kbps * 1000 };
-}
-
-/** A string flag's value (undefined when absent). */
-function str(values: Values, flag: string): string | undefined {
-  const v = values[flag];
-  return typeof v === 'string' ? v : undefined;
 }
 
 function logger(values: Values, status?: StatusLine): Logger {
