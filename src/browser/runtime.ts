@@ -12,10 +12,15 @@ import { PeerCore } from '../protocol/peer-core.js';
 import { seededRandom } from '../protocol/random.js';
 import { nobleVerify } from '../protocol/verify-noble.js';
 import { CoreDriver } from '../runtime/core-driver.js';
+import { checkIceServers, type IceServer, type LinkPath } from '../transport/ice.js';
 import { type PeerConnectionLike, WebRtcSignaling, type WebSocketLike } from '../transport/webrtc-signaling.js';
 
 export interface BrowserViewerStats {
   peers: number;
+  /** Neighbours by how the link crosses the network (NAT traversal at a glance). */
+  paths: Record<LinkPath, number>;
+  /** Peers that answered but could not be reached (NAT without a TURN relay, typically). */
+  failedConnections: number;
   shareFromPeers: number;
   lagMs: number | undefined;
   bufferMs: number;
@@ -78,6 +83,14 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
   });
 
   const tracker = new URL(o.trackerUrl);
+  // STUN/TURN servers the tracker's operator configured (none: host candidates only).
+  let iceServers: IceServer[] = [];
+  try {
+    const res = await fetch(new URL('/api/ice-servers', tracker));
+    if (res.ok) iceServers = checkIceServers(((await res.json()) as { iceServers?: unknown }).iceServers);
+  } catch {
+    // an older or unreachable tracker: no servers
+  }
   const wsUrl = `${tracker.protocol === 'https:' ? 'wss:' : 'ws:'}//${tracker.host}/announce`;
   const signaling = new WebRtcSignaling({
     trackerUrls: [wsUrl],
@@ -85,6 +98,7 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
     peerId: driver.localPeerId,
     createPeerConnection: (config) => new RTCPeerConnection(config) as unknown as PeerConnectionLike,
     createWebSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
+    iceServers: () => iceServers,
     wantPeers: () => Math.max(0, TARGET_PEERS - driver.linkCount),
     accept: () => driver.acceptsIncoming(),
     onConnection: (conn, outbound) => driver.attach(conn, 'webrtc', outbound),
@@ -140,8 +154,12 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
       const r = rate(now, s.mediaBytesIn, s.mediaBytesOut);
       const due = s.mediaMsPlayed + s.mediaMsMissed;
       const fromPeers = s.mediaBytesIn - s.mediaBytesInFromSource - originBytes;
+      const paths = { direct: 0, reflexive: 0, relayed: 0 };
+      for (const l of driver.linkStats()) if (l.path !== undefined) paths[l.path]++;
       return {
         peers: s.neighbours,
+        paths,
+        failedConnections: signaling.stats.failed,
         shareFromPeers: s.mediaBytesIn === 0 ? 0 : fromPeers / s.mediaBytesIn,
         lagMs: s.lastLagMs === undefined ? undefined : Math.round(s.lastLagMs),
         bufferMs: Math.round(core.playoutSlackMs(now)),

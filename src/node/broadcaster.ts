@@ -14,7 +14,7 @@ import { loadOrCreateKey } from './keys.js';
 import type { Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { RateMeter } from './rate-meter.js';
-import { SwarmNode, signalingUrlOf } from './swarm-node.js';
+import { type NetworkOptions, SwarmNode, signalingUrlOf } from './swarm-node.js';
 import { startThumbnails } from './thumbnails.js';
 import { publishChannelRecord } from './tracker-client.js';
 
@@ -36,6 +36,7 @@ export interface BroadcastOptions {
   /** How long the swarm stays up after a finite input ended. @default 5000 */
   endGraceMs?: number;
   core?: Partial<PeerCoreConfig>;
+  network?: NetworkOptions;
   log: Logger;
 }
 
@@ -98,6 +99,7 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
     signalingUrls: o.trackers.map(signalingUrlOf),
     dialTarget: 0,
     core: { ...o.core, ...(o.maxPeers !== undefined ? { maxNeighbours: o.maxPeers } : {}) },
+    ...o.network,
     log: o.log.child('swarm'),
   });
   try {

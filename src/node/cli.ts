@@ -15,6 +15,7 @@ import {
   rtmpServerUrl,
 } from '../media/input.js';
 import { startTracker } from '../tracker/server.js';
+import { type IceServer, parseIceServer } from '../transport/ice.js';
 import { startBroadcast } from './broadcaster.js';
 import { checkTrackerUrl } from './channel-uri.js';
 import { parse, setCommand, str, type Values } from './cli-args.js';
@@ -23,6 +24,7 @@ import { UserError } from './errors.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { findPlayer, isHeadless, type PlayerProcess, parsePlayer, playerArgs, startPlayer } from './player.js';
 import { StatusLine } from './status-line.js';
+import type { NetworkOptions } from './swarm-node.js';
 import { listChannels } from './tracker-client.js';
 import { startViewer } from './viewer.js';
 
@@ -31,14 +33,14 @@ const DEFAULT_TRACKER = 'http://127.0.0.1:8000';
 const USAGE = `meshtv — peer-to-peer live TV
 
 Usage:
-  meshtv tracker   [--host 127.0.0.1] [--port 8000]
+  meshtv tracker   [--host 127.0.0.1] [--port 8000] [--stun URL] [--turn URL] [--turn-secret SECRET]
   meshtv broadcast [--input testsrc|FILE|-|udp://HOST:PORT|srt://HOST:PORT|rtmp://HOST:PORT/APP[/KEY]|URL]
                    [--loop] [--copy] [--video-bitrate 2500k] [--audio-bitrate 128k] [--resolution 1280x720|720p]
                    [--fps N] [--tracker URL] [--name NAME] [--key FILE] [--host ADDR] [--peer-port N]
-                   [--announce-address ADDR] [--max-peers N] [--http-port N]
+                   [--announce-address ADDR] [--max-peers N] [--http-port N] [--stun URL] [--turn URL]
   meshtv watch <uri|id|name> [--player vlc|mpv|ffplay] [--tracker URL] [--http-port 8902]
                    [--http-host 127.0.0.1] [--host ADDR] [--peer-port N] [--announce-address ADDR] [--max-peers N]
-                   [--upload-limit RATE (e.g. 2mbit) | --no-upload]
+                   [--upload-limit RATE (e.g. 2mbit) | --no-upload] [--stun URL] [--turn URL]
   meshtv channels  [--tracker URL] [--json]
   meshtv demo      [--port 8000] [--http-port 8902]
   meshtv bench     [--peers 20] [--duration-s 30] [--rho 1.25] [--free-riders 0.2] [--churn SHARE_PER_MIN]
@@ -48,6 +50,10 @@ Common flags: --log-level debug|info|warn|error, --log-format text|json, --help.
 Every flag may also be set by the environment (MESHTV_<FLAG>, e.g. MESHTV_UPLOAD_LIMIT=2mbit) or
 the config file (MESHTV_CONFIG, default ~/.meshtv/config.json, e.g. {"watch": {"http-port": 8910}});
 a flag wins over the environment, which wins over the file. --tracker may be repeated.
+STUN/TURN (for WebRTC peers behind NAT; none by default, the trackers may hand some out):
+--stun stun:HOST:PORT, --turn turn:USER:PASS@HOST:PORT[?transport=tcp], both repeatable. A tracker
+started with --turn turn:HOST:PORT --turn-secret S hands out time-limited credentials for a TURN
+server that shares S (coturn: use-auth-secret, static-auth-secret=S).
 `;
 
 const PEER = {
@@ -57,7 +63,26 @@ const PEER = {
   'announce-address': { type: 'string' },
   'max-peers': { type: 'string' },
   'http-port': { type: 'string' },
+  stun: { type: 'string', multiple: true },
+  turn: { type: 'string', multiple: true },
 } as const;
+
+/** --stun and --turn; undefined when neither is given (then the trackers' defaults apply). */
+function iceServers(values: Values): IceServer[] | undefined {
+  const stun = (values.stun as string[] | undefined) ?? [];
+  const turn = (values.turn as string[] | undefined) ?? [];
+  if (stun.length + turn.length === 0) return undefined;
+  try {
+    return [...stun.map((t) => parseIceServer('stun', t)), ...turn.map((t) => parseIceServer('turn', t))];
+  } catch (err) {
+    throw new UserError(`--${(err as Error).message.startsWith('STUN') ? 'stun' : 'turn'}: ${(err as Error).message}`);
+  }
+}
+
+function networkOptions(values: Values): NetworkOptions {
+  const ice = iceServers(values);
+  return { ...(ice !== undefined ? { iceServers: ice } : {}) };
+}
 
 type Stoppable = { stop(): Promise<void> };
 
@@ -147,18 +172,30 @@ function untilSignal(parts: Stoppable[], onStop?: () => void): Promise<number> {
 }
 
 async function runTracker(args: string[]): Promise<number> {
-  const { values } = parse(args, { host: { type: 'string' }, port: { type: 'string' } });
+  const { values } = parse(args, {
+    host: { type: 'string' },
+    port: { type: 'string' },
+    stun: { type: 'string', multiple: true },
+    turn: { type: 'string', multiple: true },
+    'turn-secret': { type: 'string' },
+  });
   if (values.help) return help();
   const log = logger(values);
   const host = str(values, 'host') ?? '127.0.0.1';
   const p = port(str(values, 'port'), '--port', 8000);
-  const tracker = await startTracker({ host, port: p }).catch((err: NodeJS.ErrnoException) => {
-    throw new UserError(
-      err.code === 'EADDRINUSE'
-        ? `port ${p} on ${host} is in use; choose another with --port`
-        : `cannot listen on ${host}:${p}: ${err.message}`,
-    );
-  });
+  const servers = iceServers(values) ?? [];
+  const turnSecret = str(values, 'turn-secret');
+  if (turnSecret !== undefined && !servers.some((s) => s.urls.some((u) => u.startsWith('turn'))))
+    throw new UserError('--turn-secret needs a --turn server to hand credentials out for');
+  const tracker = await startTracker({ host, port: p, ice: { servers, ...(turnSecret !== undefined ? { turnSecret } : {}) } }).catch(
+    (err: NodeJS.ErrnoException) => {
+      throw new UserError(
+        err.code === 'EADDRINUSE'
+          ? `port ${p} on ${host} is in use; choose another with --port`
+          : `cannot listen on ${host}:${p}: ${err.message}`,
+      );
+    },
+  );
   process.stdout.write(`tracker listening on ${tracker.url}\n`);
   log.info(`channel directory: ${tracker.url}/api/channels`);
   return untilSignal([tracker]);
@@ -213,6 +250,7 @@ async function runBroadcast(args: string[]): Promise<number> {
     ...(sourceLimit !== undefined
       ? { core: { uploadLimitBps: parseBitrateKbps(sourceLimit.replace(/bit$/i, ''), '--upload-limit') * 1000 } }
       : {}),
+    network: networkOptions(values),
     log,
   });
   if (b.keyCreated) log.info(`created a new channel key`);
@@ -286,6 +324,7 @@ async function runWatch(args: string[]): Promise<number> {
     httpFallbackPorts: httpPortFlag === undefined ? 10 : 0,
     ...(str(values, 'max-peers') !== undefined ? { maxPeers: positiveInt(str(values, 'max-peers'), '--max-peers') as number } : {}),
     core: uploadPolicy(values),
+    network: networkOptions(values),
     log,
   });
   process.stdout.write(`${v.streamUrl}\n`);

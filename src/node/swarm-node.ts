@@ -11,12 +11,13 @@ import { bytesToHex } from '../protocol/hex.js';
 import { type CoreEvent, PeerCore, type PeerCoreConfig } from '../protocol/peer-core.js';
 import { seededRandom } from '../protocol/random.js';
 import { CoreDriver, type LinkStats } from '../runtime/core-driver.js';
+import { describeIceServers, forNodeDataChannel, type IceServer } from '../transport/ice.js';
 import { TcpTransport } from '../transport/tcp.js';
 import type { Listener } from '../transport/transport.js';
-import { type PeerConnectionLike, WebRtcSignaling, type WebSocketLike } from '../transport/webrtc-signaling.js';
+import { type PeerConnectionLike, type SignalingStats, WebRtcSignaling, type WebSocketLike } from '../transport/webrtc-signaling.js';
 import { nodeVerify } from './keys.js';
 import type { Logger } from './log.js';
-import { announce } from './tracker-client.js';
+import { announce, fetchIceServers } from './tracker-client.js';
 
 export interface SwarmNodeOptions {
   role: 'source' | 'viewer';
@@ -36,8 +37,13 @@ export interface SwarmNodeOptions {
    * WebRTC; empty: TCP only. Our own tracker listens at ws://<tracker>/announce.
    */
   signalingUrls?: string[];
+  /** STUN/TURN servers; undefined: whatever the trackers hand out. */
+  iceServers?: IceServer[];
   log: Logger;
 }
+
+/** How a node finds and reaches peers beyond the trackers' defaults (flags --stun, --turn). */
+export type NetworkOptions = Pick<SwarmNodeOptions, 'iceServers'>;
 
 /** The WebSocket signalling URL of one of our HTTP trackers. */
 export function signalingUrlOf(trackerUrl: string): string {
@@ -60,6 +66,8 @@ export class SwarmNode {
   private sourceWatch: NodeJS.Timeout | undefined;
   private signaling: WebRtcSignaling | undefined;
   private stopped = false;
+  private iceServers: IceServer[] = [];
+  private iceTimer: NodeJS.Timeout | undefined;
   trackerFailures = 0;
 
   constructor(private readonly options: SwarmNodeOptions) {
@@ -98,6 +106,8 @@ export class SwarmNode {
     }
     const urls = this.options.signalingUrls ?? [];
     if (urls.length > 0) {
+      await this.loadIceServers();
+      if (this.stopped) return;
       this.signaling = new WebRtcSignaling({
         trackerUrls: urls,
         channelKey: this.options.channelKey,
@@ -105,6 +115,7 @@ export class SwarmNode {
         createPeerConnection: (config) =>
           new RTCPeerConnection(config as ConstructorParameters<typeof RTCPeerConnection>[0]) as unknown as PeerConnectionLike,
         createWebSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
+        iceServers: () => forNodeDataChannel(this.iceServers),
         wantPeers: () => (this.options.role === 'source' ? 0 : Math.max(0, (this.options.dialTarget ?? 8) - this.driver.linkCount)),
         accept: () => this.driver.acceptsIncoming(),
         onConnection: (conn, outbound) => this.driver.attach(conn, 'webrtc', outbound),
@@ -126,6 +137,35 @@ export class SwarmNode {
     this.scheduleAnnounce(Math.min(...ok.map((r) => r.value)));
   }
 
+  /** What became of WebRTC connection attempts (undefined: no WebRTC). */
+  signalingStats(): SignalingStats | undefined {
+    return this.signaling?.stats;
+  }
+
+  /**
+   * STUN/TURN servers from the flags, else from the first tracker that answers; refreshed
+   * hourly, since a tracker may hand out TURN credentials that expire.
+   */
+  private async loadIceServers(): Promise<void> {
+    if (this.options.iceServers !== undefined) {
+      this.iceServers = this.options.iceServers;
+      this.options.log.debug(`ICE servers: ${describeIceServers(this.iceServers)}`);
+      return;
+    }
+    for (const t of this.options.trackers) {
+      try {
+        this.iceServers = await fetchIceServers(t);
+        this.options.log.debug(`ICE servers from ${t}: ${describeIceServers(this.iceServers)}`);
+        break;
+      } catch (err) {
+        this.options.log.debug(`no ICE servers from ${t}: ${(err as Error).message}`);
+      }
+    }
+    clearTimeout(this.iceTimer);
+    this.iceTimer = setTimeout(() => void this.loadIceServers(), 3_600_000);
+    this.iceTimer.unref();
+  }
+
   publish(chunk: Chunk): void {
     this.core.publish(Date.now(), chunk);
     this.driver.pump();
@@ -139,6 +179,7 @@ export class SwarmNode {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.announceTimer);
+    clearTimeout(this.iceTimer);
     this.signaling?.stop();
     clearInterval(this.sourceWatch);
     await Promise.allSettled(

@@ -7,13 +7,14 @@ import { StreamOutput } from '../media/stream-output.js';
 import { FLAG_END_OF_STREAM } from '../protocol/chunk.js';
 import { hexToBytes } from '../protocol/hex.js';
 import type { PeerCoreConfig } from '../protocol/peer-core.js';
+import type { SignalingStats } from '../transport/webrtc-signaling.js';
 import { CHANNEL_ID_PATTERN, type ChannelRef, checkTrackerUrl, parseChannelUri } from './channel-uri.js';
 import { UserError } from './errors.js';
 import { type HttpOutput, startHttpOutput } from './http-output.js';
 import type { Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { formatBps, formatBytes, RateMeter } from './rate-meter.js';
-import { SwarmNode, signalingUrlOf } from './swarm-node.js';
+import { type NetworkOptions, SwarmNode, signalingUrlOf } from './swarm-node.js';
 import { listChannels } from './tracker-client.js';
 
 /** Silence after which the viewer says it is waiting for the broadcaster. */
@@ -34,6 +35,7 @@ export interface ViewerOptions {
   hls?: Partial<HlsSegmenterConfig>;
   maxPeers?: number;
   core?: Partial<PeerCoreConfig>;
+  network?: NetworkOptions;
   log: Logger;
 }
 
@@ -70,6 +72,8 @@ export interface ViewerStats {
   /** The channel ended: the last chunk was played. */
   ended: boolean;
   neighbours: ReturnType<SwarmNode['linkStats']>;
+  /** WebRTC connection attempts: sent, answered, connected by path, failed (absent: TCP only). */
+  webrtc: SignalingStats | undefined;
 }
 
 export interface Viewer {
@@ -135,6 +139,7 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
     // Also over WebRTC, so browsers in the swarm can fetch from native viewers.
     signalingUrls: ref.trackers.map(signalingUrlOf),
     core: { ...o.core, ...(o.maxPeers !== undefined ? { maxNeighbours: o.maxPeers } : {}) },
+    ...o.network,
     log: o.log.child('swarm'),
   });
   const joinedAt = Date.now();
@@ -187,6 +192,7 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
       hlsSegments: hls.held().length,
       ended: isEnded,
       neighbours: node.linkStats(),
+      webrtc: node.signalingStats(),
     };
   };
   const uploadCap = () => {

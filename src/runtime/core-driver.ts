@@ -7,6 +7,7 @@ import { decodeMessage, encodeMessage, MsgType } from '../protocol/codec.js';
 import { RemoteProtocolError } from '../protocol/errors.js';
 import { bytesToHex } from '../protocol/hex.js';
 import type { CoreEvent, PeerCore, PeerId } from '../protocol/peer-core.js';
+import type { LinkPath } from '../transport/ice.js';
 import type { Connection } from '../transport/transport.js';
 
 export interface DriverLog {
@@ -36,6 +37,8 @@ export interface LinkStats {
   peerId: string | undefined;
   address: string;
   kind: LinkKind;
+  /** direct, reflexive (through a NAT mapping) or relayed (TURN); absent until ICE says. */
+  path?: LinkPath;
   outbound: boolean;
   wireBytesIn: number;
   wireBytesOut: number;
@@ -173,6 +176,7 @@ export class CoreDriver {
       peerId: l.remotePeerId,
       address: `${l.conn.remoteAddress}:${l.conn.remotePort}`,
       kind: l.kind,
+      ...(l.conn.path !== undefined ? { path: l.conn.path } : {}),
       outbound: l.outbound,
       wireBytesIn: l.wireBytesIn,
       wireBytesOut: l.wireBytesOut,

@@ -2,7 +2,7 @@
 // (POST /api/channels) and peer discovery (POST /api/announce). Every request body is size-
 // capped and checked; a bad request gets a 4xx with a reason and never disturbs the tracker.
 
-import { randomInt } from 'node:crypto';
+import { createHmac, randomInt } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { nodeVerify } from '../node/keys.js';
@@ -12,6 +12,7 @@ import { checkSignedChannelRecord } from '../protocol/channel-record.js';
 import { hexToBytes } from '../protocol/hex.js';
 import { seededRandom } from '../protocol/random.js';
 import { MAX_THUMBNAIL_BYTES, verifyThumbnail } from '../protocol/thumbnail.js';
+import { type IceServer, turnRestCredentials } from '../transport/ice.js';
 import { normalizeAddress } from '../transport/tcp.js';
 import { infoHashOf } from '../transport/webrtc-signaling.js';
 import { DEFAULT_DIRECTORY_CONFIG, Directory, type DirectoryConfig } from './directory.js';
@@ -62,6 +63,32 @@ export interface TrackerOptions {
   /** Where unexpected failures (bugs, never bad requests) are reported. */
   onInternalError?: (err: unknown, req: http.IncomingMessage) => void;
   signaling?: Partial<SignalingConfig>;
+  /** STUN/TURN servers handed to viewers at GET /api/ice-servers (none by default). */
+  ice?: TrackerIceConfig;
+}
+
+export interface TrackerIceConfig {
+  servers: IceServer[];
+  /** Shared with the TURN server (coturn's static-auth-secret): TURN entries get fresh credentials. */
+  turnSecret?: string;
+  /** Lifetime of those credentials. @default 86400 */
+  turnTtlS?: number;
+}
+
+/** The ICE servers for one viewer: TURN entries without a password get time-limited ones. */
+async function iceServersFor(ice: TrackerIceConfig | undefined, nowMs: number): Promise<IceServer[]> {
+  if (ice === undefined) return [];
+  const secret = ice.turnSecret;
+  return Promise.all(
+    ice.servers.map(async (s) =>
+      secret === undefined || s.username !== undefined || !s.urls.some((u) => u.startsWith('turn'))
+        ? s
+        : {
+            urls: s.urls,
+            ...(await turnRestCredentials(secret, nowMs, ice.turnTtlS ?? 86_400, (k, d) => createHmac('sha1', k).update(d).digest())),
+          },
+    ),
+  );
 }
 
 export async function startTracker(options: TrackerOptions): Promise<TrackerServer> {
@@ -92,7 +119,7 @@ export async function startTracker(options: TrackerOptions): Promise<TrackerServ
       });
       return;
     }
-    handle(directory, limiter, req, (id) => signaling.swarmSize(infoHashOf(hexToBytes(id))))
+    handle(directory, limiter, req, (id) => signaling.swarmSize(infoHashOf(hexToBytes(id))), options.ice)
       .then((body) => reply(res, 200, body))
       .catch((err: unknown) => {
         if (err instanceof HttpError) {
@@ -141,6 +168,7 @@ async function handle(
   limiter: RateLimiter,
   req: http.IncomingMessage,
   webrtcPeers: (id: string) => number,
+  ice: TrackerIceConfig | undefined,
 ): Promise<unknown> {
   // Concatenated rather than resolved: a path such as "//x" must not be read as a host name.
   const url = requestUrl(req);
@@ -149,6 +177,7 @@ async function handle(
     throw new HttpError(429, 'too many requests from this address; slow down');
   }
   if (url.pathname === '/api/channels' && req.method === 'GET') return directory.liveChannels(now, webrtcPeers);
+  if (url.pathname === '/api/ice-servers' && req.method === 'GET') return { iceServers: await iceServersFor(ice, now) };
   const thumb = /^\/api\/channels\/([0-9a-f]{64})\/thumbnail\.jpg$/.exec(url.pathname);
   if (thumb !== null && req.method === 'POST') {
     const id = thumb[1] as string;

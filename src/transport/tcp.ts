@@ -43,6 +43,8 @@ class TcpConnection implements Connection {
   get remoteAddress(): string {
     return normalizeAddress(this.socket.remoteAddress ?? '');
   }
+  readonly path = 'direct';
+
   get remotePort(): number {
     return this.socket.remotePort ?? 0;
   }

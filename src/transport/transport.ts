@@ -1,6 +1,8 @@
 // The contract every peer transport meets (TCP now; WebRTC and in-memory later), in the
 // manner of js-libp2p's transport interface: frames in, frames out, one close callback.
 
+import type { LinkPath } from './ice.js';
+
 export interface ConnectionHandlers {
   onFrame(frame: Uint8Array): void;
   /** Called once when the connection ends; `error` says why when it was not a clean close. */
@@ -10,6 +12,8 @@ export interface ConnectionHandlers {
 export interface Connection {
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** How the link crosses the network, once known (TCP: direct; WebRTC: from ICE). */
+  readonly path?: LinkPath;
   /** Sends one frame (a message body; framing is the transport's business). */
   send(frame: Uint8Array): void;
   /** Bytes accepted by send() but not yet handed to the network. */

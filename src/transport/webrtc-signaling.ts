@@ -8,6 +8,7 @@
 
 import { bytesToHex } from '../protocol/hex.js';
 import type { DriverLog } from '../runtime/core-driver.js';
+import { type IceServer, type LinkPath, linkPathOf, type StatsLike } from './ice.js';
 import { type DataChannelLike, WebRtcConnection } from './webrtc.js';
 
 export interface SessionDescriptionLike {
@@ -25,6 +26,8 @@ export interface PeerConnectionLike {
   setRemoteDescription(d: SessionDescriptionLike): Promise<void>;
   addEventListener(type: string, listener: (ev: { channel?: DataChannelLike }) => void): void;
   close(): void;
+  getStats(): Promise<StatsLike>;
+  readonly connectionState?: string;
 }
 
 export interface WebSocketLike {
@@ -43,11 +46,10 @@ export interface WebRtcSignalingOptions {
   channelKey: Uint8Array;
   /** Our peer id (hex); its first 20 characters are the tracker-protocol peer_id. */
   peerId: string;
-  createPeerConnection: (config: {
-    iceServers: { urls: string | string[]; username?: string; credential?: string }[];
-  }) => PeerConnectionLike;
+  createPeerConnection: (config: { iceServers: IceServer[] }) => PeerConnectionLike;
   createWebSocket: (url: string) => WebSocketLike;
-  iceServers?: { urls: string | string[]; username?: string; credential?: string }[];
+  /** STUN and TURN servers; may change (the tracker's defaults arrive after start). */
+  iceServers?: () => IceServer[];
   /** How many more neighbours we would like now (0: none). */
   wantPeers: () => number;
   /** Whether an incoming offer may be answered. */
@@ -75,10 +77,22 @@ export function infoHashOf(channelKey: Uint8Array): string {
   return binaryString(channelKey);
 }
 
+/** What became of the WebRTC connections tried, for stats and for telling a user why none work. */
+export interface SignalingStats {
+  offersSent: number;
+  answersReceived: number;
+  offersAnswered: number;
+  /** Data channels opened, by the path ICE chose (unknown: not reported yet). */
+  connected: Record<LinkPath | 'unknown', number>;
+  /** Both sides had each other's description, yet ICE found no working path. */
+  failed: number;
+}
+
 interface PendingOffer {
   pc: PeerConnectionLike;
   channel: DataChannelLike;
   timer: ReturnType<typeof setTimeout>;
+  answered: boolean;
 }
 
 export class WebRtcSignaling {
@@ -90,10 +104,21 @@ export class WebRtcSignaling {
   private readonly infoHash: string;
   private readonly signalPeerId: string;
   private stopped = false;
+  private readonly counts: SignalingStats = {
+    offersSent: 0,
+    answersReceived: 0,
+    offersAnswered: 0,
+    connected: { direct: 0, reflexive: 0, relayed: 0, unknown: 0 },
+    failed: 0,
+  };
 
   constructor(private readonly o: WebRtcSignalingOptions) {
     this.infoHash = infoHashOf(o.channelKey);
     this.signalPeerId = o.peerId.slice(0, 20);
+  }
+
+  get stats(): SignalingStats {
+    return { ...this.counts, connected: { ...this.counts.connected } };
   }
 
   start(): void {
@@ -178,6 +203,7 @@ export class WebRtcSignaling {
       if (made) offers.push(made);
     }
     if (this.stopped) return;
+    this.counts.offersSent += offers.length;
     this.sendTo(ws, {
       action: 'announce',
       info_hash: this.infoHash,
@@ -200,18 +226,30 @@ export class WebRtcSignaling {
   }
 
   private async makeOffer(): Promise<{ offer: SessionDescriptionLike; offer_id: string }> {
-    const pc = this.o.createPeerConnection({ iceServers: this.o.iceServers ?? [] });
+    const pc = this.createPeerConnection();
     const channel = pc.createDataChannel('meshtv', { ordered: true });
     const offerId = binaryString(randomIdBytes());
     const timer = setTimeout(() => {
-      if (this.pending.delete(offerId)) pc.close();
+      const p = this.pending.get(offerId);
+      if (p === undefined) return;
+      this.pending.delete(offerId);
+      if (p.answered) this.iceFailed();
+      pc.close();
     }, OFFER_TTL_MS);
-    this.pending.set(offerId, { pc, channel, timer });
+    this.pending.set(offerId, { pc, channel, timer, answered: false });
+    this.onIceFailure(pc, () => {
+      const p = this.pending.get(offerId);
+      if (p === undefined) return;
+      clearTimeout(p.timer);
+      this.pending.delete(offerId);
+      this.iceFailed();
+      pc.close();
+    });
     channel.addEventListener('open', () => {
       clearTimeout(timer);
       this.pending.delete(offerId);
       if (this.stopped) return pc.close();
-      this.o.onConnection(new WebRtcConnection(channel, () => pc.close()), true);
+      this.opened(pc, channel, true);
     });
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
@@ -225,12 +263,16 @@ export class WebRtcSignaling {
     const answer = msg.answer as SessionDescriptionLike | undefined;
     if (offer && typeof offer.sdp === 'string') {
       if (!this.o.accept() || this.incoming.size >= MAX_INCOMING_PENDING) return;
-      const pc = this.o.createPeerConnection({ iceServers: this.o.iceServers ?? [] });
+      const pc = this.createPeerConnection();
       this.incoming.add(pc);
-      const giveUp = setTimeout(() => {
-        this.incoming.delete(pc);
+      const fail = () => {
+        clearTimeout(giveUp);
+        if (!this.incoming.delete(pc)) return;
+        this.iceFailed();
         pc.close();
-      }, OFFER_TTL_MS);
+      };
+      const giveUp = setTimeout(fail, OFFER_TTL_MS);
+      this.onIceFailure(pc, fail);
       pc.addEventListener('datachannel', (ev) => {
         const channel = ev.channel;
         if (channel === undefined) return;
@@ -238,7 +280,7 @@ export class WebRtcSignaling {
           clearTimeout(giveUp);
           this.incoming.delete(pc);
           if (this.stopped || !this.o.accept()) return pc.close();
-          this.o.onConnection(new WebRtcConnection(channel, () => pc.close()), false);
+          this.opened(pc, channel, false);
         });
       });
       try {
@@ -252,6 +294,7 @@ export class WebRtcSignaling {
         pc.close();
         return;
       }
+      this.counts.offersAnswered++;
       this.sendTo(ws, {
         action: 'announce',
         info_hash: this.infoHash,
@@ -262,7 +305,9 @@ export class WebRtcSignaling {
       });
     } else if (answer && typeof answer.sdp === 'string') {
       const p = this.pending.get(msg.offer_id);
-      if (p === undefined) return;
+      if (p === undefined || p.answered) return;
+      p.answered = true;
+      this.counts.answersReceived++;
       try {
         await p.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
       } catch (err) {
@@ -272,6 +317,45 @@ export class WebRtcSignaling {
         p.pc.close();
       }
     }
+  }
+
+  private createPeerConnection(): PeerConnectionLike {
+    return this.o.createPeerConnection({ iceServers: this.o.iceServers?.() ?? [] });
+  }
+
+  private opened(pc: PeerConnectionLike, channel: DataChannelLike, outbound: boolean): void {
+    const conn = new WebRtcConnection(channel, () => pc.close());
+    linkPathOf(pc)
+      .catch(() => undefined)
+      .then((path) => {
+        conn.path = path;
+        this.counts.connected[path ?? 'unknown']++;
+      });
+    this.o.onConnection(conn, outbound);
+  }
+
+  /** Calls back once if the stack reports that ICE gave up (the offer TTL catches the rest). */
+  private onIceFailure(pc: PeerConnectionLike, cb: () => void): void {
+    pc.addEventListener('connectionstatechange', () => {
+      if (pc.connectionState === 'failed') cb();
+    });
+  }
+
+  /**
+   * A peer answered but no path was found: typically both behind NATs that map each
+   * destination to a new port, which only a TURN relay gets through. Said once at warning
+   * level, with what to do, so a user sees why peers never connect instead of a silent fallback.
+   */
+  private iceFailed(): void {
+    this.counts.failed++;
+    if (this.counts.failed > 1) return;
+    const servers = this.o.iceServers?.() ?? [];
+    const hasTurn = servers.some((s) => s.urls.some((u) => u.startsWith('turn')));
+    this.o.log.warn(
+      hasTurn
+        ? 'WebRTC: a peer answered but no connection could be made, even through the TURN server; check that it is reachable and its credentials'
+        : 'WebRTC: a peer answered but no connection could be made (both behind NAT?) and no TURN server is configured; pass --turn turn:USER:PASS@HOST:3478 or start the tracker with --turn',
+    );
   }
 
   private sendTo(ws: WebSocketLike, msg: unknown): void {

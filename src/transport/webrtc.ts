@@ -8,6 +8,7 @@
 import { concatBytes } from '../protocol/bytes.js';
 import { MAX_FRAME_BYTES } from '../protocol/codec.js';
 import { RemoteProtocolError } from '../protocol/errors.js';
+import type { LinkPath } from './ice.js';
 import type { Connection, ConnectionHandlers } from './transport.js';
 
 export const FRAGMENT_BYTES = 16 * 1024;
@@ -36,6 +37,8 @@ export class WebRtcConnection implements Connection {
   private partBytes = 0;
   private closed = false;
   private closeError: Error | undefined;
+  /** Set by the signalling once ICE reports the selected candidate pair. */
+  path: LinkPath | undefined;
 
   constructor(
     private readonly channel: DataChannelLike,

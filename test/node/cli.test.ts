@@ -55,6 +55,11 @@ describe('meshtv command line', () => {
     await fails(['channels', '--tracker', `http://127.0.0.1:${port}`], /unreachable/);
     await fails(['watch', 'some channel', '--tracker', `http://127.0.0.1:${port}`], /unreachable/);
   });
+  test('bad STUN/TURN servers', async () => {
+    await fails(['tracker', '--port', '0', '--turn', 'turn:alice@host:3478'], /--turn: .*user:password@/);
+    await fails(['watch', 'ab'.repeat(32), '--tracker', trackerUrl, '--stun', 'stun:host:0'], /--stun: .*stun:host:port/);
+    await fails(['tracker', '--port', '0', '--turn-secret', 's'], /--turn-secret needs a --turn server/);
+  });
   test('unknown channel name', () =>
     fails(['watch', 'no such channel', '--tracker', trackerUrl], /no live channel named "no such channel"/));
   test('unknown channel id', () => fails(['watch', 'ab'.repeat(32), '--tracker', trackerUrl], /is not live/));

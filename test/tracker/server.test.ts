@@ -2,6 +2,7 @@
 // forged channel records and floods get clear 4xx answers, and the tracker keeps serving.
 
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
@@ -167,4 +168,40 @@ describe('tracker HTTP API under bad input', () => {
     assert.ok(statuses.every((s) => s === 200 || s === 429));
     await stillUp();
   });
+});
+
+test('the tracker hands out its STUN/TURN servers, with fresh TURN credentials when it shares a secret', async () => {
+  const tracker = await startTracker({
+    host: '127.0.0.1',
+    port: 0,
+    ice: {
+      servers: [
+        { urls: ['stun:10.0.0.1:3478'] },
+        { urls: ['turn:10.0.0.1:3478'] },
+        { urls: ['turn:10.0.0.2:3478'], username: 'u', credential: 'p' },
+      ],
+      turnSecret: 'shared',
+      turnTtlS: 600,
+    },
+  });
+  try {
+    const before = Math.floor(Date.now() / 1000);
+    const { iceServers } = (await (await fetch(`${tracker.url}/api/ice-servers`)).json()) as {
+      iceServers: { urls: string[]; username?: string; credential?: string }[];
+    };
+    assert.deepEqual(iceServers[0], { urls: ['stun:10.0.0.1:3478'] });
+    const minted = iceServers[1] as { username: string; credential: string };
+    const expiry = Number(minted.username);
+    assert.ok(expiry >= before + 600 && expiry <= before + 602, `expiry ${expiry} should be about 600 s ahead`);
+    assert.equal(minted.credential, createHmac('sha1', 'shared').update(minted.username).digest('base64'));
+    assert.deepEqual(iceServers[2], { urls: ['turn:10.0.0.2:3478'], username: 'u', credential: 'p' }, 'static credentials are kept');
+  } finally {
+    await tracker.stop();
+  }
+  const plain = await startTracker({ host: '127.0.0.1', port: 0 });
+  try {
+    assert.deepEqual(await (await fetch(`${plain.url}/api/ice-servers`)).json(), { iceServers: [] });
+  } finally {
+    await plain.stop();
+  }
 });

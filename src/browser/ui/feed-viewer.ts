@@ -79,6 +79,8 @@ export async function startFeedViewer(src: string): Promise<BrowserViewer> {
       const due = counts.played + counts.skipped;
       return {
         peers: 0,
+        paths: { direct: 0, reflexive: 0, relayed: 0 },
+        failedConnections: 0,
         shareFromPeers: 0,
         lagMs,
         bufferMs: 0,

@@ -32,6 +32,8 @@ export interface WatchPageOptions {
 
 const EMPTY_VIEWER_STATS: BrowserViewerStats = {
   peers: 0,
+  paths: { direct: 0, reflexive: 0, relayed: 0 },
+  failedConnections: 0,
   shareFromPeers: 0,
   lagMs: undefined,
   bufferMs: 0,
@@ -113,7 +115,7 @@ export function startWatchPage(o: WatchPageOptions): { stats(): PageStats } {
     const p = s.player;
     // The lag on screen: capture -> this frame shown. Before the first frame, the hand-over lag.
     const lagMs = p.lagMs ?? s.lagMs;
-    setText(fields.peers, String(s.peers));
+    setText(fields.peers, describePeers(s));
     setText(fields.share, s.mediaBytesIn === 0 ? '–' : formatPercent(s.shareFromPeers));
     setText(fields.lag, formatSeconds(lagMs));
     setText(fields.buffer, formatSeconds(p.bufferAheadS * 1000));
@@ -206,4 +208,11 @@ function bindSettings(viewer: BrowserViewer, settings: SharingSettings): void {
     saveSharingSettings(settings);
     describe();
   });
+}
+
+/** "3 (2 direct, 1 relayed)", and how many could not be reached at all. */
+export function describePeers(s: Pick<BrowserViewerStats, 'peers' | 'paths' | 'failedConnections'>): string {
+  const kinds = (['direct', 'reflexive', 'relayed'] as const).filter((k) => s.paths[k] > 0).map((k) => `${s.paths[k]} ${k}`);
+  const unreachable = s.failedConnections > 0 ? `; ${s.failedConnections} unreachable` : '';
+  return `${s.peers}${kinds.length > 0 ? ` (${kinds.join(', ')})` : ''}${unreachable}`;
 }
