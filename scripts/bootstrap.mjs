@@ -31,19 +31,45 @@ if (installed < 0 || installed < mtime('package-lock.json')) {
 }
 run(process.execPath, [path.join(root, 'scripts/build.mjs')]);
 
-// The test suite drives a real browser: Debian's Chromium (playwright-core cannot download one).
-if (process.argv.includes('--test') && !fs.existsSync(process.env.MESHTV_CHROMIUM || '/usr/bin/chromium')) {
+// The test suite needs Debian packages: Chromium for the real-browser tests (playwright-core
+// cannot download one), and for the NAT-traversal tests real NAT and a real TURN server:
+// nftables (masquerade inside network namespaces), coturn, and iproute2 for `ip netns`.
+// One apt-get install for whatever is missing; `apt-get update` only if that install fails.
+const executable = (p) => {
+  try {
+    fs.accessSync(p, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const debianNeeds = [
+  ['chromium', 'the browser tests', [process.env.MESHTV_CHROMIUM || '/usr/bin/chromium']],
+  ['nftables', 'the NAT tests', ['/usr/sbin/nft']],
+  ['coturn', 'the TURN tests', ['/usr/bin/turnserver']],
+  ['iproute2', 'the NAT tests', ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip']],
+];
+const missing = process.argv.includes('--test') ? debianNeeds.filter(([, , paths]) => !paths.some(executable)) : [];
+if (missing.length > 0) {
+  const names = missing.map(([name]) => name);
   if (process.getuid?.() !== 0) {
+    const why = missing.map(([name, what]) => `${name} (${what})`).join(', ');
     process.stderr.write(
-      'bootstrap: Chromium is missing and this is not root: run apt-get install chromium, or the browser tests are skipped\n',
+      `bootstrap: missing ${why} and this is not root: run apt-get install ${names.join(' ')}, or those tests are skipped\n`,
     );
   } else {
-    process.stderr.write('bootstrap: installing Chromium for the browser tests (apt-get install chromium)\n');
+    process.stderr.write(`bootstrap: installing Debian packages for the tests (apt-get install ${names.join(' ')})\n`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     const apt = (args) => spawnSync('apt-get', args, { cwd: root, stdio: 'inherit', env }).status === 0;
-    if (!apt(['install', '-y', '-qq', 'chromium']) && !(apt(['update', '-qq']) && apt(['install', '-y', '-qq', 'chromium']))) {
-      process.stderr.write('bootstrap: could not install Chromium\n');
+    const install = ['install', '-y', '-qq', ...names];
+    if (!apt(install) && !(apt(['update', '-qq']) && apt(install))) {
+      process.stderr.write(`bootstrap: could not install ${names.join(' ')}\n`);
       process.exit(1);
+    }
+    // The tests start their own turnserver inside a namespace. Under systemd the coturn package
+    // enables and starts a system-wide one (elsewhere /etc/default/coturn keeps it off): stop it.
+    if (names.includes('coturn') && fs.existsSync('/run/systemd/system')) {
+      spawnSync('systemctl', ['disable', '--now', 'coturn.service'], { stdio: 'inherit' });
     }
   }
 }

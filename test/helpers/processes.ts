@@ -26,8 +26,15 @@ export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `meshtv-${prefix}-`));
 }
 
-export function meshtv(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `meshtv args`. With `opts.netns` it runs inside that network namespace (see nat-lab.ts);
+ * `ip netns exec` execs node, so the child's pid is node's and stop() reaches it.
+ */
+export function meshtv(args: string[], env: Record<string, string> = {}, opts?: { netns?: string }): Proc {
+  const [cmd, argv] = opts?.netns
+    ? ['ip', ['netns', 'exec', opts.netns, process.execPath, BIN, ...args]]
+    : [process.execPath, [BIN, ...args]];
+  const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const waiters: (() => void)[] = [];
   const proc: Proc = {
     child,
