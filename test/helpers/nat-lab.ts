@@ -7,7 +7,7 @@
 //                                                        10.77.1.1 inet 10.77.2.1 (+ 10.77.0.1, the server)
 //   home2 192.168.2.2 ── 192.168.2.1 router2 10.77.2.2 ──┘
 //
-// The internet has no route to 192.168.0.0/16, so a home is reachable only through its router's NAT
+// The internet does not route 192.168.0.0/16 (such packets vanish), so a home is reachable only through its router's NAT
 // mappings, as on the real internet. Each router masquerades its LAN and forwards inbound traffic only
 // for connections its NAT already tracks (a port-restricted cone NAT, the common home router).
 // 'symmetric' adds fully-random port allocation: every new destination gets its own external port
@@ -259,7 +259,16 @@ function waitExit(child: ChildProcess, timeoutMs: number): Promise<void> {
 /** nftables ruleset of a home router: masquerade the LAN, let in only what the NAT already tracks. */
 function routerRules(lan: string, nat: NatKind): string {
   const flags = nat === 'symmetric' ? ' fully-random' : '';
+  // Unsolicited packets from the internet are dropped before conntrack confirms an entry for
+  // them (the confirm step runs last), as home routers do. Otherwise a peer's first hole-punching
+  // packet, arriving before our host has sent anything, leaves an entry for its 4-tuple, and our
+  // host's own packet to that peer then clashes with it and gets a new external port: Linux would
+  // turn every cone NAT symmetric whenever both sides punch at once.
   return `table ip meshtv_lab {
+  chain unsolicited {
+    type filter hook prerouting priority -150; policy accept;
+    iifname "wan" ct state new drop
+  }
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;
     oifname "wan" ip saddr ${lan} masquerade${flags}
@@ -352,6 +361,7 @@ export async function createNatLab(opts: { nat: NatKind; turn: boolean }): Promi
   const inet = `${prefix}-inet`;
   const routers = [`${prefix}-r1`, `${prefix}-r2`] as const;
   const hosts = [`${prefix}-h1`, `${prefix}-h2`] as const;
+  const sink = `${prefix}-void`;
   const tmpDir = path.join(os.tmpdir(), `meshtv-natlab-${prefix}`);
   fs.rmSync(tmpDir, { recursive: true, force: true });
   fs.mkdirSync(tmpDir, { mode: 0o700 });
@@ -370,7 +380,7 @@ export async function createNatLab(opts: { nat: NatKind; turn: boolean }): Promi
   const forward = (ns: string) => must(ns, ['sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward']);
 
   try {
-    for (const ns of [inet, ...routers, ...hosts]) {
+    for (const ns of [inet, ...routers, ...hosts, sink]) {
       await must(undefined, ['ip', 'netns', 'add', ns]);
       state.namespaces.push(ns);
       await must(undefined, ['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
@@ -384,6 +394,16 @@ export async function createNatLab(opts: { nat: NatKind; turn: boolean }): Promi
     }
     await forward(inet);
     await must(undefined, ['ip', '-n', inet, 'addr', 'add', `${SERVER_ADDRESS}/32`, 'dev', 'lo']);
+    // What the internet cannot route (private addresses) goes to a namespace that forwards
+    // nothing and drops it silently, as on the real internet, instead of failing the send:
+    // coturn drops a whole allocation when relaying to a peer's private host candidate fails
+    // with "network unreachable". (No dummy links here: this kernel has no module for them.)
+    await must(undefined, ['ip', '-n', inet, 'link', 'add', 'void', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', sink]);
+    await must(undefined, ['ip', '-n', inet, 'addr', 'add', '10.77.254.1/30', 'dev', 'void']);
+    await must(undefined, ['ip', '-n', sink, 'addr', 'add', '10.77.254.2/30', 'dev', 'eth0']);
+    await must(undefined, ['ip', '-n', inet, 'link', 'set', 'void', 'up']);
+    await must(undefined, ['ip', '-n', sink, 'link', 'set', 'eth0', 'up']);
+    await must(undefined, ['ip', '-n', inet, 'route', 'add', 'default', 'via', '10.77.254.2']);
     // Each veth pair is created with its ends already in their namespaces, so its short names
     // (r1, wan, lan, eth0) never exist in the host's namespace and cannot collide with other labs.
     for (const [i, home] of homes.entries()) {

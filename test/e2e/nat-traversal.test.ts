@@ -1,0 +1,155 @@
+// Viewers at home behind NAT, in real network namespaces (test/helpers/nat-lab.ts): the tracker,
+// the broadcaster and a coturn STUN/TURN server live on the "internet"; one viewer in each home.
+// The broadcaster takes one neighbour, so the second home can only get the stream from the first
+// home's viewer, over WebRTC through both NATs:
+// - port-restricted cone NATs and STUN only: the homes meet on reflexive addresses (hole punching);
+// - symmetric NATs with the tracker handing out TURN: they meet through the relay;
+// - symmetric NATs without TURN: no path exists, and the viewer says so (stats and a warning).
+
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import type { ViewerStats } from '../../src/node/viewer.js';
+import { createNatLab, type NatKind, type NatLab, natLabAvailable } from '../helpers/nat-lab.js';
+import { meshtv, type Proc, stopAll, tempDir } from '../helpers/processes.js';
+
+const unavailable = natLabAvailable();
+
+after(stopAll);
+
+/** /stats.json of a viewer whose HTTP output listens on 127.0.0.1 inside its namespace. */
+async function statsIn(lab: NatLab, ns: string, port: number): Promise<ViewerStats | undefined> {
+  const script = `fetch('http://127.0.0.1:${port}/stats.json').then((r) => r.text()).then((t) => process.stdout.write(t), () => {})`;
+  const r = await lab.exec(ns, [process.execPath, '-e', script], { timeoutMs: 5000 });
+  try {
+    return JSON.parse(r.stdout) as ViewerStats;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitForStats(
+  lab: NatLab,
+  ns: string,
+  port: number,
+  what: string,
+  ok: (s: ViewerStats) => boolean,
+  timeoutMs: number,
+): Promise<ViewerStats> {
+  const deadline = Date.now() + timeoutMs;
+  let last: ViewerStats | undefined;
+  while (Date.now() < deadline) {
+    last = (await statsIn(lab, ns, port)) ?? last;
+    if (last !== undefined && ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting until ${what}; last stats: ${JSON.stringify(last)}`);
+}
+
+interface Scene {
+  lab: NatLab;
+  /** Starts the viewer of home i (0 or 1). */
+  watch(i: number): Proc;
+  httpPort: number;
+}
+
+/** Tracker and broadcaster (one neighbour at most) on the internet. */
+async function setUp(nat: NatKind, iceFlags: (lab: NatLab) => string[]): Promise<Scene> {
+  const lab = await createNatLab({ nat, turn: true });
+  const server = lab.serverAddress;
+  const tracker = meshtv(['tracker', '--host', server, '--port', '8000', ...iceFlags(lab)], {}, { netns: lab.internet });
+  const trackerUrl = (await tracker.waitFor(/tracker listening on (\S+)/))[1] as string;
+  const source = meshtv(
+    ['broadcast', '--tracker', trackerUrl, '--max-peers', '1', '--key', path.join(tempDir('nat'), 'k.key'), '--host', server],
+    {},
+    { netns: lab.internet },
+  );
+  const uri = (await source.waitFor(/^(meshtv:\/\/\S+)$/m))[1] as string;
+  const httpPort = 8902;
+  const watch = (i: number) => meshtv(['watch', uri, '--http-port', String(httpPort)], {}, { netns: (lab.homes[i] as { ns: string }).ns });
+  return { lab, watch, httpPort };
+}
+
+describe('viewers behind NAT', { skip: unavailable }, () => {
+  const labs: NatLab[] = [];
+  after(async () => {
+    await stopAll();
+    await Promise.all(labs.map((l) => l.destroy()));
+  });
+
+  test('cone NATs, STUN only: the homes connect on reflexive addresses and both play', { timeout: 90_000 }, async (t) => {
+    const { lab, watch, httpPort } = await setUp('cone', (l) => ['--stun', (l.turn as { stunUrl: string }).stunUrl]);
+    labs.push(lab);
+    const [home1, home2] = lab.homes;
+    watch(0);
+    const first = await waitForStats(lab, home1.ns, httpPort, 'home 1 plays', (s) => s.chunksPlayed > 4, 30_000);
+    assert.ok(first.mediaBytesInFromSource > 0, 'home 1 should be fed by the broadcaster');
+    const startedAt = Date.now();
+    watch(1);
+    const second = await waitForStats(
+      lab,
+      home2.ns,
+      httpPort,
+      'home 2 plays through home 1',
+      (s) => s.chunksPlayed > 8 && s.neighbours.some((n) => n.path === 'reflexive'),
+      45_000,
+    );
+    const link = second.neighbours.find((n) => n.kind === 'webrtc');
+    t.diagnostic(
+      `home 2 playing ${Date.now() - startedAt} ms after home 1 did; its links: ${second.neighbours.map((n) => `${n.kind}/${n.path}`).join(', ')}`,
+    );
+    assert.equal(link?.path, 'reflexive');
+    assert.equal(second.mediaBytesInFromSource, 0, 'home 2 should get everything from home 1: the broadcaster is full');
+    assert.ok(second.continuity > 0.9, `continuity ${second.continuity}`);
+    await stopAll();
+  });
+
+  test('symmetric NATs, TURN from the tracker: the homes connect through the relay', { timeout: 90_000 }, async (t) => {
+    const { lab, watch, httpPort } = await setUp('symmetric', (l) => {
+      const turn = l.turn as { stunUrl: string; address: string; port: number; username: string; credential: string };
+      return ['--stun', turn.stunUrl, '--turn', `turn:${turn.username}:${turn.credential}@${turn.address}:${turn.port}`];
+    });
+    labs.push(lab);
+    const [home1, home2] = lab.homes;
+    watch(0);
+    await waitForStats(lab, home1.ns, httpPort, 'home 1 plays', (s) => s.chunksPlayed > 4, 30_000);
+    const startedAt = Date.now();
+    watch(1);
+    const second = await waitForStats(
+      lab,
+      home2.ns,
+      httpPort,
+      'home 2 plays through the relay',
+      (s) => s.chunksPlayed > 8 && s.neighbours.some((n) => n.path === 'relayed'),
+      45_000,
+    );
+    t.diagnostic(
+      `home 2 playing ${Date.now() - startedAt} ms after home 1 did; its links: ${second.neighbours.map((n) => `${n.kind}/${n.path}`).join(', ')}`,
+    );
+    assert.equal(second.mediaBytesInFromSource, 0);
+    assert.ok(second.continuity > 0.9, `continuity ${second.continuity}`);
+    await stopAll();
+  });
+
+  test('symmetric NATs without TURN: home 2 cannot connect, and says so', { timeout: 120_000 }, async (t) => {
+    const { lab, watch, httpPort } = await setUp('symmetric', (l) => ['--stun', (l.turn as { stunUrl: string }).stunUrl]);
+    labs.push(lab);
+    const [home1, home2] = lab.homes;
+    watch(0);
+    await waitForStats(lab, home1.ns, httpPort, 'home 1 plays', (s) => s.chunksPlayed > 4, 30_000);
+    const startedAt = Date.now();
+    const viewer2 = watch(1);
+    const second = await waitForStats(
+      lab,
+      home2.ns,
+      httpPort,
+      'home 2 reports failed connections',
+      (s) => (s.webrtc?.failed ?? 0) > 0,
+      75_000,
+    );
+    t.diagnostic(`home 2 reported ${second.webrtc?.failed} failed WebRTC connections after ${Date.now() - startedAt} ms`);
+    assert.equal(second.chunksPlayed, 0, 'home 2 cannot have played: there is no path to anyone with the stream');
+    assert.ok((second.webrtc?.answersReceived ?? 0) + (second.webrtc?.offersAnswered ?? 0) > 0, 'signalling itself worked');
+    await viewer2.waitFor(/no TURN server is configured/, 'stderr', 5000);
+  });
+});
