@@ -20,6 +20,7 @@ import { startBroadcast } from './broadcaster.js';
 import { checkTrackerUrl } from './channel-uri.js';
 import { parse, setCommand, str, type Values } from './cli-args.js';
 import { runToolCommand, TOOL_COMMANDS } from './cli-tools.js';
+import { parseDhtBootstrap } from './dht-discovery.js';
 import { UserError } from './errors.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { findPlayer, isHeadless, type PlayerProcess, parsePlayer, playerArgs, startPlayer } from './player.js';
@@ -38,9 +39,11 @@ Usage:
                    [--loop] [--copy] [--video-bitrate 2500k] [--audio-bitrate 128k] [--resolution 1280x720|720p]
                    [--fps N] [--tracker URL] [--name NAME] [--key FILE] [--host ADDR] [--peer-port N]
                    [--announce-address ADDR] [--max-peers N] [--http-port N] [--stun URL] [--turn URL]
+                   [--no-dht | --dht-bootstrap HOST:PORT]
   meshtv watch <uri|id|name> [--player vlc|mpv|ffplay] [--tracker URL] [--http-port 8902]
                    [--http-host 127.0.0.1] [--host ADDR] [--peer-port N] [--announce-address ADDR] [--max-peers N]
                    [--upload-limit RATE (e.g. 2mbit) | --no-upload] [--stun URL] [--turn URL]
+                   [--no-dht | --dht-bootstrap HOST:PORT]
   meshtv channels  [--tracker URL] [--json]
   meshtv demo      [--port 8000] [--http-port 8902]
   meshtv bench     [--peers 20] [--duration-s 30] [--rho 1.25] [--free-riders 0.2] [--churn SHARE_PER_MIN]
@@ -54,6 +57,9 @@ STUN/TURN (for WebRTC peers behind NAT; none by default, the trackers may hand s
 --stun stun:HOST:PORT, --turn turn:USER:PASS@HOST:PORT[?transport=tcp], both repeatable. A tracker
 started with --turn turn:HOST:PORT --turn-secret S hands out time-limited credentials for a TURN
 server that shares S (coturn: use-auth-secret, static-auth-secret=S).
+Broadcasters and viewers also meet through the BitTorrent DHT, so a channel stays findable with
+every tracker down: --dht-bootstrap HOST:PORT (repeatable) names the nodes to join through
+(default: the DHT's public routers); --no-dht turns it off.
 `;
 
 const PEER = {
@@ -65,6 +71,8 @@ const PEER = {
   'http-port': { type: 'string' },
   stun: { type: 'string', multiple: true },
   turn: { type: 'string', multiple: true },
+  'no-dht': { type: 'boolean' },
+  'dht-bootstrap': { type: 'string', multiple: true },
 } as const;
 
 /** --stun and --turn; undefined when neither is given (then the trackers' defaults apply). */
@@ -81,7 +89,13 @@ function iceServers(values: Values): IceServer[] | undefined {
 
 function networkOptions(values: Values): NetworkOptions {
   const ice = iceServers(values);
-  return { ...(ice !== undefined ? { iceServers: ice } : {}) };
+  const bootstrap = values['dht-bootstrap'] as string[] | undefined;
+  if (values['no-dht'] === true && bootstrap !== undefined) throw new UserError('--no-dht and --dht-bootstrap exclude each other');
+  if (bootstrap !== undefined) parseDhtBootstrap(bootstrap);
+  return {
+    ...(ice !== undefined ? { iceServers: ice } : {}),
+    ...(values['no-dht'] === true ? {} : { dht: bootstrap === undefined ? {} : { bootstrap } }),
+  };
 }
 
 type Stoppable = { stop(): Promise<void> };

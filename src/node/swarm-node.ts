@@ -3,6 +3,7 @@
 // chunks live in the core; decisions about connections (dial, refuse, ban) in the runtime.
 
 import { randomBytes, randomInt } from 'node:crypto';
+import os from 'node:os';
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { WebSocket } from 'ws';
 import type { Chunk } from '../protocol/chunk.js';
@@ -15,6 +16,7 @@ import { describeIceServers, forNodeDataChannel, type IceServer } from '../trans
 import { TcpTransport } from '../transport/tcp.js';
 import type { Listener } from '../transport/transport.js';
 import { type PeerConnectionLike, type SignalingStats, WebRtcSignaling, type WebSocketLike } from '../transport/webrtc-signaling.js';
+import { DhtDiscovery, type DhtDiscoveryStats } from './dht-discovery.js';
 import { nodeVerify } from './keys.js';
 import type { Logger } from './log.js';
 import { announce, fetchIceServers } from './tracker-client.js';
@@ -39,11 +41,16 @@ export interface SwarmNodeOptions {
   signalingUrls?: string[];
   /** STUN/TURN servers; undefined: whatever the trackers hand out. */
   iceServers?: IceServer[];
+  /**
+   * Trackerless discovery through the BitTorrent DHT (absent: off). bootstrap: "host:port"
+   * nodes to join through; undefined: the DHT's public routers.
+   */
+  dht?: { bootstrap?: string[] };
   log: Logger;
 }
 
 /** How a node finds and reaches peers beyond the trackers' defaults (flags --stun, --turn). */
-export type NetworkOptions = Pick<SwarmNodeOptions, 'iceServers'>;
+export type NetworkOptions = Pick<SwarmNodeOptions, 'iceServers' | 'dht'>;
 
 /** The WebSocket signalling URL of one of our HTTP trackers. */
 export function signalingUrlOf(trackerUrl: string): string {
@@ -68,6 +75,7 @@ export class SwarmNode {
   private stopped = false;
   private iceServers: IceServer[] = [];
   private iceTimer: NodeJS.Timeout | undefined;
+  private dht: DhtDiscovery | undefined;
   trackerFailures = 0;
 
   constructor(private readonly options: SwarmNodeOptions) {
@@ -104,6 +112,8 @@ export class SwarmNode {
       await this.listener.close();
       return;
     }
+    // In the background: joining the DHT can take seconds (DNS, silent bootstrap nodes).
+    if (this.options.dht !== undefined) void this.startDht(this.options.dht.bootstrap);
     const urls = this.options.signalingUrls ?? [];
     if (urls.length > 0) {
       await this.loadIceServers();
@@ -125,16 +135,69 @@ export class SwarmNode {
     }
   }
 
-  /** First announce to every tracker; resolves when at least one answered, else throws the first error. */
+  /**
+   * First announce to every tracker; resolves when at least one answered, else throws the first
+   * error — unless the DHT can stand in: then it warns, keeps retrying the trackers, and the
+   * node goes on with the peers the DHT finds.
+   */
   async announceNow(): Promise<void> {
     const results = await Promise.allSettled(this.options.trackers.map((t) => this.announceTo(t)));
     const ok = results.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<number>[];
     if (ok.length === 0) {
       this.trackerFailures++;
-      throw (results[0] as PromiseRejectedResult).reason;
+      const reason = (results[0] as PromiseRejectedResult | undefined)?.reason as Error | undefined;
+      if (this.dht === undefined) throw reason ?? new Error('no tracker to announce to');
+      if (this.trackerFailures === 1)
+        this.options.log.warn(`${reason?.message ?? 'no tracker'}; looking for peers through the DHT meanwhile`);
+      this.dht.lookupNow();
+      this.scheduleAnnounce(Math.min(30_000, 2000 * this.trackerFailures));
+      return;
     }
     this.trackerFailures = 0;
     this.scheduleAnnounce(Math.min(...ok.map((r) => r.value)));
+  }
+
+  /** The DHT's routing table size and what it found (undefined: DHT off). */
+  dhtStats(): DhtDiscoveryStats | undefined {
+    return this.dht?.stats;
+  }
+
+  private async startDht(bootstrap: string[] | undefined): Promise<void> {
+    let dht: DhtDiscovery;
+    try {
+      dht = this.newDht(bootstrap);
+    } catch (err) {
+      this.options.log.warn(`DHT off: ${(err as Error).message}`);
+      return;
+    }
+    this.dht = dht;
+    try {
+      await dht.start();
+    } catch (err) {
+      // The DHT is a fallback: a node that cannot bind its UDP socket still works with trackers.
+      if (!this.stopped) this.options.log.warn(`DHT off: ${(err as Error).message}`);
+      await dht.stop();
+      if (this.dht === dht) this.dht = undefined;
+    }
+  }
+
+  private newDht(bootstrap: string[] | undefined): DhtDiscovery {
+    const host = this.options.host.includes(':') ? '0.0.0.0' : this.options.host;
+    return new DhtDiscovery({
+      infoHash: this.options.channelKey.subarray(0, 20),
+      peerPort: this.port,
+      bootstrap,
+      host,
+      log: this.options.log,
+      wantPeers: () => this.options.role === 'viewer' && this.driver.linkCount + this.dialing.size < (this.options.dialTarget ?? 8),
+      onPeer: (address, port) => {
+        if (this.options.role === 'source' || this.stopped || (port === this.port && isLocalAddress(address))) return;
+        const key = `${address}:${port}`;
+        if (this.dialing.has(key) || this.driver.linkStats().some((l) => l.address === key)) return;
+        if (this.driver.linkCount + this.dialing.size >= (this.options.dialTarget ?? 8) || !this.driver.accepts()) return;
+        this.dial(key, address, port, false);
+      },
+    });
   }
 
   /** What became of WebRTC connection attempts (undefined: no WebRTC). */
@@ -181,6 +244,7 @@ export class SwarmNode {
     clearTimeout(this.announceTimer);
     clearTimeout(this.iceTimer);
     this.signaling?.stop();
+    await this.dht?.stop();
     clearInterval(this.sourceWatch);
     await Promise.allSettled(
       this.options.trackers.map((t) =>
@@ -249,23 +313,30 @@ export class SwarmNode {
     for (const p of answer.peers) {
       if (this.driver.linkCount + this.dialing.size >= target || !this.driver.accepts()) break;
       if (p.peerId === this.peerId || known.has(p.peerId) || this.dialing.has(p.peerId) || this.driver.isBanned(p.peerId)) continue;
-      this.dial(p.peerId, p.address, p.port);
+      this.dial(p.peerId, p.address, p.port, true);
     }
     return answer.intervalMs;
   }
 
-  private dial(peerId: string, address: string, port: number): void {
-    this.dialing.add(peerId);
+  /** Dials a peer; `key` is its peer id when a tracker vouched for one, else its address (DHT). */
+  private dial(key: string, address: string, port: number, knownId: boolean): void {
+    this.dialing.add(key);
     this.transport
       .dial(address, port, DIAL_TIMEOUT_MS)
       .then((conn) => {
-        this.dialing.delete(peerId);
-        if (this.stopped || !this.driver.accepts(peerId)) conn.close();
-        else this.driver.attach(conn, 'tcp', true, peerId);
+        this.dialing.delete(key);
+        if (this.stopped || !this.driver.accepts(knownId ? key : undefined)) conn.close();
+        else this.driver.attach(conn, 'tcp', true, knownId ? key : undefined);
       })
       .catch((err: Error) => {
-        this.dialing.delete(peerId);
-        this.options.log.debug(`could not reach peer ${peerId.slice(0, 8)} at ${address}:${port}: ${err.message}`);
+        this.dialing.delete(key);
+        this.options.log.debug(`could not reach peer ${knownId ? key.slice(0, 8) : ''} at ${address}:${port}: ${err.message}`);
       });
   }
+}
+
+/** Whether an address is one of this machine's own (a DHT lookup also returns our own announce). */
+function isLocalAddress(address: string): boolean {
+  if (address.startsWith('127.') || address === '0.0.0.0') return true;
+  return Object.values(os.networkInterfaces()).some((list) => list?.some((a) => a.address === address));
 }

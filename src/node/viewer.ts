@@ -9,6 +9,7 @@ import { hexToBytes } from '../protocol/hex.js';
 import type { PeerCoreConfig } from '../protocol/peer-core.js';
 import type { SignalingStats } from '../transport/webrtc-signaling.js';
 import { CHANNEL_ID_PATTERN, type ChannelRef, checkTrackerUrl, parseChannelUri } from './channel-uri.js';
+import type { DhtDiscoveryStats } from './dht-discovery.js';
 import { UserError } from './errors.js';
 import { type HttpOutput, startHttpOutput } from './http-output.js';
 import type { Logger } from './log.js';
@@ -74,6 +75,8 @@ export interface ViewerStats {
   neighbours: ReturnType<SwarmNode['linkStats']>;
   /** WebRTC connection attempts: sent, answered, connected by path, failed (absent: TCP only). */
   webrtc: SignalingStats | undefined;
+  /** The DHT's routing table and what it found (absent: DHT off). */
+  dht: DhtDiscoveryStats | undefined;
 }
 
 export interface Viewer {
@@ -193,6 +196,7 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
       ended: isEnded,
       neighbours: node.linkStats(),
       webrtc: node.signalingStats(),
+      dht: node.dhtStats(),
     };
   };
   const uploadCap = () => {

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import DHT from 'bittorrent-dht';
 import type { ViewerStats } from '../../src/node/viewer.js';
 import { getJson, meshtv, stopAll, tempDir, waitUntil } from '../helpers/processes.js';
 
@@ -42,4 +43,33 @@ test('one of two trackers dies: nobody stops, and a newcomer joins through the o
   const list = meshtv(['channels', '--tracker', urlB as string, '--json']);
   assert.equal(await list.exited, 0);
   assert.ok((JSON.parse(list.stdout) as { name: string }[]).some((c) => c.name === 'two trackers'));
+});
+
+test('every tracker down: a new native viewer still joins through the DHT', { timeout: 120_000 }, async (t) => {
+  // A local DHT bootstrap node stands in for the public routers.
+  const bootstrapNode = new DHT({ bootstrap: false });
+  await new Promise<void>((resolve) => bootstrapNode.listen(0, '127.0.0.1', () => resolve()));
+  t.after(() => new Promise<void>((resolve) => bootstrapNode.destroy(() => resolve())));
+  const dhtFlags = ['--dht-bootstrap', `127.0.0.1:${(bootstrapNode.address() as { port: number }).port}`];
+  const dir = tempDir('dht');
+  const tracker = meshtv(['tracker', '--port', '0']);
+  const url = (await tracker.waitFor(/tracker listening on (\S+)/))[1] as string;
+  const source = meshtv(['broadcast', '--tracker', url, '--name', 'no trackers', '--key', path.join(dir, 'k.key'), ...dhtFlags]);
+  const uri = (await source.waitFor(/^(meshtv:\/\/\S+)$/m))[1] as string;
+  const first = meshtv(['watch', uri, '--http-port', '0', ...dhtFlags]);
+  const firstBase = (await first.waitFor(/^(http:\S+)\/stream\.ts$/m))[1] as string;
+  await waitUntil('the first viewer plays', async () => (await getJson<ViewerStats>(`${firstBase}/stats.json`)).chunksPlayed > 4);
+
+  await tracker.stop('SIGKILL');
+  const startedAt = Date.now();
+  const second = meshtv(['watch', uri, '--http-port', '0', ...dhtFlags]);
+  const secondBase = (await second.waitFor(/^(http:\S+)\/stream\.ts$/m))[1] as string;
+  await waitUntil('the newcomer plays', async () => (await getJson<ViewerStats>(`${secondBase}/stats.json`)).chunksPlayed > 4, 30_000);
+  const s = await getJson<ViewerStats>(`${secondBase}/stats.json`);
+  t.diagnostic(
+    `with no tracker up, a newcomer joined through the DHT and played 5 chunks ${Date.now() - startedAt} ms after starting; DHT: ${JSON.stringify(s.dht)}`,
+  );
+  assert.ok((s.dht?.peersFound ?? 0) > 0, 'the newcomer should have found its peers in the DHT');
+  assert.match(second.stderr, /looking for peers through the DHT/);
+  assert.equal((await getJson<ViewerStats>(`${firstBase}/stats.json`)).chunksSkipped, 0, 'the first viewer skipped chunks');
 });
