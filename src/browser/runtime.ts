@@ -12,7 +12,7 @@ import { PeerCore } from '../protocol/peer-core.js';
 import { seededRandom } from '../protocol/random.js';
 import { nobleVerify } from '../protocol/verify-noble.js';
 import { CoreDriver } from '../runtime/core-driver.js';
-import { checkIceServers, type IceServer, type LinkPath } from '../transport/ice.js';
+import { checkNetworkConfig, type LinkPath, type NetworkConfig } from '../transport/ice.js';
 import { type PeerConnectionLike, WebRtcSignaling, type WebSocketLike } from '../transport/webrtc-signaling.js';
 
 export interface BrowserViewerStats {
@@ -83,22 +83,23 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
   });
 
   const tracker = new URL(o.trackerUrl);
-  // STUN/TURN servers the tracker's operator configured (none: host candidates only).
-  let iceServers: IceServer[] = [];
+  // How the tracker's operator wants peers to meet: STUN/TURN servers (none: host candidates
+  // only) and the WebTorrent trackers to signal through (none: this tracker's own /announce).
+  let network: NetworkConfig = { iceServers: [], signaling: [] };
   try {
-    const res = await fetch(new URL('/api/ice-servers', tracker));
-    if (res.ok) iceServers = checkIceServers(((await res.json()) as { iceServers?: unknown }).iceServers);
+    const res = await fetch(new URL('/api/network', tracker));
+    if (res.ok) network = checkNetworkConfig(await res.json());
   } catch {
-    // an older or unreachable tracker: no servers
+    // an older or unreachable tracker: defaults
   }
-  const wsUrl = `${tracker.protocol === 'https:' ? 'wss:' : 'ws:'}//${tracker.host}/announce`;
+  const ownSignaling = `${tracker.protocol === 'https:' ? 'wss:' : 'ws:'}//${tracker.host}/announce`;
   const signaling = new WebRtcSignaling({
-    trackerUrls: [wsUrl],
+    trackerUrls: network.signaling.length > 0 ? network.signaling : [ownSignaling],
     channelKey,
     peerId: driver.localPeerId,
     createPeerConnection: (config) => new RTCPeerConnection(config) as unknown as PeerConnectionLike,
     createWebSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
-    iceServers: () => iceServers,
+    iceServers: () => network.iceServers,
     wantPeers: () => Math.max(0, TARGET_PEERS - driver.linkCount),
     accept: () => driver.acceptsIncoming(),
     onConnection: (conn, outbound) => driver.attach(conn, 'webrtc', outbound),

@@ -14,7 +14,7 @@ import { loadOrCreateKey } from './keys.js';
 import type { Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { RateMeter } from './rate-meter.js';
-import { type NetworkOptions, SwarmNode, signalingUrlOf } from './swarm-node.js';
+import { type NetworkOptions, SwarmNode } from './swarm-node.js';
 import { startThumbnails } from './thumbnails.js';
 import { publishChannelRecord } from './tracker-client.js';
 
@@ -96,7 +96,7 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
     ...(o.announceAddress ? { announceAddress: o.announceAddress } : {}),
     trackers: o.trackers,
     // Browsers and native peers meet the source over WebRTC through the trackers' signalling.
-    signalingUrls: o.trackers.map(signalingUrlOf),
+    webrtc: true,
     dialTarget: 0,
     core: { ...o.core, ...(o.maxPeers !== undefined ? { maxNeighbours: o.maxPeers } : {}) },
     ...o.network,

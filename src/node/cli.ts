@@ -35,6 +35,7 @@ const USAGE = `meshtv — peer-to-peer live TV
 
 Usage:
   meshtv tracker   [--host 127.0.0.1] [--port 8000] [--stun URL] [--turn URL] [--turn-secret SECRET]
+                   [--signaling ws://STOCK-TRACKER]
   meshtv broadcast [--input testsrc|FILE|-|udp://HOST:PORT|srt://HOST:PORT|rtmp://HOST:PORT/APP[/KEY]|URL]
                    [--loop] [--copy] [--video-bitrate 2500k] [--audio-bitrate 128k] [--resolution 1280x720|720p]
                    [--fps N] [--tracker URL] [--name NAME] [--key FILE] [--host ADDR] [--peer-port N]
@@ -57,6 +58,8 @@ STUN/TURN (for WebRTC peers behind NAT; none by default, the trackers may hand s
 --stun stun:HOST:PORT, --turn turn:USER:PASS@HOST:PORT[?transport=tcp], both repeatable. A tracker
 started with --turn turn:HOST:PORT --turn-secret S hands out time-limited credentials for a TURN
 server that shares S (coturn: use-auth-secret, static-auth-secret=S).
+A tracker started with --signaling wss://HOST sends WebRTC signalling to that WebTorrent tracker
+(e.g. a scaled bittorrent-tracker) instead of its own /announce.
 Broadcasters and viewers also meet through the BitTorrent DHT, so a channel stays findable with
 every tracker down: --dht-bootstrap HOST:PORT (repeatable) names the nodes to join through
 (default: the DHT's public routers); --no-dht turns it off.
@@ -192,6 +195,7 @@ async function runTracker(args: string[]): Promise<number> {
     stun: { type: 'string', multiple: true },
     turn: { type: 'string', multiple: true },
     'turn-secret': { type: 'string' },
+    signaling: { type: 'string', multiple: true },
   });
   if (values.help) return help();
   const log = logger(values);
@@ -201,15 +205,23 @@ async function runTracker(args: string[]): Promise<number> {
   const turnSecret = str(values, 'turn-secret');
   if (turnSecret !== undefined && !servers.some((s) => s.urls.some((u) => u.startsWith('turn'))))
     throw new UserError('--turn-secret needs a --turn server to hand credentials out for');
-  const tracker = await startTracker({ host, port: p, ice: { servers, ...(turnSecret !== undefined ? { turnSecret } : {}) } }).catch(
-    (err: NodeJS.ErrnoException) => {
-      throw new UserError(
-        err.code === 'EADDRINUSE'
-          ? `port ${p} on ${host} is in use; choose another with --port`
-          : `cannot listen on ${host}:${p}: ${err.message}`,
-      );
-    },
-  );
+  const signalingUrls = ((values.signaling as string[] | undefined) ?? []).map((u) => {
+    if (!/^wss?:\/\/[^\s/]+/.test(u))
+      throw new UserError(`--signaling ${JSON.stringify(u)} must be a ws:// or wss:// URL of a WebTorrent tracker`);
+    return u;
+  });
+  const tracker = await startTracker({
+    host,
+    port: p,
+    ice: { servers, ...(turnSecret !== undefined ? { turnSecret } : {}) },
+    signalingUrls,
+  }).catch((err: NodeJS.ErrnoException) => {
+    throw new UserError(
+      err.code === 'EADDRINUSE'
+        ? `port ${p} on ${host} is in use; choose another with --port`
+        : `cannot listen on ${host}:${p}: ${err.message}`,
+    );
+  });
   process.stdout.write(`tracker listening on ${tracker.url}\n`);
   log.info(`channel directory: ${tracker.url}/api/channels`);
   return untilSignal([tracker]);

@@ -19,7 +19,7 @@ import { type PeerConnectionLike, type SignalingStats, WebRtcSignaling, type Web
 import { DhtDiscovery, type DhtDiscoveryStats } from './dht-discovery.js';
 import { nodeVerify } from './keys.js';
 import type { Logger } from './log.js';
-import { announce, fetchIceServers } from './tracker-client.js';
+import { announce, fetchNetworkConfig } from './tracker-client.js';
 
 export interface SwarmNodeOptions {
   role: 'source' | 'viewer';
@@ -36,9 +36,14 @@ export interface SwarmNodeOptions {
   core?: Partial<PeerCoreConfig>;
   /**
    * WebTorrent-protocol trackers (ws:// or wss://) used to meet browsers and other peers over
-   * WebRTC; empty: TCP only. Our own tracker listens at ws://<tracker>/announce.
+   * WebRTC, besides those the HTTP trackers designate (see `webrtc`).
    */
   signalingUrls?: string[];
+  /**
+   * Also meet peers over WebRTC through each HTTP tracker's signalling: the WebTorrent trackers
+   * it names at /api/network, else its own ws://<tracker>/announce. @default false
+   */
+  webrtc?: boolean;
   /** STUN/TURN servers; undefined: whatever the trackers hand out. */
   iceServers?: IceServer[];
   /**
@@ -114,10 +119,9 @@ export class SwarmNode {
     }
     // In the background: joining the DHT can take seconds (DNS, silent bootstrap nodes).
     if (this.options.dht !== undefined) void this.startDht(this.options.dht.bootstrap);
-    const urls = this.options.signalingUrls ?? [];
+    const urls = await this.loadNetworkConfig();
+    if (this.stopped) return;
     if (urls.length > 0) {
-      await this.loadIceServers();
-      if (this.stopped) return;
       this.signaling = new WebRtcSignaling({
         trackerUrls: urls,
         channelKey: this.options.channelKey,
@@ -206,26 +210,49 @@ export class SwarmNode {
   }
 
   /**
-   * STUN/TURN servers from the flags, else from the first tracker that answers; refreshed
-   * hourly, since a tracker may hand out TURN credentials that expire.
+   * Asks every tracker how peers reach each other: STUN/TURN servers (the flags win; else the
+   * first tracker's that answers, refreshed hourly since TURN credentials may expire) and where
+   * to signal. Returns the signalling URLs to use.
    */
-  private async loadIceServers(): Promise<void> {
-    if (this.options.iceServers !== undefined) {
-      this.iceServers = this.options.iceServers;
-      this.options.log.debug(`ICE servers: ${describeIceServers(this.iceServers)}`);
-      return;
-    }
-    for (const t of this.options.trackers) {
-      try {
-        this.iceServers = await fetchIceServers(t);
-        this.options.log.debug(`ICE servers from ${t}: ${describeIceServers(this.iceServers)}`);
-        break;
-      } catch (err) {
-        this.options.log.debug(`no ICE servers from ${t}: ${(err as Error).message}`);
-      }
-    }
+  private async loadNetworkConfig(): Promise<string[]> {
+    const wantsConfig = this.options.webrtc === true || this.options.iceServers === undefined;
+    const configs = wantsConfig
+      ? await Promise.all(
+          this.options.trackers.map((t) =>
+            fetchNetworkConfig(t).catch((err: Error) => {
+              this.options.log.debug(`no network settings from ${t}: ${err.message}`);
+              return undefined;
+            }),
+          ),
+        )
+      : [];
+    const answered = configs.find((c) => c !== undefined);
+    this.iceServers = this.options.iceServers ?? answered?.iceServers ?? [];
+    this.options.log.debug(`ICE servers: ${describeIceServers(this.iceServers)}`);
+    if (this.options.iceServers === undefined && answered === undefined && this.options.trackers.length > 0) {
+      // No tracker answered yet: ask again soon rather than in an hour.
+      this.scheduleIceRefresh(30_000);
+    } else if (this.options.iceServers === undefined) this.scheduleIceRefresh(3_600_000);
+    const urls = [...(this.options.signalingUrls ?? [])];
+    if (this.options.webrtc === true)
+      this.options.trackers.forEach((t, i) => {
+        const designated = configs[i]?.signaling ?? [];
+        urls.push(...(designated.length > 0 ? designated : [signalingUrlOf(t)]));
+      });
+    return [...new Set(urls)];
+  }
+
+  private scheduleIceRefresh(ms: number): void {
     clearTimeout(this.iceTimer);
-    this.iceTimer = setTimeout(() => void this.loadIceServers(), 3_600_000);
+    this.iceTimer = setTimeout(() => {
+      Promise.any(this.options.trackers.map((t) => fetchNetworkConfig(t))).then(
+        (c) => {
+          this.iceServers = c.iceServers;
+          this.scheduleIceRefresh(3_600_000);
+        },
+        () => this.scheduleIceRefresh(Math.min(ms * 2, 3_600_000)),
+      );
+    }, ms);
     this.iceTimer.unref();
   }
 

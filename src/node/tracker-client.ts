@@ -4,7 +4,7 @@
 import type { SignedChannelRecord } from '../protocol/channel-record.js';
 import type { ChannelSummary } from '../tracker/directory.js';
 import type { AnnounceAnswer, AnnounceRequest } from '../tracker/server.js';
-import { checkIceServers, type IceServer } from '../transport/ice.js';
+import { checkNetworkConfig, type NetworkConfig } from '../transport/ice.js';
 import { UserError } from './errors.js';
 
 const REQUEST_TIMEOUT_MS = 5000;
@@ -56,10 +56,9 @@ export async function announce(trackerUrl: string, req: AnnounceRequest): Promis
   return { intervalMs: Math.min(60_000, Math.max(1000, body.intervalMs)), yourAddress: String(body.yourAddress ?? ''), peers };
 }
 
-/** The STUN/TURN servers a tracker hands out (none unless its operator configured some). */
-export async function fetchIceServers(trackerUrl: string): Promise<IceServer[]> {
-  const body = await call(trackerUrl, '/api/ice-servers');
-  return checkIceServers((body as { iceServers?: unknown }).iceServers);
+/** What a tracker's operator set for reaching peers: STUN/TURN servers and signalling trackers. */
+export async function fetchNetworkConfig(trackerUrl: string): Promise<NetworkConfig> {
+  return checkNetworkConfig(await call(trackerUrl, '/api/network'));
 }
 
 export async function publishChannelRecord(trackerUrl: string, signed: SignedChannelRecord): Promise<void> {

@@ -15,7 +15,7 @@ import { type HttpOutput, startHttpOutput } from './http-output.js';
 import type { Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { formatBps, formatBytes, RateMeter } from './rate-meter.js';
-import { type NetworkOptions, SwarmNode, signalingUrlOf } from './swarm-node.js';
+import { type NetworkOptions, SwarmNode } from './swarm-node.js';
 import { listChannels } from './tracker-client.js';
 
 /** Silence after which the viewer says it is waiting for the broadcaster. */
@@ -140,7 +140,7 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
     ...(o.announceAddress ? { announceAddress: o.announceAddress } : {}),
     trackers: ref.trackers,
     // Also over WebRTC, so browsers in the swarm can fetch from native viewers.
-    signalingUrls: ref.trackers.map(signalingUrlOf),
+    webrtc: true,
     core: { ...o.core, ...(o.maxPeers !== undefined ? { maxNeighbours: o.maxPeers } : {}) },
     ...o.network,
     log: o.log.child('swarm'),

@@ -12,7 +12,7 @@ import { checkSignedChannelRecord } from '../protocol/channel-record.js';
 import { hexToBytes } from '../protocol/hex.js';
 import { seededRandom } from '../protocol/random.js';
 import { MAX_THUMBNAIL_BYTES, verifyThumbnail } from '../protocol/thumbnail.js';
-import { type IceServer, turnRestCredentials } from '../transport/ice.js';
+import { type IceServer, type NetworkConfig, turnRestCredentials } from '../transport/ice.js';
 import { normalizeAddress } from '../transport/tcp.js';
 import { infoHashOf } from '../transport/webrtc-signaling.js';
 import { DEFAULT_DIRECTORY_CONFIG, Directory, type DirectoryConfig } from './directory.js';
@@ -63,8 +63,13 @@ export interface TrackerOptions {
   /** Where unexpected failures (bugs, never bad requests) are reported. */
   onInternalError?: (err: unknown, req: http.IncomingMessage) => void;
   signaling?: Partial<SignalingConfig>;
-  /** STUN/TURN servers handed to viewers at GET /api/ice-servers (none by default). */
+  /** STUN/TURN servers handed to peers at GET /api/network (none by default). */
   ice?: TrackerIceConfig;
+  /**
+   * WebTorrent-protocol trackers (ws:// or wss://) peers should signal through instead of this
+   * tracker's own /announce, e.g. a horizontally scaled stock tracker. Empty: our own.
+   */
+  signalingUrls?: string[];
 }
 
 export interface TrackerIceConfig {
@@ -119,7 +124,7 @@ export async function startTracker(options: TrackerOptions): Promise<TrackerServ
       });
       return;
     }
-    handle(directory, limiter, req, (id) => signaling.swarmSize(infoHashOf(hexToBytes(id))), options.ice)
+    handle(directory, limiter, req, (id) => signaling.swarmSize(infoHashOf(hexToBytes(id))), options)
       .then((body) => reply(res, 200, body))
       .catch((err: unknown) => {
         if (err instanceof HttpError) {
@@ -168,7 +173,7 @@ async function handle(
   limiter: RateLimiter,
   req: http.IncomingMessage,
   webrtcPeers: (id: string) => number,
-  ice: TrackerIceConfig | undefined,
+  options: Pick<TrackerOptions, 'ice' | 'signalingUrls'>,
 ): Promise<unknown> {
   // Concatenated rather than resolved: a path such as "//x" must not be read as a host name.
   const url = requestUrl(req);
@@ -177,7 +182,8 @@ async function handle(
     throw new HttpError(429, 'too many requests from this address; slow down');
   }
   if (url.pathname === '/api/channels' && req.method === 'GET') return directory.liveChannels(now, webrtcPeers);
-  if (url.pathname === '/api/ice-servers' && req.method === 'GET') return { iceServers: await iceServersFor(ice, now) };
+  if (url.pathname === '/api/network' && req.method === 'GET')
+    return { iceServers: await iceServersFor(options.ice, now), signaling: options.signalingUrls ?? [] } satisfies NetworkConfig;
   const thumb = /^\/api\/channels\/([0-9a-f]{64})\/thumbnail\.jpg$/.exec(url.pathname);
   if (thumb !== null && req.method === 'POST') {
     const id = thumb[1] as string;

@@ -72,6 +72,24 @@ function base64(bytes: Uint8Array): string {
   return btoa(s);
 }
 
+/**
+ * What a tracker tells peers about reaching each other (GET /api/network): STUN/TURN servers,
+ * and the WebTorrent-protocol trackers to signal through (empty: the tracker's own /announce).
+ */
+export interface NetworkConfig {
+  iceServers: IceServer[];
+  signaling: string[];
+}
+
+/** Checks a tracker's /api/network answer (untrusted): keeps the well-formed parts. */
+export function checkNetworkConfig(body: unknown): NetworkConfig {
+  const o = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  const signaling = (Array.isArray(o.signaling) ? o.signaling : [])
+    .slice(0, 8)
+    .filter((u): u is string => typeof u === 'string' && u.length < 256 && /^wss?:\/\/[^\s]+$/.test(u));
+  return { iceServers: checkIceServers(o.iceServers), signaling };
+}
+
 /** Checks a list of ICE servers received from a tracker (untrusted) and keeps the well-formed ones. */
 export function checkIceServers(value: unknown): IceServer[] {
   if (!Array.isArray(value)) return [];

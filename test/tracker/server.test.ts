@@ -170,7 +170,7 @@ describe('tracker HTTP API under bad input', () => {
   });
 });
 
-test('the tracker hands out its STUN/TURN servers, with fresh TURN credentials when it shares a secret', async () => {
+test('the tracker hands out its STUN/TURN servers (fresh TURN credentials when it shares a secret) and signalling trackers', async () => {
   const tracker = await startTracker({
     host: '127.0.0.1',
     port: 0,
@@ -183,12 +183,15 @@ test('the tracker hands out its STUN/TURN servers, with fresh TURN credentials w
       turnSecret: 'shared',
       turnTtlS: 600,
     },
+    signalingUrls: ['ws://stock.example:8000'],
   });
   try {
     const before = Math.floor(Date.now() / 1000);
-    const { iceServers } = (await (await fetch(`${tracker.url}/api/ice-servers`)).json()) as {
+    const { iceServers, signaling } = (await (await fetch(`${tracker.url}/api/network`)).json()) as {
       iceServers: { urls: string[]; username?: string; credential?: string }[];
+      signaling: string[];
     };
+    assert.deepEqual(signaling, ['ws://stock.example:8000']);
     assert.deepEqual(iceServers[0], { urls: ['stun:10.0.0.1:3478'] });
     const minted = iceServers[1] as { username: string; credential: string };
     const expiry = Number(minted.username);
@@ -200,7 +203,7 @@ test('the tracker hands out its STUN/TURN servers, with fresh TURN credentials w
   }
   const plain = await startTracker({ host: '127.0.0.1', port: 0 });
   try {
-    assert.deepEqual(await (await fetch(`${plain.url}/api/ice-servers`)).json(), { iceServers: [] });
+    assert.deepEqual(await (await fetch(`${plain.url}/api/network`)).json(), { iceServers: [], signaling: [] });
   } finally {
     await plain.stop();
   }
