@@ -3,14 +3,15 @@
 // The broadcaster takes one neighbour, so the second home can only get the stream from the first
 // home's viewer, over WebRTC through both NATs:
 // - port-restricted cone NATs and STUN only: the homes meet on reflexive addresses (hole punching);
-// - symmetric NATs with the tracker handing out TURN: they meet through the relay;
+// - symmetric NATs with the tracker handing out TURN credentials it mints from coturn's shared
+//   secret: they meet through the relay;
 // - symmetric NATs without TURN: no path exists, and the viewer says so (stats and a warning).
 
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { ViewerStats } from '../../src/node/viewer.js';
-import { createNatLab, type NatKind, type NatLab, natLabAvailable } from '../helpers/nat-lab.js';
+import { createNatLab, type NatKind, type NatLab, natLabAvailable, TURN_SECRET, type TurnAuth } from '../helpers/nat-lab.js';
 import { meshtv, type Proc, stopAll, tempDir } from '../helpers/processes.js';
 
 const unavailable = natLabAvailable();
@@ -54,8 +55,8 @@ interface Scene {
 }
 
 /** Tracker and broadcaster (one neighbour at most) on the internet. */
-async function setUp(nat: NatKind, iceFlags: (lab: NatLab) => string[]): Promise<Scene> {
-  const lab = await createNatLab({ nat, turn: true });
+async function setUp(nat: NatKind, iceFlags: (lab: NatLab) => string[], turnAuth: TurnAuth = 'static'): Promise<Scene> {
+  const lab = await createNatLab({ nat, turn: true, turnAuth });
   const server = lab.serverAddress;
   const tracker = meshtv(['tracker', '--host', server, '--port', '8000', ...iceFlags(lab)], {}, { netns: lab.internet });
   const trackerUrl = (await tracker.waitFor(/tracker listening on (\S+)/))[1] as string;
@@ -105,10 +106,12 @@ describe('viewers behind NAT', { skip: unavailable }, () => {
   });
 
   test('symmetric NATs, TURN from the tracker: the homes connect through the relay', { timeout: 90_000 }, async (t) => {
-    const { lab, watch, httpPort } = await setUp('symmetric', (l) => {
-      const turn = l.turn as { stunUrl: string; address: string; port: number; username: string; credential: string };
-      return ['--stun', turn.stunUrl, '--turn', `turn:${turn.username}:${turn.credential}@${turn.address}:${turn.port}`];
-    });
+    // The tracker shares coturn's secret and mints each peer time-limited credentials.
+    const { lab, watch, httpPort } = await setUp(
+      'symmetric',
+      (l) => ['--stun', (l.turn as { stunUrl: string }).stunUrl, '--turn', (l.turn as { url: string }).url, '--turn-secret', TURN_SECRET],
+      'secret',
+    );
     labs.push(lab);
     const [home1, home2] = lab.homes;
     watch(0);

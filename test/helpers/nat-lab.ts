@@ -14,6 +14,7 @@
 // (RFC 4787 address-and-port-dependent mapping), so STUN-based hole punching fails and only TURN works.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -90,6 +91,14 @@ export interface NatLab {
 export const TURN_USERNAME = 'meshtv';
 export const TURN_CREDENTIAL = 'meshtv-test';
 export const TURN_REALM = 'meshtv.test';
+export const TURN_SECRET = 'meshtv-lab-secret';
+
+/**
+ * 'static': one fixed user (TURN_USERNAME / TURN_CREDENTIAL). 'secret': coturn's "TURN REST API"
+ * (use-auth-secret): only credentials minted from TURN_SECRET work, as a tracker started with
+ * --turn-secret hands out; TurnServer.username/credential are then such a pair, valid a day.
+ */
+export type TurnAuth = 'static' | 'secret';
 const TURN_PORT = 3478;
 const SERVER_ADDRESS = '10.77.0.1';
 
@@ -282,7 +291,7 @@ function routerRules(lan: string, nat: NatKind): string {
 `;
 }
 
-async function startTurn(lab: LabState, ns: string, address: string): Promise<TurnServer> {
+async function startTurn(lab: LabState, ns: string, address: string, auth: TurnAuth): Promise<TurnServer> {
   const args = [
     '-n', // no config file: everything is on this command line
     '--listening-ip',
@@ -292,8 +301,10 @@ async function startTurn(lab: LabState, ns: string, address: string): Promise<Tu
     '--relay-ip',
     address,
     '--lt-cred-mech',
-    '--user',
-    `${TURN_USERNAME}:${TURN_CREDENTIAL}`,
+    // One or the other: with a shared secret coturn accepts only credentials minted from it.
+    ...(auth === 'secret'
+      ? ['--use-auth-secret', `--static-auth-secret=${TURN_SECRET}`]
+      : ['--user', `${TURN_USERNAME}:${TURN_CREDENTIAL}`]),
     '--realm',
     TURN_REALM,
     '--fingerprint',
@@ -342,16 +353,21 @@ async function startTurn(lab: LabState, ns: string, address: string): Promise<Tu
     stunUrl: `stun:${endpoint}`,
     url: `turn:${endpoint}`,
     tcpUrl: `turn:${endpoint}?transport=tcp`,
-    username: TURN_USERNAME,
-    credential: TURN_CREDENTIAL,
+    ...(auth === 'secret' ? mintedCredentials() : { username: TURN_USERNAME, credential: TURN_CREDENTIAL }),
     realm: TURN_REALM,
     pid: child.pid as number,
     log: () => log,
   };
 }
 
+/** A TURN REST API pair from TURN_SECRET, valid for a day (what a tracker would hand out). */
+function mintedCredentials(): { username: string; credential: string } {
+  const username = String(Math.floor(Date.now() / 1000) + 86_400);
+  return { username, credential: createHmac('sha1', TURN_SECRET).update(username).digest('base64') };
+}
+
 /** Builds a lab. Call destroy() when done (an 'exit' handler also deletes it if the process ends first). */
-export async function createNatLab(opts: { nat: NatKind; turn: boolean }): Promise<NatLab> {
+export async function createNatLab(opts: { nat: NatKind; turn: boolean; turnAuth?: TurnAuth }): Promise<NatLab> {
   const why = natLabAvailable();
   if (why) throw new Error(`nat-lab: cannot build a NAT lab here: ${why}`);
   reapLeftovers();
@@ -424,7 +440,7 @@ export async function createNatLab(opts: { nat: NatKind; turn: boolean }): Promi
       await must(undefined, ['ip', '-n', home.ns, 'link', 'set', 'eth0', 'up']);
       await must(undefined, ['ip', '-n', home.ns, 'route', 'add', 'default', 'via', home.gateway]);
     }
-    const turn = opts.turn ? await startTurn(state, inet, SERVER_ADDRESS) : undefined;
+    const turn = opts.turn ? await startTurn(state, inet, SERVER_ADDRESS, opts.turnAuth ?? 'static') : undefined;
 
     const lab: NatLab = {
       prefix,
