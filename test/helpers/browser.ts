@@ -1,9 +1,11 @@
 // Real Chromium for tests: Debian's /usr/bin/chromium (or $MESHTV_CHROMIUM) driven headless by
-// playwright-core, with the flags that work as root on this machine; screenshots go to
-// test-output/. Also builds page bundles with esbuild for test pages and the WebTV app.
+// playwright-core, with the flags that work as root on this machine, optionally inside a network
+// namespace (see nat-lab.ts); screenshots go to test-output/. Also builds page bundles with esbuild
+// for test pages and the WebTV app.
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -36,9 +38,33 @@ export function browserSkipReason(): string | undefined {
   }
 }
 
+export interface LaunchOptions {
+  /** Flags added to CHROMIUM_ARGS. */
+  args?: string[];
+  /**
+   * A network namespace to run Chromium in (needs root). Its only network is then that
+   * namespace's; it gathers no ICE candidates there unless the namespace has a default route.
+   */
+  netns?: string;
+}
+
 /** A headless Chromium with a fresh profile; close it in an `after` hook. */
-export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
+export async function launchBrowser(opts: string[] | LaunchOptions = []): Promise<Browser> {
+  const { args = [], netns } = Array.isArray(opts) ? { args: opts } : opts;
+  if (netns === undefined) return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...args] });
+  // playwright drives Chromium over --remote-debugging-pipe (fds 3 and 4), which `ip netns exec`
+  // passes on as it execs, so a wrapper that enters the namespace is all it takes; the pid
+  // playwright holds is Chromium's own, and closing the browser ends it as usual.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshtv-chromium-netns-'));
+  const wrapper = path.join(dir, 'chromium');
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  fs.writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${quote(netns)} ${quote(CHROMIUM_PATH)} "$@"\n`, { mode: 0o755 });
+  try {
+    return await chromium.launch({ executablePath: wrapper, headless: true, args: [...CHROMIUM_ARGS, ...args] });
+  } finally {
+    // Once launched, the wrapper has exec'd into Chromium and is needed no more.
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Saves a PNG of the page as test-output/<name>.png and returns its path. */
