@@ -156,3 +156,53 @@ describe('viewers behind NAT', { skip: unavailable }, () => {
     await viewer2.waitFor(/no TURN server is configured/, 'stderr', 5000);
   });
 });
+
+describe('trackers going away, across the lab’s internet', { skip: unavailable }, () => {
+  let lab: NatLab | undefined;
+  after(async () => {
+    await stopAll();
+    await lab?.destroy();
+  });
+
+  test('one of two trackers dies and nobody stops; with both gone a newcomer joins through the DHT', { timeout: 90_000 }, async (t) => {
+    lab = await createNatLab({ nat: 'cone', turn: false });
+    const server = lab.serverAddress;
+    const [home1, home2] = lab.homes;
+    // A DHT bootstrap node on the internet stands in for the public routers.
+    const bootstrap = lab.spawn(lab.internet, process.execPath, [
+      '-e',
+      `import('bittorrent-dht').then(({ default: DHT }) => { const d = new DHT({ bootstrap: false }); d.listen(6881, '${server}', () => console.log('ready')); })`,
+    ]);
+    await new Promise<void>((resolve, reject) => {
+      bootstrap.stdout?.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+      bootstrap.on('exit', (code) => reject(new Error(`the DHT bootstrap node exited (${code})`)));
+    });
+    const dht = ['--dht-bootstrap', `${server}:6881`];
+    const trackers = [8000, 8001].map((port) =>
+      meshtv(['tracker', '--host', server, '--port', String(port)], {}, { netns: lab?.internet }),
+    );
+    const urls = await Promise.all(trackers.map(async (p) => (await p.waitFor(/tracker listening on (\S+)/))[1] as string));
+    const source = meshtv(
+      ['broadcast', ...urls.flatMap((u) => ['--tracker', u]), '--key', path.join(tempDir('nat-dht'), 'k.key'), '--host', server, ...dht],
+      {},
+      { netns: lab.internet },
+    );
+    const uri = (await source.waitFor(/^(meshtv:\/\/\S+)$/m))[1] as string;
+    meshtv(['watch', uri, '--http-port', '8902', ...dht], {}, { netns: home1.ns });
+    await waitForStats(lab, home1.ns, 8902, 'home 1 plays', (s) => s.chunksPlayed > 4, 30_000);
+
+    await (trackers[0] as Proc).stop('SIGKILL');
+    await new Promise((r) => setTimeout(r, 3000));
+    const afterOne = await waitForStats(lab, home1.ns, 8902, 'home 1 still plays', (s) => s.chunksPlayed > 20, 20_000);
+    assert.equal(afterOne.chunksSkipped, 0, 'home 1 skipped chunks when a tracker died');
+
+    await (trackers[1] as Proc).stop('SIGKILL');
+    const startedAt = Date.now();
+    const newcomer = meshtv(['watch', uri, '--http-port', '8902', ...dht], {}, { netns: home2.ns });
+    const s = await waitForStats(lab, home2.ns, 8902, 'the newcomer plays through the DHT', (x) => x.chunksPlayed > 4, 45_000);
+    t.diagnostic(`with both trackers down, home 2 joined through the DHT and played 5 chunks ${Date.now() - startedAt} ms after starting`);
+    assert.ok((s.dht?.peersFound ?? 0) > 0);
+    assert.match(newcomer.stderr, /looking for peers through the DHT/);
+    assert.equal((await statsIn(lab, home1.ns, 8902))?.chunksSkipped, 0, 'home 1 skipped chunks when the last tracker died');
+  });
+});
