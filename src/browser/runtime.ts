@@ -100,6 +100,7 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
     createPeerConnection: (config) => new RTCPeerConnection(config) as unknown as PeerConnectionLike,
     createWebSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
     iceServers: () => network.iceServers,
+    noTurnAdvice: 'the site needs a TURN server for viewers behind such NATs (its tracker: --turn)',
     wantPeers: () => Math.max(0, TARGET_PEERS - driver.linkCount),
     accept: () => driver.acceptsIncoming(),
     onConnection: (conn, outbound) => driver.attach(conn, 'webrtc', outbound),

@@ -60,6 +60,8 @@ export interface WebRtcSignalingOptions {
   announceIntervalMs?: number;
   /** Offers sent per announce, at most. @default 5 */
   offersPerAnnounce?: number;
+  /** What the user can do when peers are unreachable and no TURN server is configured. */
+  noTurnAdvice?: string;
 }
 
 const GATHER_WAIT_MS = 1500;
@@ -354,7 +356,7 @@ export class WebRtcSignaling {
     this.o.log.warn(
       hasTurn
         ? 'WebRTC: a peer answered but no connection could be made, even through the TURN server; check that it is reachable and its credentials'
-        : 'WebRTC: a peer answered but no connection could be made (both behind NAT?) and no TURN server is configured; pass --turn turn:USER:PASS@HOST:3478 or start the tracker with --turn',
+        : `WebRTC: a peer answered but no connection could be made (both behind NAT?) and no TURN server is configured; ${this.o.noTurnAdvice ?? 'pass --turn turn:USER:PASS@HOST:3478 or start the tracker with --turn'}`,
     );
   }
 
