@@ -5,7 +5,7 @@ import { ffmpegPath } from '../media/ffmpeg.js';
 import { checkInput, Ingest } from '../media/ingest.js';
 import { DEFAULT_ENCODING, describeInput, type EncodingOptions, ffmpegArgs, type InputSource, nominalBitrateKbps } from '../media/input.js';
 import { signChannelRecord } from '../protocol/channel-record.js';
-import { encodeChunk, FLAG_KEYFRAME, signChunk } from '../protocol/chunk.js';
+import { encodeChunk, FLAG_KEYFRAME, FLAG_STREAM_START, signChunk } from '../protocol/chunk.js';
 import type { PeerCoreConfig } from '../protocol/peer-core.js';
 import { formatChannelUri } from './channel-uri.js';
 import { UserError } from './errors.js';
@@ -160,8 +160,16 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
     encoding,
     log: o.log.child('input'),
     onPiece: (piece) => {
+      // The run's first keyframe chunk says the numbering starts here (see FLAG_STREAM_START).
+      const first = latestKeyframe === undefined && (piece.flags & FLAG_KEYFRAME) !== 0;
       const chunk = signChunk(
-        { channelKey: key.publicKey, seq: seq++, captureTimeMs: piece.captureTimeMs, flags: piece.flags, payload: piece.payload },
+        {
+          channelKey: key.publicKey,
+          seq: seq++,
+          captureTimeMs: piece.captureTimeMs,
+          flags: piece.flags | (first ? FLAG_STREAM_START : 0),
+          payload: piece.payload,
+        },
         key.sign,
       );
       firstChunkAtMs ??= Date.now();

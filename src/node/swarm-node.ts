@@ -66,6 +66,8 @@ export function signalingUrlOf(trackerUrl: string): string {
 }
 
 const DIAL_TIMEOUT_MS = 4000;
+/** Nothing new for this long while playing: the viewer is starved (see starvedOfSource). */
+const STARVED_MS = 1500;
 
 export class SwarmNode {
   readonly core: PeerCore;
@@ -289,23 +291,30 @@ export class SwarmNode {
   }
 
   /**
-   * A viewer that loses its link to the broadcaster asks the tracker every second (for up to
-   * 30 s) instead of at the next announce, so a restarted broadcaster is found within about a
-   * second. Only the broadcaster's direct neighbours (at most its maxNeighbours) do this.
+   * A viewer that loses its link to the broadcaster, or starves without one, asks the tracker
+   * every second (for up to 30 s) instead of at the next announce, so a restarted broadcaster
+   * is found within about a second.
    */
   private watchSource(): void {
     let lostAtMs: number | undefined;
     let hadSource = false;
     let lastTryMs = 0;
+    // The silence already searched for 30 s (its last chunk's time): not searched again.
+    let gaveUpOn: number | undefined;
     this.sourceWatch = setInterval(() => {
       const now = Date.now();
       const hasSource = this.core.neighbourStats().some((n) => n.role === 'source');
       if (hadSource && !hasSource) lostAtMs = now;
+      // Viewers that were not the broadcaster's neighbours search too once starved: after a
+      // restart every viewer may need a link to the new broadcaster (see announceTo).
+      const silenceOf = this.core.getStats().lastChunkAtMs;
+      if (lostAtMs === undefined && silenceOf !== gaveUpOn && this.starvedOfSource()) lostAtMs = now;
       if (hasSource) lostAtMs = undefined;
       hadSource = hasSource;
       if (lostAtMs === undefined || this.stopped || this.options.trackers.length === 0) return;
       if (now - lostAtMs > 30_000) {
         lostAtMs = undefined;
+        gaveUpOn = silenceOf;
         return;
       }
       if (now - lastTryMs >= 1000) {
@@ -337,12 +346,27 @@ export class SwarmNode {
     });
     const target = this.options.dialTarget ?? 8;
     const known = this.driver.knownPeerIds();
+    const dialable = (p: { peerId: string }) =>
+      p.peerId !== this.peerId && !known.has(p.peerId) && !this.dialing.has(p.peerId) && !this.driver.isBanned(p.peerId);
+    // A viewer starved since the broadcaster went away reaches for the (new) broadcaster even
+    // with every slot taken: its neighbours, starved too, have nothing to give it, and a
+    // restarted broadcaster dials nobody.
+    if (this.starvedOfSource())
+      for (const p of answer.peers)
+        if (p.role === 'source' && dialable(p) && this.driver.accepts()) this.dial(p.peerId, p.address, p.port, true);
     for (const p of answer.peers) {
       if (this.driver.linkCount + this.dialing.size >= target || !this.driver.accepts()) break;
-      if (p.peerId === this.peerId || known.has(p.peerId) || this.dialing.has(p.peerId) || this.driver.isBanned(p.peerId)) continue;
-      this.dial(p.peerId, p.address, p.port, true);
+      if (dialable(p)) this.dial(p.peerId, p.address, p.port, true);
     }
     return answer.intervalMs;
+  }
+
+  /** A playing viewer with no link to the broadcaster that has received nothing new for a while. */
+  private starvedOfSource(): boolean {
+    if (this.options.role !== 'viewer') return false;
+    const s = this.core.getStats();
+    if (!s.started || s.lastChunkAtMs === undefined || Date.now() - s.lastChunkAtMs < STARVED_MS) return false;
+    return !this.core.neighbourStats().some((n) => n.role === 'source');
   }
 
   /** Dials a peer; `key` is its peer id when a tracker vouched for one, else its address (DHT). */

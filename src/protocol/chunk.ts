@@ -13,6 +13,12 @@ export const MAX_CHUNK_PAYLOAD_BYTES = 1024 * 1024;
 export const FLAG_KEYFRAME = 0x01;
 /** Flag bit: the broadcaster's input ended; this is the last chunk of the channel. */
 export const FLAG_END_OF_STREAM = 0x02;
+/**
+ * Flag bit: the first chunk of a broadcaster's run. A restarted broadcaster numbers on from its
+ * clock, so numbers between the last chunk of its previous run and this one never existed:
+ * players start afresh here instead of waiting out each missing number.
+ */
+export const FLAG_STREAM_START = 0x04;
 
 /** Bytes of the signed header: version, channel key, seq, capture time, flags, payload length. */
 const HEADER_BYTES = 1 + CHANNEL_ID_BYTES + 4 + 8 + 1 + 4;

@@ -9,7 +9,7 @@
 // With an upload cap the core paces its own uploads (requests queue, Busy when full) and a
 // viewer hands each fresh chunk on to one relaying neighbour at once (push of the latest chunk).
 
-import { type Chunk, encodedChunkBytes, FLAG_KEYFRAME, type VerifyFn, verifyChunk } from './chunk.js';
+import { type Chunk, encodedChunkBytes, FLAG_KEYFRAME, FLAG_STREAM_START, type VerifyFn, verifyChunk } from './chunk.js';
 import {
   type BufferMapMsg,
   bufferMapSeqs,
@@ -536,8 +536,7 @@ export class PeerCore {
       return;
     }
     n.lastActiveMs = nowMs;
-    // A genuine chunk far past our window: the broadcaster restarted (its numbers jumped).
-    if (this.playout.isStarted && chunk.seq > this.newestSeq + this.config.maxAheadChunks) this.restart();
+    if (this.startsNewRun(chunk)) this.restart();
     n.strikes = 0;
     n.has.add(chunk.seq);
     if ((chunk.flags & FLAG_KEYFRAME) !== 0 && (n.newestKeySeq === NO_SEQ || chunk.seq > n.newestKeySeq)) n.newestKeySeq = chunk.seq;
@@ -586,7 +585,7 @@ export class PeerCore {
     if (!equalBytes(chunk.channelKey, this.components.channelKey) || this.store.has(chunk.seq) || chunk.seq < this.windowStart())
       return false;
     if (!verifyChunk(chunk, this.components.verify)) return false;
-    if (this.playout.isStarted && chunk.seq > this.newestSeq + this.config.maxAheadChunks) this.restart();
+    if (this.startsNewRun(chunk)) this.restart();
     this.stats.mediaBytesIn += chunk.payload.length;
     this.storeChunk(nowMs, chunk);
     this.events.push({ type: 'chunk', chunk, from: undefined });
@@ -688,6 +687,16 @@ export class PeerCore {
       if (!n.closing && n.newestKeySeq !== NO_SEQ && n.newestKeySeq > this.newestSeq + this.config.maxAheadChunks) ahead = true;
     }
     if (ahead) this.restart();
+  }
+
+  /**
+   * Whether a verified chunk belongs to a new run of the broadcaster that playback has not
+   * reached: flagged as a run's first chunk, or numbered far past our window (its numbers jumped).
+   */
+  private startsNewRun(chunk: Chunk): boolean {
+    if (!this.playout.isStarted) return false;
+    if (chunk.seq > this.newestSeq + this.config.maxAheadChunks) return true;
+    return (chunk.flags & FLAG_STREAM_START) !== 0 && chunk.seq >= (this.playout.nextSeq ?? 0);
   }
 
   /** Starts over as a newcomer: the channel's numbering jumped (a broadcaster restart). */

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
-import { type Chunk, FLAG_KEYFRAME, signChunk } from '../../src/protocol/chunk.js';
+import { type Chunk, FLAG_KEYFRAME, FLAG_STREAM_START, signChunk } from '../../src/protocol/chunk.js';
 import { MsgType, PROTOCOL_VERSION } from '../../src/protocol/codec.js';
 import { type CoreEvent, PeerCore } from '../../src/protocol/peer-core.js';
 import { seededRandom } from '../../src/protocol/random.js';
@@ -146,4 +146,37 @@ test('the same chunk asked twice by one neighbour is sent once', () => {
   }
   assert.equal(replies.filter((type) => type === MsgType.ChunkData).length, 1);
   assert.equal(replies.filter((type) => type === MsgType.Busy).length, 4);
+});
+
+test('a broadcaster back within a second, numbering only a few chunks on: its flagged first chunk restarts viewers at once', () => {
+  const viewer = new PeerCore(
+    { role: 'viewer' },
+    { channelKey: key.publicKey, localPeerId: new Uint8Array(16), verify: nodeVerify, random: seededRandom(6) },
+  );
+  viewer.handleConnected(0, 'old');
+  viewer.handleMessage(0, 'old', { ...hello, peerId: new Uint8Array(16).fill(1) });
+  for (let seq = 1000; seq < 1040; seq++) {
+    const now = (seq - 1000) * 250;
+    viewer.handleMessage(now, 'old', { type: MsgType.ChunkData, chunk: chunk(seq, now) });
+    viewer.handleTimeout(now);
+  }
+  drain(viewer);
+  viewer.handleDisconnected(9750, 'old');
+  // Back 300 ms later; its clock-based numbering is only 16 ahead, well inside the window.
+  const backAt = 10_050;
+  viewer.handleConnected(backAt, 'new');
+  viewer.handleMessage(backAt, 'new', { ...hello, peerId: new Uint8Array(16).fill(2) });
+  const first = signChunk(
+    { channelKey: key.publicKey, seq: 1056, captureTimeMs: backAt, flags: FLAG_KEYFRAME | FLAG_STREAM_START, payload: new Uint8Array(300) },
+    key.sign,
+  );
+  viewer.handleMessage(backAt + 10, 'new', { type: MsgType.ChunkData, chunk: first });
+  const out = drain(viewer);
+  assert.ok(
+    out.events.some((e) => e.type === 'restarted'),
+    'the new run was not noticed',
+  );
+  const played = out.events.flatMap((e) => (e.type === 'play' ? [e.chunk.seq] : []));
+  assert.deepEqual(played, [1056], 'playback should go on at the new run’s first chunk');
+  assert.equal(out.events.filter((e) => e.type === 'skip').length, 0, 'numbers of no run are not missed media');
 });
