@@ -19,7 +19,13 @@ export interface HostOptions {
 }
 
 export interface HostReport {
-  viewers: (ViewerMeasures & { uploadBytes: number; capBps: number | undefined })[];
+  viewers: (ViewerMeasures & {
+    uploadBytes: number;
+    capBps: number | undefined;
+    firstPlayAtMs: number | undefined;
+    /** Wall-clock time of the first play after each restart of the channel. */
+    resumedAtMs: number[];
+  })[];
   fanout: ViewerMeasures[];
   cpuMs: number;
   rssMB: number;
@@ -44,17 +50,28 @@ export async function runHost(o: HostOptions): Promise<HostReport> {
       log: o.log,
     });
     const lags: number[] = [];
+    // Wall-clock time of the first play after each restart of the channel (a new broadcaster run).
+    const resumedAt: number[] = [];
+    let restarted = false;
+    let firstPlayAt: number | undefined;
     let startupMs: number | undefined;
     let joinedAt = 0;
     node.onEvent((e) => {
+      if (e.type === 'restarted') restarted = true;
       if (e.type !== 'play') return;
-      startupMs ??= Date.now() - joinedAt;
+      const now = Date.now();
+      startupMs ??= now - joinedAt;
+      firstPlayAt ??= now;
+      if (restarted) resumedAt.push(now);
+      restarted = false;
       lags.push(e.lagMs);
     });
     return {
       cap,
       node,
       lags,
+      resumedAt,
+      firstPlayAt: () => firstPlayAt,
       start: async () => {
         joinedAt = Date.now();
         await node.start();
@@ -87,6 +104,8 @@ export async function runHost(o: HostOptions): Promise<HostReport> {
         duplicateBytes: s.duplicateBytes,
         uploadBytes: s.mediaBytesOut,
         capBps: v.cap,
+        firstPlayAtMs: v.firstPlayAt(),
+        resumedAtMs: v.resumedAt,
       };
     }),
     fanout: clients.map((c) => c.measures()),

@@ -26,6 +26,10 @@ export interface BenchOptions {
   hosts: number;
   /** The broadcaster's upload cap (e.g. 1.5M); none by default. */
   sourceUploadLimit?: string;
+  /** Seconds into the run at which the tracker is SIGKILLed and started again on its port. */
+  restartTrackerAtS?: number;
+  /** Seconds into the run at which the broadcaster is SIGKILLed and started again with its key. */
+  restartSourceAtS?: number;
   outDir?: string;
   json: boolean;
 }
@@ -39,6 +43,19 @@ export interface SideSummary {
   overhead: number;
   cpuPctPerViewer: number;
   rssMBPerViewer: number;
+  /** What the restarts asked for did (meshtv side only). */
+  restarts?: RestartSummary;
+}
+
+export interface RestartSummary {
+  /** Tracker killed -> listening again. */
+  trackerDowntimeMs?: number;
+  /** Broadcaster killed -> its first new chunk. */
+  sourceDowntimeMs?: number;
+  /** Broadcaster's first new chunk -> each surviving viewer's first chunk played after it. */
+  resumeMs?: { p50: number; p95: number; max: number };
+  /** Viewers that were playing before the broadcaster restart and played again after it. */
+  resumed?: string;
 }
 
 const round = (x: number | undefined, d = 3) => (x === undefined ? Number.NaN : Math.round(x * 10 ** d) / 10 ** d);
@@ -119,6 +136,12 @@ export async function runBench(o: BenchOptions): Promise<{ meshtv: SideSummary; 
   if (!(o.rho > 0 && o.rho <= 100)) throw new UserError('--rho must be above 0');
   if (!(o.freeRiders >= 0 && o.freeRiders < 1)) throw new UserError('--free-riders must be in [0, 1)');
   if (!(o.churnPerMin >= 0 && o.churnPerMin <= 1)) throw new UserError('--churn must be a share per minute in [0, 1]');
+  for (const [flag, t] of [
+    ['--restart-tracker-at-s', o.restartTrackerAtS],
+    ['--restart-source-at-s', o.restartSourceAtS],
+  ] as const)
+    if (t !== undefined && !(t > 0 && t < o.durationS - 5))
+      throw new UserError(`${flag} must be within the run and leave 5 s after it (0 < T < ${o.durationS - 5})`);
   const log = (msg: string) => {
     if (!o.json) process.stderr.write(`bench: ${msg}\n`);
   };
@@ -130,23 +153,28 @@ export async function runBench(o: BenchOptions): Promise<{ meshtv: SideSummary; 
     return p;
   };
   try {
-    const tracker = spawnTracked(['tracker', '--port', '0']);
+    let tracker = spawnTracked(['tracker', '--port', '0']);
     const trackerUrl = (await tracker.line(/tracker listening on (\S+)/))[1] as string;
-    const source = spawnTracked([
-      'broadcast',
-      '--tracker',
-      trackerUrl,
-      '--name',
-      'bench',
-      '--key',
-      path.join(dir, 'bench.key'),
-      '--http-port',
-      '0',
-      ...(o.sourceUploadLimit !== undefined ? ['--upload-limit', o.sourceUploadLimit] : []),
-    ]);
-    const uri = (await source.line(/^(meshtv:\/\/\S+)$/m))[1] as string;
-    const channelId = (uri.match(/[0-9a-f]{64}/) as RegExpMatchArray)[0];
-    const sourceStats = `${(await source.line(/stats: (\S+)\/stats\.json/))[1]}/stats.json`;
+    const startSource = async () => {
+      const proc = spawnTracked([
+        'broadcast',
+        '--tracker',
+        trackerUrl,
+        '--name',
+        'bench',
+        '--key',
+        path.join(dir, 'bench.key'),
+        '--http-port',
+        '0',
+        '--no-dht',
+        ...(o.sourceUploadLimit !== undefined ? ['--upload-limit', o.sourceUploadLimit] : []),
+      ]);
+      const uri = (await proc.line(/^(meshtv:\/\/\S+)$/m))[1] as string;
+      return { proc, uri, stats: `${(await proc.line(/stats: (\S+)\/stats\.json/))[1]}/stats.json` };
+    };
+    let source = await startSource();
+    const channelId = (source.uri.match(/[0-9a-f]{64}/) as RegExpMatchArray)[0];
+    const sourceStats = source.stats;
     const fanout = spawnTracked(['bench-fanout', channelId, '--tracker', trackerUrl]);
     const fanoutUrl = (await fanout.line(/^fanout (http\S+)$/m))[1] as string;
     // The stream's rate r, measured, sets the upload caps: rho = (r + sum of caps) / (N r).
@@ -177,7 +205,14 @@ export async function runBench(o: BenchOptions): Promise<{ meshtv: SideSummary; 
       String(o.peers),
     ]);
     type FanoutStats = { bytesSent: number; mediaBytesInFromSource: number };
-    const before = (await (await fetch(sourceStats)).json()) as { bytesProduced: number; mediaBytesSent: number };
+    type SourceStats = { bytesProduced: number; mediaBytesSent: number; chunksProduced: number };
+    const readSource = async (url: string) => (await (await fetch(url)).json()) as SourceStats;
+    const before = await readSource(sourceStats);
+    // Counts of broadcasters killed by a restart, so S spans both lives.
+    const carried = { bytesProduced: 0, mediaBytesSent: 0 };
+    const restarts: RestartSummary = {};
+    let sourceBackAtMs: number | undefined;
+    let sourceKilledAtMs: number | undefined;
     const fanoutBefore = (await (await fetch(`${fanoutUrl}stats`)).json()) as FanoutStats;
     const startedAt = Date.now();
     const killed: HostReport[] = [];
@@ -192,10 +227,48 @@ export async function runBench(o: BenchOptions): Promise<{ meshtv: SideSummary; 
         hostProcs = hostProcs.map((x) => (x === victim ? { h: victim.h, proc: startHost(victim.h) } : x));
       }, killEveryMs);
     }
+    const restartTracker = async () => {
+      const port = new URL(trackerUrl).port;
+      const killedAt = Date.now();
+      tracker.child.kill('SIGKILL');
+      await new Promise((r) => tracker.child.once('exit', r));
+      tracker = spawnTracked(['tracker', '--port', port]);
+      await tracker.line(/tracker listening on/);
+      restarts.trackerDowntimeMs = Date.now() - killedAt;
+      log(`tracker killed and listening again after ${restarts.trackerDowntimeMs} ms`);
+    };
+    const restartSource = async () => {
+      const last = await readSource(source.stats);
+      carried.bytesProduced += last.bytesProduced - (source.stats === sourceStats ? before.bytesProduced : 0);
+      carried.mediaBytesSent += last.mediaBytesSent - (source.stats === sourceStats ? before.mediaBytesSent : 0);
+      sourceKilledAtMs = Date.now();
+      source.proc.child.kill('SIGKILL');
+      await new Promise((r) => source.proc.child.once('exit', r));
+      source = await startSource();
+      for (;;) {
+        if ((await readSource(source.stats)).chunksProduced > 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      sourceBackAtMs = Date.now();
+      restarts.sourceDowntimeMs = sourceBackAtMs - sourceKilledAtMs;
+      log(`broadcaster killed and producing again (same key) after ${restarts.sourceDowntimeMs} ms`);
+    };
+    const scheduled: Promise<void>[] = [];
+    const at = (seconds: number | undefined, what: () => Promise<void>) => {
+      if (seconds === undefined) return;
+      scheduled.push(new Promise((r) => setTimeout(r, seconds * 1000)).then(what));
+    };
+    at(o.restartTrackerAtS, restartTracker);
+    at(o.restartSourceAtS, restartSource);
     log(`running ${o.durationS} s with ${hosts} host processes`);
     await new Promise((r) => setTimeout(r, o.durationS * 1000));
+    await Promise.all(scheduled);
     clearInterval(churnTimer);
-    const after = (await (await fetch(sourceStats)).json()) as { bytesProduced: number; mediaBytesSent: number };
+    // Over the measured span, across broadcaster lives: a restarted one counts from zero.
+    const now = await readSource(source.stats);
+    const base = source.stats === sourceStats ? before : { bytesProduced: 0, mediaBytesSent: 0 };
+    const produced = carried.bytesProduced + now.bytesProduced - base.bytesProduced;
+    const sourceSent = carried.mediaBytesSent + now.mediaBytesSent - base.mediaBytesSent;
     const wallMs = Date.now() - startedAt;
     const reports: HostReport[] = [...killed];
     for (const { proc } of hostProcs) proc.child.kill('SIGTERM');
@@ -206,19 +279,37 @@ export async function runBench(o: BenchOptions): Promise<{ meshtv: SideSummary; 
     const fanoutAfter = (await (await fetch(`${fanoutUrl}stats`)).json()) as FanoutStats;
     fanoutClients.child.kill('SIGTERM');
     const fanoutReport = JSON.parse((await fanoutClients.line(/^HOST-REPORT (.*)$/m, 30_000))[1] as string) as HostReport;
-    const produced = after.bytesProduced - before.bytesProduced;
     log(
-      `source: produced ${produced} B, sent ${after.mediaBytesSent - before.mediaBytesSent} B; fan-out feed took ${fanoutAfter.mediaBytesInFromSource - fanoutBefore.mediaBytesInFromSource} B from it, served ${fanoutAfter.bytesSent - fanoutBefore.bytesSent} B`,
+      `source: produced ${produced} B, sent ${sourceSent} B; fan-out feed took ${fanoutAfter.mediaBytesInFromSource - fanoutBefore.mediaBytesInFromSource} B from it, served ${fanoutAfter.bytesSent - fanoutBefore.bytesSent} B`,
     );
     // The fan-out's feed is one more receiver of the source: its bytes are the fan-out's, not the swarm's.
-    const swarmSent =
-      after.mediaBytesSent - before.mediaBytesSent - (fanoutAfter.mediaBytesInFromSource - fanoutBefore.mediaBytesInFromSource);
+    const swarmSent = sourceSent - (fanoutAfter.mediaBytesInFromSource - fanoutBefore.mediaBytesInFromSource);
     const viewers = reports.flatMap((h) => h.viewers);
     const clients = fanoutReport.fanout;
     const cpuMs = reports.reduce((a, h) => a + h.cpuMs, 0);
     const rss = reports.reduce((a, h) => a + h.rssMB, 0);
+    if (sourceBackAtMs !== undefined && sourceKilledAtMs !== undefined) {
+      const back = sourceBackAtMs;
+      const killedAt = sourceKilledAtMs;
+      // Viewers playing before the kill, and when each first played the new run.
+      const playing = viewers.filter((v) => v.firstPlayAtMs !== undefined && v.firstPlayAtMs < killedAt);
+      const across = playing.flatMap((v) => {
+        const t = v.resumedAtMs.find((r) => r >= killedAt);
+        return t === undefined ? [] : [Math.max(0, t - back)];
+      });
+      restarts.resumed = `${across.length}/${playing.length}`;
+      if (across.length > 0)
+        restarts.resumeMs = {
+          p50: round(quantile(across, 0.5), 0),
+          p95: round(quantile(across, 0.95), 0),
+          max: Math.max(...across),
+        };
+    }
     const result = {
-      meshtv: summarize(viewers, swarmSent, produced, cpuMs, wallMs, rss),
+      meshtv: {
+        ...summarize(viewers, swarmSent, produced, cpuMs, wallMs, rss),
+        ...(Object.keys(restarts).length > 0 ? { restarts } : {}),
+      },
       httpFanout: summarize(
         clients,
         fanoutAfter.bytesSent - fanoutBefore.bytesSent,

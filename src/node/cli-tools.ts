@@ -41,6 +41,8 @@ export async function runToolCommand(command: string, args: string[]): Promise<n
         churn: { type: 'string' },
         hosts: { type: 'string' },
         'source-upload-limit': { type: 'string' },
+        'restart-tracker-at-s': { type: 'string' },
+        'restart-source-at-s': { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean' },
       });
@@ -52,6 +54,12 @@ export async function runToolCommand(command: string, args: string[]): Promise<n
         churnPerMin: num(values.churn, '--churn', 0),
         hosts: num(values.hosts, '--hosts', 4),
         ...(typeof values['source-upload-limit'] === 'string' ? { sourceUploadLimit: values['source-upload-limit'] } : {}),
+        ...(values['restart-tracker-at-s'] !== undefined
+          ? { restartTrackerAtS: num(values['restart-tracker-at-s'], '--restart-tracker-at-s', 0) }
+          : {}),
+        ...(values['restart-source-at-s'] !== undefined
+          ? { restartSourceAtS: num(values['restart-source-at-s'], '--restart-source-at-s', 0) }
+          : {}),
         ...(typeof values.out === 'string' ? { outDir: values.out } : {}),
         json: values.json === true,
       });
@@ -60,6 +68,8 @@ export async function runToolCommand(command: string, args: string[]): Promise<n
           process.stdout.write(
             `${name.padEnd(10)} S ${s.S}  continuity p50 ${s.continuity.p50} p5 ${s.continuity.p5}  lag p50 ${s.lagMs.p50} ms p95 ${s.lagMs.p95} ms  startup p50 ${s.startupMs.p50} ms p95 ${s.startupMs.p95} ms  overhead ${s.overhead}  cpu/viewer ${s.cpuPctPerViewer}%  rss/viewer ${s.rssMBPerViewer} MB\n`,
           );
+          if ('restarts' in s && s.restarts !== undefined)
+            process.stdout.write(`${''.padEnd(10)} restarts ${JSON.stringify(s.restarts)}\n`);
         }
       }
       process.stdout.write(`${JSON.stringify(result)}\n`);
