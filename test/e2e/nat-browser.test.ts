@@ -14,7 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { ViewerStats } from '../../src/node/viewer.js';
 import type { LinkPath } from '../../src/transport/ice.js';
 import { browserSkipReason, collectPageErrors, launchBrowser } from '../helpers/browser.js';
-import { createNatLab, type NatKind, type NatLab, natLabAvailable } from '../helpers/nat-lab.js';
+import { createNatLab, type NatKind, type NatLab, natLabAvailable, viewerStatsIn } from '../helpers/nat-lab.js';
 import { meshtv, stopAll, tempDir, waitUntil } from '../helpers/processes.js';
 
 const unavailable = natLabAvailable() ?? browserSkipReason();
@@ -84,17 +84,6 @@ const describePair = (p: { local: Candidate; remote: Candidate }) =>
 
 const figures = (page: Page) => page.evaluate(() => (window as unknown as { meshtv: { stats(): PageFigures } }).meshtv.stats());
 
-/** /stats.json of a viewer whose HTTP output listens on 127.0.0.1 inside its namespace. */
-async function statsIn(lab: NatLab, ns: string, port: number): Promise<ViewerStats | undefined> {
-  const script = `fetch('http://127.0.0.1:${port}/stats.json').then((r) => r.text()).then((t) => process.stdout.write(t), () => {})`;
-  const r = await lab.exec(ns, [process.execPath, '-e', script], { timeoutMs: 5000 });
-  try {
-    return JSON.parse(r.stdout) as ViewerStats;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Tracker and broadcaster (one neighbour, no HTTP origin) on the internet, the native viewer of
  * home 1 playing from the broadcaster; then Chromium in home 2 opens the channel's page. Returns
@@ -132,7 +121,7 @@ async function pageBehindNat(
   await waitUntil(
     'home 1 plays from the broadcaster',
     async () => {
-      home1Stats = (await statsIn(lab, home1.ns, HTTP_PORT)) ?? home1Stats;
+      home1Stats = (await viewerStatsIn(lab, home1.ns, HTTP_PORT)) ?? home1Stats;
       return (home1Stats?.chunksPlayed ?? 0) > 4;
     },
     30_000,

@@ -10,42 +10,21 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { ViewerStats } from '../../src/node/viewer.js';
-import { createNatLab, type NatKind, type NatLab, natLabAvailable, TURN_SECRET, type TurnAuth } from '../helpers/nat-lab.js';
+import {
+  createNatLab,
+  type NatKind,
+  type NatLab,
+  natLabAvailable,
+  TURN_SECRET,
+  type TurnAuth,
+  viewerStatsIn,
+  waitForViewerStats,
+} from '../helpers/nat-lab.js';
 import { meshtv, type Proc, stopAll, tempDir } from '../helpers/processes.js';
 
 const unavailable = natLabAvailable();
 
 after(stopAll);
-
-/** /stats.json of a viewer whose HTTP output listens on 127.0.0.1 inside its namespace. */
-async function statsIn(lab: NatLab, ns: string, port: number): Promise<ViewerStats | undefined> {
-  const script = `fetch('http://127.0.0.1:${port}/stats.json').then((r) => r.text()).then((t) => process.stdout.write(t), () => {})`;
-  const r = await lab.exec(ns, [process.execPath, '-e', script], { timeoutMs: 5000 });
-  try {
-    return JSON.parse(r.stdout) as ViewerStats;
-  } catch {
-    return undefined;
-  }
-}
-
-async function waitForStats(
-  lab: NatLab,
-  ns: string,
-  port: number,
-  what: string,
-  ok: (s: ViewerStats) => boolean,
-  timeoutMs: number,
-): Promise<ViewerStats> {
-  const deadline = Date.now() + timeoutMs;
-  let last: ViewerStats | undefined;
-  while (Date.now() < deadline) {
-    last = (await statsIn(lab, ns, port)) ?? last;
-    if (last !== undefined && ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting until ${what}; last stats: ${JSON.stringify(last)}`);
-}
 
 interface Scene {
   lab: NatLab;
@@ -83,11 +62,11 @@ describe('viewers behind NAT', { skip: unavailable }, () => {
     labs.push(lab);
     const [home1, home2] = lab.homes;
     watch(0);
-    const first = await waitForStats(lab, home1.ns, httpPort, 'home 1 plays', (s) => s.chunksPlayed > 4, 30_000);
+    const first = await waitForViewerStats(lab, home1.ns, httpPort, 'home 1 plays', (s) => s.chunksPlayed > 4, 30_000);
     assert.ok(first.mediaBytesInFromSource > 0, 'home 1 should be fed by the broadcaster');
     const startedAt = Date.now();
     watch(1);
-    const second = await waitForStats(
+    const second = await waitForViewerStats(
       lab,
       home2.ns,
       httpPort,
@@ -115,10 +94,10 @@ describe('viewers behind NAT', { skip: unavailable }, () => {
     labs.push(lab);
     const [home1, home2] = lab.homes;
     watch(0);
-    await waitForStats(lab, home1.ns, httpPort, 'home 1 plays', (s) => s.chunksPlayed > 4, 30_000);
+    await waitForViewerStats(lab, home1.ns, httpPort, 'home 1 plays', (s) => s.chunksPlayed > 4, 30_000);
     const startedAt = Date.now();
     watch(1);
-    const second = await waitForStats(
+    const second = await waitForViewerStats(
       lab,
       home2.ns,
       httpPort,
@@ -139,10 +118,10 @@ describe('viewers behind NAT', { skip: unavailable }, () => {
     labs.push(lab);
     const [home1, home2] = lab.homes;
     watch(0);
-    await waitForStats(lab, home1.ns, httpPort, 'home 1 plays', (s) => s.chunksPlayed > 4, 30_000);
+    await waitForViewerStats(lab, home1.ns, httpPort, 'home 1 plays', (s) => s.chunksPlayed > 4, 30_000);
     const startedAt = Date.now();
     const viewer2 = watch(1);
-    const second = await waitForStats(
+    const second = await waitForViewerStats(
       lab,
       home2.ns,
       httpPort,
@@ -189,20 +168,20 @@ describe('trackers going away, across the lab’s internet', { skip: unavailable
     );
     const uri = (await source.waitFor(/^(meshtv:\/\/\S+)$/m))[1] as string;
     meshtv(['watch', uri, '--http-port', '8902', ...dht], {}, { netns: home1.ns });
-    await waitForStats(lab, home1.ns, 8902, 'home 1 plays', (s) => s.chunksPlayed > 4, 30_000);
+    await waitForViewerStats(lab, home1.ns, 8902, 'home 1 plays', (s) => s.chunksPlayed > 4, 30_000);
 
     await (trackers[0] as Proc).stop('SIGKILL');
     await new Promise((r) => setTimeout(r, 3000));
-    const afterOne = await waitForStats(lab, home1.ns, 8902, 'home 1 still plays', (s) => s.chunksPlayed > 20, 20_000);
+    const afterOne = await waitForViewerStats(lab, home1.ns, 8902, 'home 1 still plays', (s) => s.chunksPlayed > 20, 20_000);
     assert.equal(afterOne.chunksSkipped, 0, 'home 1 skipped chunks when a tracker died');
 
     await (trackers[1] as Proc).stop('SIGKILL');
     const startedAt = Date.now();
     const newcomer = meshtv(['watch', uri, '--http-port', '8902', ...dht], {}, { netns: home2.ns });
-    const s = await waitForStats(lab, home2.ns, 8902, 'the newcomer plays through the DHT', (x) => x.chunksPlayed > 4, 45_000);
+    const s = await waitForViewerStats(lab, home2.ns, 8902, 'the newcomer plays through the DHT', (x) => x.chunksPlayed > 4, 45_000);
     t.diagnostic(`with both trackers down, home 2 joined through the DHT and played 5 chunks ${Date.now() - startedAt} ms after starting`);
     assert.ok((s.dht?.peersFound ?? 0) > 0);
     assert.match(newcomer.stderr, /looking for peers through the DHT/);
-    assert.equal((await statsIn(lab, home1.ns, 8902))?.chunksSkipped, 0, 'home 1 skipped chunks when the last tracker died');
+    assert.equal((await viewerStatsIn(lab, home1.ns, 8902))?.chunksSkipped, 0, 'home 1 skipped chunks when the last tracker died');
   });
 });

@@ -18,6 +18,7 @@ import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { ViewerStats } from '../../src/node/viewer.js';
 
 export type NatKind = 'cone' | 'symmetric';
 
@@ -471,4 +472,34 @@ export async function createNatLab(opts: { nat: NatKind; turn: boolean; turnAuth
     destroySync(state);
     throw e;
   }
+}
+
+/** /stats.json of a viewer whose HTTP output listens on 127.0.0.1 inside namespace `ns`. */
+export async function viewerStatsIn(lab: NatLab, ns: string, port: number): Promise<ViewerStats | undefined> {
+  const script = `fetch('http://127.0.0.1:${port}/stats.json').then((r) => r.text()).then((t) => process.stdout.write(t), () => {})`;
+  const r = await lab.exec(ns, [process.execPath, '-e', script], { timeoutMs: 5000 });
+  try {
+    return JSON.parse(r.stdout) as ViewerStats;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Polls viewerStatsIn until `ok` holds; throws with the last stats seen after timeoutMs. */
+export async function waitForViewerStats(
+  lab: NatLab,
+  ns: string,
+  port: number,
+  what: string,
+  ok: (s: ViewerStats) => boolean,
+  timeoutMs: number,
+): Promise<ViewerStats> {
+  const deadline = Date.now() + timeoutMs;
+  let last: ViewerStats | undefined;
+  while (Date.now() < deadline) {
+    last = (await viewerStatsIn(lab, ns, port)) ?? last;
+    if (last !== undefined && ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting until ${what}; last stats: ${JSON.stringify(last)}`);
 }
