@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import type { ViewerStats } from '../../src/node/viewer.js';
+import { browserSkipReason, launchBrowser } from '../helpers/browser.js';
 import { getJson, meshtv, stopAll, tempDir, waitUntil } from '../helpers/processes.js';
 
 after(stopAll);
@@ -71,4 +72,32 @@ test('the tracker is killed and restarted: viewers keep playing and the channel 
   t.diagnostic(`listed again with both viewers ${Date.now() - backAt} ms after the tracker came back; viewers played on meanwhile`);
   const skipped = await Promise.all(bases.map(async (b) => (await getJson<ViewerStats>(`${b}/stats.json`)).chunksSkipped));
   assert.deepEqual(skipped, [0, 0]);
+});
+
+test('a browser page resumes on its own after the broadcaster is killed and restarted', {
+  timeout: 120_000,
+  skip: browserSkipReason(),
+}, async (t) => {
+  const key = path.join(tempDir('restart-page'), 'k.key');
+  const tracker = meshtv(['tracker', '--port', '0']);
+  const trackerUrl = (await tracker.waitFor(/tracker listening on (\S+)/))[1] as string;
+  const args = ['broadcast', '--tracker', trackerUrl, '--name', 'phoenix', '--key', key];
+  const first = meshtv(args);
+  const uri = (await first.waitFor(/^(meshtv:\/\/\S+)$/m))[1] as string;
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  const page = await browser.newPage();
+  await page.goto(`${trackerUrl}/watch/${(uri.match(/[0-9a-f]{64}/) as RegExpMatchArray)[0]}`);
+  const played = async () =>
+    (await page.evaluate(() => (window as unknown as { meshtv: { stats(): { player: { currentTime: number } } } }).meshtv.stats())).player
+      .currentTime;
+  await waitUntil('the page plays', async () => (await played()) > 2, 30_000);
+
+  await first.stop('SIGKILL');
+  const second = meshtv(args);
+  await second.waitFor(/^(meshtv:\/\/\S+)$/m);
+  const backAt = Date.now();
+  const atRestart = await played();
+  await waitUntil('the page plays the new run', async () => (await played()) > atRestart + 3, 30_000);
+  t.diagnostic(`the page played 3 s of the new run ${Date.now() - backAt} ms after the broadcaster printed its URI again`);
 });
