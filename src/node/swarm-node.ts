@@ -291,24 +291,33 @@ export class SwarmNode {
   }
 
   /**
-   * A viewer that loses its link to the broadcaster, or starves without one, asks the tracker
-   * every second (for up to 30 s) instead of at the next announce, so a restarted broadcaster
-   * is found within about a second.
+   * A viewer that loses its link to the broadcaster asks the tracker every second (for up to
+   * 30 s) instead of at the next announce, so a restarted broadcaster is found within about a
+   * second; one that starves without such a link asks every 2-4 s.
    */
   private watchSource(): void {
     let lostAtMs: number | undefined;
     let hadSource = false;
     let lastTryMs = 0;
+    // Between asks: 1 s for the broadcaster's former neighbours (at most its maxNeighbours);
+    // 2-4 s, spread at random, for the rest of a starved audience, which may be thousands.
+    let periodMs = 1000;
     // The silence already searched for 30 s (its last chunk's time): not searched again.
     let gaveUpOn: number | undefined;
     this.sourceWatch = setInterval(() => {
       const now = Date.now();
       const hasSource = this.core.neighbourStats().some((n) => n.role === 'source');
-      if (hadSource && !hasSource) lostAtMs = now;
+      if (hadSource && !hasSource) {
+        lostAtMs = now;
+        periodMs = 1000;
+      }
       // Viewers that were not the broadcaster's neighbours search too once starved: after a
       // restart every viewer may need a link to the new broadcaster (see announceTo).
       const silenceOf = this.core.getStats().lastChunkAtMs;
-      if (lostAtMs === undefined && silenceOf !== gaveUpOn && this.starvedOfSource()) lostAtMs = now;
+      if (lostAtMs === undefined && silenceOf !== gaveUpOn && this.starvedOfSource()) {
+        lostAtMs = now;
+        periodMs = 2000 + Math.random() * 2000;
+      }
       if (hasSource) lostAtMs = undefined;
       hadSource = hasSource;
       if (lostAtMs === undefined || this.stopped || this.options.trackers.length === 0) return;
@@ -317,7 +326,7 @@ export class SwarmNode {
         gaveUpOn = silenceOf;
         return;
       }
-      if (now - lastTryMs >= 1000) {
+      if (now - lastTryMs >= periodMs) {
         lastTryMs = now;
         this.announceNow().catch(() => {});
       }
