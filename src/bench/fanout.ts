@@ -20,11 +20,19 @@ export interface FanoutServer {
   stop(): Promise<void>;
 }
 
-export async function startFanout(o: { channelId: string; trackers: string[]; port: number; log: Logger }): Promise<FanoutServer> {
+export async function startFanout(o: {
+  channelId: string;
+  trackers: string[];
+  /** Address both the HTTP server and the feed's peer listener bind. @default '127.0.0.1' */
+  host?: string;
+  port: number;
+  log: Logger;
+}): Promise<FanoutServer> {
+  const host = o.host ?? '127.0.0.1';
   const node = new SwarmNode({
     role: 'viewer',
     channelKey: hexToBytes(o.channelId),
-    host: '127.0.0.1',
+    host,
     port: 0,
     trackers: o.trackers,
     core: { uploadEnabled: false },
@@ -63,11 +71,11 @@ export async function startFanout(o: { channelId: string; trackers: string[]; po
     clients.add(res);
     res.on('close', () => clients.delete(res));
   });
-  await new Promise<void>((resolve) => server.listen(o.port, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => server.listen(o.port, host, () => resolve()));
   await node.start();
   await node.announceNow();
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    url: `http://${host}:${(server.address() as AddressInfo).port}/`,
     stats: () => ({ clients: clients.size, bytesSent, mediaBytesIn: node.core.getStats().mediaBytesIn }),
     stop: async () => {
       for (const res of clients) res.destroy();

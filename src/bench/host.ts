@@ -13,6 +13,13 @@ export interface HostOptions {
   trackers: string[];
   /** One entry per swarm viewer: its upload cap in bit/s, 0 for a viewer that uploads nothing. */
   capsBps: (number | undefined)[];
+  /**
+   * The caps are enforced outside this process (a tc tbf on the namespace's link, `bench --netns`):
+   * viewers then get no app-level limit, only a cap of 0 still turns upload off. @default false
+   */
+  capsInKernel?: boolean;
+  /** Address the viewers' peer listeners bind. @default '127.0.0.1' */
+  host?: string;
   fanoutUrl?: string;
   fanoutClients: number;
   log: Logger;
@@ -43,10 +50,10 @@ export async function runHost(o: HostOptions): Promise<HostReport> {
     const node = new SwarmNode({
       role: 'viewer',
       channelKey: hexToBytes(o.channelId),
-      host: '127.0.0.1',
+      host: o.host ?? '127.0.0.1',
       port: 0,
       trackers: o.trackers,
-      core: cap === 0 ? { uploadEnabled: false } : { uploadLimitBps: cap },
+      core: cap === 0 ? { uploadEnabled: false } : o.capsInKernel === true ? {} : { uploadLimitBps: cap },
       log: o.log,
     });
     const lags: number[] = [];

@@ -2,8 +2,9 @@
 // of the same stream to the same number of viewers. Tracker, broadcaster, fan-out feed and
 // viewer hosts are separate processes with their own sockets; viewers share a few host
 // processes to fit two cores, each with its own upload cap drawn from rho and the free-rider
-// share (as in the simulator). Measures follow DESIGN.md; the last line with --json is one
-// JSON object { meshtv, httpFanout }.
+// share (as in the simulator). With --netns (root) the caps are `tc tbf` links of network
+// namespaces instead (see netns.ts). Measures follow DESIGN.md; the last line with --json is one
+// JSON object { mode, meshtv, httpFanout }.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,6 +16,7 @@ import { cdfOf, quantile } from '../sim/metrics.js';
 import { linePlot } from '../sim/svg-plot.js';
 import type { ViewerMeasures } from './fanout.js';
 import type { HostReport } from './host.js';
+import { type BenchNet, createBenchNet, netnsUnavailable } from './netns.js';
 
 export interface BenchOptions {
   peers: number;
@@ -30,12 +32,28 @@ export interface BenchOptions {
   restartTrackerAtS?: number;
   /** Seconds into the run at which the broadcaster is SIGKILLed and started again with its key. */
   restartSourceAtS?: number;
+  /**
+   * Put each host process in a network namespace of its own behind a hub namespace, its upload
+   * capped by `tc tbf` on its link instead of the app-level token bucket. Needs root. @default false
+   */
+  netns?: boolean;
   outDir?: string;
   json: boolean;
 }
 
+/** How the upload caps were applied: the core's token bucket per viewer, or tbf per host namespace. */
+export type BenchMode = 'netns' | 'app';
+
+export interface BenchResult {
+  mode: BenchMode;
+  meshtv: SideSummary;
+  httpFanout: SideSummary;
+}
+
 export interface SideSummary {
   viewers: number;
+  /** Viewers that played at least one chunk. */
+  played: number;
   S: number;
   continuity: { p50: number; p5: number };
   lagMs: { p50: number; p95: number };
@@ -76,8 +94,11 @@ interface Proc {
   line(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
 }
 
-function start(args: string[]): Proc {
-  const child = spawn(process.execPath, [path.join(packageRoot(), 'bin/meshtv.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `meshtv args`, inside namespace `ns` when given (`ip netns exec` execs: the child's pid is node's). */
+function start(args: string[], ns?: string): Proc {
+  const argv = [process.execPath, path.join(packageRoot(), 'bin/meshtv.js'), ...args];
+  const [cmd, ...rest] = ns === undefined ? argv : ['ip', 'netns', 'exec', ns, ...argv];
+  const child = spawn(cmd as string, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
   const p: Proc = {
     child,
     out: '',
@@ -120,6 +141,7 @@ function summarize(
   const control = measures.reduce((a, m) => a + m.controlBytes, 0);
   return {
     viewers: measures.length,
+    played: startup.length,
     S: round(sentBytes / Math.max(1, producedBytes)),
     continuity: { p50: round(quantile(cont, 0.5), 4), p5: round(quantile(cont, 0.05), 4) },
     lagMs: { p50: round(quantile(lag, 0.5), 0), p95: round(quantile(lag, 0.95), 0) },
@@ -130,7 +152,22 @@ function summarize(
   };
 }
 
-export async function runBench(o: BenchOptions): Promise<{ meshtv: SideSummary; httpFanout: SideSummary }> {
+/**
+ * Which viewers (indices into the caps, free riders first) each host process runs. In app mode
+ * they are dealt round-robin over `hosts`. With netns a host's tbf is shared by its viewers, so
+ * each host holds viewers of one cap only: uploaders dealt over `hosts`, free riders (cap 0, which
+ * tbf cannot express; they keep the app-level `uploadEnabled: false`) in one host of their own.
+ */
+export function hostLayout(peers: number, freeRiders: number, hosts: number, netns: boolean): number[][] {
+  // Viewers from..to-1 dealt round-robin over n hosts.
+  const deal = (from: number, to: number, n: number) =>
+    Array.from({ length: n }, (_, h) => Array.from({ length: Math.ceil((to - from - h) / n) }, (_, k) => from + h + k * n));
+  if (!netns) return deal(0, peers, Math.max(1, Math.min(hosts, peers)));
+  const uploaders = peers - freeRiders;
+  return [...(freeRiders > 0 ? deal(0, freeRiders, 1) : []), ...deal(freeRiders, peers, Math.max(0, Math.min(hosts, uploaders)))];
+}
+
+export async function runBench(o: BenchOptions): Promise<BenchResult> {
   if (!Number.isInteger(o.peers) || o.peers < 1 || o.peers > 1000) throw new UserError('--peers must be 1-1000');
   if (!(o.durationS >= 5 && o.durationS <= 3600)) throw new UserError('--duration-s must be 5-3600');
   if (!(o.rho > 0 && o.rho <= 100)) throw new UserError('--rho must be above 0');
@@ -142,18 +179,41 @@ export async function runBench(o: BenchOptions): Promise<{ meshtv: SideSummary; 
   ] as const)
     if (t !== undefined && !(t > 0 && t < o.durationS - 5))
       throw new UserError(`${flag} must be within the run and leave 5 s after it (0 < T < ${o.durationS - 5})`);
+  if (!(Number.isInteger(o.hosts) && o.hosts >= 1)) throw new UserError('--hosts must be a whole number, 1 or more');
+  if (o.netns === true) {
+    const reason = netnsUnavailable();
+    if (reason !== undefined) throw new UserError(reason);
+  }
+  const mode: BenchMode = o.netns === true ? 'netns' : 'app';
   const log = (msg: string) => {
     if (!o.json) process.stderr.write(`bench: ${msg}\n`);
   };
+  const uploaders = Math.round(o.peers * (1 - o.freeRiders));
+  const layout = hostLayout(o.peers, o.peers - uploaders, o.hosts, mode === 'netns');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshtv-bench-'));
   const procs: Proc[] = [];
-  const spawnTracked = (args: string[]) => {
-    const p = start(args);
+  let net: BenchNet | undefined;
+  const spawnTracked = (args: string[], ns?: string) => {
+    const p = start(args, ns);
     procs.push(p);
+    net?.adopt(p.child.pid);
     return p;
   };
   try {
-    let tracker = spawnTracked(['tracker', '--port', '0']);
+    // In netns mode the tracker and the fan-out feed run in the hub ("the internet"), bound to its
+    // address. The broadcaster stays in the root namespace, its peer listener on the root end of
+    // the hub link (so viewers reach it through the hub like any server): its --http-port server
+    // (stats.json, read here) binds 127.0.0.1 only and `meshtv broadcast` has no flag to change
+    // that, so from inside the hub the bench could not read it.
+    if (mode === 'netns')
+      net = createBenchNet([
+        ...(o.peers > uploaders ? ['free'] : []),
+        ...layout.slice(o.peers > uploaders ? 1 : 0).map((_, h) => `h${h}`),
+        'fanout',
+      ]);
+    const hub = net?.hub;
+    const trackerArgs = (port: string) => ['tracker', '--port', port, ...(hub !== undefined ? ['--host', hub.address] : [])];
+    let tracker = spawnTracked(trackerArgs('0'), hub?.ns);
     const trackerUrl = (await tracker.line(/tracker listening on (\S+)/))[1] as string;
     const startSource = async () => {
       const proc = spawnTracked([
@@ -167,6 +227,7 @@ export async function runBench(o: BenchOptions): Promise<{ meshtv: SideSummary; 
         '--http-port',
         '0',
         '--no-dht',
+        ...(net !== undefined ? ['--host', net.rootAddress] : []),
         ...(o.sourceUploadLimit !== undefined ? ['--upload-limit', o.sourceUploadLimit] : []),
       ]);
       const uri = (await proc.line(/^(meshtv:\/\/\S+)$/m))[1] as string;
@@ -175,35 +236,65 @@ export async function runBench(o: BenchOptions): Promise<{ meshtv: SideSummary; 
     let source = await startSource();
     const channelId = (source.uri.match(/[0-9a-f]{64}/) as RegExpMatchArray)[0];
     const sourceStats = source.stats;
-    const fanout = spawnTracked(['bench-fanout', channelId, '--tracker', trackerUrl]);
+    const fanout = spawnTracked(
+      ['bench-fanout', channelId, '--tracker', trackerUrl, ...(hub !== undefined ? ['--host', hub.address] : [])],
+      hub?.ns,
+    );
     const fanoutUrl = (await fanout.line(/^fanout (http\S+)$/m))[1] as string;
     // The stream's rate r, measured, sets the upload caps: rho = (r + sum of caps) / (N r).
     await new Promise((r) => setTimeout(r, 4000));
     const early = (await (await fetch(sourceStats)).json()) as { produceBps: number };
     const r = early.produceBps;
-    const uploaders = Math.round(o.peers * (1 - o.freeRiders));
     const capBps = uploaders === 0 ? 0 : Math.max(0, Math.round((o.rho * o.peers * r - r) / uploaders));
     const caps = Array.from({ length: o.peers }, (_, i) => (i < o.peers - uploaders ? 0 : capBps));
     log(
       `r = ${Math.round(r / 1000)} kbit/s, N = ${o.peers}, rho = ${o.rho}, free riders ${o.freeRiders}: upload cap ${Math.round(capBps / 1000)} kbit/s`,
     );
-    const hosts = Math.max(1, Math.min(o.hosts, o.peers));
-    const startHost = (h: number) =>
-      spawnTracked(['bench-host', channelId, '--tracker', trackerUrl, '--caps', caps.filter((_, i) => i % hosts === h).join(',')]);
+    const hosts = layout.length;
+    const hostCaps = layout.map((ids) => ids.map((i) => caps[i] as number));
+    // With netns, a host's viewers share one tbf of the sum of their caps (so the cap is pooled,
+    // where the app-level caps are per viewer); downloads are not capped in either mode.
+    for (const [h, c] of net === undefined ? [] : hostCaps.entries()) {
+      const sum = c.reduce((a, x) => a + x, 0);
+      if (sum > 0) net?.limitUpload(h, sum);
+      const place = net?.hosts[h];
+      log(`${place?.ns} (${place?.address}): ${c.length} viewers, upload ${sum > 0 ? `tbf ${Math.round(sum / 1000)} kbit/s` : 'off'}`);
+    }
+    const startHost = (h: number) => {
+      const place = net?.hosts[h];
+      return spawnTracked(
+        [
+          'bench-host',
+          channelId,
+          '--tracker',
+          trackerUrl,
+          '--caps',
+          (hostCaps[h] as number[]).join(','),
+          ...(place !== undefined ? ['--host', place.address, '--caps-in-kernel'] : []),
+        ],
+        place?.ns,
+      );
+    };
     let hostProcs = Array.from({ length: hosts }, (_, h) => ({ h, proc: startHost(h) }));
-    // The fan-out's clients live in a process of their own, so CPU and memory are told apart.
-    const fanoutClients = spawnTracked([
-      'bench-host',
-      channelId,
-      '--tracker',
-      trackerUrl,
-      '--caps',
-      '',
-      '--fanout',
-      fanoutUrl,
-      '--fanout-clients',
-      String(o.peers),
-    ]);
+    // The fan-out's clients live in a process of their own, so CPU and memory are told apart; with
+    // netns in a namespace of their own, not capped (the fan-out models a CDN with upload to spare).
+    const clientsPlace = net?.hosts[hosts];
+    const fanoutClients = spawnTracked(
+      [
+        'bench-host',
+        channelId,
+        '--tracker',
+        trackerUrl,
+        '--caps',
+        '',
+        '--fanout',
+        fanoutUrl,
+        '--fanout-clients',
+        String(o.peers),
+        ...(clientsPlace !== undefined ? ['--host', clientsPlace.address] : []),
+      ],
+      clientsPlace?.ns,
+    );
     type FanoutStats = { bytesSent: number; mediaBytesInFromSource: number };
     type SourceStats = { bytesProduced: number; mediaBytesSent: number; chunksProduced: number };
     const readSource = async (url: string) => (await (await fetch(url)).json()) as SourceStats;
@@ -232,7 +323,7 @@ export async function runBench(o: BenchOptions): Promise<{ meshtv: SideSummary; 
       const killedAt = Date.now();
       tracker.child.kill('SIGKILL');
       await new Promise((r) => tracker.child.once('exit', r));
-      tracker = spawnTracked(['tracker', '--port', port]);
+      tracker = spawnTracked(trackerArgs(port), hub?.ns);
       await tracker.line(/tracker listening on/);
       restarts.trackerDowntimeMs = Date.now() - killedAt;
       log(`tracker killed and listening again after ${restarts.trackerDowntimeMs} ms`);
@@ -260,7 +351,9 @@ export async function runBench(o: BenchOptions): Promise<{ meshtv: SideSummary; 
     };
     at(o.restartTrackerAtS, restartTracker);
     at(o.restartSourceAtS, restartSource);
-    log(`running ${o.durationS} s with ${hosts} host processes`);
+    log(
+      `running ${o.durationS} s with ${hosts} host processes, upload caps ${mode === 'netns' ? 'tc tbf per host namespace' : 'app-level per viewer'}`,
+    );
     await new Promise((r) => setTimeout(r, o.durationS * 1000));
     await Promise.all(scheduled);
     clearInterval(churnTimer);
@@ -305,7 +398,8 @@ export async function runBench(o: BenchOptions): Promise<{ meshtv: SideSummary; 
           max: Math.max(...across),
         };
     }
-    const result = {
+    const result: BenchResult = {
+      mode,
       meshtv: {
         ...summarize(viewers, swarmSent, produced, cpuMs, wallMs, rss),
         ...(Object.keys(restarts).length > 0 ? { restarts } : {}),
@@ -323,16 +417,12 @@ export async function runBench(o: BenchOptions): Promise<{ meshtv: SideSummary; 
     return result;
   } finally {
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    net?.destroy();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function writeReport(
-  o: BenchOptions,
-  result: { meshtv: SideSummary; httpFanout: SideSummary },
-  viewers: ViewerMeasures[],
-  clients: ViewerMeasures[],
-): void {
+function writeReport(o: BenchOptions, result: BenchResult, viewers: ViewerMeasures[], clients: ViewerMeasures[]): void {
   const out = o.outDir as string;
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, 'report.json'), `${JSON.stringify({ options: o, ...result }, null, 2)}\n`);
@@ -361,7 +451,7 @@ function writeReport(
   fs.writeFileSync(
     path.join(out, 'report.md'),
     [
-      `# meshtv bench: N = ${o.peers}, rho = ${o.rho}, free riders ${o.freeRiders}, churn ${o.churnPerMin}/min, ${o.durationS} s`,
+      `# meshtv bench: N = ${o.peers}, rho = ${o.rho}, free riders ${o.freeRiders}, churn ${o.churnPerMin}/min, ${o.durationS} s, caps ${result.mode === 'netns' ? 'tc tbf per host namespace' : 'app-level'}`,
       '',
       '| | S | continuity p50 / p5 | lag ms p50 / p95 | startup ms p50 / p95 | overhead |',
       '|---|---|---|---|---|---|',

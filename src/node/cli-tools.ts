@@ -43,6 +43,7 @@ export async function runToolCommand(command: string, args: string[]): Promise<n
         'source-upload-limit': { type: 'string' },
         'restart-tracker-at-s': { type: 'string' },
         'restart-source-at-s': { type: 'string' },
+        netns: { type: 'boolean' },
         out: { type: 'string' },
         json: { type: 'boolean' },
       });
@@ -60,11 +61,16 @@ export async function runToolCommand(command: string, args: string[]): Promise<n
         ...(values['restart-source-at-s'] !== undefined
           ? { restartSourceAtS: num(values['restart-source-at-s'], '--restart-source-at-s', 0) }
           : {}),
+        netns: values.netns === true,
         ...(typeof values.out === 'string' ? { outDir: values.out } : {}),
         json: values.json === true,
       });
       if (values.json !== true) {
-        for (const [name, s] of Object.entries(result)) {
+        process.stdout.write(`upload caps ${result.mode === 'netns' ? 'tc tbf per host namespace (--netns)' : 'app-level, per viewer'}\n`);
+        for (const [name, s] of [
+          ['meshtv', result.meshtv],
+          ['httpFanout', result.httpFanout],
+        ] as const) {
           process.stdout.write(
             `${name.padEnd(10)} S ${s.S}  continuity p50 ${s.continuity.p50} p5 ${s.continuity.p5}  lag p50 ${s.lagMs.p50} ms p95 ${s.lagMs.p95} ms  startup p50 ${s.startupMs.p50} ms p95 ${s.startupMs.p95} ms  overhead ${s.overhead}  cpu/viewer ${s.cpuPctPerViewer}%  rss/viewer ${s.rssMBPerViewer} MB\n`,
           );
@@ -78,7 +84,14 @@ export async function runToolCommand(command: string, args: string[]): Promise<n
     case 'bench-host': {
       const { values, positionals } = parse(
         args,
-        { tracker: { type: 'string' }, caps: { type: 'string' }, fanout: { type: 'string' }, 'fanout-clients': { type: 'string' } },
+        {
+          tracker: { type: 'string' },
+          caps: { type: 'string' },
+          'caps-in-kernel': { type: 'boolean' },
+          host: { type: 'string' },
+          fanout: { type: 'string' },
+          'fanout-clients': { type: 'string' },
+        },
         1,
       );
       const caps = String(values.caps ?? '')
@@ -89,6 +102,8 @@ export async function runToolCommand(command: string, args: string[]): Promise<n
         channelId: channelArg(positionals),
         trackers: [checkTrackerUrl(String(values.tracker))],
         capsBps: caps,
+        capsInKernel: values['caps-in-kernel'] === true,
+        ...(typeof values.host === 'string' ? { host: values.host } : {}),
         ...(typeof values.fanout === 'string' ? { fanoutUrl: values.fanout } : {}),
         fanoutClients: num(values['fanout-clients'], '--fanout-clients', 0),
         log: quiet,
@@ -97,10 +112,11 @@ export async function runToolCommand(command: string, args: string[]): Promise<n
       return 0;
     }
     case 'bench-fanout': {
-      const { values, positionals } = parse(args, { tracker: { type: 'string' } }, 1);
+      const { values, positionals } = parse(args, { tracker: { type: 'string' }, host: { type: 'string' } }, 1);
       const server = await startFanout({
         channelId: channelArg(positionals),
         trackers: [checkTrackerUrl(String(values.tracker))],
+        ...(typeof values.host === 'string' ? { host: values.host } : {}),
         port: 0,
         log: quiet,
       });

@@ -41,3 +41,31 @@ test('the bench survives its tracker and its broadcaster being killed and restar
   assert.equal(resumed, playing, `resumed ${restarts?.resumed}`);
   assert.ok(r.meshtv.S < r.httpFanout.S * 0.6, `swarm S ${r.meshtv.S} against the fan-out's ${r.httpFanout.S}`);
 });
+
+// With --netns (root only): the host processes in network namespaces behind a hub namespace,
+// their uploads capped by tc tbf. What must hold whatever the speed: every viewer plays, the swarm
+// still spares the broadcaster, and nothing of the network is left behind.
+import { spawnSync } from 'node:child_process';
+import { netnsUnavailable } from '../../src/bench/netns.js';
+
+test('--netns: host processes in network namespaces, their uploads capped by tc tbf', {
+  timeout: 90_000,
+  skip: netnsUnavailable(),
+}, async (t) => {
+  const r = await runBench({ peers: 8, durationS: 15, rho: 1.25, freeRiders: 0.2, churnPerMin: 0, hosts: 2, netns: true, json: true });
+  t.diagnostic(`meshtv: ${JSON.stringify(r.meshtv)}`);
+  t.diagnostic(`HTTP fan-out: ${JSON.stringify(r.httpFanout)}`);
+  assert.equal(r.mode, 'netns');
+  assert.equal(r.meshtv.played, 8, `only ${r.meshtv.played} of 8 viewers played`);
+  assert.equal(r.httpFanout.played, 8);
+  assert.ok(r.meshtv.S < r.httpFanout.S * 0.6, `swarm S ${r.meshtv.S} is not well below the fan-out's ${r.httpFanout.S}`);
+  // Everything it made is gone: namespaces, the root end of the hub link and its route.
+  const prefix = `mtvb${process.pid}`;
+  const left = (args: string[]) =>
+    spawnSync('ip', args, { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((l) => l.includes(prefix));
+  assert.deepEqual(left(['netns', 'list']), []);
+  assert.deepEqual(left(['-o', 'link']), []);
+  assert.deepEqual(left(['route']), []);
+});
