@@ -1,6 +1,7 @@
 // The baseline meshtv is measured against: one HTTP server sending the whole stream to every
-// viewer, as a broadcaster would without a swarm. A feed process joins the channel as a viewer
-// that does not relay, and serves each verified chunk, framed, to all its HTTP clients; the
+// viewer, as a broadcaster would without a swarm. A feed process takes the stream from the
+// broadcaster alone (no other peer, no relaying) and serves each verified chunk, framed, to
+// all its HTTP clients; the
 // clients play it through the same Playout clock as swarm viewers, so the measures compare.
 
 import http from 'node:http';
@@ -36,6 +37,8 @@ export async function startFanout(o: {
     port: 0,
     trackers: o.trackers,
     core: { uploadEnabled: false },
+    // Straight from the broadcaster, as an HTTP origin would be: not off the swarm's upload.
+    sourceOnly: true,
     log: o.log,
   });
   const clients = new Set<http.ServerResponse>();

@@ -39,7 +39,8 @@ Usage:
   meshtv broadcast [--input testsrc|FILE|-|udp://HOST:PORT|srt://HOST:PORT|rtmp://HOST:PORT/APP[/KEY]|URL]
                    [--loop] [--copy] [--video-bitrate 2500k] [--audio-bitrate 128k] [--resolution 1280x720|720p]
                    [--fps N] [--tracker URL] [--name NAME] [--key FILE] [--host ADDR] [--peer-port N]
-                   [--announce-address ADDR] [--max-peers N] [--http-port N] [--stun URL] [--turn URL]
+                   [--announce-address ADDR] [--max-peers N] [--http-port N] [--http-host 127.0.0.1]
+                   [--stun URL] [--turn URL]
                    [--no-dht | --dht-bootstrap HOST:PORT]
   meshtv watch <uri|id|name> [--player vlc|mpv|ffplay] [--tracker URL] [--http-port 8902]
                    [--http-host 127.0.0.1] [--host ADDR] [--peer-port N] [--announce-address ADDR] [--max-peers N]
@@ -48,7 +49,8 @@ Usage:
   meshtv channels  [--tracker URL] [--json]
   meshtv demo      [--port 8000] [--http-port 8902]
   meshtv bench     [--peers 20] [--duration-s 30] [--rho 1.25] [--free-riders 0.2] [--churn SHARE_PER_MIN]
-                   [--hosts 4] [--out DIR] [--json]
+                   [--hosts 4] [--netns] [--restart-tracker-at-s T] [--restart-source-at-s T]
+                   [--source-upload-limit RATE] [--out DIR] [--json]
 
 Common flags: --log-level debug|info|warn|error, --log-format text|json, --help.
 Every flag may also be set by the environment (MESHTV_<FLAG>, e.g. MESHTV_UPLOAD_LIMIT=2mbit) or
@@ -240,6 +242,7 @@ async function runBroadcast(args: string[]): Promise<number> {
     resolution: { type: 'string' },
     fps: { type: 'string' },
     'upload-limit': { type: 'string' },
+    'http-host': { type: 'string' },
   });
   if (values.help) return help();
   const log = logger(values);
@@ -270,6 +273,7 @@ async function runBroadcast(args: string[]): Promise<number> {
     port: port(str(values, 'peer-port'), '--peer-port', 0),
     ...(str(values, 'announce-address') ? { announceAddress: str(values, 'announce-address') } : {}),
     ...(str(values, 'http-port') !== undefined ? { httpPort: port(str(values, 'http-port'), '--http-port', 0) } : {}),
+    ...(str(values, 'http-host') !== undefined ? { httpHost: str(values, 'http-host') } : {}),
     ...(str(values, 'max-peers') !== undefined ? { maxPeers: positiveInt(str(values, 'max-peers'), '--max-peers') as number } : {}),
     input,
     encoding,

@@ -51,6 +51,12 @@ export interface SwarmNodeOptions {
    * nodes to join through; undefined: the DHT's public routers.
    */
   dht?: { bootstrap?: string[] };
+  /**
+   * Take the stream from the broadcaster only: dial nobody else and accept no one. For an edge
+   * that re-serves the stream (the benchmark's HTTP fan-out), which must not eat the swarm's
+   * upload. @default false
+   */
+  sourceOnly?: boolean;
   log: Logger;
 }
 
@@ -111,7 +117,7 @@ export class SwarmNode {
   async start(): Promise<void> {
     if (this.options.role === 'viewer') this.watchSource();
     this.listener = await this.transport.listen(this.options.host, this.options.port, (conn) => {
-      if (this.stopped || !this.driver.acceptsIncoming(conn.remoteAddress)) conn.close();
+      if (this.stopped || this.options.sourceOnly === true || !this.driver.acceptsIncoming(conn.remoteAddress)) conn.close();
       else this.driver.attach(conn, 'tcp', false);
     });
     // Stopped while the listener was opening (Ctrl-C during startup): start nothing more.
@@ -355,8 +361,12 @@ export class SwarmNode {
     });
     const target = this.options.dialTarget ?? 8;
     const known = this.driver.knownPeerIds();
-    const dialable = (p: { peerId: string }) =>
-      p.peerId !== this.peerId && !known.has(p.peerId) && !this.dialing.has(p.peerId) && !this.driver.isBanned(p.peerId);
+    const dialable = (p: { peerId: string; role: string }) =>
+      p.peerId !== this.peerId &&
+      !known.has(p.peerId) &&
+      !this.dialing.has(p.peerId) &&
+      !this.driver.isBanned(p.peerId) &&
+      (this.options.sourceOnly !== true || p.role === 'source');
     // A viewer starved since the broadcaster went away reaches for the (new) broadcaster even
     // with every slot taken: its neighbours, starved too, have nothing to give it, and a
     // restarted broadcaster dials nobody.
