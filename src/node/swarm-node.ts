@@ -148,21 +148,22 @@ export class SwarmNode {
   }
 
   /**
-   * First announce to every tracker; resolves when at least one answered, else throws the first
-   * error — unless the DHT can stand in: then it warns, keeps retrying the trackers, and the
-   * node goes on with the peers the DHT finds.
+   * Announces to every tracker; resolves when at least one answered. When none did, the next
+   * try is scheduled with back-off (a busy tracker answers 429, a restarting one nothing) and the
+   * first error is thrown — unless the DHT can stand in: then it warns and the node goes on
+   * with the peers the DHT finds meanwhile.
    */
   async announceNow(): Promise<void> {
     const results = await Promise.allSettled(this.options.trackers.map((t) => this.announceTo(t)));
     const ok = results.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<number>[];
     if (ok.length === 0) {
       this.trackerFailures++;
+      this.scheduleAnnounce(Math.min(30_000, 2000 * this.trackerFailures));
       const reason = (results[0] as PromiseRejectedResult | undefined)?.reason as Error | undefined;
       if (this.dht === undefined) throw reason ?? new Error('no tracker to announce to');
       if (this.trackerFailures === 1)
         this.options.log.warn(`${reason?.message ?? 'no tracker'}; looking for peers through the DHT meanwhile`);
       this.dht.lookupNow();
-      this.scheduleAnnounce(Math.min(30_000, 2000 * this.trackerFailures));
       return;
     }
     this.trackerFailures = 0;
@@ -344,9 +345,9 @@ export class SwarmNode {
     clearTimeout(this.announceTimer);
     if (this.stopped) return;
     this.announceTimer = setTimeout(() => {
+      // A failure has scheduled its own retry.
       this.announceNow().catch((err: Error) => {
         if (this.trackerFailures === 1) this.options.log.warn(`${err.message}; retrying`);
-        this.scheduleAnnounce(Math.min(30_000, 2000 * this.trackerFailures));
       });
     }, intervalMs);
   }
