@@ -82,16 +82,17 @@ function setHandlers(on: boolean): void {
   }
 }
 
-function kill(pid: number): void {
+/** Sends a signal to a process that may already be gone. */
+export function kill(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
   try {
-    process.kill(pid, 'SIGKILL');
+    process.kill(pid, signal);
   } catch {
     // already gone
   }
 }
 
 /** True while a process exists and is not a zombie. */
-function running(pid: number): boolean {
+export function running(pid: number): boolean {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat[stat.lastIndexOf(')') + 2] !== 'Z';

@@ -18,6 +18,7 @@ import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { kill, running } from '../../src/bench/netns.js';
 import type { ViewerStats } from '../../src/node/viewer.js';
 
 export type NatKind = 'cone' | 'symmetric';
@@ -184,24 +185,6 @@ function netnsExists(name: string): boolean {
 function pidsIn(ns: string): number[] {
   const r = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.split(/\s+/).filter(Boolean).map(Number) : [];
-}
-
-function kill(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-/** True while a process exists and is not a zombie. */
-function running(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 /** SIGKILLs the pids and waits (synchronously, at most 2 s) until they are gone: a multi-threaded turnserver takes a moment. */
