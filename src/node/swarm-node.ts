@@ -60,7 +60,7 @@ export interface SwarmNodeOptions {
   log: Logger;
 }
 
-/** How a node finds and reaches peers beyond the trackers' defaults (flags --stun, --turn). */
+/** How a node finds and reaches peers beyond the trackers (flags --stun, --turn, --dht-bootstrap, --no-dht). */
 export type NetworkOptions = Pick<SwarmNodeOptions, 'iceServers' | 'dht'>;
 
 /** The WebSocket signalling URL of one of our HTTP trackers. */
