@@ -33,8 +33,12 @@ export function parseIceServer(kind: 'stun' | 'turn', text: string): IceServer {
     const colon = userinfo.indexOf(':');
     if (colon <= 0 || colon === userinfo.length - 1)
       throw new Error(`TURN server ${JSON.stringify(text)}: credentials must be user:password@ before the host`);
-    username = decodeURIComponent(userinfo.slice(0, colon));
-    credential = decodeURIComponent(userinfo.slice(colon + 1));
+    try {
+      username = decodeURIComponent(userinfo.slice(0, colon));
+      credential = decodeURIComponent(userinfo.slice(colon + 1));
+    } catch {
+      throw new Error(`TURN server ${JSON.stringify(text)}: a %-escape in the credentials is malformed`);
+    }
     rest = rest.slice(at + 1);
   }
   const [hostPort = '', query] = rest.split('?', 2);

@@ -20,6 +20,7 @@ test('malformed STUN and TURN values are refused with a reason', () => {
   assert.throws(() => parseIceServer('turn', 'turn:host:99999'), /must look like turn:host:port/);
   assert.throws(() => parseIceServer('turn', 'turn:ho st'), /must look like/);
   assert.throws(() => parseIceServer('turn', 'turn:host:3478?transport=sctp'), /transport=udp/);
+  assert.throws(() => parseIceServer('turn', 'turn:al%ZZice:pw@host:3478'), /%-escape in the credentials is malformed/);
 });
 
 test('ICE servers from a tracker are checked: TURN without credentials and junk are dropped', () => {
