@@ -230,6 +230,8 @@ export class WebRtcSignaling {
   private async makeOffer(): Promise<{ offer: SessionDescriptionLike; offer_id: string }> {
     const pc = this.createPeerConnection();
     const channel = pc.createDataChannel('meshtv', { ordered: true });
+    // Listening from the start: a message must not slip by before the connection exists.
+    const conn = new WebRtcConnection(channel, () => pc.close());
     const offerId = binaryString(randomIdBytes());
     const timer = setTimeout(() => {
       const p = this.pending.get(offerId);
@@ -251,7 +253,7 @@ export class WebRtcSignaling {
       clearTimeout(timer);
       this.pending.delete(offerId);
       if (this.stopped) return pc.close();
-      this.opened(pc, channel, true);
+      this.opened(pc, conn, true);
     });
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
@@ -278,12 +280,20 @@ export class WebRtcSignaling {
       pc.addEventListener('datachannel', (ev) => {
         const channel = ev.channel;
         if (channel === undefined) return;
-        channel.addEventListener('open', () => {
+        // Listening at once: the peer's hello may arrive before our 'open' handler has run (an
+        // announced channel can already be open), and a lost hello gets the link dropped.
+        const conn = new WebRtcConnection(channel, () => pc.close());
+        let done = false;
+        const open = () => {
+          if (done) return;
+          done = true;
           clearTimeout(giveUp);
           this.incoming.delete(pc);
           if (this.stopped || !this.o.accept()) return pc.close();
-          this.opened(pc, channel, false);
-        });
+          this.opened(pc, conn, false);
+        };
+        if (channel.readyState === 'open') open();
+        else channel.addEventListener('open', open);
       });
       try {
         await pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
@@ -325,8 +335,7 @@ export class WebRtcSignaling {
     return this.o.createPeerConnection({ iceServers: this.o.iceServers?.() ?? [] });
   }
 
-  private opened(pc: PeerConnectionLike, channel: DataChannelLike, outbound: boolean): void {
-    const conn = new WebRtcConnection(channel, () => pc.close());
+  private opened(pc: PeerConnectionLike, conn: WebRtcConnection, outbound: boolean): void {
     linkPathOf(pc)
       .catch(() => undefined)
       .then((path) => {
