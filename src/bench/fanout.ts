@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../node/log.js';
 import { SwarmNode } from '../node/swarm-node.js';
-import { type Chunk, decodeChunk, FLAG_KEYFRAME, FLAG_STREAM_START } from '../protocol/chunk.js';
+import { type Chunk, decodeChunk, FLAG_KEYFRAME } from '../protocol/chunk.js';
 import { encodeMessage, MAX_FRAME_BYTES, MsgType } from '../protocol/codec.js';
 import { hexToBytes } from '../protocol/hex.js';
 import { Playout } from '../protocol/playout.js';
@@ -102,7 +102,8 @@ export interface ViewerMeasures {
 /** An HTTP fan-out client: reads framed chunks and plays them on the swarm's playout clock. */
 export function fanoutClient(url: string): { measures(): ViewerMeasures; stop(): void } {
   const startedAt = Date.now();
-  let playout = new Playout({ slackMs: 1500, nominalChunkMs: 250 });
+  const newPlayout = () => new Playout({ slackMs: 1500, nominalChunkMs: 250 });
+  let playout = newPlayout();
   const store = new Map<number, Chunk>();
   const lags: number[] = [];
   let startupMs: number | undefined;
@@ -131,8 +132,8 @@ export function fanoutClient(url: string): { measures(): ViewerMeasures; stop():
           const chunk = decodeChunk(frame.subarray(1));
           bytes += chunk.payload.length;
           // A new run of the broadcaster (restarted): start over there, as swarm viewers do.
-          if ((chunk.flags & FLAG_STREAM_START) !== 0 && playout.isStarted && chunk.seq >= (playout.nextSeq ?? 0)) {
-            playout = new Playout({ slackMs: 1500, nominalChunkMs: 250 });
+          if (playout.beginsNewRun(chunk)) {
+            playout = newPlayout();
             store.clear();
           }
           store.set(chunk.seq, chunk);

@@ -202,9 +202,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   try {
     // In netns mode the tracker and the fan-out feed run in the hub ("the internet"), bound to its
     // address. The broadcaster stays in the root namespace, its peer listener on the root end of
-    // the hub link (so viewers reach it through the hub like any server): its --http-port server
-    // (stats.json, read here) binds 127.0.0.1 only and `meshtv broadcast` has no flag to change
-    // that, so from inside the hub the bench could not read it.
+    // the hub link (so viewers reach it through the hub like any server), and its --http-port
+    // server (stats.json, read here) on 127.0.0.1, where this process reaches it directly.
     if (mode === 'netns')
       net = createBenchNet([
         ...(o.peers > uploaders ? ['free'] : []),
@@ -299,8 +298,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     type SourceStats = { bytesProduced: number; mediaBytesSent: number; chunksProduced: number };
     const readSource = async (url: string) => (await (await fetch(url)).json()) as SourceStats;
     const before = await readSource(sourceStats);
-    // Counts of broadcasters killed by a restart, so S spans both lives.
+    // Counts of broadcasters killed by a restart, so S spans both lives; `base` is where the
+    // current broadcaster's counts start (a restarted one counts from zero).
     const carried = { bytesProduced: 0, mediaBytesSent: 0 };
+    let base: Pick<SourceStats, 'bytesProduced' | 'mediaBytesSent'> = before;
     const restarts: RestartSummary = {};
     let sourceBackAtMs: number | undefined;
     let sourceKilledAtMs: number | undefined;
@@ -330,8 +331,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     };
     const restartSource = async () => {
       const last = await readSource(source.stats);
-      carried.bytesProduced += last.bytesProduced - (source.stats === sourceStats ? before.bytesProduced : 0);
-      carried.mediaBytesSent += last.mediaBytesSent - (source.stats === sourceStats ? before.mediaBytesSent : 0);
+      carried.bytesProduced += last.bytesProduced - base.bytesProduced;
+      carried.mediaBytesSent += last.mediaBytesSent - base.mediaBytesSent;
+      base = { bytesProduced: 0, mediaBytesSent: 0 };
       sourceKilledAtMs = Date.now();
       source.proc.child.kill('SIGKILL');
       await new Promise((r) => source.proc.child.once('exit', r));
@@ -357,9 +359,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     await new Promise((r) => setTimeout(r, o.durationS * 1000));
     await Promise.all(scheduled);
     clearInterval(churnTimer);
-    // Over the measured span, across broadcaster lives: a restarted one counts from zero.
+    // Over the measured span, across broadcaster lives.
     const now = await readSource(source.stats);
-    const base = source.stats === sourceStats ? before : { bytesProduced: 0, mediaBytesSent: 0 };
     const produced = carried.bytesProduced + now.bytesProduced - base.bytesProduced;
     const sourceSent = carried.mediaBytesSent + now.mediaBytesSent - base.mediaBytesSent;
     const wallMs = Date.now() - startedAt;

@@ -13,7 +13,7 @@ import { seededRandom } from '../protocol/random.js';
 import { nobleVerify } from '../protocol/verify-noble.js';
 import { CoreDriver } from '../runtime/core-driver.js';
 import { checkNetworkConfig, type LinkPath, type NetworkConfig } from '../transport/ice.js';
-import { type PeerConnectionLike, WebRtcSignaling, type WebSocketLike } from '../transport/webrtc-signaling.js';
+import { type PeerConnectionLike, signalingUrlOf, WebRtcSignaling, type WebSocketLike } from '../transport/webrtc-signaling.js';
 
 export interface BrowserViewerStats {
   peers: number;
@@ -92,9 +92,8 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
   } catch {
     // an older or unreachable tracker: defaults
   }
-  const ownSignaling = `${tracker.protocol === 'https:' ? 'wss:' : 'ws:'}//${tracker.host}/announce`;
   const signaling = new WebRtcSignaling({
-    trackerUrls: network.signaling.length > 0 ? network.signaling : [ownSignaling],
+    trackerUrls: network.signaling.length > 0 ? network.signaling : [signalingUrlOf(o.trackerUrl)],
     channelKey,
     peerId: driver.localPeerId,
     createPeerConnection: (config) => new RTCPeerConnection(config) as unknown as PeerConnectionLike,

@@ -15,7 +15,7 @@ import {
   rtmpServerUrl,
 } from '../media/input.js';
 import { startTracker } from '../tracker/server.js';
-import { type IceServer, parseIceServer } from '../transport/ice.js';
+import { type IceServer, isSignalingUrl, isTurnServer, parseIceServer } from '../transport/ice.js';
 import { startBroadcast } from './broadcaster.js';
 import { checkTrackerUrl } from './channel-uri.js';
 import { parse, setCommand, str, type Values } from './cli-args.js';
@@ -205,11 +205,10 @@ async function runTracker(args: string[]): Promise<number> {
   const p = port(str(values, 'port'), '--port', 8000);
   const servers = iceServers(values) ?? [];
   const turnSecret = str(values, 'turn-secret');
-  if (turnSecret !== undefined && !servers.some((s) => s.urls.some((u) => u.startsWith('turn'))))
+  if (turnSecret !== undefined && !servers.some(isTurnServer))
     throw new UserError('--turn-secret needs a --turn server to hand credentials out for');
   const signalingUrls = ((values.signaling as string[] | undefined) ?? []).map((u) => {
-    if (!/^wss?:\/\/[^\s/]+/.test(u))
-      throw new UserError(`--signaling ${JSON.stringify(u)} must be a ws:// or wss:// URL of a WebTorrent tracker`);
+    if (!isSignalingUrl(u)) throw new UserError(`--signaling ${JSON.stringify(u)} must be a ws:// or wss:// URL of a WebTorrent tracker`);
     return u;
   });
   const tracker = await startTracker({

@@ -15,7 +15,13 @@ import { CoreDriver, type LinkStats } from '../runtime/core-driver.js';
 import { describeIceServers, forNodeDataChannel, type IceServer } from '../transport/ice.js';
 import { TcpTransport } from '../transport/tcp.js';
 import type { Listener } from '../transport/transport.js';
-import { type PeerConnectionLike, type SignalingStats, WebRtcSignaling, type WebSocketLike } from '../transport/webrtc-signaling.js';
+import {
+  type PeerConnectionLike,
+  type SignalingStats,
+  signalingUrlOf,
+  WebRtcSignaling,
+  type WebSocketLike,
+} from '../transport/webrtc-signaling.js';
 import { DhtDiscovery, type DhtDiscoveryStats } from './dht-discovery.js';
 import { nodeVerify } from './keys.js';
 import type { Logger } from './log.js';
@@ -62,14 +68,6 @@ export interface SwarmNodeOptions {
 
 /** How a node finds and reaches peers beyond the trackers (flags --stun, --turn, --dht-bootstrap, --no-dht). */
 export type NetworkOptions = Pick<SwarmNodeOptions, 'iceServers' | 'dht'>;
-
-/** The WebSocket signalling URL of one of our HTTP trackers. */
-export function signalingUrlOf(trackerUrl: string): string {
-  const u = new URL(trackerUrl);
-  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
-  u.pathname = '/announce';
-  return u.toString();
-}
 
 const DIAL_TIMEOUT_MS = 4000;
 /** Nothing new for this long while playing: the viewer is starved (see starvedOfSource). */
@@ -138,7 +136,7 @@ export class SwarmNode {
           new RTCPeerConnection(config as ConstructorParameters<typeof RTCPeerConnection>[0]) as unknown as PeerConnectionLike,
         createWebSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
         iceServers: () => forNodeDataChannel(this.iceServers),
-        wantPeers: () => (this.options.role === 'source' ? 0 : Math.max(0, (this.options.dialTarget ?? 8) - this.driver.linkCount)),
+        wantPeers: () => (this.options.role === 'source' ? 0 : Math.max(0, this.dialTarget - this.driver.linkCount)),
         accept: () => this.driver.acceptsIncoming(),
         onConnection: (conn, outbound) => this.driver.attach(conn, 'webrtc', outbound),
         log: this.options.log,
@@ -202,12 +200,12 @@ export class SwarmNode {
       bootstrap,
       host,
       log: this.options.log,
-      wantPeers: () => this.options.role === 'viewer' && this.driver.linkCount + this.dialing.size < (this.options.dialTarget ?? 8),
+      wantPeers: () => this.options.role === 'viewer' && this.roomToDial(),
       onPeer: (address, port) => {
         if (this.options.role === 'source' || this.stopped || (port === this.port && isLocalAddress(address))) return;
         const key = `${address}:${port}`;
         if (this.dialing.has(key) || this.driver.linkStats().some((l) => l.address === key)) return;
-        if (this.driver.linkCount + this.dialing.size >= (this.options.dialTarget ?? 8) || !this.driver.accepts()) return;
+        if (!this.roomToDial() || !this.driver.accepts()) return;
         this.dial(key, address, port, false);
       },
     });
@@ -360,7 +358,6 @@ export class SwarmNode {
       role: this.options.role,
       ...(this.options.announceAddress !== undefined ? { address: this.options.announceAddress } : {}),
     });
-    const target = this.options.dialTarget ?? 8;
     const known = this.driver.knownPeerIds();
     const dialable = (p: { peerId: string; role: string }) =>
       p.peerId !== this.peerId &&
@@ -375,10 +372,19 @@ export class SwarmNode {
       for (const p of answer.peers)
         if (p.role === 'source' && dialable(p) && this.driver.accepts()) this.dial(p.peerId, p.address, p.port, true);
     for (const p of answer.peers) {
-      if (this.driver.linkCount + this.dialing.size >= target || !this.driver.accepts()) break;
+      if (!this.roomToDial() || !this.driver.accepts()) break;
       if (dialable(p)) this.dial(p.peerId, p.address, p.port, true);
     }
     return answer.intervalMs;
+  }
+
+  private get dialTarget(): number {
+    return this.options.dialTarget ?? 8;
+  }
+
+  /** Links plus dials in progress are below the dial target. */
+  private roomToDial(): boolean {
+    return this.driver.linkCount + this.dialing.size < this.dialTarget;
   }
 
   /** A playing viewer with no link to the broadcaster that has received nothing new for a while. */

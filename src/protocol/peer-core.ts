@@ -9,7 +9,7 @@
 // With an upload cap the core paces its own uploads (requests queue, Busy when full) and a
 // viewer hands each fresh chunk on to one relaying neighbour at once (push of the latest chunk).
 
-import { type Chunk, encodedChunkBytes, FLAG_KEYFRAME, FLAG_STREAM_START, type VerifyFn, verifyChunk } from './chunk.js';
+import { type Chunk, encodedChunkBytes, FLAG_KEYFRAME, type VerifyFn, verifyChunk } from './chunk.js';
 import {
   type BufferMapMsg,
   bufferMapSeqs,
@@ -695,8 +695,7 @@ export class PeerCore {
    */
   private startsNewRun(chunk: Chunk): boolean {
     if (!this.playout.isStarted) return false;
-    if (chunk.seq > this.newestSeq + this.config.maxAheadChunks) return true;
-    return (chunk.flags & FLAG_STREAM_START) !== 0 && chunk.seq >= (this.playout.nextSeq ?? 0);
+    return chunk.seq > this.newestSeq + this.config.maxAheadChunks || this.playout.beginsNewRun(chunk);
   }
 
   /** Starts over as a newcomer: the channel's numbering jumped (a broadcaster restart). */

@@ -5,7 +5,7 @@
 // chunk captured at C is due at C + offset, the offset fixed when playback starts.
 // Pure logic: time is an input.
 
-import { type Chunk, FLAG_KEYFRAME } from './chunk.js';
+import { type Chunk, FLAG_KEYFRAME, FLAG_STREAM_START } from './chunk.js';
 
 export interface PlayoutConfig {
   /** Extra time after the start lag before a chunk counts as late. @default 1500 */
@@ -41,6 +41,14 @@ export class Playout {
   }
   get chunkMs(): number {
     return this.chunkMsEstimate;
+  }
+
+  /**
+   * Whether a chunk is the first of a broadcaster run (FLAG_STREAM_START) that playback has
+   * started before and not yet reached: the player should start over there.
+   */
+  beginsNewRun(chunk: Chunk): boolean {
+    return this.started && (chunk.flags & FLAG_STREAM_START) !== 0 && chunk.seq >= this.next;
   }
 
   /** Chooses where playback begins: a chunk flagged as a keyframe start. */

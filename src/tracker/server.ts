@@ -12,7 +12,7 @@ import { checkSignedChannelRecord } from '../protocol/channel-record.js';
 import { hexToBytes } from '../protocol/hex.js';
 import { seededRandom } from '../protocol/random.js';
 import { MAX_THUMBNAIL_BYTES, verifyThumbnail } from '../protocol/thumbnail.js';
-import { type IceServer, type NetworkConfig, turnRestCredentials } from '../transport/ice.js';
+import { type IceServer, isTurnServer, type NetworkConfig, turnRestCredentials } from '../transport/ice.js';
 import { normalizeAddress } from '../transport/tcp.js';
 import { infoHashOf } from '../transport/webrtc-signaling.js';
 import { DEFAULT_DIRECTORY_CONFIG, Directory, type DirectoryConfig } from './directory.js';
@@ -86,7 +86,7 @@ async function iceServersFor(ice: TrackerIceConfig | undefined, nowMs: number): 
   const secret = ice.turnSecret;
   return Promise.all(
     ice.servers.map(async (s) =>
-      secret === undefined || s.username !== undefined || !s.urls.some((u) => u.startsWith('turn'))
+      secret === undefined || s.username !== undefined || !isTurnServer(s)
         ? s
         : {
             urls: s.urls,

@@ -85,12 +85,22 @@ export interface NetworkConfig {
   signaling: string[];
 }
 
+/** A TURN entry (turn: or turns:), the kind that needs credentials. */
+export function isTurnServer(s: { urls: readonly string[] }): boolean {
+  return s.urls.some((u) => u.startsWith('turn'));
+}
+
+/** A WebTorrent tracker's signalling URL: ws:// or wss://, a host, no spaces, under 256 characters. */
+export function isSignalingUrl(u: string): boolean {
+  return u.length < 256 && /^wss?:\/\/[^\s/]+\S*$/.test(u);
+}
+
 /** Checks a tracker's /api/network answer (untrusted): keeps the well-formed parts. */
 export function checkNetworkConfig(body: unknown): NetworkConfig {
   const o = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
   const signaling = (Array.isArray(o.signaling) ? o.signaling : [])
     .slice(0, 8)
-    .filter((u): u is string => typeof u === 'string' && u.length < 256 && /^wss?:\/\/[^\s]+$/.test(u));
+    .filter((u): u is string => typeof u === 'string' && isSignalingUrl(u));
   return { iceServers: checkIceServers(o.iceServers), signaling };
 }
 
@@ -105,7 +115,7 @@ export function checkIceServers(value: unknown): IceServer[] {
       (u): u is string => typeof u === 'string' && u.length < 256 && /^(stun|stuns|turn|turns):/.test(u),
     );
     if (list.length === 0) continue;
-    const isTurn = list.some((u) => u.startsWith('turn'));
+    const isTurn = isTurnServer({ urls: list });
     if (isTurn && (typeof username !== 'string' || typeof credential !== 'string')) continue;
     out.push({ urls: list, ...(isTurn ? { username: username as string, credential: credential as string } : {}) });
   }

@@ -8,7 +8,7 @@
 
 import { bytesToHex } from '../protocol/hex.js';
 import type { DriverLog } from '../runtime/core-driver.js';
-import { type IceServer, type LinkPath, linkPathOf, type StatsLike } from './ice.js';
+import { type IceServer, isTurnServer, type LinkPath, linkPathOf, type StatsLike } from './ice.js';
 import { type DataChannelLike, WebRtcConnection } from './webrtc.js';
 
 export interface SessionDescriptionLike {
@@ -69,6 +69,14 @@ const OFFER_TTL_MS = 30_000;
 /** Offers being answered at once, at most. */
 const MAX_INCOMING_PENDING = 8;
 const MAX_SIGNAL_MESSAGE_BYTES = 64 * 1024;
+
+/** The WebSocket signalling URL of one of our HTTP trackers (its /announce). */
+export function signalingUrlOf(trackerUrl: string): string {
+  const u = new URL(trackerUrl);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  u.pathname = '/announce';
+  return u.toString();
+}
 
 /** A 20-character string of the given bytes, as the WebTorrent protocol carries ids ("binary strings"). */
 export function binaryString(bytes: Uint8Array): string {
@@ -361,7 +369,7 @@ export class WebRtcSignaling {
     this.counts.failed++;
     if (this.counts.failed > 1) return;
     const servers = this.o.iceServers?.() ?? [];
-    const hasTurn = servers.some((s) => s.urls.some((u) => u.startsWith('turn')));
+    const hasTurn = servers.some(isTurnServer);
     this.o.log.warn(
       hasTurn
         ? 'WebRTC: a peer answered but no connection could be made, even through the TURN server; check that it is reachable and its credentials'

@@ -10,9 +10,10 @@ import { Server } from 'bittorrent-tracker';
 import { cleanup } from 'node-datachannel';
 import { loadOrCreateKey } from '../../src/node/keys.js';
 import { createLogger } from '../../src/node/log.js';
-import { SwarmNode, signalingUrlOf } from '../../src/node/swarm-node.js';
+import { SwarmNode } from '../../src/node/swarm-node.js';
 import { FLAG_KEYFRAME, signChunk } from '../../src/protocol/chunk.js';
 import { startTracker } from '../../src/tracker/server.js';
+import { signalingUrlOf } from '../../src/transport/webrtc-signaling.js';
 import { tempDir, waitUntil } from '../helpers/processes.js';
 
 const log = createLogger({ level: 'error', format: 'text' });
