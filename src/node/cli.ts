@@ -24,6 +24,7 @@ import { parseDhtBootstrap } from './dht-discovery.js';
 import { UserError } from './errors.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
 import { findPlayer, isHeadless, type PlayerProcess, parsePlayer, playerArgs, startPlayer } from './player.js';
+import { Shutdown, type Stoppable } from './shutdown.js';
 import { StatusLine } from './status-line.js';
 import type { NetworkOptions } from './swarm-node.js';
 import { listChannels } from './tracker-client.js';
@@ -103,8 +104,6 @@ function networkOptions(values: Values): NetworkOptions {
   };
 }
 
-type Stoppable = { stop(): Promise<void> };
-
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
@@ -176,20 +175,6 @@ function defaultKeyFile(): string {
   return path.join(base, 'channel.key');
 }
 
-/** Resolves when SIGINT or SIGTERM arrives, after stopping everything given. */
-function untilSignal(parts: Stoppable[], onStop?: () => void): Promise<number> {
-  return new Promise((resolve) => {
-    const stop = () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      onStop?.();
-      Promise.allSettled(parts.map((p) => p.stop())).then(() => resolve(0));
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
-
 async function runTracker(args: string[]): Promise<number> {
   const { values } = parse(args, {
     host: { type: 'string' },
@@ -211,6 +196,7 @@ async function runTracker(args: string[]): Promise<number> {
     if (!isSignalingUrl(u)) throw new UserError(`--signaling ${JSON.stringify(u)} must be a ws:// or wss:// URL of a WebTorrent tracker`);
     return u;
   });
+  const shutdown = new Shutdown();
   const tracker = await startTracker({
     host,
     port: p,
@@ -225,7 +211,7 @@ async function runTracker(args: string[]): Promise<number> {
   });
   process.stdout.write(`tracker listening on ${tracker.url}\n`);
   log.info(`channel directory: ${tracker.url}/api/channels`);
-  return untilSignal([tracker]);
+  return shutdown.until([tracker]);
 }
 
 async function runBroadcast(args: string[]): Promise<number> {
@@ -264,6 +250,7 @@ async function runBroadcast(args: string[]): Promise<number> {
     ...(fps !== undefined ? { fps: parseFps(fps) } : {}),
   };
   const name = str(values, 'name') ?? defaultChannelName(input);
+  const shutdown = new Shutdown();
   const b = await startBroadcast({
     trackers: trackers(values),
     name,
@@ -288,7 +275,7 @@ async function runBroadcast(args: string[]): Promise<number> {
   else if (b.stats().chunksProduced === 0) log.info(`waiting for ${describeInput(input)}`);
   if (b.httpUrl) log.info(`stats: ${b.httpUrl}/stats.json`);
   process.stdout.write(`${b.uri}\n`);
-  return untilSignalOrDone(
+  return shutdown.until(
     [b],
     b.ended.then(() => 0),
   );
@@ -341,6 +328,7 @@ async function runWatch(args: string[]): Promise<number> {
   const status = new StatusLine(process.stderr);
   const log = logger(values, status);
   const httpPortFlag = str(values, 'http-port');
+  const shutdown = new Shutdown();
   const v = await startViewer({
     channel,
     trackers: trackers(values),
@@ -371,6 +359,7 @@ async function runWatch(args: string[]): Promise<number> {
   }
   status.start(() => v.statusLine());
 
+  // Set once the channel has ended or we are stopping: the player's exit is then expected.
   let ended = false;
   const done = new Promise<number>((resolve, reject) => {
     v.ended.then(async () => {
@@ -392,31 +381,9 @@ async function runWatch(args: string[]): Promise<number> {
       resolve(0);
     });
   });
-  return untilSignalOrDone(parts, done, () => status.stop());
-}
-
-/**
- * Runs until SIGINT/SIGTERM (exit 0) or until `done` settles, then stops everything given;
- * a rejection of `done` is rethrown once everything is stopped.
- */
-function untilSignalOrDone(parts: Stoppable[], done: Promise<number>, onStop?: () => void): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let stopping = false;
-    const stop = (outcome: { code: number } | { error: unknown }) => {
-      if (stopping) return;
-      stopping = true;
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      onStop?.();
-      Promise.allSettled(parts.map((p) => p.stop())).then(() => ('code' in outcome ? resolve(outcome.code) : reject(outcome.error)));
-    };
-    const onSignal = () => stop({ code: 0 });
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    done.then(
-      (code) => stop({ code }),
-      (error: unknown) => stop({ error }),
-    );
+  return shutdown.until(parts, done, () => {
+    ended = true;
+    status.stop();
   });
 }
 
@@ -452,6 +419,7 @@ async function runDemo(args: string[]): Promise<number> {
   const trackerPort = port(str(values, 'port'), '--port', 8000);
   const httpPort = port(str(values, 'http-port'), '--http-port', 8902);
   const parts: Stoppable[] = [];
+  const shutdown = new Shutdown();
   try {
     const tracker = await startTracker({ host: '127.0.0.1', port: trackerPort }).catch((err: NodeJS.ErrnoException) => {
       throw new UserError(
@@ -502,7 +470,7 @@ async function runDemo(args: string[]): Promise<number> {
     await Promise.allSettled(parts.reverse().map((p) => p.stop()));
     throw err;
   }
-  return untilSignal(parts.reverse(), () => status.stop());
+  return shutdown.until(parts.reverse(), undefined, () => status.stop());
 }
 
 function help(): number {

@@ -118,6 +118,7 @@ echo "exit $?" > "${record}.status"`,
     await waitUntil('the player runs', () => fs.existsSync(record) && fs.readFileSync(record, 'utf8').includes('started'));
     assert.equal(await viewer.stop('SIGINT'), 0);
     assert.equal(fs.readFileSync(record, 'utf8').trim(), 'terminated');
+    assert.doesNotMatch(viewer.stderr, /ffplay exited/, 'stopping the player ourselves is not news');
   });
 
   test('a player that fails at once: one clear error', async () => {
