@@ -215,19 +215,16 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
     const paths = ['/api/announce', '/api/channels', '/api/channels/x', '/', '/api/announce?x=1', '/%zz', '//'];
     const validAnnounce = JSON.stringify({ channelId: key.channelId, peerId: 'ab'.repeat(16), port: 4000, role: 'viewer' });
-    const one = () =>
-      new Promise<void>((resolve) => {
-        const body =
-          random() < 0.5
-            ? Buffer.from(mutate(random, new TextEncoder().encode(validAnnounce)))
-            : Buffer.from(randomBytes(random, int(random, 200)));
+    const send = (body: Buffer, path: string, method: string, fresh: boolean) =>
+      new Promise<void>((resolve, reject) => {
         const req = http.request(
+          // A retry goes on a connection of its own (agent: false).
           {
             host: '127.0.0.1',
             port: tracker.port,
-            path: paths[int(random, paths.length)],
-            method: random() < 0.7 ? 'POST' : 'GET',
-            agent,
+            path,
+            method,
+            agent: fresh ? false : agent,
             headers: { 'content-type': 'application/json' },
           },
           (res) => {
@@ -236,12 +233,25 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
             res.on('end', () => resolve());
           },
         );
-        req.on('error', (err) => {
-          crash('tracker', err);
-          resolve();
-        });
+        req.on('error', reject);
         req.end(body);
       });
+    const one = async () => {
+      const body =
+        random() < 0.5
+          ? Buffer.from(mutate(random, new TextEncoder().encode(validAnnounce)))
+          : Buffer.from(randomBytes(random, int(random, 200)));
+      const path = paths[int(random, paths.length)] as string;
+      const method = random() < 0.7 ? 'POST' : 'GET';
+      try {
+        await send(body, path, method, false);
+      } catch {
+        // A kept-alive connection can be closed by the server just as the client reuses it
+        // (HTTP clients retry such requests). The tracker runs in this process, so a crash of
+        // its own would end the run: only a failure on a fresh connection is reported.
+        await send(body, path, method, true).catch((err: unknown) => crash('tracker', err));
+      }
+    };
     for (let i = 0; i < o.trackerRequests; i += 16) {
       await Promise.all(Array.from({ length: Math.min(16, o.trackerRequests - i) }, one));
       trackerRequests += Math.min(16, o.trackerRequests - i);
