@@ -27,6 +27,11 @@ import { SeqWindow } from './seq-window.js';
 
 export type PeerId = string;
 
+/** Weight of the newest sample in a neighbour's service-time average. */
+const SERVICE_EWMA_GAIN = 0.25;
+/** Service time assumed for a neighbour that has not served us yet: about one chunk's transfer and a round trip. */
+const DEFAULT_SERVICE_MS = 300;
+
 /** The first unrequested copy of one of the newest chunks from a neighbour is a crossed push, not a replay. */
 const FRESH_PUSH_TOLERANCE_CHUNKS = 8;
 
@@ -192,6 +197,8 @@ interface Neighbour {
   busyUntilMs: number;
   /** Last time chunks went either way or it asked for one: who may make room when we are full. */
   lastActiveMs: number;
+  /** Moving average of request-to-chunk time: how fast it serves us (its queue included). */
+  serviceMs: number | undefined;
 }
 
 export class PeerCore {
@@ -294,6 +301,7 @@ export class PeerCore {
       strikes: 0,
       busyUntilMs: 0,
       lastActiveMs: nowMs,
+      serviceMs: undefined,
       view: {
         id: peer,
         get isSource() {
@@ -304,6 +312,9 @@ export class PeerCore {
         },
         get pendingCount() {
           return n.pending.size;
+        },
+        get serviceMs() {
+          return n.serviceMs;
         },
         has: (s: number) => n.has.has(s),
       },
@@ -377,10 +388,10 @@ export class PeerCore {
         break;
       case MsgType.Busy:
         // Not a broken promise: it holds the chunk but will not send it now. Ask someone else,
-        // and leave it alone for a while: its upload is full.
+        // and leave it alone for a while: its upload is full. It still holds the chunk, and may
+        // be the one with room once the backoff is over (forgetting that left idle uploads idle).
         if (n.pending.delete(msg.seq)) n.busyUntilMs = nowMs + this.config.busyBackoffMs;
         this.requestedStale = true;
-        n.has.delete(msg.seq);
         this.scheduleOne(nowMs, msg.seq);
         return;
     }
@@ -519,8 +530,13 @@ export class PeerCore {
       return;
     }
     const size = chunk.payload.length;
+    const askedAt = n.pending.get(chunk.seq);
     const requested = n.pending.delete(chunk.seq);
-    if (requested) this.requestedStale = true;
+    if (askedAt !== undefined) {
+      this.requestedStale = true;
+      const took = nowMs - askedAt;
+      n.serviceMs = n.serviceMs === undefined ? took : n.serviceMs + SERVICE_EWMA_GAIN * (took - n.serviceMs);
+    }
     if (this.config.role === 'source' || this.store.has(chunk.seq) || chunk.seq < this.windowStart()) {
       // Nothing new: no need to spend a signature check on it. Unrequested copies are replays,
       // except the first copy of a fresh chunk from a neighbour not known to hold it: a push
@@ -559,9 +575,11 @@ export class PeerCore {
   }
 
   /**
-   * The newest chunk goes on at once to freshPushFanout relaying neighbours that lack it, chosen
-   * at random: it saves those a HAVE-request round trip and spreads fresh chunks before old ones
-   * ("latest useful chunk", Bonald et al. 2008).
+   * The newest chunk goes on at once to freshPushFanout relaying neighbours that lack it: it
+   * saves those a HAVE-request round trip and spreads fresh chunks before old ones ("latest
+   * useful chunk", Bonald et al. 2008). Each goes to the lacking neighbour that has served us
+   * fastest: a fast server is most likely a fast uploader, and a fresh chunk that reaches the
+   * fast uploaders first reaches everyone sooner (pushing at random left them idle).
    */
   private pushFresh(chunk: Chunk): void {
     const candidates: Neighbour[] = [];
@@ -573,11 +591,27 @@ export class PeerCore {
     }
     if (holders > this.config.pushMaxHolderShare * (holders + candidates.length)) return;
     for (let i = 0; i < this.config.freshPushFanout && candidates.length > 0; i++) {
-      const j = Math.floor(this.components.random() * candidates.length);
+      const j = this.fastestOf(candidates);
       this.queueUpload(candidates[j] as Neighbour, chunk, true);
       candidates[j] = candidates[candidates.length - 1] as Neighbour;
       candidates.pop();
     }
+  }
+
+  /** Index of the neighbour with the lowest service time (unmeasured ones assumed average), ties at random. */
+  private fastestOf(candidates: readonly Neighbour[]): number {
+    let best = 0;
+    let bestMs = Number.POSITIVE_INFINITY;
+    let ties = 0;
+    for (let k = 0; k < candidates.length; k++) {
+      const ms = (candidates[k] as Neighbour).serviceMs ?? DEFAULT_SERVICE_MS;
+      if (ms < bestMs) {
+        best = k;
+        bestMs = ms;
+        ties = 1;
+      } else if (ms === bestMs && this.components.random() * ++ties < 1) best = k;
+    }
+    return best;
   }
 
   /** A chunk the runtime fetched from the HTTP origin; returns true when it was new and valid. */
@@ -799,6 +833,7 @@ export class PeerCore {
       maxNewRequests: 64,
       sourceGraceMs: this.config.sourceGraceMs,
       urgentMs: this.config.urgentMs,
+      defaultServiceMs: DEFAULT_SERVICE_MS,
       random: this.components.random,
     });
     for (const { peer, seq } of plan) {

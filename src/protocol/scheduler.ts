@@ -13,6 +13,8 @@ export interface SchedulerNeighbour {
    * when no proven holder has room: a peer that lies about what it holds costs little. */
   readonly proven?: boolean;
   readonly pendingCount: number;
+  /** Measured time from a request to its chunk (queueing at the holder included); undefined until measured. */
+  readonly serviceMs?: number | undefined;
   has(seq: number): boolean;
 }
 
@@ -33,6 +35,8 @@ export interface SchedulerInput {
   readonly maxNewRequests: number;
   readonly sourceGraceMs: number;
   readonly urgentMs: number;
+  /** Service time assumed for a neighbour not yet measured. */
+  readonly defaultServiceMs: number;
   readonly random: RandomFn;
 }
 
@@ -48,8 +52,10 @@ export function scheduleRequests(input: SchedulerInput): PlannedRequest[] {
   const planned: PlannedRequest[] = [];
   const extraLoad = new Map<string, number>();
   const load = (n: SchedulerNeighbour) => n.pendingCount + (extraLoad.get(n.id) ?? 0);
-  // Unproven holders rank after every proven one.
-  const rank = (n: SchedulerNeighbour) => load(n) + (n.proven === false ? input.maxPendingPerPeer : 0);
+  // Expected wait for one more chunk: what is already asked of it, plus this, at its measured
+  // pace. A fast holder takes more of the load, which is how spare upload gets used. Unproven
+  // holders rank after every proven one.
+  const rank = (n: SchedulerNeighbour) => (load(n) + 1) * (n.serviceMs ?? input.defaultServiceMs) + (n.proven === false ? 1e9 : 0);
   const toSeq = Math.min(input.toSeq, input.fromSeq + MAX_SCAN_CHUNKS);
   for (let seq = input.fromSeq; seq <= toSeq && planned.length < input.maxNewRequests; seq++) {
     if (input.isSettled(seq)) continue;

@@ -9,9 +9,13 @@ const NOW = 10_000;
 const GRACE = 400;
 const URGENT = 800;
 
-function neighbour(id: string, seqs: Iterable<number>, opts: { isSource?: boolean; pendingCount?: number } = {}): SchedulerNeighbour {
+function neighbour(
+  id: string,
+  seqs: Iterable<number>,
+  opts: { isSource?: boolean; pendingCount?: number; serviceMs?: number } = {},
+): SchedulerNeighbour {
   const held = new Set(seqs);
-  return { id, isSource: opts.isSource ?? false, pendingCount: opts.pendingCount ?? 0, has: (s) => held.has(s) };
+  return { id, isSource: opts.isSource ?? false, pendingCount: opts.pendingCount ?? 0, serviceMs: opts.serviceMs, has: (s) => held.has(s) };
 }
 
 function range(from: number, to: number): number[] {
@@ -34,6 +38,7 @@ function input(overrides: Partial<SchedulerInput>): SchedulerInput {
     maxNewRequests: 64,
     sourceGraceMs: GRACE,
     urgentMs: URGENT,
+    defaultServiceMs: 300,
     random: seededRandom(1),
     ...overrides,
   };
@@ -209,6 +214,24 @@ describe('scheduleRequests', () => {
     const busyLoad = 3 + (byPeer.get('busy') ?? 0);
     const idleLoad = byPeer.get('idle') ?? 0;
     assert.ok(Math.abs(busyLoad - idleLoad) <= 1, `loads ${busyLoad} and ${idleLoad}`);
+  });
+
+  test('a holder that serves twice as fast takes twice the load; an unmeasured one counts as average', () => {
+    const plan = scheduleRequests(
+      input({
+        toSeq: 29,
+        maxPendingPerPeer: 100,
+        neighbours: [
+          neighbour('fast', range(0, 29), { serviceMs: 150 }),
+          neighbour('slow', range(0, 29), { serviceMs: 300 }),
+          neighbour('new', range(0, 29)),
+        ],
+      }),
+    );
+    const byPeer = countByPeer(plan);
+    assert.equal(plan[0]?.peer, 'fast');
+    assert.equal(byPeer.get('fast'), 15);
+    assert.ok(Math.abs((byPeer.get('slow') ?? 0) - (byPeer.get('new') ?? 0)) <= 1, `slow ${byPeer.get('slow')}, new ${byPeer.get('new')}`);
   });
 
   test('ties are broken at random, uniformly', () => {

@@ -1,0 +1,90 @@
+// How a viewer uses what it learns about its neighbours' speed: a holder that answered Busy is
+// asked again once its backoff is over (it still holds the chunk), and a fresh chunk is pushed
+// first to the neighbour that has served us fastest.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
+import { type Chunk, FLAG_KEYFRAME, signChunk } from '../../src/protocol/chunk.js';
+import { MsgType, type PeerRole, PROTOCOL_VERSION, type WireMessage } from '../../src/protocol/codec.js';
+import { DEFAULT_PEER_CORE_CONFIG, PeerCore } from '../../src/protocol/peer-core.js';
+import { seededRandom } from '../../src/protocol/random.js';
+import { tempDir } from '../helpers/processes.js';
+
+const { key } = loadOrCreateKey(`${tempDir('serving')}/k.key`);
+
+function chunk(seq: number): Chunk {
+  return signChunk(
+    { channelKey: key.publicKey, seq, captureTimeMs: seq * 250, flags: FLAG_KEYFRAME, payload: new Uint8Array(20_000) },
+    key.sign,
+  );
+}
+
+function viewer(uploadLimitBps?: number): PeerCore {
+  return new PeerCore(
+    { role: 'viewer', ...(uploadLimitBps !== undefined ? { uploadLimitBps } : {}) },
+    { channelKey: key.publicKey, localPeerId: new Uint8Array(16), verify: nodeVerify, random: seededRandom(5) },
+  );
+}
+
+function connect(core: PeerCore, now: number, peer: string, role: PeerRole): void {
+  core.handleConnected(now, peer);
+  core.handleMessage(now, peer, {
+    type: MsgType.Hello,
+    version: PROTOCOL_VERSION,
+    channelKey: key.publicKey,
+    peerId: new Uint8Array(16).fill(peer.charCodeAt(0)),
+    role,
+  });
+}
+
+function drain(core: PeerCore): { to: string; msg: WireMessage }[] {
+  const out: { to: string; msg: WireMessage }[] = [];
+  for (let t = core.pollTransmit(); t !== undefined; t = core.pollTransmit()) out.push(t);
+  return out;
+}
+
+const requestsFor = (sent: { to: string; msg: WireMessage }[], seq: number) =>
+  sent.filter((t) => t.msg.type === MsgType.Request && t.msg.seq === seq).map((t) => t.to);
+
+test('a holder that answered Busy is asked again once its backoff is over', () => {
+  const v = viewer();
+  connect(v, 0, 'a', 'viewer');
+  v.handleMessage(0, 'a', { type: MsgType.Have, seq: 0, flags: FLAG_KEYFRAME });
+  assert.deepEqual(requestsFor(drain(v), 0), ['a']);
+  v.handleMessage(20, 'a', { type: MsgType.Busy, seq: 0 });
+  assert.deepEqual(requestsFor(drain(v), 0), [], 'asked again at once, during the backoff');
+  let asked: string[] = [];
+  for (let t = 100; t <= 20 + DEFAULT_PEER_CORE_CONFIG.busyBackoffMs + 200 && asked.length === 0; t += 50) {
+    v.handleTimeout(t);
+    asked = requestsFor(drain(v), 0);
+  }
+  assert.deepEqual(asked, ['a'], 'the only holder was never asked again');
+});
+
+test('a fresh chunk is pushed first to the neighbour that served us fastest', () => {
+  const v = viewer(8_000_000);
+  connect(v, 0, 'src', 'source');
+  for (const p of ['slow', 'fast', 'new']) connect(v, 0, p, 'viewer');
+  // 'slow' and 'fast' each hold chunks 0..3; whoever is asked for what answers at its own pace.
+  for (const p of ['slow', 'fast'])
+    for (let seq = 0; seq < 4; seq++) v.handleMessage(0, p, { type: MsgType.Have, seq, flags: FLAG_KEYFRAME });
+  const asked = drain(v).filter((t) => t.msg.type === MsgType.Request);
+  assert.ok(
+    asked.some((t) => t.to === 'slow') && asked.some((t) => t.to === 'fast'),
+    `requests went to ${asked.map((t) => t.to).join(', ')}`,
+  );
+  for (const t of asked) {
+    if (t.msg.type !== MsgType.Request) continue;
+    v.handleMessage(t.to === 'fast' ? 40 : 600, t.to, { type: MsgType.ChunkData, chunk: chunk(t.msg.seq) });
+  }
+  drain(v);
+  // The source pushes the next chunk to us: it goes on at once to one neighbour lacking it.
+  v.handleMessage(700, 'src', { type: MsgType.ChunkData, chunk: chunk(4) });
+  v.handleTimeout(700);
+  const pushes = drain(v).filter((t) => t.msg.type === MsgType.ChunkData && t.msg.chunk.seq === 4);
+  assert.deepEqual(
+    pushes.map((t) => t.to),
+    ['fast'],
+  );
+});
