@@ -57,6 +57,8 @@ export interface PeerCoreConfig {
   helloTimeoutMs: number;
   /** Playout slack after the start lag before a chunk counts as late. @default 1500 */
   playoutSlackMs: number;
+  /** A late chunk on its way is waited for (a stall) while it would play within this of capture. @default 8000 */
+  maxPlayoutLagMs: number;
   /** Duration assumed per chunk until measured. @default 250 */
   nominalChunkMs: number;
   /** Advertised chunks further than this ahead of the newest verified one are ignored. @default 40 */
@@ -111,6 +113,7 @@ export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
   tickMs: 100,
   helloTimeoutMs: 5000,
   playoutSlackMs: 1500,
+  maxPlayoutLagMs: 8000,
   nominalChunkMs: 250,
   maxAheadChunks: 40,
   requestRatePerS: 50,
@@ -231,6 +234,11 @@ export class PeerCore {
   private readonly isSettled = (s: number) => this.store.has(s) || this.requested.has(s);
   private readonly firstSeenMs = (s: number) => this.firstSeen.get(s);
   private readonly deadlineMs = (s: number) => this.playout.deadlineMs(s);
+  /** A missing chunk on its way: asked for, or offered by a neighbour we can ask. */
+  private readonly awaited = (s: number) => {
+    if (this.requestedStale) this.rebuildRequested();
+    return this.requested.has(s) || this.offeredByNeighbour(s);
+  };
   private readonly stats: CoreStats = {
     neighbours: 0,
     mediaBytesIn: 0,
@@ -253,7 +261,7 @@ export class PeerCore {
     private readonly components: PeerCoreComponents,
   ) {
     this.config = { ...DEFAULT_PEER_CORE_CONFIG, ...config };
-    this.playout = new Playout({ slackMs: this.config.playoutSlackMs, nominalChunkMs: this.config.nominalChunkMs });
+    this.playout = this.newPlayout();
   }
 
   get role(): PeerRole {
@@ -746,8 +754,13 @@ export class PeerCore {
       n.pending.clear();
       n.has.clear();
     }
-    this.playout = new Playout({ slackMs: this.config.playoutSlackMs, nominalChunkMs: this.config.nominalChunkMs });
+    this.playout = this.newPlayout();
     this.events.push({ type: 'restarted' });
+  }
+
+  private newPlayout(): Playout {
+    const c = this.config;
+    return new Playout({ slackMs: c.playoutSlackMs, nominalChunkMs: c.nominalChunkMs, maxLagMs: c.maxPlayoutLagMs });
   }
 
   /** Oldest chunk kept; it follows verified chunks only, never what peers merely claim. */
@@ -886,7 +899,7 @@ export class PeerCore {
 
   private advancePlayout(nowMs: number): void {
     if (this.config.role !== 'viewer') return;
-    for (const a of this.playout.advance(nowMs, (s) => this.store.get(s), this.newestSeq)) {
+    for (const a of this.playout.advance(nowMs, (s) => this.store.get(s), this.newestSeq, this.awaited)) {
       if (a.type === 'play') {
         this.stats.chunksPlayed++;
         this.stats.lastLagMs = a.lagMs;

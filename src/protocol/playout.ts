@@ -1,8 +1,10 @@
 // Playout clock of a viewer: decides when each chunk is handed to the player and when a
-// missing chunk is given up. Chunks go out as soon as they are contiguous (lowest lag); a
-// missing chunk is skipped once its deadline has passed and something later is ready, so one
-// lost chunk costs a glitch, never a stall. Deadlines follow the source's capture clock:
-// chunk captured at C is due at C + offset, the offset fixed when playback starts.
+// missing chunk is given up. Chunks go out as soon as they are contiguous (lowest lag). A
+// missing chunk is skipped once its deadline has passed and something later is ready, unless it
+// is on its way: then it is waited for (a stall) up to maxLagMs behind capture, and the delay
+// stays, so a viewer whose buffer is too short for its swarm gets a longer one instead of a
+// glitch every few chunks. Deadlines follow the source's capture clock: chunk captured at C is
+// due at C + offset, the offset set when playback starts and grown by stalls.
 // Pure logic: time is an input.
 
 import { type Chunk, FLAG_KEYFRAME, FLAG_STREAM_START } from './chunk.js';
@@ -12,6 +14,14 @@ export interface PlayoutConfig {
   slackMs: number;
   /** Duration assumed per chunk until measured. @default 250 */
   nominalChunkMs: number;
+  /**
+   * Most delay behind capture that waiting for a chunk may build up. A chunk missing at its
+   * deadline that is on its way is waited for (a stall) as long as it would play within this
+   * of its capture, and the delay it adds stays: later chunks get as long to arrive. A viewer
+   * that started close to live on a slow swarm would otherwise skip chunk after chunk.
+   * @default 8000
+   */
+  maxLagMs?: number;
 }
 
 export type PlayoutAction =
@@ -68,8 +78,17 @@ export class Playout {
     return d === undefined ? 0 : Math.max(0, d - nowMs);
   }
 
-  /** Advances playback as far as the held chunks allow. `get` looks a chunk up; `newestHeld` bounds skipping. */
-  advance(nowMs: number, get: (seq: number) => Chunk | undefined, newestHeld: number): PlayoutAction[] {
+  /**
+   * Advances playback as far as the held chunks allow. `get` looks a chunk up; `newestHeld`
+   * bounds skipping; `awaited` tells whether a missing chunk is on its way (asked for, or
+   * offered by a neighbour), which is worth a stall rather than a skip.
+   */
+  advance(
+    nowMs: number,
+    get: (seq: number) => Chunk | undefined,
+    newestHeld: number,
+    awaited: (seq: number) => boolean = () => false,
+  ): PlayoutAction[] {
     const actions: PlayoutAction[] = [];
     if (!this.started) {
       if (this.startSeq === undefined) return actions;
@@ -90,14 +109,19 @@ export class Playout {
           // Learn the real chunk duration from consecutive capture times (EWMA).
           this.chunkMsEstimate = 0.9 * this.chunkMsEstimate + 0.1 * (c.captureTimeMs - this.lastCaptureMs);
         }
-        actions.push({ type: 'play', chunk: c, lagMs: nowMs - c.captureTimeMs, late: nowMs > deadline });
+        const late = nowMs > deadline;
+        // A stall moves every later deadline back by as much: the delay it built up stays.
+        if (late) this.offsetMs += nowMs - deadline;
+        actions.push({ type: 'play', chunk: c, lagMs: nowMs - c.captureTimeMs, late });
         this.lastSeq = c.seq;
         this.lastCaptureMs = c.captureTimeMs;
         this.next++;
         continue;
       }
       const deadline = this.deadlineMs(this.next) as number;
-      if (nowMs >= deadline && newestHeld > this.next) {
+      const captureMs = this.lastCaptureMs + (this.next - this.lastSeq) * this.chunkMsEstimate;
+      const worthWaiting = awaited(this.next) && nowMs - captureMs < (this.config.maxLagMs ?? 8000);
+      if (nowMs >= deadline && newestHeld > this.next && !worthWaiting) {
         actions.push({ type: 'skip', seq: this.next, mediaMs: this.chunkMsEstimate });
         this.next++;
         continue;

@@ -1,5 +1,6 @@
 // Playout clock: starts on a keyframe chunk, plays contiguous chunks at once, and skips a
-// missing chunk only when it is overdue and something later is already held.
+// missing chunk only when it is overdue, something later is already held, and it is not on its
+// way (then it is waited for, up to maxLagMs behind capture).
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -152,6 +153,65 @@ describe('Playout after start', () => {
     assert.ok(a?.type === 'play');
     assert.equal(a.late, true);
     assert.equal(a.lagMs, 2751 - 250);
+  });
+
+  test('an overdue chunk on its way is waited for, and the delay the stall adds stays', () => {
+    const p = newPlayout();
+    p.chooseStart(0);
+    advance(p, 1000, held(0, 1));
+    const onItsWay = (s: number) => s === 2;
+    // Chunk 2 is due at 3000 (see above); 3 is held, but 2 was asked for: a stall, not a skip.
+    assert.deepEqual(
+      p.advance(3500, (s) => held(0, 1, 3).get(s), 3, onItsWay),
+      [],
+    );
+    const actions = p.advance(3800, (s) => held(0, 1, 2, 3).get(s), 3, onItsWay);
+    assert.deepEqual(describeActions(actions), ['play 2', 'play 3']);
+    assert.equal(actions[0]?.type === 'play' && actions[0].late, true);
+    // 800 ms late: every later deadline moved back by 800 ms (chunk 4 was due at 3500).
+    assert.equal(p.deadlineMs(4), 3500 + 800);
+  });
+
+  test('the wait ends at maxLagMs after capture, or at once when nobody offers the chunk', () => {
+    const p = new Playout({ slackMs: SLACK, nominalChunkMs: CHUNK_MS, maxLagMs: 3000 });
+    p.chooseStart(0);
+    advance(p, 1000, held(0, 1));
+    const store = held(0, 1, 3);
+    // Chunk 2 was captured at 500: waited for until 3500.
+    assert.deepEqual(
+      p.advance(
+        3499,
+        (s) => store.get(s),
+        3,
+        () => true,
+      ),
+      [],
+    );
+    assert.deepEqual(
+      describeActions(
+        p.advance(
+          3500,
+          (s) => store.get(s),
+          3,
+          () => true,
+        ),
+      ),
+      ['skip 2', 'play 3'],
+    );
+    const q = newPlayout();
+    q.chooseStart(0);
+    advance(q, 1000, held(0, 1));
+    assert.deepEqual(
+      describeActions(
+        q.advance(
+          3000,
+          (s) => store.get(s),
+          3,
+          () => false,
+        ),
+      ),
+      ['skip 2', 'play 3'],
+    );
   });
 
   test('the chunk duration is learned from capture times', () => {
