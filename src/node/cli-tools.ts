@@ -27,6 +27,15 @@ function channelArg(positionals: string[]): string {
   return id;
 }
 
+const BENCH_USAGE = `meshtv bench [--peers 20] [--duration-s 30] [--rho 1.25] [--free-riders 0.2] [--churn SHARE_PER_MIN]
+             [--hosts 4] [--netns] [--restart-tracker-at-s T] [--restart-source-at-s T]
+             [--source-upload-limit RATE] [--out DIR] [--json]
+Starts a tracker, a broadcaster and N viewers as real processes (viewers' uploads capped to meet
+rho), then serves the same stream to N clients from one HTTP server, and reports both side by side:
+S (broadcaster upload / stream), continuity, lag, startup, overhead, CPU and memory per viewer.
+--netns (root) caps uploads with tc in network namespaces instead of in the application.
+`;
+
 export async function runToolCommand(command: string, args: string[]): Promise<number> {
   const quiet = createLogger({ level: 'error', format: 'text' });
   switch (command) {
@@ -47,6 +56,10 @@ export async function runToolCommand(command: string, args: string[]): Promise<n
         out: { type: 'string' },
         json: { type: 'boolean' },
       });
+      if (values.help) {
+        process.stdout.write(BENCH_USAGE);
+        return 0;
+      }
       const result = await runBench({
         peers: num(values.peers, '--peers', 20),
         durationS: num(values['duration-s'], '--duration-s', 30),

@@ -46,6 +46,14 @@ describe('meshtv command line', () => {
   after(() => busy.close());
 
   test('unknown command', () => fails(['frobnicate'], /unknown command "frobnicate"/));
+  test('--help prints usage and starts nothing, for the tools too', async () => {
+    for (const command of ['watch', 'bench', 'sim']) {
+      const p = meshtv([command, '--help']);
+      assert.equal(await p.exited, 0, p.stderr);
+      assert.match(p.stdout, new RegExp(`meshtv ${command === 'watch' ? '' : command}`));
+      assert.doesNotMatch(p.stdout + p.stderr, /running|S \d/);
+    }
+  });
   test('unknown flag', () => fails(['channels', '--colour'], /--colour/));
   test('bad port number', () => fails(['tracker', '--port', 'eighty'], /--port must be a port number/));
   test('tracker port in use', () => fails(['tracker', '--port', String(busyPort)], new RegExp(`port ${busyPort} .*in use`)));
