@@ -396,9 +396,12 @@ export class PeerCore {
         break;
       case MsgType.Busy:
         // Not a broken promise: it holds the chunk but will not send it now. Ask someone else,
-        // and leave it alone for a while: its upload is full. It still holds the chunk, and may
-        // be the one with room once the backoff is over (forgetting that left idle uploads idle).
+        // and leave it alone for a while: its upload is full. A viewer still holds the chunk
+        // and may be the one with room once the backoff is over (forgetting that left idle
+        // uploads idle). A busy source is forgotten for that chunk: it is the last resort, and
+        // a newcomer that kept waiting on it for its first chunk was slow to start.
         if (n.pending.delete(msg.seq)) n.busyUntilMs = nowMs + this.config.busyBackoffMs;
+        if (n.role === 'source') n.has.delete(msg.seq);
         this.requestedStale = true;
         this.scheduleOne(nowMs, msg.seq);
         return;
