@@ -8,7 +8,7 @@
 import { decodeChunk } from '../protocol/chunk.js';
 import { PEER_ID_BYTES } from '../protocol/codec.js';
 import { bytesToHex, hexToBytes } from '../protocol/hex.js';
-import { PeerCore } from '../protocol/peer-core.js';
+import { PeerCore, SHORT_SUPPLY_DIAL_FACTOR } from '../protocol/peer-core.js';
 import { seededRandom } from '../protocol/random.js';
 import { nobleVerify } from '../protocol/verify-noble.js';
 import { CoreDriver } from '../runtime/core-driver.js';
@@ -100,7 +100,8 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
     createWebSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
     iceServers: () => network.iceServers,
     noTurnAdvice: 'the site needs a TURN server for viewers behind such NATs (its tracker: --turn)',
-    wantPeers: () => Math.max(0, TARGET_PEERS - driver.linkCount),
+    // More neighbours while playback misses chunks: the ones we have do not bring the stream in time.
+    wantPeers: () => Math.max(0, TARGET_PEERS * (core.supplyShort(Date.now()) ? SHORT_SUPPLY_DIAL_FACTOR : 1) - driver.linkCount),
     accept: () => driver.acceptsIncoming(),
     onConnection: (conn, outbound) => driver.attach(conn, 'webrtc', outbound),
     log,

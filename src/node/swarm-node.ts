@@ -9,7 +9,7 @@ import { WebSocket } from 'ws';
 import type { Chunk } from '../protocol/chunk.js';
 import { PEER_ID_BYTES } from '../protocol/codec.js';
 import { bytesToHex } from '../protocol/hex.js';
-import { type CoreEvent, PeerCore, type PeerCoreConfig } from '../protocol/peer-core.js';
+import { type CoreEvent, PeerCore, type PeerCoreConfig, SHORT_SUPPLY_DIAL_FACTOR } from '../protocol/peer-core.js';
 import { seededRandom } from '../protocol/random.js';
 import { CoreDriver, type LinkStats } from '../runtime/core-driver.js';
 import { describeIceServers, forNodeDataChannel, type IceServer } from '../transport/ice.js';
@@ -378,8 +378,10 @@ export class SwarmNode {
     return answer.intervalMs;
   }
 
+  /** Neighbours to dial up to: more while a viewer's supply is short, so it finds better ones. */
   private get dialTarget(): number {
-    return this.options.dialTarget ?? 8;
+    const usual = this.options.dialTarget ?? 8;
+    return this.options.role === 'viewer' && this.core.supplyShort(Date.now()) ? usual * SHORT_SUPPLY_DIAL_FACTOR : usual;
   }
 
   /** Links plus dials in progress are below the dial target. */

@@ -27,6 +27,9 @@ import { SeqWindow } from './seq-window.js';
 
 export type PeerId = string;
 
+/** Runtimes dial this many times their usual number of neighbours while a viewer's supply is short. */
+export const SHORT_SUPPLY_DIAL_FACTOR = 2;
+
 /** Weight of the newest sample in a neighbour's service-time average. */
 const SERVICE_EWMA_GAIN = 0.25;
 /** Service time assumed for a neighbour that has not served us yet: about one chunk's transfer and a round trip. */
@@ -59,6 +62,8 @@ export interface PeerCoreConfig {
   playoutSlackMs: number;
   /** A late chunk on its way is waited for (a stall) while it would play within this of capture. @default 8000 */
   maxPlayoutLagMs: number;
+  /** A viewer that missed media within this long is short of supply (see supplyShort). @default 10000 */
+  shortSupplyMs: number;
   /** Duration assumed per chunk until measured. @default 250 */
   nominalChunkMs: number;
   /** Advertised chunks further than this ahead of the newest verified one are ignored. @default 40 */
@@ -114,6 +119,7 @@ export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
   helloTimeoutMs: 5000,
   playoutSlackMs: 1500,
   maxPlayoutLagMs: 8000,
+  shortSupplyMs: 10_000,
   nominalChunkMs: 250,
   maxAheadChunks: 40,
   requestRatePerS: 50,
@@ -215,6 +221,8 @@ export class PeerCore {
   private playout: Playout;
   /** When the newest verified chunk was stored (viewers): silence is how a restart shows. */
   private lastNewChunkAtMs: number | undefined;
+  /** When playback last skipped a chunk or played one late. */
+  private lastMissAtMs: number | undefined;
   private newestSeq = -1;
   private newestKnownSeq = -1;
   private newestKeySeq = NO_SEQ;
@@ -486,6 +494,15 @@ export class PeerCore {
       bytesOut: n.bytesOut,
       pending: n.pending.size,
     }));
+  }
+
+  /**
+   * Whether this viewer missed media lately (a skip or a late chunk within shortSupplyMs): its
+   * neighbours do not bring it the stream in time, and the runtime should look for more of
+   * them. A viewer stuck with a few weak neighbours otherwise stays short for good.
+   */
+  supplyShort(nowMs: number): boolean {
+    return this.lastMissAtMs !== undefined && nowMs - this.lastMissAtMs < this.config.shortSupplyMs;
   }
 
   /** Safety margin before the next needed chunk is late (0 before playback). */
@@ -907,10 +924,12 @@ export class PeerCore {
         this.stats.chunksPlayed++;
         this.stats.lastLagMs = a.lagMs;
         if (a.late) {
+          this.lastMissAtMs = nowMs;
           this.stats.chunksLate++;
           this.stats.mediaMsMissed += this.playout.chunkMs;
         } else this.stats.mediaMsPlayed += this.playout.chunkMs;
       } else {
+        this.lastMissAtMs = nowMs;
         this.stats.chunksSkipped++;
         this.stats.mediaMsMissed += a.mediaMs;
       }

@@ -6,7 +6,14 @@
 
 import { type Chunk, FLAG_KEYFRAME, signChunk } from '../protocol/chunk.js';
 import { MsgType, PEER_ID_BYTES, type WireMessage } from '../protocol/codec.js';
-import { type CoreEvent, DEFAULT_PEER_CORE_CONFIG, PeerCore, type PeerCoreConfig, type PeerId } from '../protocol/peer-core.js';
+import {
+  type CoreEvent,
+  DEFAULT_PEER_CORE_CONFIG,
+  PeerCore,
+  type PeerCoreConfig,
+  type PeerId,
+  SHORT_SUPPLY_DIAL_FACTOR,
+} from '../protocol/peer-core.js';
 import { type RandomFn, seededRandom } from '../protocol/random.js';
 import { EventQueue } from './event-queue.js';
 import { fakeSigner, fakeVerify } from './fake-crypto.js';
@@ -438,10 +445,11 @@ export class Simulator {
     return out;
   }
 
-  /** Like SwarmNode.announceTo: dial answered peers until links + dials reach the dial target. */
+  /** Like SwarmNode.announceTo: dial answered peers until links + dials reach the dial target (doubled while short of supply). */
   private dialFrom(p: SimPeer, candidates: SimPeer[], now: number): void {
+    const target = this.config.dialTarget * (p.core.supplyShort(now) ? SHORT_SUPPLY_DIAL_FACTOR : 1);
     for (const q of candidates) {
-      if (p.links.size + p.dialing.size >= this.config.dialTarget || !p.core.acceptsNeighbour()) break;
+      if (p.links.size + p.dialing.size >= target || !p.core.acceptsNeighbour()) break;
       if (q === p || p.links.has(q.id) || p.dialing.has(q.id)) continue;
       p.dialing.add(q.id);
       if (!q.alive) {

@@ -1,6 +1,7 @@
-// How a viewer uses what it learns about its neighbours' speed: a holder that answered Busy is
-// asked again once its backoff is over (it still holds the chunk), and a fresh chunk is pushed
-// first to the neighbour that has served us fastest.
+// How a viewer uses what it learns about its neighbours: a holder that answered Busy is asked
+// again once its backoff is over (it still holds the chunk), a fresh chunk is pushed first to
+// the neighbour that has served us fastest, and missed media marks the supply as short (the
+// runtime then looks for more neighbours).
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -13,11 +14,8 @@ import { tempDir } from '../helpers/processes.js';
 
 const { key } = loadOrCreateKey(`${tempDir('serving')}/k.key`);
 
-function chunk(seq: number): Chunk {
-  return signChunk(
-    { channelKey: key.publicKey, seq, captureTimeMs: seq * 250, flags: FLAG_KEYFRAME, payload: new Uint8Array(20_000) },
-    key.sign,
-  );
+function chunk(seq: number, flags = FLAG_KEYFRAME): Chunk {
+  return signChunk({ channelKey: key.publicKey, seq, captureTimeMs: seq * 250, flags, payload: new Uint8Array(20_000) }, key.sign);
 }
 
 function viewer(uploadLimitBps?: number): PeerCore {
@@ -87,4 +85,24 @@ test('a fresh chunk is pushed first to the neighbour that served us fastest', ()
     pushes.map((t) => t.to),
     ['fast'],
   );
+});
+
+test('a skipped chunk marks the supply short for shortSupplyMs', () => {
+  const v = viewer();
+  connect(v, 0, 'a', 'viewer');
+  // 'a' offers 0 (where playback starts), 1 and 3, never 2: chunk 2 cannot be waited for.
+  for (const seq of [0, 1, 3]) v.handleMessage(0, 'a', { type: MsgType.Have, seq, flags: seq === 0 ? FLAG_KEYFRAME : 0 });
+  // An unproven neighbour gets one request at a time: answer until nothing more is asked.
+  for (let asked = drain(v); asked.length > 0; asked = drain(v)) {
+    for (const t of asked)
+      if (t.msg.type === MsgType.Request)
+        v.handleMessage(50, 'a', { type: MsgType.ChunkData, chunk: chunk(t.msg.seq, t.msg.seq === 0 ? FLAG_KEYFRAME : 0) });
+  }
+  assert.equal(v.supplyShort(50), false, 'nothing missed yet');
+  // Playback started at 50 on chunk 0 (captured at 0): chunk 2 is due at 500 + 50 + slack.
+  const due = 500 + 50 + DEFAULT_PEER_CORE_CONFIG.playoutSlackMs;
+  v.handleTimeout(due + 100);
+  assert.equal(v.getStats().chunksSkipped, 1);
+  assert.equal(v.supplyShort(due + 100), true);
+  assert.equal(v.supplyShort(due + 100 + DEFAULT_PEER_CORE_CONFIG.shortSupplyMs), false);
 });
