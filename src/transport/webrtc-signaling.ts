@@ -353,10 +353,16 @@ export class WebRtcSignaling {
     this.o.onConnection(conn, outbound);
   }
 
-  /** Calls back once if the stack reports that ICE gave up (the offer TTL catches the rest). */
+  /**
+   * Calls back once if the stack reports that ICE gave up (the offer TTL catches the rest). A
+   * connection that was up and then failed was closed by the other side (full, or a second
+   * link to a peer it already has): no NAT problem, so not reported as one.
+   */
   private onIceFailure(pc: PeerConnectionLike, cb: () => void): void {
+    let wasConnected = false;
     pc.addEventListener('connectionstatechange', () => {
-      if (pc.connectionState === 'failed') cb();
+      if (pc.connectionState === 'connected') wasConnected = true;
+      else if (pc.connectionState === 'failed' && !wasConnected) cb();
     });
   }
 
