@@ -28,6 +28,8 @@ export interface BenchOptions {
   hosts: number;
   /** The broadcaster's upload cap (e.g. 1.5M); none by default. */
   sourceUploadLimit?: string;
+  /** The test pattern's video bitrate (e.g. 2000k), as `broadcast --video-bitrate`; its default otherwise. */
+  videoBitrate?: string;
   /** Seconds into the run at which the tracker is SIGKILLed and started again on its port. */
   restartTrackerAtS?: number;
   /** Seconds into the run at which the broadcaster is SIGKILLed and started again with its key. */
@@ -228,6 +230,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         '--no-dht',
         ...(net !== undefined ? ['--host', net.rootAddress] : []),
         ...(o.sourceUploadLimit !== undefined ? ['--upload-limit', o.sourceUploadLimit] : []),
+        ...(o.videoBitrate !== undefined ? ['--video-bitrate', o.videoBitrate] : []),
       ]);
       const uri = (await proc.line(/^(meshtv:\/\/\S+)$/m))[1] as string;
       return { proc, uri, stats: `${(await proc.line(/stats: (\S+)\/stats\.json/))[1]}/stats.json` };

@@ -5,6 +5,7 @@
 import { startFanout } from '../bench/fanout.js';
 import { runHost } from '../bench/host.js';
 import { runBench } from '../bench/run.js';
+import { parseBitrateKbps } from '../media/input.js';
 import { runSimCommand } from '../sim/cli-sim.js';
 import { checkTrackerUrl } from './channel-uri.js';
 import { parse } from './cli-args.js';
@@ -29,7 +30,7 @@ function channelArg(positionals: string[]): string {
 
 const BENCH_USAGE = `meshtv bench [--peers 20] [--duration-s 30] [--rho 1.25] [--free-riders 0.2] [--churn SHARE_PER_MIN]
              [--hosts 4] [--netns] [--restart-tracker-at-s T] [--restart-source-at-s T]
-             [--source-upload-limit RATE] [--out DIR] [--json]
+             [--source-upload-limit RATE] [--video-bitrate RATE] [--out DIR] [--json]
 Starts a tracker, a broadcaster and N viewers as real processes (viewers' uploads capped to meet
 rho), then serves the same stream to N clients from one HTTP server, and reports both side by side:
 S (broadcaster upload / stream), continuity, lag, startup, overhead, CPU and memory per viewer.
@@ -50,6 +51,7 @@ export async function runToolCommand(command: string, args: string[]): Promise<n
         churn: { type: 'string' },
         hosts: { type: 'string' },
         'source-upload-limit': { type: 'string' },
+        'video-bitrate': { type: 'string' },
         'restart-tracker-at-s': { type: 'string' },
         'restart-source-at-s': { type: 'string' },
         netns: { type: 'boolean' },
@@ -60,6 +62,11 @@ export async function runToolCommand(command: string, args: string[]): Promise<n
         process.stdout.write(BENCH_USAGE);
         return 0;
       }
+      // Checked here, so a typo is one clear error rather than a broadcaster that never starts.
+      for (const flag of ['source-upload-limit', 'video-bitrate'] as const) {
+        const v = values[flag];
+        if (typeof v === 'string') parseBitrateKbps(v.replace(/bit$/i, ''), `--${flag}`);
+      }
       const result = await runBench({
         peers: num(values.peers, '--peers', 20),
         durationS: num(values['duration-s'], '--duration-s', 30),
@@ -68,6 +75,7 @@ export async function runToolCommand(command: string, args: string[]): Promise<n
         churnPerMin: num(values.churn, '--churn', 0),
         hosts: num(values.hosts, '--hosts', 4),
         ...(typeof values['source-upload-limit'] === 'string' ? { sourceUploadLimit: values['source-upload-limit'] } : {}),
+        ...(typeof values['video-bitrate'] === 'string' ? { videoBitrate: values['video-bitrate'] } : {}),
         ...(values['restart-tracker-at-s'] !== undefined
           ? { restartTrackerAtS: num(values['restart-tracker-at-s'], '--restart-tracker-at-s', 0) }
           : {}),

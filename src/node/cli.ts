@@ -51,7 +51,7 @@ Usage:
   meshtv demo      [--port 8000] [--http-port 8902]
   meshtv bench     [--peers 20] [--duration-s 30] [--rho 1.25] [--free-riders 0.2] [--churn SHARE_PER_MIN]
                    [--hosts 4] [--netns] [--restart-tracker-at-s T] [--restart-source-at-s T]
-                   [--source-upload-limit RATE] [--out DIR] [--json]
+                   [--source-upload-limit RATE] [--video-bitrate RATE] [--out DIR] [--json]
 
 Common flags: --log-level debug|info|warn|error, --log-format text|json, --help.
 Every flag may also be set by the environment (MESHTV_<FLAG>, e.g. MESHTV_UPLOAD_LIMIT=2mbit) or
