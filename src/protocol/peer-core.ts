@@ -91,7 +91,10 @@ export interface PeerCoreConfig {
   /**
    * With an upload cap, the core paces uploads itself: accepted requests wait in its own queue,
    * the runtime gets one chunk at a time as the cap allows (so its send queue stays short), and
-   * a request is answered Busy when the queue would take longer than this to drain. @default 500
+   * a request is answered Busy when the queue would take longer than this to drain. Short: a
+   * chunk queued behind others at a slow uplink is better fetched elsewhere (in the simulator at
+   * rho 1.25, 150 ms against 500 ms cut the median lag from 4.6 to 3.3 s and raised
+   * continuity). @default 150
    */
   maxUploadBacklogMs: number;
   /** With an upload cap, the next chunk goes to the runtime this long before the previous one has left. @default 20 */
@@ -131,7 +134,7 @@ export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
   originUrgentMs: 700,
   idleEvictMs: 10_000,
   restartSilenceMs: 1500,
-  maxUploadBacklogMs: 500,
+  maxUploadBacklogMs: 150,
   uploadLeadMs: 20,
   busyBackoffMs: 300,
   freshPushFanout: 1,
