@@ -93,7 +93,7 @@ export const DEFAULT_TEST_PATTERN: TestPatternOptions = {
 /**
  * A live test pattern in real time: ffmpeg's testsrc (moving colour pattern with a running
  * seconds counter, drawn without fonts) and a 1 kHz tone, H.264 (x264 veryfast, zerolatency,
- * fixed GOP so chunks align on keyframes) + AAC, muxed as MPEG-TS on stdout.
+ * fixed GOP so chunks align on keyframes, constant bitrate) + AAC, muxed as MPEG-TS on stdout.
  */
 export function testPatternArgs(o: TestPatternOptions = DEFAULT_TEST_PATTERN): string[] {
   const gop = String(Math.max(1, Math.round(o.fps * o.keyframeIntervalS)));
@@ -119,12 +119,19 @@ export function testPatternArgs(o: TestPatternOptions = DEFAULT_TEST_PATTERN): s
     gop,
     '-sc_threshold',
     '0',
+    // Constant bitrate, padded with filler: the pattern is so easy to code that x264 would
+    // otherwise send well under the rate asked for (about 540 of 1500 kbit/s), and a benchmark
+    // run at "1.5 Mbit/s" should carry 1.5 Mbit/s.
     '-b:v',
+    `${o.videoBitrateKbps}k`,
+    '-minrate',
     `${o.videoBitrateKbps}k`,
     '-maxrate',
     `${o.videoBitrateKbps}k`,
     '-bufsize',
     `${Math.round(o.videoBitrateKbps / 2)}k`,
+    '-x264-params',
+    'nal-hrd=cbr',
     '-c:a',
     'aac',
     '-b:a',
