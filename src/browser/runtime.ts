@@ -103,6 +103,7 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
     // More neighbours while playback misses chunks: the ones we have do not bring the stream in time.
     wantPeers: () => Math.max(0, TARGET_PEERS * (core.supplyShort(Date.now()) ? SHORT_SUPPLY_DIAL_FACTOR : 1) - driver.linkCount),
     accept: () => driver.acceptsIncoming(),
+    linkedTo: (signalPeerId) => driver.linkedTo(signalPeerId),
     onConnection: (conn, outbound) => driver.attach(conn, 'webrtc', outbound),
     log,
     announceIntervalMs: 5000,

@@ -138,6 +138,7 @@ export class SwarmNode {
         iceServers: () => forNodeDataChannel(this.iceServers),
         wantPeers: () => (this.options.role === 'source' ? 0 : Math.max(0, this.dialTarget - this.driver.linkCount)),
         accept: () => this.driver.acceptsIncoming(),
+        linkedTo: (signalPeerId) => this.driver.linkedTo(signalPeerId),
         onConnection: (conn, outbound) => this.driver.attach(conn, 'webrtc', outbound),
         log: this.options.log,
       });

@@ -65,6 +65,12 @@ export class CoreDriver {
     this.listeners.push(listener);
   }
 
+  /** Whether we hold a link to (or are dialling) the peer whose hex id starts with `prefix`. */
+  linkedTo(prefix: string): boolean {
+    for (const id of this.knownPeerIds()) if (id.startsWith(prefix)) return true;
+    return false;
+  }
+
   get linkCount(): number {
     return this.links.size;
   }

@@ -54,6 +54,13 @@ export interface WebRtcSignalingOptions {
   wantPeers: () => number;
   /** Whether an incoming offer may be answered. */
   accept: () => boolean;
+  /**
+   * Whether we already have a link to the peer with this tracker-protocol peer_id (the first 20
+   * hex digits of its peer id). Its offer is then left unanswered: a second link would be
+   * dropped as a duplicate at once, and a link dropped before our side finished connecting
+   * looked like a NAT failure.
+   */
+  linkedTo?: (signalPeerId: string) => boolean;
   onConnection: (conn: WebRtcConnection, outbound: boolean) => void;
   log: DriverLog;
   /** Re-announce period; stock trackers ask for minutes, we ask sooner while we want peers. @default 10000 */
@@ -274,7 +281,7 @@ export class WebRtcSignaling {
     const offer = msg.offer as SessionDescriptionLike | undefined;
     const answer = msg.answer as SessionDescriptionLike | undefined;
     if (offer && typeof offer.sdp === 'string') {
-      if (!this.o.accept() || this.incoming.size >= MAX_INCOMING_PENDING) return;
+      if (!this.o.accept() || this.incoming.size >= MAX_INCOMING_PENDING || this.o.linkedTo?.(msg.peer_id) === true) return;
       const pc = this.createPeerConnection();
       this.incoming.add(pc);
       const fail = () => {
