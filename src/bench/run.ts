@@ -48,6 +48,8 @@ export type BenchMode = 'netns' | 'app';
 
 export interface BenchResult {
   mode: BenchMode;
+  /** The stream's rate r over the measured run, bits per second. */
+  streamBps: number;
   meshtv: SideSummary;
   httpFanout: SideSummary;
 }
@@ -404,6 +406,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     }
     const result: BenchResult = {
       mode,
+      streamBps: Math.round((produced * 8000) / wallMs),
       meshtv: {
         ...summarize(viewers, swarmSent, produced, cpuMs, wallMs, rss),
         ...(Object.keys(restarts).length > 0 ? { restarts } : {}),

@@ -87,7 +87,9 @@ export async function runToolCommand(command: string, args: string[]): Promise<n
         json: values.json === true,
       });
       if (values.json !== true) {
-        process.stdout.write(`upload caps ${result.mode === 'netns' ? 'tc tbf per host namespace (--netns)' : 'app-level, per viewer'}\n`);
+        process.stdout.write(
+          `stream ${Math.round(result.streamBps / 1000)} kbit/s; upload caps ${result.mode === 'netns' ? 'tc tbf per host namespace (--netns)' : 'app-level, per viewer'}\n`,
+        );
         for (const [name, s] of [
           ['meshtv', result.meshtv],
           ['httpFanout', result.httpFanout],

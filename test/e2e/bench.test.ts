@@ -13,6 +13,8 @@ test('a 10-viewer swarm against an HTTP fan-out of the same stream', { timeout: 
   t.diagnostic(`HTTP fan-out: ${JSON.stringify(r.httpFanout)}`);
   assert.equal(r.meshtv.viewers, 10);
   assert.equal(r.httpFanout.viewers, 10);
+  // The test pattern's 800k video + 96k audio, sent at constant rate, and MPEG-TS on top.
+  assert.ok(r.streamBps > 850_000 && r.streamBps < 1_100_000, `stream rate ${r.streamBps} bit/s`);
   assert.ok(r.httpFanout.S > 8, `the fan-out sent only ${r.httpFanout.S} copies to 10 clients`);
   assert.ok(r.meshtv.S < r.httpFanout.S * 0.6, `swarm S ${r.meshtv.S} is not well below the fan-out's ${r.httpFanout.S}`);
   assert.ok(r.meshtv.continuity.p50 >= 0.95, `continuity p50 ${r.meshtv.continuity.p50}`);
