@@ -93,7 +93,7 @@ async function pageBehindNat(
   t: TestContext,
   nat: NatKind,
   iceFlags: (lab: NatLab) => string[],
-): Promise<{ lab: NatLab; page: Page; errors: string[]; firstPlayMs: number }> {
+): Promise<{ lab: NatLab; f: PageFigures; pairs: Awaited<ReturnType<typeof selectedPairs>>; errors: string[] }> {
   const lab = await createNatLab({ nat, turn: true });
   let browser: Browser | undefined;
   // Each test tears its own lab down, so that the next one starts on an idle machine.
@@ -154,18 +154,18 @@ async function pageBehindNat(
   const startTime = (await wait('the page plays', (f) => f.player.playing, 30_000)).player.currentTime;
   const firstPlayMs = Date.now() - openedAt;
   await wait('the page plays 3 s of video', (f) => f.player.currentTime - startTime > 3, 15_000);
-  return { lab, page, errors, firstPlayMs };
+  const f = await figures(page);
+  const pairs = await selectedPairs(page);
+  t.diagnostic(`page playing ${firstPlayMs} ms after opening; ${describeLinks(f)}; ICE chose ${pairs.map(describePair).join(', ')}`);
+  return { lab, f, pairs, errors };
 }
 
 describe('a browser page behind NAT', { skip: unavailable }, () => {
   test('symmetric NATs, TURN from the tracker: the page plays from home 1 through the relay', { timeout: 90_000 }, async (t) => {
-    const { page, errors, firstPlayMs } = await pageBehindNat(t, 'symmetric', (l) => {
+    const { f, errors } = await pageBehindNat(t, 'symmetric', (l) => {
       const turn = l.turn as { stunUrl: string; address: string; port: number; username: string; credential: string };
       return ['--stun', turn.stunUrl, '--turn', `turn:${turn.username}:${turn.credential}@${turn.address}:${turn.port}`];
     });
-    const f = await figures(page);
-    const pairs = await selectedPairs(page);
-    t.diagnostic(`page playing ${firstPlayMs} ms after opening; ${describeLinks(f)}; ICE chose ${pairs.map(describePair).join(', ')}`);
     assert.ok(f.paths.relayed >= 1, `the page should have a relayed link: ${describeLinks(f)}`);
     // Symmetric NATs leave no other path, and every byte came from a peer that is not the
     // broadcaster, which only home 1 is: the page's stream crossed the relay.
@@ -175,10 +175,7 @@ describe('a browser page behind NAT', { skip: unavailable }, () => {
   });
 
   test('cone NATs, STUN only: the page plays from home 1 on reflexive addresses', { timeout: 90_000 }, async (t) => {
-    const { lab, page, errors, firstPlayMs } = await pageBehindNat(t, 'cone', (l) => ['--stun', (l.turn as { stunUrl: string }).stunUrl]);
-    const f = await figures(page);
-    const pairs = await selectedPairs(page);
-    t.diagnostic(`page playing ${firstPlayMs} ms after opening; ${describeLinks(f)}; ICE chose ${pairs.map(describePair).join(', ')}`);
+    const { lab, f, pairs, errors } = await pageBehindNat(t, 'cone', (l) => ['--stun', (l.turn as { stunUrl: string }).stunUrl]);
     assert.ok(f.paths.reflexive >= 1, `the page should have a reflexive link: ${describeLinks(f)}`);
     // No TURN was handed out, so nothing can be relayed; no host path crosses a NAT.
     assert.equal(f.paths.direct + f.paths.relayed, 0, describeLinks(f));
