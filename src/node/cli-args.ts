@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { parseBitrateKbps } from '../media/input.js';
 import { UserError } from './errors.js';
 
 const COMMON = {
@@ -91,4 +92,9 @@ function configFile(): Record<string, unknown> {
 export function str(values: Values, flag: string): string | undefined {
   const v = values[flag];
   return typeof v === 'string' ? v : undefined;
+}
+
+/** An upload cap as users write it ("2mbit", "1.5M", "800k"), in bits per second. */
+export function parseUploadLimitBps(value: string, flag: string): number {
+  return parseBitrateKbps(value.replace(/bit$/i, ''), flag) * 1000;
 }

@@ -8,7 +8,7 @@ import { runBench } from '../bench/run.js';
 import { parseBitrateKbps } from '../media/input.js';
 import { runSimCommand } from '../sim/cli-sim.js';
 import { checkTrackerUrl } from './channel-uri.js';
-import { parse } from './cli-args.js';
+import { parse, parseUploadLimitBps } from './cli-args.js';
 import { UserError } from './errors.js';
 import { createLogger } from './log.js';
 
@@ -62,11 +62,10 @@ export async function runToolCommand(command: string, args: string[]): Promise<n
         process.stdout.write(BENCH_USAGE);
         return 0;
       }
-      // Checked here, so a typo is one clear error rather than a broadcaster that never starts.
-      for (const flag of ['source-upload-limit', 'video-bitrate'] as const) {
-        const v = values[flag];
-        if (typeof v === 'string') parseBitrateKbps(v.replace(/bit$/i, ''), `--${flag}`);
-      }
+      // Checked here as the broadcaster checks them, so a typo is one clear error rather than a
+      // broadcaster that never starts.
+      if (typeof values['source-upload-limit'] === 'string') parseUploadLimitBps(values['source-upload-limit'], '--source-upload-limit');
+      if (typeof values['video-bitrate'] === 'string') parseBitrateKbps(values['video-bitrate'], '--video-bitrate');
       const result = await runBench({
         peers: num(values.peers, '--peers', 20),
         durationS: num(values['duration-s'], '--duration-s', 30),

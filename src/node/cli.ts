@@ -18,7 +18,7 @@ import { startTracker } from '../tracker/server.js';
 import { type IceServer, isSignalingUrl, isTurnServer, parseIceServer } from '../transport/ice.js';
 import { startBroadcast } from './broadcaster.js';
 import { checkTrackerUrl } from './channel-uri.js';
-import { parse, setCommand, str, type Values } from './cli-args.js';
+import { parse, parseUploadLimitBps, setCommand, str, type Values } from './cli-args.js';
 import { runToolCommand, TOOL_COMMANDS } from './cli-tools.js';
 import { parseDhtBootstrap } from './dht-discovery.js';
 import { UserError } from './errors.js';
@@ -134,8 +134,7 @@ function uploadPolicy(values: Values): { uploadEnabled: boolean; uploadLimitBps?
   if (values['no-upload'] === true && limit !== undefined) throw new UserError('--no-upload and --upload-limit exclude each other');
   if (values['no-upload'] === true) return { uploadEnabled: false };
   if (limit === undefined) return { uploadEnabled: true };
-  const kbps = parseBitrateKbps(limit.replace(/bit$/i, ''), '--upload-limit');
-  return { uploadEnabled: true, uploadLimitBps: kbps * 1000 };
+  return { uploadEnabled: true, uploadLimitBps: parseUploadLimitBps(limit, '--upload-limit') };
 }
 
 function logger(values: Values, status?: StatusLine): Logger {
@@ -263,9 +262,7 @@ async function runBroadcast(args: string[]): Promise<number> {
     ...(str(values, 'max-peers') !== undefined ? { maxPeers: positiveInt(str(values, 'max-peers'), '--max-peers') as number } : {}),
     input,
     encoding,
-    ...(sourceLimit !== undefined
-      ? { core: { uploadLimitBps: parseBitrateKbps(sourceLimit.replace(/bit$/i, ''), '--upload-limit') * 1000 } }
-      : {}),
+    ...(sourceLimit !== undefined ? { core: { uploadLimitBps: parseUploadLimitBps(sourceLimit, '--upload-limit') } } : {}),
     network: networkOptions(values),
     log,
   });

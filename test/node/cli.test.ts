@@ -55,8 +55,12 @@ describe('meshtv command line', () => {
     }
   });
   test('unknown flag', () => fails(['channels', '--colour'], /--colour/));
-  test('bad bench rates are refused before anything starts', () =>
-    fails(['bench', '--video-bitrate', 'fast'], /--video-bitrate must be a bitrate from 16k to 100M/));
+  test('bad bench rates are refused before anything starts, as the broadcaster would refuse them', async () => {
+    await fails(['bench', '--video-bitrate', 'fast'], /--video-bitrate must be a bitrate from 16k to 100M/);
+    // "2mbit" is an upload cap's spelling, not a video bitrate's.
+    await fails(['bench', '--video-bitrate', '1500kbit'], /--video-bitrate must be a bitrate/);
+    await fails(['bench', '--source-upload-limit', 'lots'], /--source-upload-limit must be a bitrate/);
+  });
   test('bad port number', () => fails(['tracker', '--port', 'eighty'], /--port must be a port number/));
   test('tracker port in use', () => fails(['tracker', '--port', String(busyPort)], new RegExp(`port ${busyPort} .*in use`)));
   test('bad tracker URL', () => fails(['channels', '--tracker', 'not a url'], /not a valid URL/));
