@@ -90,13 +90,8 @@ export const DEFAULT_TEST_PATTERN: TestPatternOptions = {
   keyframeIntervalS: 1,
 };
 
-/**
- * A live test pattern in real time: ffmpeg's testsrc (moving colour pattern with a running
- * seconds counter, drawn without fonts) and a 1 kHz tone, H.264 (x264 veryfast, zerolatency,
- * fixed GOP so chunks align on keyframes, constant bitrate) + AAC, muxed as MPEG-TS on stdout.
- */
-export function testPatternArgs(o: TestPatternOptions = DEFAULT_TEST_PATTERN): string[] {
-  const gop = String(Math.max(1, Math.round(o.fps * o.keyframeIntervalS)));
+/** ffmpeg's two lavfi inputs for the test pattern: input 0 is the video, input 1 the audio. */
+export function testPatternInputs(o: Pick<TestPatternOptions, 'width' | 'height' | 'fps'>): string[] {
   return [
     '-hide_banner',
     '-loglevel',
@@ -112,6 +107,16 @@ export function testPatternArgs(o: TestPatternOptions = DEFAULT_TEST_PATTERN): s
     'lavfi',
     '-i',
     'sine=frequency=1000:sample_rate=48000:beep_factor=4',
+  ];
+}
+
+/**
+ * The test pattern's encoding of one output: fixed GOP so chunks align on keyframes (and the
+ * renditions of a ladder on each other), constant bitrate.
+ */
+export function testPatternEncoding(o: Pick<TestPatternOptions, 'fps' | 'keyframeIntervalS' | 'videoBitrateKbps' | 'audioBitrateKbps'>): string[] {
+  const gop = String(Math.max(1, Math.round(o.fps * o.keyframeIntervalS)));
+  return [
     ...X264_LOW_LATENCY,
     '-g',
     gop,
@@ -136,12 +141,24 @@ export function testPatternArgs(o: TestPatternOptions = DEFAULT_TEST_PATTERN): s
     'aac',
     '-b:a',
     `${o.audioBitrateKbps}k`,
-    '-f',
-    'mpegts',
-    '-muxdelay',
-    '0',
-    '-flush_packets',
-    '1',
-    'pipe:1',
   ];
+}
+
+/** MPEG-TS written as soon as each packet is ready, to `target` (pipe:1 is stdout). */
+export function liveTsOutput(target = 'pipe:1'): string[] {
+  return ['-f', 'mpegts', '-muxdelay', '0', '-flush_packets', '1', target];
+}
+
+/** Where output `index` of a multi-output ffmpeg writes: stdout first, then fds 3, 4, ... */
+export function outputPipe(index: number): string {
+  return index === 0 ? 'pipe:1' : `pipe:${index + 2}`;
+}
+
+/**
+ * A live test pattern in real time: ffmpeg's testsrc (moving colour pattern with a running
+ * seconds counter, drawn without fonts) and a 1 kHz tone, H.264 (x264 veryfast, zerolatency)
+ * + AAC, muxed as MPEG-TS on stdout.
+ */
+export function testPatternArgs(o: TestPatternOptions = DEFAULT_TEST_PATTERN): string[] {
+  return [...testPatternInputs(o), ...testPatternEncoding(o), ...liveTsOutput()];
 }

@@ -2,14 +2,15 @@
 // decides what an ending means: a first run that never produces media is the user's error (one
 // clear line); a live source that ends or breaks later is restarted with back-off; the end of
 // a finite input (file without --loop, stdin) is the end of the channel, marked on its last
-// piece with FLAG_END_OF_STREAM. Never re-reads a finite input.
+// piece with FLAG_END_OF_STREAM. Never re-reads a finite input. With a quality ladder, ffmpeg
+// writes one MPEG-TS per rendition (stdout, then fds 3, 4, ...), each cut by its own chunker.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { UserError } from '../node/errors.js';
 import type { Logger } from '../node/log.js';
 import { FLAG_END_OF_STREAM, FLAG_KEYFRAME } from '../protocol/chunk.js';
-import { ffmpegInputProtocols } from './ffmpeg.js';
+import { ffmpegInputProtocols, outputPipe } from './ffmpeg.js';
 import { FfmpegLog, type FfmpegLogEvent } from './ffmpeg-log.js';
 import { describeInput, type EncodingOptions, endsByItself, ffmpegArgs, type InputSource, waitsForSender } from './input.js';
 import { TsChunker, type TsPiece } from './ts-chunker.js';
@@ -19,8 +20,11 @@ export interface IngestOptions {
   source: InputSource;
   encoding: EncodingOptions;
   log: Logger;
-  /** Every piece cut from ffmpeg's output, in order; the last of a finite input carries FLAG_END_OF_STREAM. */
-  onPiece: (piece: TsPiece) => void;
+  /**
+   * Every piece cut from ffmpeg's outputs, in order per output (`output` indexes the encoding's
+   * renditions; 0 without a ladder); the last of a finite input carries FLAG_END_OF_STREAM.
+   */
+  onPiece: (piece: TsPiece, output: number) => void;
   /** @default 250 */
   targetChunkMs?: number;
 }
@@ -31,8 +35,8 @@ interface RunResult {
   spawnError: Error | undefined;
   /** Pieces this run produced (the leftover not counted). */
   produced: number;
-  /** What was still in the chunker when ffmpeg exited. */
-  leftover: TsPiece | undefined;
+  /** What was still in each output's chunker when ffmpeg exited. */
+  leftovers: (TsPiece | undefined)[];
   explanation: string | undefined;
   /** The run was cut short because a publisher used the wrong RTMP key or application. */
   refused: boolean;
@@ -87,7 +91,7 @@ export class Ingest {
       this.onFirstPiece = () => settle();
       const early = waitsForSender(this.o.source) ? setTimeout(() => settle(), EARLY_FAILURE_MS) : undefined;
       this.run(args).then((result) => {
-        if (!settled && !this.stopping && result.produced === 0 && result.leftover === undefined && !result.refused) {
+        if (!settled && !this.stopping && result.produced === 0 && result.leftovers.every((l) => l === undefined) && !result.refused) {
           settle(this.firstRunError(result, args));
           return;
         }
@@ -109,13 +113,19 @@ export class Ingest {
     }
   }
 
+  private get outputs(): number {
+    return this.o.encoding.renditions?.length ?? 1;
+  }
+
   private run(args: string[]): Promise<RunResult> {
-    const chunker = new TsChunker({ targetChunkMs: this.o.targetChunkMs ?? 250 });
+    const chunkers = Array.from({ length: this.outputs }, () => new TsChunker({ targetChunkMs: this.o.targetChunkMs ?? 250 }));
     const log = new FfmpegLog();
     let produced = 0;
     let refused = false;
     const stdin = this.o.source.kind === 'stdin' ? 'inherit' : 'ignore';
-    const proc = spawn(this.o.ffmpeg, args, { stdio: [stdin, 'pipe', 'pipe'] });
+    // fd 2 is ffmpeg's log; outputs past the first go to fds 3, 4, ... (see outputPipe).
+    const extra = chunkers.slice(1).map(() => 'pipe' as const);
+    const proc = spawn(this.o.ffmpeg, args, { stdio: [stdin, 'pipe', 'pipe', ...extra] });
     this.child = proc;
     this.lastKeyframeMs = undefined;
     const onEvents = (events: FfmpegLogEvent[]) => {
@@ -129,12 +139,16 @@ export class Ingest {
         } else if (e.type === 'input-stream') this.checkCodec(e);
       }
     };
-    proc.stdout?.on('data', (d: Buffer) => {
-      if (refused) return;
-      for (const piece of chunker.push(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), Date.now())) {
-        produced++;
-        this.emit(piece);
-      }
+    chunkers.forEach((chunker, output) => {
+      const fd = Number(outputPipe(output).slice('pipe:'.length));
+      const stream = proc.stdio[fd] as NodeJS.ReadableStream | null | undefined;
+      stream?.on('data', (d: Buffer) => {
+        if (refused) return;
+        for (const piece of chunker.push(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), Date.now())) {
+          produced++;
+          this.emit(piece, output);
+        }
+      });
     });
     proc.stderr?.on('data', (d: Buffer) => onEvents(log.push(d.toString())));
     return new Promise((resolve) => {
@@ -143,8 +157,8 @@ export class Ingest {
         if (done) return;
         done = true;
         onEvents(log.end());
-        const leftover = refused ? undefined : chunker.flush(Date.now());
-        resolve({ code, signal, spawnError, produced, leftover, explanation: log.explanation(), refused });
+        const leftovers = chunkers.map((c) => (refused ? undefined : c.flush(Date.now())));
+        resolve({ code, signal, spawnError, produced, leftovers, explanation: log.explanation(), refused });
       };
       this.childExited = new Promise((exited) => proc.on('close', () => exited()));
       proc.on('error', (err) => {
@@ -155,9 +169,9 @@ export class Ingest {
     });
   }
 
-  private emit(piece: TsPiece): void {
-    this.pieces++;
-    if ((piece.flags & FLAG_KEYFRAME) !== 0) {
+  private emit(piece: TsPiece, output: number): void {
+    if (output === 0) this.pieces++;
+    if (output === 0 && (piece.flags & FLAG_KEYFRAME) !== 0) {
       if (this.o.encoding.copy && this.lastKeyframeMs !== undefined && piece.captureTimeMs - this.lastKeyframeMs > SLOW_KEYFRAMES_MS) {
         this.warnOnce(
           'keyframes',
@@ -167,7 +181,7 @@ export class Ingest {
       }
       this.lastKeyframeMs = piece.captureTimeMs;
     }
-    this.o.onPiece(piece);
+    this.o.onPiece(piece, output);
     this.onFirstPiece?.();
     this.onFirstPiece = undefined;
   }
@@ -178,12 +192,16 @@ export class Ingest {
     const what = describeInput(this.o.source);
     if (endsByItself(this.o.source)) {
       if (r.code !== 0 || r.spawnError) this.o.log.warn(`${what} broke off: ${why(r)}`);
-      const last = r.leftover ?? { payload: new Uint8Array(0), flags: 0, captureTimeMs: Date.now(), mediaMs: 0 };
-      this.emit({ ...last, flags: last.flags | FLAG_END_OF_STREAM });
+      r.leftovers.forEach((leftover, output) => {
+        const last = leftover ?? { payload: new Uint8Array(0), flags: 0, captureTimeMs: Date.now(), mediaMs: 0 };
+        this.emit({ ...last, flags: last.flags | FLAG_END_OF_STREAM }, output);
+      });
       this.endedResolve();
       return;
     }
-    if (r.leftover !== undefined) this.emit(r.leftover);
+    r.leftovers.forEach((leftover, output) => {
+      if (leftover !== undefined) this.emit(leftover, output);
+    });
     if (r.produced > 0) this.backoffMs = BACKOFF_FIRST_MS;
     const delayMs = this.backoffMs;
     this.backoffMs = Math.min(BACKOFF_MAX_MS, this.backoffMs * 2);

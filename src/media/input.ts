@@ -4,7 +4,16 @@
 // Pure: parsing and argument building only; running ffmpeg is ingest.ts's job.
 
 import { UserError } from '../node/errors.js';
-import { DEFAULT_TEST_PATTERN, testPatternArgs, X264_LOW_LATENCY } from './ffmpeg.js';
+import {
+  DEFAULT_TEST_PATTERN,
+  liveTsOutput,
+  outputPipe,
+  testPatternArgs,
+  testPatternEncoding,
+  testPatternInputs,
+  X264_LOW_LATENCY,
+} from './ffmpeg.js';
+import type { Rendition } from './renditions.js';
 
 export type InputSource =
   | { readonly kind: 'testsrc' }
@@ -37,6 +46,8 @@ export interface EncodingOptions {
   fps: number | undefined;
   /** Forced keyframe interval when re-encoding: the finest point a viewer can join at. @default 1 */
   keyframeIntervalS: number;
+  /** A quality ladder (lowest first): one output per rendition, keyframes aligned. */
+  renditions: readonly Rendition[] | undefined;
 }
 
 /** Either an exact size or a height with the width following the aspect ratio ("720p"). */
@@ -49,6 +60,7 @@ export const DEFAULT_ENCODING: EncodingOptions = {
   resolution: undefined,
   fps: undefined,
   keyframeIntervalS: 1,
+  renditions: undefined,
 };
 
 const DEFAULT_VIDEO_KBPS = 2500;
@@ -125,6 +137,7 @@ export function rtmpServerUrl(source: { host: string; port: number; app: string 
 
 /** The full ffmpeg command line (without the program) for an input and the encoding wanted. */
 export function ffmpegArgs(source: InputSource, enc: EncodingOptions): string[] {
+  if (enc.renditions !== undefined) return ladderArgs(source, enc, enc.renditions);
   if (source.kind === 'testsrc') {
     if (enc.copy) throw new UserError('--copy needs an --input to copy from; the test pattern is always encoded');
     const d = DEFAULT_TEST_PATTERN;
@@ -173,6 +186,70 @@ export function ffmpegArgs(source: InputSource, enc: EncodingOptions): string[] 
     args.push('-c:a', 'aac', '-b:a', `${enc.audioBitrateKbps ?? DEFAULT_AUDIO_KBPS}k`);
   }
   args.push('-f', 'mpegts', '-muxdelay', '0', '-flush_packets', '1', 'pipe:1');
+  return args;
+}
+
+/**
+ * One encode, one output per rendition: the decoded video is split and scaled to each height
+ * and every output gets the same keyframe times, so a viewer can switch between renditions at
+ * any keyframe. Output i goes to outputPipe(i).
+ */
+function ladderArgs(source: InputSource, enc: EncodingOptions, ladder: readonly Rendition[]): string[] {
+  const clash = enc.copy
+    ? '--copy'
+    : enc.resolution !== undefined
+      ? '--resolution'
+      : enc.videoBitrateKbps !== undefined
+        ? '--video-bitrate'
+        : undefined;
+  if (clash !== undefined) throw new UserError(`--renditions sets each rendition's size and rate; drop ${clash}`);
+  const split = `split=${ladder.length}${ladder.map((_, i) => `[s${i}]`).join('')}`;
+  const scales = ladder.map((r, i) => `[s${i}]scale=-2:${r.height}[v${i}]`);
+  const top = Math.max(...ladder.map((r) => r.height));
+  const args: string[] = [];
+  let video: string;
+  let audio: string;
+  let encoding: (r: Rendition) => string[];
+  if (source.kind === 'testsrc') {
+    const fps = enc.fps ?? DEFAULT_TEST_PATTERN.fps;
+    args.push(...testPatternInputs({ width: evenWidth(top), height: top, fps }));
+    [video, audio] = ['[0:v]', '1:a'];
+    encoding = (r) =>
+      testPatternEncoding({
+        fps,
+        keyframeIntervalS: enc.keyframeIntervalS,
+        videoBitrateKbps: r.videoBitrateKbps,
+        audioBitrateKbps: enc.audioBitrateKbps ?? DEFAULT_TEST_PATTERN.audioBitrateKbps,
+      });
+  } else {
+    args.push('-hide_banner', '-nostats', '-loglevel', 'level+info');
+    if (source.kind !== 'stdin') args.push('-nostdin');
+    args.push(...inputPart(source), '-sn', '-dn');
+    [video, audio] = [`[0:v:0]${enc.fps !== undefined ? `fps=${enc.fps},` : ''}`, '0:a:0?'];
+    const gop = enc.fps !== undefined ? String(Math.max(1, Math.round(enc.fps * enc.keyframeIntervalS))) : undefined;
+    encoding = (r) => [
+      ...X264_LOW_LATENCY,
+      '-force_key_frames',
+      `expr:gte(t,n_forced*${enc.keyframeIntervalS})`,
+      '-sc_threshold',
+      '0',
+      ...(gop !== undefined ? ['-g', gop, '-keyint_min', gop] : []),
+      '-b:v',
+      `${r.videoBitrateKbps}k`,
+      '-maxrate',
+      `${r.videoBitrateKbps}k`,
+      '-bufsize',
+      `${Math.round(r.videoBitrateKbps / 2)}k`,
+      '-c:a',
+      'aac',
+      '-b:a',
+      `${enc.audioBitrateKbps ?? DEFAULT_AUDIO_KBPS}k`,
+    ];
+  }
+  args.push('-filter_complex', [`${video}${split}`, ...scales].join(';'));
+  ladder.forEach((r, i) => {
+    args.push('-map', `[v${i}]`, '-map', audio, ...encoding(r), ...liveTsOutput(outputPipe(i)));
+  });
   return args;
 }
 

@@ -10,7 +10,7 @@ import type { PeerCoreConfig } from '../protocol/peer-core.js';
 import { formatChannelUri } from './channel-uri.js';
 import { UserError } from './errors.js';
 import { type HttpOutput, startHttpOutput } from './http-output.js';
-import { loadOrCreateKey } from './keys.js';
+import { type ChannelKey, deriveRenditionKey, loadOrCreateKey } from './keys.js';
 import type { Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { RateMeter } from './rate-meter.js';
@@ -73,12 +73,27 @@ export interface BroadcastStats {
   sourceLoad: number;
   produceBps: number;
   uploadBps: number;
+  /** Per rendition, when the channel has a ladder (the totals above cover them all). */
+  renditions?: { name: string; channelId: string; peers: number; bytesProduced: number; mediaBytesSent: number; sourceLoad: number }[];
 }
 
 const RECORD_REFRESH_MS = 10_000;
 const END_GRACE_MS = 5000;
-/** First chunk number: 200 ms ticks since 2024, so a restarted broadcaster never reuses numbers. */
 const SEQ_EPOCH_MS = Date.UTC(2024, 0, 1);
+
+/** One rendition's stream: its key, numbering, swarm node and counts. */
+interface Lane {
+  readonly name: string;
+  readonly key: ChannelKey;
+  readonly node: SwarmNode;
+  readonly height: number | undefined;
+  readonly nominalBps: number;
+  seq: number;
+  chunksProduced: number;
+  bytesProduced: number;
+  firstChunkAtMs: number | undefined;
+  started: boolean;
+}
 
 export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
   const { key, created } = loadOrCreateKey(o.keyFile);
@@ -88,38 +103,57 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
   // Bad flags and missing files are reported before anything is announced.
   ffmpegArgs(source, encoding);
   checkInput(source, ffmpeg);
-  const node = new SwarmNode({
-    role: 'source',
-    channelKey: key.publicKey,
-    host: o.host,
-    port: o.port,
-    ...(o.announceAddress ? { announceAddress: o.announceAddress } : {}),
-    trackers: o.trackers,
-    // Browsers and native peers meet the source over WebRTC through the trackers' signalling.
-    webrtc: true,
-    dialTarget: 0,
-    core: { ...o.core, ...(o.maxPeers !== undefined ? { maxNeighbours: o.maxPeers } : {}) },
-    ...o.network,
-    log: o.log.child('swarm'),
+  const audioBps = (encoding.audioBitrateKbps ?? (source.kind === 'testsrc' ? 96 : 128)) * 1000;
+  const ladder = encoding.renditions;
+  const lanes: Lane[] = (ladder ?? [undefined]).map((r, i) => {
+    const laneKey = r === undefined || i === 0 ? key : deriveRenditionKey(key, r.name);
+    const node = new SwarmNode({
+      role: 'source',
+      channelKey: laneKey.publicKey,
+      host: o.host,
+      // Renditions past the base listen on the next ports (any free one when the base's is).
+      port: o.port === 0 ? 0 : o.port + i,
+      ...(o.announceAddress ? { announceAddress: o.announceAddress } : {}),
+      trackers: o.trackers,
+      // Browsers and native peers meet the source over WebRTC through the trackers' signalling.
+      webrtc: true,
+      dialTarget: 0,
+      core: { ...o.core, ...(o.maxPeers !== undefined ? { maxNeighbours: o.maxPeers } : {}) },
+      ...o.network,
+      log: o.log.child(r === undefined ? 'swarm' : `swarm ${r.name}`),
+    });
+    return {
+      name: r?.name ?? 'main',
+      key: laneKey,
+      node,
+      height: r?.height,
+      nominalBps: r !== undefined ? r.videoBitrateKbps * 1000 + audioBps : (nominalBitrateKbps(source, encoding) ?? 0) * 1000,
+      // First chunk number: 200 ms ticks since 2024, so a restarted broadcaster never reuses numbers.
+      seq: Math.floor((Date.now() - SEQ_EPOCH_MS) / 200),
+      chunksProduced: 0,
+      bytesProduced: 0,
+      firstChunkAtMs: undefined,
+      started: false,
+    };
   });
+  const base = lanes[0] as Lane;
+  const node = base.node;
+  const stopNodes = () => Promise.all(lanes.map((l) => l.node.stop()));
   try {
-    await node.start();
+    for (const lane of lanes) await lane.node.start();
   } catch (err) {
+    await stopNodes();
     throw new UserError(`cannot listen for peers on ${o.host}:${o.port}: ${(err as Error).message}; choose another --peer-port`);
   }
-  let chunksProduced = 0;
-  let bytesProduced = 0;
-  let firstChunkAtMs: number | undefined;
   let inputEnded = false;
   let originUrl: string | undefined;
   let originBytesSent = 0;
   let latestKeyframe: Uint8Array | undefined;
-  const nominalBps = (nominalBitrateKbps(source, encoding) ?? 0) * 1000;
   // The announced bitrate: measured once there is enough to measure (always under --copy).
-  const bitrateBps = () =>
-    firstChunkAtMs !== undefined && Date.now() - firstChunkAtMs >= 5000
-      ? Math.round((bytesProduced * 8 * 1000) / (Date.now() - firstChunkAtMs))
-      : nominalBps;
+  const bitrateBps = (lane: Lane) =>
+    lane.firstChunkAtMs !== undefined && Date.now() - lane.firstChunkAtMs >= 5000
+      ? Math.round((lane.bytesProduced * 8 * 1000) / (Date.now() - lane.firstChunkAtMs))
+      : lane.nominalBps;
   const publishRecord = () =>
     Promise.any(
       o.trackers.map((t) =>
@@ -129,9 +163,19 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
             {
               channelId: key.channelId,
               name: o.name,
-              bitrateBps: bitrateBps(),
+              bitrateBps: bitrateBps(base),
               issuedAtMs: Date.now(),
               ...(originUrl ? { originUrl } : {}),
+              ...(ladder !== undefined
+                ? {
+                    renditions: lanes.map((l) => ({
+                      name: l.name,
+                      channelId: l.key.channelId,
+                      height: l.height ?? 0,
+                      bitrateBps: bitrateBps(l),
+                    })),
+                  }
+                : {}),
             },
             key.sign,
           ),
@@ -142,16 +186,15 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
     });
   try {
     await publishRecord();
-    await node.announceNow();
+    await Promise.all(lanes.map((l) => l.node.announceNow()));
   } catch (err) {
-    await node.stop();
+    await stopNodes();
     throw err;
   }
   const recordTimer = setInterval(() => {
     publishRecord().catch((err: Error) => o.log.warn(err.message));
   }, RECORD_REFRESH_MS);
 
-  let seq = Math.floor((Date.now() - SEQ_EPOCH_MS) / 200);
   const produceMeter = new RateMeter();
   const uploadMeter = new RateMeter();
   const ingest = new Ingest({
@@ -159,24 +202,28 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
     source,
     encoding,
     log: o.log.child('input'),
-    onPiece: (piece) => {
+    onPiece: (piece, output) => {
+      const lane = lanes[output];
+      if (lane === undefined) return;
       // The run's first keyframe chunk says the numbering starts here (see FLAG_STREAM_START).
-      const first = latestKeyframe === undefined && (piece.flags & FLAG_KEYFRAME) !== 0;
+      const first = !lane.started && (piece.flags & FLAG_KEYFRAME) !== 0;
+      if (first) lane.started = true;
       const chunk = signChunk(
         {
-          channelKey: key.publicKey,
-          seq: seq++,
+          channelKey: lane.key.publicKey,
+          seq: lane.seq++,
           captureTimeMs: piece.captureTimeMs,
           flags: piece.flags | (first ? FLAG_STREAM_START : 0),
           payload: piece.payload,
         },
-        key.sign,
+        lane.key.sign,
       );
-      firstChunkAtMs ??= Date.now();
-      chunksProduced++;
-      bytesProduced += chunk.payload.length;
-      if ((chunk.flags & FLAG_KEYFRAME) !== 0) latestKeyframe = chunk.payload;
-      node.publish(chunk);
+      lane.firstChunkAtMs ??= Date.now();
+      lane.chunksProduced++;
+      lane.bytesProduced += chunk.payload.length;
+      // Thumbnails come from the best picture.
+      if ((chunk.flags & FLAG_KEYFRAME) !== 0 && output === lanes.length - 1) latestKeyframe = chunk.payload;
+      lane.node.publish(chunk);
     },
   });
   try {
@@ -184,7 +231,7 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
   } catch (err) {
     clearInterval(recordTimer);
     await ingest.stop();
-    await node.stop();
+    await stopNodes();
     throw err;
   }
   // The end of a finite input is the end of the channel: its last chunk is flagged, and the
@@ -194,10 +241,16 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
     o.log.info(`${describeInput(source)} ended: channel ended`);
     await new Promise((resolve) => setTimeout(resolve, o.endGraceMs ?? END_GRACE_MS));
   });
+  const sum = (f: (l: Lane) => number) => lanes.reduce((t, l) => t + f(l), 0);
+  const chunksProduced = () => sum((l) => l.chunksProduced);
+  const bytesProduced = () => sum((l) => l.bytesProduced);
+  const mediaBytesSent = () => sum((l) => l.node.core.getStats().mediaBytesOut);
+  const controlBytes = () => sum((l) => l.node.controlBytes);
 
   const stats = (): BroadcastStats => {
-    const core = node.core.getStats();
     const now = Date.now();
+    const sent = mediaBytesSent();
+    const produced = bytesProduced();
     return {
       role: 'source',
       channelId: key.channelId,
@@ -205,26 +258,41 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
       input: describeInput(source),
       inputRestarts: ingest.restarts,
       ended: inputEnded,
-      peers: core.neighbours,
-      chunksProduced,
-      newestSeq: core.newestSeq,
-      bytesProduced,
-      mediaBytesSent: core.mediaBytesOut,
+      peers: sum((l) => l.node.core.getStats().neighbours),
+      chunksProduced: chunksProduced(),
+      newestSeq: node.core.getStats().newestSeq,
+      bytesProduced: produced,
+      mediaBytesSent: sent,
       originBytesSent,
-      controlBytes: node.controlBytes,
+      controlBytes: controlBytes(),
       // S counts both ways the broadcaster's bytes leave: the swarm and the HTTP origin.
-      sourceLoad: bytesProduced === 0 ? 0 : (core.mediaBytesOut + originBytesSent) / bytesProduced,
-      produceBps: produceMeter.sample(now, bytesProduced),
-      uploadBps: uploadMeter.sample(now, core.mediaBytesOut),
+      sourceLoad: produced === 0 ? 0 : (sent + originBytesSent) / produced,
+      produceBps: produceMeter.sample(now, produced),
+      uploadBps: uploadMeter.sample(now, sent),
+      ...(ladder !== undefined
+        ? {
+            renditions: lanes.map((l) => {
+              const core = l.node.core.getStats();
+              return {
+                name: l.name,
+                channelId: l.key.channelId,
+                peers: core.neighbours,
+                bytesProduced: l.bytesProduced,
+                mediaBytesSent: core.mediaBytesOut,
+                sourceLoad: l.bytesProduced === 0 ? 0 : core.mediaBytesOut / l.bytesProduced,
+              };
+            }),
+          }
+        : {}),
     };
   };
   const metrics = createMetrics('meshtv_broadcaster', [
-    { name: 'peers', help: 'Neighbours of the source', read: () => node.core.getStats().neighbours },
-    { name: 'chunks_produced', help: 'Chunks cut and signed since start', read: () => chunksProduced },
-    { name: 'bytes_produced', help: 'Stream bytes produced since start', read: () => bytesProduced },
-    { name: 'media_bytes_sent', help: 'Stream bytes sent to peers since start', read: () => node.core.getStats().mediaBytesOut },
+    { name: 'peers', help: 'Neighbours of the source (all renditions)', read: () => sum((l) => l.node.core.getStats().neighbours) },
+    { name: 'chunks_produced', help: 'Chunks cut and signed since start', read: chunksProduced },
+    { name: 'bytes_produced', help: 'Stream bytes produced since start', read: bytesProduced },
+    { name: 'media_bytes_sent', help: 'Stream bytes sent to peers since start', read: mediaBytesSent },
     { name: 'origin_bytes_sent', help: 'Stream bytes served by the HTTP origin since start', read: () => originBytesSent },
-    { name: 'control_bytes', help: 'Non-media bytes on peer links since start', read: () => node.controlBytes },
+    { name: 'control_bytes', help: 'Non-media bytes on peer links since start', read: controlBytes },
     { name: 'source_load', help: 'S: bytes sent (P2P and origin) over bytes produced', read: () => stats().sourceLoad },
     { name: 'input_restarts', help: 'Times the input was restarted', read: () => ingest.restarts },
   ]);
@@ -267,7 +335,7 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
       thumbnails.stop();
       await ingest.stop();
       await http?.close();
-      await node.stop();
+      await stopNodes();
     },
   };
 }

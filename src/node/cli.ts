@@ -14,6 +14,7 @@ import {
   parseResolution,
   rtmpServerUrl,
 } from '../media/input.js';
+import { parseRenditions } from '../media/renditions.js';
 import { startTracker } from '../tracker/server.js';
 import { type IceServer, isSignalingUrl, isTurnServer, parseIceServer } from '../transport/ice.js';
 import { startBroadcast } from './broadcaster.js';
@@ -39,7 +40,8 @@ Usage:
                    [--signaling ws://STOCK-TRACKER]
   meshtv broadcast [--input testsrc|FILE|-|udp://HOST:PORT|srt://HOST:PORT|rtmp://HOST:PORT/APP[/KEY]|URL]
                    [--loop] [--copy] [--video-bitrate 2500k] [--audio-bitrate 128k] [--resolution 1280x720|720p]
-                   [--fps N] [--tracker URL] [--name NAME] [--key FILE] [--host ADDR] [--peer-port N]
+                   [--renditions [NAME=]HEIGHTp[@RATE],... (e.g. 360p,720p)] [--fps N]
+                   [--tracker URL] [--name NAME] [--key FILE] [--host ADDR] [--peer-port N]
                    [--announce-address ADDR] [--max-peers N] [--http-port N] [--http-host 127.0.0.1]
                    [--stun URL] [--turn URL]
                    [--no-dht | --dht-bootstrap HOST:PORT]
@@ -224,6 +226,7 @@ async function runBroadcast(args: string[]): Promise<number> {
     'video-bitrate': { type: 'string' },
     'audio-bitrate': { type: 'string' },
     resolution: { type: 'string' },
+    renditions: { type: 'string' },
     fps: { type: 'string' },
     'upload-limit': { type: 'string' },
     'http-host': { type: 'string' },
@@ -241,7 +244,9 @@ async function runBroadcast(args: string[]): Promise<number> {
   const ab = str(values, 'audio-bitrate');
   const res = str(values, 'resolution');
   const fps = str(values, 'fps');
+  const ladder = str(values, 'renditions');
   const encoding: Partial<EncodingOptions> = {
+    ...(ladder !== undefined ? { renditions: parseRenditions(ladder) } : {}),
     copy: values.copy === true,
     ...(vb !== undefined ? { videoBitrateKbps: parseBitrateKbps(vb, '--video-bitrate') } : {}),
     ...(ab !== undefined ? { audioBitrateKbps: parseBitrateKbps(ab, '--audio-bitrate') } : {}),

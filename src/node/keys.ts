@@ -1,7 +1,7 @@
 // The channel key on disk: an Ed25519 private key in PKCS#8 PEM, created on first broadcast
 // with mode 0600 and reused, so a channel keeps its id (the hex of its public key) for ever.
 
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, type KeyObject, sign, verify } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bytesToHex } from '../protocol/hex.js';
@@ -45,6 +45,22 @@ export function loadOrCreateKey(file: string): { key: ChannelKey; created: boole
   if (privateKey.asymmetricKeyType !== 'ed25519')
     throw new UserError(`key file ${file} holds a ${privateKey.asymmetricKeyType} key, not Ed25519`);
   return { key: wrap(privateKey), created: false };
+}
+
+/** DER prefix of an Ed25519 PKCS#8 private key (RFC 8410); the 32-byte seed follows. */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/**
+ * The key of one rendition of a channel, derived from the channel key (HKDF-SHA256 over its
+ * seed, the rendition's name as info): the same channel key and name always give the same
+ * rendition key, so a restarted broadcaster keeps every rendition's swarm, and nothing more
+ * has to be stored or backed up.
+ */
+export function deriveRenditionKey(channel: ChannelKey, name: string): ChannelKey {
+  const d = channel.privateKey.export({ format: 'jwk' }).d;
+  if (d === undefined) throw new Error('channel key has no private part');
+  const seed = Buffer.from(hkdfSync('sha256', Buffer.from(d, 'base64url'), 'meshtv-rendition-v1', name, 32));
+  return wrap(createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' }));
 }
 
 function wrap(privateKey: KeyObject): ChannelKey {

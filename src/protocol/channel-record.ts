@@ -14,7 +14,24 @@ export interface ChannelRecord {
   issuedAtMs: number;
   /** The broadcaster's HTTP origin (last-resort chunk source for browsers), if it runs one. */
   originUrl?: string;
+  /**
+   * The quality ladder, lowest rate first, when the channel has one. Each rendition is its own
+   * chunk stream and swarm under its own key; the first is the channel's base stream, under the
+   * channel key itself, so viewers that know nothing of renditions play it.
+   */
+  renditions?: RenditionEntry[];
 }
+
+export interface RenditionEntry {
+  name: string;
+  /** Hex of the rendition's public key: its chunks are signed with it, its swarm is named by it. */
+  channelId: string;
+  height: number;
+  /** Video and audio. */
+  bitrateBps: number;
+}
+
+export const MAX_RENDITION_ENTRIES = 6;
 
 export interface SignedChannelRecord {
   record: ChannelRecord;
@@ -26,12 +43,28 @@ export const MAX_CHANNEL_NAME_LENGTH = 80;
 
 function recordBytes(r: ChannelRecord): Uint8Array {
   const fields: unknown[] = [r.channelId, r.name, r.bitrateBps, r.issuedAtMs];
-  if (r.originUrl !== undefined) fields.push(r.originUrl);
+  if (r.renditions !== undefined) {
+    fields.push(r.originUrl ?? null, r.renditions.map((e) => [e.name, e.channelId, e.height, e.bitrateBps]));
+  } else if (r.originUrl !== undefined) fields.push(r.originUrl);
   return new TextEncoder().encode(`meshtv-channel-v1\n${JSON.stringify(fields)}`);
 }
 
 export function signChannelRecord(record: ChannelRecord, sign: SignFn): SignedChannelRecord {
   return { record, signature: bytesToHex(sign(recordBytes(record))) };
+}
+
+/** The record with exactly the signed fields: what a checked record is stored and passed on as. */
+export function canonicalRecord(r: ChannelRecord): ChannelRecord {
+  return {
+    channelId: r.channelId,
+    name: r.name,
+    bitrateBps: r.bitrateBps,
+    issuedAtMs: r.issuedAtMs,
+    ...(r.originUrl !== undefined ? { originUrl: r.originUrl } : {}),
+    ...(r.renditions !== undefined
+      ? { renditions: r.renditions.map((e) => ({ name: e.name, channelId: e.channelId, height: e.height, bitrateBps: e.bitrateBps })) }
+      : {}),
+  };
 }
 
 /** Checks shape and signature of an untrusted record; returns the reason it is refused, or undefined. */
@@ -50,7 +83,32 @@ export function checkSignedChannelRecord(input: unknown, verify: VerifyFn): stri
   if (r.originUrl !== undefined && (typeof r.originUrl !== 'string' || !/^https?:\/\/[^\s"'<>]{1,200}$/.test(r.originUrl))) {
     return 'originUrl must be an http(s) URL';
   }
+  if (r.renditions !== undefined) {
+    const problem = checkRenditions(r.renditions, r.channelId);
+    if (problem !== undefined) return problem;
+  }
   if (typeof signature !== 'string' || !/^[0-9a-f]{128}$/.test(signature)) return 'signature must be 128 hex digits';
   const ok = verify(hexToBytes(r.channelId), recordBytes(r as unknown as ChannelRecord), hexToBytes(signature));
   return ok ? undefined : 'signature does not match the channel key';
+}
+
+function checkRenditions(input: unknown, channelId: string): string | undefined {
+  if (!Array.isArray(input) || input.length < 2 || input.length > MAX_RENDITION_ENTRIES)
+    return `renditions must be a list of 2-${MAX_RENDITION_ENTRIES} entries`;
+  const names = new Set<string>();
+  const ids = new Set<string>();
+  for (const e of input as unknown[]) {
+    if (typeof e !== 'object' || e === null) return 'each rendition must be an object';
+    const { name, channelId: id, height, bitrateBps } = e as Record<string, unknown>;
+    if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,16}$/.test(name)) return 'rendition name must be 1-16 letters, digits, - or _';
+    if (typeof id !== 'string' || !/^[0-9a-f]{64}$/.test(id)) return 'rendition channelId must be 64 lowercase hex digits';
+    if (!Number.isInteger(height) || (height as number) < 16 || (height as number) > 8192) return 'rendition height must be 16-8192';
+    if (typeof bitrateBps !== 'number' || !Number.isFinite(bitrateBps) || bitrateBps < 0)
+      return 'rendition bitrateBps must be a non-negative number';
+    names.add(name);
+    ids.add(id);
+  }
+  if (names.size !== input.length || ids.size !== input.length) return 'renditions must have distinct names and keys';
+  if ((input[0] as RenditionEntry).channelId !== channelId) return 'the first rendition must be the channel key itself';
+  return undefined;
 }

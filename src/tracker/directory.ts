@@ -1,7 +1,7 @@
 // The tracker's state: signed channel records and the peers announced for each channel, with
 // expiry. Time is an input and randomness is injected, so the rules are testable without HTTP.
 
-import type { ChannelRecord } from '../protocol/channel-record.js';
+import type { ChannelRecord, SignedChannelRecord } from '../protocol/channel-record.js';
 import type { RandomFn } from '../protocol/random.js';
 
 export interface PeerEntry {
@@ -22,6 +22,8 @@ export interface ChannelSummary {
   viewers: number;
   /** Other live channels with the same name (different keys): shown, never merged. */
   sameNameAs: string[];
+  /** The quality ladder, lowest first, when the channel has one (viewers counts all of them). */
+  renditions?: { name: string; height: number; bitrateBps: number }[];
 }
 
 export interface DirectoryConfig {
@@ -50,6 +52,7 @@ export const MAX_THUMBNAIL_TOTAL_BYTES = 64 * 1024 * 1024;
 
 export class Directory {
   private readonly records = new Map<string, ChannelRecord>();
+  private readonly signatures = new Map<string, string>();
   private readonly recordStoredAt = new Map<string, number>();
   private readonly thumbnails = new Map<string, { issuedAtMs: number; jpeg: Uint8Array }>();
   private readonly peers = new Map<string, Map<string, PeerEntry>>();
@@ -63,9 +66,9 @@ export class Directory {
   /**
    * Stores a verified record; an older record never replaces a newer one. When the directory is
    * full, records of channels nobody has announced for a peer lifetime make room. Returns an
-   * error text or undefined.
+   * error text or undefined. With its signature, the record can be handed on for peers to check.
    */
-  putRecord(record: ChannelRecord, nowMs: number = record.issuedAtMs): string | undefined {
+  putRecord(record: ChannelRecord, nowMs: number = record.issuedAtMs, signature?: string): string | undefined {
     const old = this.records.get(record.channelId);
     if (old !== undefined && old.issuedAtMs > record.issuedAtMs) return 'an older record cannot replace a newer one';
     if (old === undefined && this.records.size >= this.config.maxChannels) {
@@ -73,6 +76,7 @@ export class Directory {
       for (const [id, storedAt] of this.recordStoredAt) {
         if (!this.peers.has(id) && nowMs - storedAt > this.config.peerTtlMs) {
           this.records.delete(id);
+          this.signatures.delete(id);
           this.recordStoredAt.delete(id);
           this.thumbnails.delete(id);
         }
@@ -80,6 +84,8 @@ export class Directory {
       if (this.records.size >= this.config.maxChannels) return 'the directory is full';
     }
     this.records.set(record.channelId, record);
+    if (signature !== undefined) this.signatures.set(record.channelId, signature);
+    else this.signatures.delete(record.channelId);
     this.recordStoredAt.set(record.channelId, nowMs);
     return undefined;
   }
@@ -151,6 +157,13 @@ export class Directory {
     return this.records.get(channelId);
   }
 
+  /** The newest record with its signature, for peers that check it themselves. */
+  signedRecord(channelId: string): SignedChannelRecord | undefined {
+    const record = this.records.get(channelId);
+    const signature = this.signatures.get(channelId);
+    return record !== undefined && signature !== undefined ? { record, signature } : undefined;
+  }
+
   /**
    * Channels whose source has announced recently. `webrtcPeers` tells how many peers a channel
    * has in WebRTC signalling (browsers meet there only; native peers are in both places).
@@ -162,14 +175,26 @@ export class Directory {
       const record = this.records.get(id);
       if (record === undefined) continue;
       let hasSource = false;
+      for (const p of swarm.values()) if (p.role === 'source') hasSource = true;
+      if (!hasSource) continue;
+      // Each rendition is a swarm of its own, the base under the channel's id.
       let viewers = 0;
-      for (const p of swarm.values()) {
-        if (p.role === 'source') hasSource = true;
-        else viewers++;
+      for (const swarmId of record.renditions?.map((e) => e.channelId) ?? [id]) {
+        let native = 0;
+        for (const p of this.peers.get(swarmId)?.values() ?? []) if (p.role !== 'source') native++;
+        // The source is one of the WebRTC peers too.
+        viewers += Math.max(native, webrtcPeers(swarmId) - 1);
       }
-      // The source is one of the WebRTC peers too.
-      viewers = Math.max(viewers, webrtcPeers(id) - 1);
-      if (hasSource) live.push({ id, name: record.name, bitrateBps: record.bitrateBps, viewers, sameNameAs: [] });
+      live.push({
+        id,
+        name: record.name,
+        bitrateBps: record.bitrateBps,
+        viewers,
+        sameNameAs: [],
+        ...(record.renditions !== undefined
+          ? { renditions: record.renditions.map((e) => ({ name: e.name, height: e.height, bitrateBps: e.bitrateBps })) }
+          : {}),
+      });
     }
     for (const c of live) c.sameNameAs = live.filter((o) => o !== c && o.name === c.name).map((o) => o.id);
     return live.sort((a, b) => b.viewers - a.viewers || a.name.localeCompare(b.name));

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { nodeVerify } from '../node/keys.js';
 import { createMetrics } from '../node/metrics.js';
 import type { SignedChannelRecord } from '../protocol/channel-record.js';
-import { checkSignedChannelRecord } from '../protocol/channel-record.js';
+import { canonicalRecord, checkSignedChannelRecord } from '../protocol/channel-record.js';
 import { hexToBytes } from '../protocol/hex.js';
 import { seededRandom } from '../protocol/random.js';
 import { MAX_THUMBNAIL_BYTES, verifyThumbnail } from '../protocol/thumbnail.js';
@@ -208,13 +208,15 @@ async function handle(
   if (one !== null && req.method === 'GET') {
     const live = directory.liveChannels(now, webrtcPeers).find((c) => c.id === one[1]);
     if (live === undefined) throw new HttpError(404, 'no such live channel');
-    return { ...live, originUrl: directory.record(live.id)?.originUrl };
+    // The signed record lets a peer check the origin and the renditions' keys for itself.
+    return { ...live, originUrl: directory.record(live.id)?.originUrl, signed: directory.signedRecord(live.id) };
   }
   if (url.pathname === '/api/channels' && req.method === 'POST') {
     const body = await readJson(req);
     const problem = checkSignedChannelRecord(body, nodeVerify);
     if (problem !== undefined) throw new HttpError(400, `channel record refused: ${problem}`);
-    const refused = directory.putRecord((body as SignedChannelRecord).record, now);
+    const signed = body as SignedChannelRecord;
+    const refused = directory.putRecord(canonicalRecord(signed.record), now, signed.signature);
     if (refused !== undefined) throw new HttpError(409, refused);
     return { ok: true };
   }
