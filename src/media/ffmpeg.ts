@@ -114,7 +114,9 @@ export function testPatternInputs(o: Pick<TestPatternOptions, 'width' | 'height'
  * The test pattern's encoding of one output: fixed GOP so chunks align on keyframes (and the
  * renditions of a ladder on each other), constant bitrate.
  */
-export function testPatternEncoding(o: Pick<TestPatternOptions, 'fps' | 'keyframeIntervalS' | 'videoBitrateKbps' | 'audioBitrateKbps'>): string[] {
+export function testPatternEncoding(
+  o: Pick<TestPatternOptions, 'fps' | 'keyframeIntervalS' | 'videoBitrateKbps' | 'audioBitrateKbps'>,
+): string[] {
   const gop = String(Math.max(1, Math.round(o.fps * o.keyframeIntervalS)));
   return [
     ...X264_LOW_LATENCY,

@@ -44,7 +44,10 @@ export const MAX_CHANNEL_NAME_LENGTH = 80;
 function recordBytes(r: ChannelRecord): Uint8Array {
   const fields: unknown[] = [r.channelId, r.name, r.bitrateBps, r.issuedAtMs];
   if (r.renditions !== undefined) {
-    fields.push(r.originUrl ?? null, r.renditions.map((e) => [e.name, e.channelId, e.height, e.bitrateBps]));
+    fields.push(
+      r.originUrl ?? null,
+      r.renditions.map((e) => [e.name, e.channelId, e.height, e.bitrateBps]),
+    );
   } else if (r.originUrl !== undefined) fields.push(r.originUrl);
   return new TextEncoder().encode(`meshtv-channel-v1\n${JSON.stringify(fields)}`);
 }

@@ -32,6 +32,8 @@ export const SHORT_SUPPLY_DIAL_FACTOR = 2;
 
 /** Weight of the newest sample in a neighbour's service-time average. */
 const SERVICE_EWMA_GAIN = 0.25;
+/** Gain of the fetch-rate average (time per byte of requested chunks), for rendition choice. */
+const FETCH_EWMA_GAIN = 0.125;
 /** Service time assumed for a neighbour that has not served us yet: about one chunk's transfer and a round trip. */
 const DEFAULT_SERVICE_MS = 300;
 
@@ -226,6 +228,9 @@ export class PeerCore {
   private lastNewChunkAtMs: number | undefined;
   /** When playback last skipped a chunk or played one late. */
   private lastMissAtMs: number | undefined;
+  /** Average time per byte of requested chunks, request to arrival (ms/byte), and samples. */
+  private fetchMsPerByte: number | undefined;
+  private fetchSamples = 0;
   private newestSeq = -1;
   private newestKnownSeq = -1;
   private newestKeySeq = NO_SEQ;
@@ -508,6 +513,16 @@ export class PeerCore {
     return this.lastMissAtMs !== undefined && nowMs - this.lastMissAtMs < this.config.shortSupplyMs;
   }
 
+  /**
+   * How fast requested chunks come in, bit/s: their bytes over the time from request to
+   * arrival (queueing at the holder and the path's delay included). What a higher rendition
+   * would get from this neighbourhood, as far as one can tell without trying.
+   */
+  fetchRate(): { bps: number | undefined; samples: number } {
+    const bps = this.fetchMsPerByte === undefined ? undefined : Math.round(8000 / this.fetchMsPerByte);
+    return { bps, samples: this.fetchSamples };
+  }
+
   /** Safety margin before the next needed chunk is late (0 before playback). */
   playoutSlackMs(nowMs: number): number {
     return this.playout.slackMs(nowMs);
@@ -567,6 +582,12 @@ export class PeerCore {
       this.requestedStale = true;
       const took = nowMs - askedAt;
       n.serviceMs = n.serviceMs === undefined ? took : n.serviceMs + SERVICE_EWMA_GAIN * (took - n.serviceMs);
+      if (size > 0) {
+        const perByte = Math.max(took, 1) / size;
+        this.fetchMsPerByte =
+          this.fetchMsPerByte === undefined ? perByte : this.fetchMsPerByte + FETCH_EWMA_GAIN * (perByte - this.fetchMsPerByte);
+        this.fetchSamples++;
+      }
     }
     if (this.config.role === 'source' || this.store.has(chunk.seq) || chunk.seq < this.windowStart()) {
       // Nothing new: no need to spend a signature check on it. Unrequested copies are replays,
