@@ -276,3 +276,19 @@ export class HlsSegmenter {
     for (const l of this.listeners) l();
   }
 }
+
+/**
+ * A master playlist with one variant: the viewer's own output, whose rendition the viewer picks
+ * (a player on the same machine cannot see the swarm, so it cannot pick better). BANDWIDTH is
+ * the highest rate that output may carry, as RFC 8216 §4.3.4.2 asks.
+ */
+export function masterPlaylist(peakBps: number, mediaUri: string): string {
+  return [
+    '#EXTM3U',
+    '#EXT-X-VERSION:3',
+    '#EXT-X-INDEPENDENT-SEGMENTS',
+    `#EXT-X-STREAM-INF:BANDWIDTH=${Math.max(1, Math.round(peakBps))}`,
+    mediaUri,
+    '',
+  ].join('\n');
+}

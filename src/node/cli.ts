@@ -47,7 +47,7 @@ Usage:
                    [--no-dht | --dht-bootstrap HOST:PORT]
   meshtv watch <uri|id|name> [--player vlc|mpv|ffplay] [--tracker URL] [--http-port 8902]
                    [--http-host 127.0.0.1] [--host ADDR] [--peer-port N] [--announce-address ADDR] [--max-peers N]
-                   [--upload-limit RATE (e.g. 2mbit) | --no-upload] [--stun URL] [--turn URL]
+                   [--upload-limit RATE (e.g. 2mbit) | --no-upload] [--quality auto|NAME] [--stun URL] [--turn URL]
                    [--no-dht | --dht-bootstrap HOST:PORT]
   meshtv channels  [--tracker URL] [--json]
   meshtv demo      [--port 8000] [--http-port 8902]
@@ -283,6 +283,13 @@ async function runBroadcast(args: string[]): Promise<number> {
   );
 }
 
+/** --quality: auto, or a rendition name as the broadcaster spells it. */
+function quality(value: string): string {
+  const q = value.trim();
+  if (q === 'auto' || /^[A-Za-z0-9_-]{1,16}$/.test(q)) return q;
+  throw new UserError(`--quality must be auto or a rendition name such as 720p, got "${value}"`);
+}
+
 function defaultChannelName(input: InputSource): string {
   if (input.kind === 'testsrc') return 'test pattern';
   if (input.kind === 'file') return path.basename(input.path).replace(/\.[^.]*$/, '') || 'live';
@@ -318,6 +325,7 @@ async function runWatch(args: string[]): Promise<number> {
       player: { type: 'string' },
       'upload-limit': { type: 'string' },
       'no-upload': { type: 'boolean' },
+      quality: { type: 'string' },
     },
     1,
   );
@@ -342,6 +350,7 @@ async function runWatch(args: string[]): Promise<number> {
     // Several viewers on one machine: without --http-port, a busy default port is no error.
     httpFallbackPorts: httpPortFlag === undefined ? 10 : 0,
     ...(str(values, 'max-peers') !== undefined ? { maxPeers: positiveInt(str(values, 'max-peers'), '--max-peers') as number } : {}),
+    ...(str(values, 'quality') !== undefined ? { quality: quality(str(values, 'quality') as string) } : {}),
     core: uploadPolicy(values),
     network: networkOptions(values),
     log,

@@ -23,6 +23,11 @@ export interface HttpOutputOptions {
   fallbackPorts?: number;
   stream?: StreamOutput;
   hls?: HlsSegmenter;
+  /**
+   * A master playlist for /live.m3u8 (a channel with renditions); the media playlist then moves
+   * to /media.m3u8.
+   */
+  master?: string;
   stats: () => unknown;
   /** The broadcaster's origin: a signed chunk by number, for browsers' last-resort fetches. */
   origin?: (seq: number, counted: boolean) => Uint8Array | undefined;
@@ -109,9 +114,15 @@ export async function startHttpOutput(options: HttpOutputOptions): Promise<HttpO
       });
       return;
     }
-    if (options.hls !== undefined && (path === '/live.m3u8' || SEGMENT_PATH.test(path))) {
+    const mediaPath = options.master !== undefined ? '/media.m3u8' : '/live.m3u8';
+    if (options.master !== undefined && path === '/live.m3u8') {
       lastHlsRequestAtMs = Date.now();
-      if (path === '/live.m3u8') servePlaylist(options.hls, req, res);
+      sendPlaylist(req, res, options.master);
+      return;
+    }
+    if (options.hls !== undefined && (path === mediaPath || SEGMENT_PATH.test(path))) {
+      lastHlsRequestAtMs = Date.now();
+      if (path === mediaPath) servePlaylist(options.hls, req, res);
       else serveSegment(options.hls, Number(SEGMENT_PATH.exec(path)?.[1]), req, res);
       return;
     }
@@ -166,16 +177,18 @@ function listen(server: http.Server, host: string, port: number): Promise<void> 
 }
 
 /** The live playlist; before the first segment exists the request waits for it a little. */
+function sendPlaylist(req: http.IncomingMessage, res: http.ServerResponse, body: string): void {
+  res.writeHead(200, {
+    'content-type': 'application/vnd.apple.mpegurl',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-cache',
+    ...CORS,
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
 function servePlaylist(hls: HlsSegmenter, req: http.IncomingMessage, res: http.ServerResponse): void {
-  const send = (body: string) => {
-    res.writeHead(200, {
-      'content-type': 'application/vnd.apple.mpegurl',
-      'content-length': Buffer.byteLength(body),
-      'cache-control': 'no-cache',
-      ...CORS,
-    });
-    res.end(req.method === 'HEAD' ? undefined : body);
-  };
+  const send = (body: string) => sendPlaylist(req, res, body);
   const now = hls.playlist();
   if (now !== undefined) {
     send(now);

@@ -1,7 +1,8 @@
 // Talking to trackers over HTTP: announces, channel records, the channel list. Answers are
 // untrusted input and checked before use.
 
-import type { SignedChannelRecord } from '../protocol/channel-record.js';
+import { canonicalRecord, checkSignedChannelRecord, type SignedChannelRecord } from '../protocol/channel-record.js';
+import type { VerifyFn } from '../protocol/chunk.js';
 import type { ChannelSummary } from '../tracker/directory.js';
 import type { AnnounceAnswer, AnnounceRequest } from '../tracker/server.js';
 import { checkNetworkConfig, type NetworkConfig } from '../transport/ice.js';
@@ -72,4 +73,22 @@ export async function listChannels(trackerUrl: string): Promise<ChannelSummary[]
     (c): c is ChannelSummary =>
       typeof c === 'object' && c !== null && typeof c.id === 'string' && typeof c.name === 'string' && typeof c.viewers === 'number',
   );
+}
+
+/**
+ * A channel's signed record as a tracker holds it, checked against the channel key: a tracker
+ * cannot make up renditions or an origin. Undefined when the tracker has no signed record.
+ */
+export async function fetchChannelRecord(
+  trackerUrl: string,
+  channelId: string,
+  verify: VerifyFn,
+): Promise<SignedChannelRecord | undefined> {
+  const body = (await call(trackerUrl, `/api/channels/${channelId}`)) as { signed?: unknown };
+  if (body.signed === undefined || body.signed === null) return undefined;
+  const problem = checkSignedChannelRecord(body.signed, verify);
+  const signed = body.signed as SignedChannelRecord;
+  if (problem !== undefined || signed.record.channelId !== channelId)
+    throw new UserError(`tracker ${trackerUrl} sent a channel record that fails its check (${problem ?? 'another channel'})`);
+  return { record: canonicalRecord(signed.record), signature: signed.signature };
 }

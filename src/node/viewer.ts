@@ -2,8 +2,9 @@
 // hands played chunks to the local /stream.ts and HLS outputs, ends them when the channel
 // ends, and keeps the numbers for /stats.json and the status line.
 
-import { HlsSegmenter, type HlsSegmenterConfig } from '../media/hls-segmenter.js';
+import { HlsSegmenter, type HlsSegmenterConfig, masterPlaylist } from '../media/hls-segmenter.js';
 import { StreamOutput } from '../media/stream-output.js';
+import type { SignedChannelRecord } from '../protocol/channel-record.js';
 import { FLAG_END_OF_STREAM } from '../protocol/chunk.js';
 import { hexToBytes } from '../protocol/hex.js';
 import type { PeerCoreConfig } from '../protocol/peer-core.js';
@@ -12,11 +13,13 @@ import { CHANNEL_ID_PATTERN, type ChannelRef, checkTrackerUrl, parseChannelUri }
 import type { DhtDiscoveryStats } from './dht-discovery.js';
 import { UserError } from './errors.js';
 import { type HttpOutput, startHttpOutput } from './http-output.js';
+import { nodeVerify } from './keys.js';
 import type { Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { formatBps, formatBytes, RateMeter } from './rate-meter.js';
+import { type LaneSpec, RenditionLanes } from './rendition-lanes.js';
 import { type NetworkOptions, SwarmNode } from './swarm-node.js';
-import { listChannels } from './tracker-client.js';
+import { fetchChannelRecord, listChannels } from './tracker-client.js';
 
 /** Silence after which the viewer says it is waiting for the broadcaster. */
 const SILENCE_NOTICE_MS = 5000;
@@ -34,6 +37,8 @@ export interface ViewerOptions {
   /** When httpPort is taken, try this many next ports, then any (for the default port). @default 0 */
   httpFallbackPorts?: number;
   hls?: Partial<HlsSegmenterConfig>;
+  /** 'auto' (adapt to the connection), or the name of a rendition to stay on. @default 'auto' */
+  quality?: string;
   maxPeers?: number;
   core?: Partial<PeerCoreConfig>;
   network?: NetworkOptions;
@@ -65,6 +70,16 @@ export interface ViewerStats {
   chunksSkipped: number;
   /** Media time played on time / media time due since playback started. */
   continuity: number;
+  /** The rendition playing (absent: the channel has no ladder). */
+  rendition: string | undefined;
+  /** The channel's ladder, lowest first (empty: none). */
+  renditions: { name: string; bitrateBps: number; height: number | undefined }[];
+  /** 'auto' or the rendition asked for. */
+  quality: string;
+  /** The rendition being switched to. */
+  switchingTo: string | undefined;
+  /** Rendition switches so far. */
+  switches: { up: number; down: number };
   /** Time since the newest chunk arrived, once playing: long silence means the broadcaster is gone. */
   silentForMs: number | undefined;
   playerClients: number;
@@ -123,8 +138,38 @@ export async function resolveChannel(channel: string, flagTrackers: string[]): P
   return { channelId: matches[0] as string, trackers };
 }
 
+/**
+ * The renditions to choose from: the ladder in the channel's signed record, checked against
+ * the channel key. Without a ladder (or a record), the channel's one stream.
+ */
+async function channelLadder(ref: ChannelRef, quality: string, log: Logger): Promise<LaneSpec[]> {
+  let signed: SignedChannelRecord | undefined;
+  try {
+    signed = await Promise.any(ref.trackers.map((t) => fetchChannelRecord(t, ref.channelId, nodeVerify)));
+  } catch (err) {
+    const first = (err as AggregateError).errors?.[0] as Error | undefined;
+    if (quality !== 'auto') throw new UserError(`cannot read the channel's renditions: ${first?.message ?? String(err)}`);
+    log.debug(`no channel record (${first?.message ?? String(err)}): playing the channel's base stream`);
+  }
+  const record = signed?.record;
+  const ladder: LaneSpec[] = record?.renditions?.map((r) => ({ ...r, height: r.height })) ?? [
+    { name: 'main', channelId: ref.channelId, bitrateBps: record?.bitrateBps ?? 0, height: undefined },
+  ];
+  if (quality !== 'auto' && !ladder.some((l) => l.name === quality)) {
+    const names = record?.renditions?.map((r) => r.name);
+    throw new UserError(
+      names === undefined
+        ? `--quality ${quality}: this channel has one quality only; drop --quality`
+        : `--quality ${quality}: the channel's renditions are ${names.join(', ')} (or auto)`,
+    );
+  }
+  return ladder;
+}
+
 export async function startViewer(o: ViewerOptions): Promise<Viewer> {
   const ref = await resolveChannel(o.channel, o.trackers);
+  const quality = o.quality ?? 'auto';
+  const ladder = await channelLadder(ref, quality, o.log);
   const stream = new StreamOutput();
   const hls = new HlsSegmenter(o.hls);
   let endedResolve: () => void = () => {};
@@ -132,40 +177,55 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
     endedResolve = resolve;
   });
   let isEnded = false;
-  const node = new SwarmNode({
-    role: 'viewer',
-    channelKey: hexToBytes(ref.channelId),
-    host: o.host,
-    port: o.port,
-    ...(o.announceAddress ? { announceAddress: o.announceAddress } : {}),
-    trackers: ref.trackers,
-    // Also over WebRTC, so browsers in the swarm can fetch from native viewers.
-    webrtc: true,
-    core: { ...o.core, ...(o.maxPeers !== undefined ? { maxNeighbours: o.maxPeers } : {}) },
-    ...o.network,
-    log: o.log.child('swarm'),
-  });
   const joinedAt = Date.now();
   let startupMs: number | undefined;
-  node.onEvent((e) => {
-    if (isEnded) return;
-    if (e.type === 'skip') hls.skip();
-    if (e.type !== 'play') return;
-    startupMs ??= Date.now() - joinedAt;
-    stream.play(e.chunk);
-    hls.play(e.chunk);
-    if ((e.chunk.flags & FLAG_END_OF_STREAM) !== 0) {
-      isEnded = true;
-      stream.end();
-      hls.end();
-      o.log.info('channel ended');
-      endedResolve();
-    }
+  const lanes = new RenditionLanes({
+    ladder,
+    quality,
+    makeNode: (spec, index) =>
+      new SwarmNode({
+        role: 'viewer',
+        channelKey: hexToBytes(spec.channelId),
+        host: o.host,
+        // Renditions past the base take the next ports (any free one when the base's is).
+        port: o.port === 0 ? 0 : o.port + index,
+        ...(o.announceAddress ? { announceAddress: o.announceAddress } : {}),
+        trackers: ref.trackers,
+        // Also over WebRTC, so browsers in the swarm can fetch from native viewers.
+        webrtc: true,
+        core: { ...o.core, ...(o.maxPeers !== undefined ? { maxNeighbours: o.maxPeers } : {}) },
+        ...o.network,
+        log: o.log.child(ladder.length > 1 ? `swarm ${spec.name}` : 'swarm'),
+      }),
+    onOutput: (e) => {
+      if (isEnded) return;
+      if (e.type === 'skip') hls.skip();
+      if (e.type === 'switched') {
+        o.log.info(`now playing ${e.to.name} (was ${e.from.name})`);
+        // The next segment starts at the new rendition's keyframe, marked as a discontinuity.
+        hls.skip();
+      }
+      if (e.type !== 'play') return;
+      startupMs ??= Date.now() - joinedAt;
+      stream.play(e.chunk);
+      hls.play(e.chunk);
+      if ((e.chunk.flags & FLAG_END_OF_STREAM) !== 0) {
+        isEnded = true;
+        stream.end();
+        hls.end();
+        o.log.info('channel ended');
+        endedResolve();
+      }
+    },
+    log: o.log.child('abr'),
   });
+  /** Counts over every rendition's node, with the current node's live state. */
+  const coreStats = () => ({ ...lanes.node.core.getStats(), ...lanes.totals() });
   const downMeter = new RateMeter();
   const upMeter = new RateMeter();
   const stats = (): ViewerStats => {
-    const s = node.core.getStats();
+    const s = coreStats();
+    const node = lanes.node;
     const now = Date.now();
     const dueMs = s.mediaMsPlayed + s.mediaMsMissed;
     return {
@@ -190,6 +250,11 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
       chunksLate: s.chunksLate,
       chunksSkipped: s.chunksSkipped,
       continuity: dueMs === 0 ? 1 : s.mediaMsPlayed / dueMs,
+      rendition: ladder.length > 1 ? lanes.current.name : undefined,
+      renditions: ladder.length > 1 ? ladder.map((l) => ({ name: l.name, bitrateBps: l.bitrateBps, height: l.height })) : [],
+      quality,
+      switchingTo: lanes.target?.name,
+      switches: lanes.switches,
       silentForMs: s.started && s.lastChunkAtMs !== undefined ? now - s.lastChunkAtMs : undefined,
       playerClients: stream.clientCount,
       hlsSegments: hls.held().length,
@@ -200,7 +265,7 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
     };
   };
   const uploadCap = () => {
-    const p = node.core.uploadPolicy;
+    const p = lanes.node.core.uploadPolicy;
     return !p.enabled ? ' (upload off)' : p.limitBps !== undefined ? ` of ${formatBps(p.limitBps)} cap` : '';
   };
   let http: HttpOutput | undefined;
@@ -210,50 +275,62 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
       port: o.httpPort,
       fallbackPorts: o.httpFallbackPorts ?? 0,
       metrics: createMetrics('meshtv_viewer', [
-        { name: 'peers', help: 'Neighbours', read: () => node.core.getStats().neighbours },
+        { name: 'peers', help: 'Neighbours', read: () => coreStats().neighbours },
         {
           name: 'media_bytes_in',
           help: 'Stream bytes received (new, verified) since start',
-          read: () => node.core.getStats().mediaBytesIn,
+          read: () => coreStats().mediaBytesIn,
         },
         {
           name: 'media_bytes_in_from_source',
           help: 'Stream bytes received from the broadcaster',
-          read: () => node.core.getStats().mediaBytesInFromSource,
+          read: () => coreStats().mediaBytesInFromSource,
         },
         {
           name: 'media_bytes_out',
           help: 'Stream bytes relayed to other viewers since start',
-          read: () => node.core.getStats().mediaBytesOut,
+          read: () => coreStats().mediaBytesOut,
         },
-        { name: 'duplicate_bytes', help: 'Stream bytes received twice', read: () => node.core.getStats().duplicateBytes },
-        { name: 'control_bytes', help: 'Non-media bytes on peer links', read: () => node.controlBytes },
-        { name: 'chunks_played', help: 'Chunks handed to the player', read: () => node.core.getStats().chunksPlayed },
-        { name: 'chunks_skipped', help: 'Chunks given up at their deadline', read: () => node.core.getStats().chunksSkipped },
-        { name: 'lag_ms', help: 'Capture to hand-over to the player, last chunk', read: () => node.core.getStats().lastLagMs },
-        { name: 'upload_limit_bps', help: 'Upload cap set by the viewer (absent: none)', read: () => node.core.uploadPolicy.limitBps },
-        { name: 'upload_enabled', help: '1 when the viewer relays', read: () => (node.core.uploadPolicy.enabled ? 1 : 0) },
+        { name: 'duplicate_bytes', help: 'Stream bytes received twice', read: () => coreStats().duplicateBytes },
+        { name: 'control_bytes', help: 'Non-media bytes on peer links', read: () => lanes.node.controlBytes },
+        { name: 'chunks_played', help: 'Chunks handed to the player', read: () => coreStats().chunksPlayed },
+        { name: 'chunks_skipped', help: 'Chunks given up at their deadline', read: () => coreStats().chunksSkipped },
+        { name: 'lag_ms', help: 'Capture to hand-over to the player, last chunk', read: () => coreStats().lastLagMs },
+        {
+          name: 'upload_limit_bps',
+          help: 'Upload cap set by the viewer (absent: none)',
+          read: () => lanes.node.core.uploadPolicy.limitBps,
+        },
+        { name: 'upload_enabled', help: '1 when the viewer relays', read: () => (lanes.node.core.uploadPolicy.enabled ? 1 : 0) },
       ]).render,
       stream,
       hls,
+      ...(ladder.length > 1
+        ? {
+            master: masterPlaylist(
+              Math.max(...ladder.filter((l) => quality === 'auto' || l.name === quality).map((l) => l.bitrateBps)),
+              'media.m3u8',
+            ),
+          }
+        : {}),
       stats,
     });
     try {
-      await node.start();
+      await lanes.start();
     } catch (err) {
       throw new UserError(`cannot listen for peers on ${o.host}:${o.port}: ${(err as Error).message}; choose another --peer-port`);
     }
-    await node.announceNow();
+    await lanes.node.announceNow();
   } catch (err) {
     await http?.close();
-    await node.stop();
+    await lanes.stop();
     throw err;
   }
   const output = http;
   // Say so when the broadcaster goes quiet (and when it is back), for logs without a status line.
   let silent = false;
   const silenceTimer = setInterval(() => {
-    const c = node.core.getStats();
+    const c = lanes.node.core.getStats();
     const quiet = c.started && c.lastChunkAtMs !== undefined && Date.now() - c.lastChunkAtMs >= 2 * SILENCE_NOTICE_MS;
     if (quiet && !silent) o.log.warn(`no new data for ${(2 * SILENCE_NOTICE_MS) / 1000} s: the broadcaster may be gone; still waiting`);
     else if (!quiet && silent) o.log.info('the stream is back');
@@ -284,6 +361,9 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
       const lag = s.lagMs === undefined ? '-' : `${(s.lagMs / 1000).toFixed(1)} s`;
       return [
         `peers ${s.peers}`,
+        ...(s.rendition !== undefined
+          ? [`${s.rendition}${s.quality === 'auto' ? ' (auto)' : ''}${s.switchingTo !== undefined ? ` -> ${s.switchingTo}` : ''}`]
+          : []),
         `down ${formatBps(s.downloadBps)}`,
         `up ${formatBps(s.uploadBps)}${uploadCap()} (${formatBytes(s.mediaBytesOut)} total)`,
         `buffer ${(s.bufferMs / 1000).toFixed(1)} s`,
@@ -302,7 +382,7 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
       clearInterval(silenceTimer);
       stream.end();
       await output.close();
-      await node.stop();
+      await lanes.stop();
     },
   };
 }

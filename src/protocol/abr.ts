@@ -138,6 +138,12 @@ export class AbrController {
     this.lastSwitchMs = nowMs;
   }
 
+  /** A switch up to a higher rendition never happened (its swarm did not deliver): hold off as after a failure. */
+  abandoned(nowMs: number): void {
+    this.holdUntilMs = nowMs + this.holdMs;
+    this.holdMs = Math.min(this.config.maxHoldMs, this.holdMs * 2);
+  }
+
   /** The highest rendition at or below `atMost` whose rate the fetch rate carries with margin. */
   private fitting(fetchBps: number | undefined, atMost: number): number {
     if (fetchBps === undefined) return atMost;
@@ -173,6 +179,8 @@ export class RenditionSwitch {
   private pending: number | undefined;
   /** The current rendition's chunks from the switch keyframe on, while waiting for the target. */
   private waiting: Chunk[] = [];
+  /** Capture time of the newest chunk seen from the current rendition. */
+  private lastOutputMs: number | undefined;
 
   constructor(private currentIndex: number) {}
 
@@ -196,10 +204,25 @@ export class RenditionSwitch {
     return this.release();
   }
 
+  /**
+   * The current rendition has stalled: cut over now to the target's first held keyframe past
+   * what the output played, if there is one (the media in between is lost, as it would be to
+   * the stall). Returns [] when the target has no such keyframe yet.
+   */
+  cutNow(): SwitchOutput[] {
+    if (this.pending === undefined) return [];
+    const after = this.lastOutputMs ?? Number.NEGATIVE_INFINITY;
+    const at = this.held.findIndex((c) => (c.flags & FLAG_KEYFRAME) !== 0 && c.captureTimeMs > after + SAME_KEYFRAME_MS);
+    if (at < 0) return [];
+    this.waiting = [];
+    return this.cutOver(at);
+  }
+
   /** A chunk played, in order, by rendition `index`'s playout; returns what the output does. */
   played(index: number, chunk: Chunk): SwitchOutput[] {
     if (index === this.pending) return this.onTarget(chunk);
     if (index !== this.currentIndex) return [];
+    this.lastOutputMs = chunk.captureTimeMs;
     if (this.waiting.length > 0) {
       this.waiting.push(chunk);
       const first = this.waiting[0] as Chunk;
@@ -213,13 +236,15 @@ export class RenditionSwitch {
     const at = this.held.findIndex((c) => isKeyframeAt(c, chunk.captureTimeMs));
     if (at >= 0) return this.cutOver(at);
     const newest = this.held[this.held.length - 1];
-    if (newest !== undefined && newest.captureTimeMs < chunk.captureTimeMs - SAME_KEYFRAME_MS) {
-      // The target plays behind the output: wait here for it to reach this keyframe.
+    if (newest !== undefined && newest.captureTimeMs < chunk.captureTimeMs) {
+      // The target has not reached this instant (it plays behind the output, or level with it
+      // and a moment later): wait here for it to reach this keyframe.
       this.waiting = [chunk];
       this.held = [];
       return [];
     }
-    // The target is ahead (or has nothing yet): drop what the output has passed.
+    // The target is past this instant without its keyframe (it started later), or has nothing
+    // yet: drop what the output has passed.
     this.held = this.held.filter((c) => c.captureTimeMs > chunk.captureTimeMs - SAME_KEYFRAME_MS);
     return [{ type: 'play', chunk }];
   }
@@ -247,6 +272,7 @@ export class RenditionSwitch {
     const to = this.pending as number;
     const out: SwitchOutput[] = [{ type: 'switched', from, to }];
     for (const c of this.held.slice(at)) out.push({ type: 'play', chunk: c });
+    this.lastOutputMs = this.held[this.held.length - 1]?.captureTimeMs ?? this.lastOutputMs;
     this.currentIndex = to;
     this.pending = undefined;
     this.held = [];

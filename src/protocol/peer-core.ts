@@ -186,6 +186,8 @@ export interface CoreStats {
   lastChunkAtMs: number | undefined;
   newestSeq: number | undefined;
   started: boolean;
+  /** When media was last skipped or late (viewers). */
+  lastMissAtMs: number | undefined;
 }
 
 interface Neighbour {
@@ -270,6 +272,7 @@ export class PeerCore {
     lastChunkAtMs: undefined,
     newestSeq: undefined,
     started: false,
+    lastMissAtMs: undefined,
   };
 
   constructor(
@@ -491,6 +494,7 @@ export class PeerCore {
       newestSeq: this.newestSeq < 0 ? undefined : this.newestSeq,
       started: this.playout.isStarted,
       lastChunkAtMs: this.lastNewChunkAtMs,
+      lastMissAtMs: this.lastMissAtMs,
     };
   }
 
