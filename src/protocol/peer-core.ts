@@ -32,8 +32,8 @@ export const SHORT_SUPPLY_DIAL_FACTOR = 2;
 
 /** Weight of the newest sample in a neighbour's service-time average. */
 const SERVICE_EWMA_GAIN = 0.25;
-/** Gain of the fetch-rate average (time per byte of requested chunks), for rendition choice. */
-const FETCH_EWMA_GAIN = 0.125;
+/** Recent fetches whose rates tell the download capacity (for rendition choice). */
+const FETCH_WINDOW = 16;
 /** Service time assumed for a neighbour that has not served us yet: about one chunk's transfer and a round trip. */
 const DEFAULT_SERVICE_MS = 300;
 
@@ -230,9 +230,17 @@ export class PeerCore {
   private lastNewChunkAtMs: number | undefined;
   /** When playback last skipped a chunk or played one late. */
   private lastMissAtMs: number | undefined;
-  /** Average time per byte of requested chunks, request to arrival (ms/byte), and samples. */
-  private fetchMsPerByte: number | undefined;
+  /** Rates (bit/s) of the last FETCH_WINDOW requested chunks, request to arrival, and their count. */
+  private readonly fetchBps: number[] = [];
   private fetchSamples = 0;
+  /**
+   * Rates (bit/s) from the spacing of chunk arrivals: a requested chunk that was on its way
+   * when the previous chunk arrived came in behind it on our download link, so its size over
+   * the gap is at most what that link carries.
+   */
+  private readonly spacingBps: number[] = [];
+  private spacingSamples = 0;
+  private lastMediaAtMs: number | undefined;
   private newestSeq = -1;
   private newestKnownSeq = -1;
   private newestKeySeq = NO_SEQ;
@@ -518,13 +526,17 @@ export class PeerCore {
   }
 
   /**
-   * How fast requested chunks come in, bit/s: their bytes over the time from request to
-   * arrival (queueing at the holder and the path's delay included). What a higher rendition
-   * would get from this neighbourhood, as far as one can tell without trying.
+   * What this viewer's download carries, as far as fetches show, bit/s. Two lower bounds, the
+   * higher one wins: the second fastest of the last 16 requested chunks (bytes over request-to-
+   * arrival time; one chunk comes from one holder, and with small chunks the round trip weighs
+   * most), and the second highest of the last 16 arrival spacings (see spacingBps), which the
+   * round trip does not enter. Whether the swarm supplies a higher rendition is another
+   * question, which only trying it answers. Undefined before the first fetch.
    */
-  fetchRate(): { bps: number | undefined; samples: number } {
-    const bps = this.fetchMsPerByte === undefined ? undefined : Math.round(8000 / this.fetchMsPerByte);
-    return { bps, samples: this.fetchSamples };
+  fetchRate(): { peakBps: number | undefined; samples: number } {
+    if (this.fetchBps.length === 0) return { peakBps: undefined, samples: 0 };
+    const second = (xs: number[]) => [...xs].sort((a, b) => b - a)[Math.min(1, xs.length - 1)] ?? 0;
+    return { peakBps: Math.round(Math.max(second(this.fetchBps), second(this.spacingBps))), samples: this.fetchSamples };
   }
 
   /** Safety margin before the next needed chunk is late (0 before playback). */
@@ -587,12 +599,13 @@ export class PeerCore {
       const took = nowMs - askedAt;
       n.serviceMs = n.serviceMs === undefined ? took : n.serviceMs + SERVICE_EWMA_GAIN * (took - n.serviceMs);
       if (size > 0) {
-        const perByte = Math.max(took, 1) / size;
-        this.fetchMsPerByte =
-          this.fetchMsPerByte === undefined ? perByte : this.fetchMsPerByte + FETCH_EWMA_GAIN * (perByte - this.fetchMsPerByte);
-        this.fetchSamples++;
+        this.fetchBps[this.fetchSamples++ % FETCH_WINDOW] = (size * 8000) / Math.max(took, 1);
+        const last = this.lastMediaAtMs;
+        if (last !== undefined && askedAt < last && nowMs > last)
+          this.spacingBps[this.spacingSamples++ % FETCH_WINDOW] = (size * 8000) / (nowMs - last);
       }
     }
+    this.lastMediaAtMs = nowMs;
     if (this.config.role === 'source' || this.store.has(chunk.seq) || chunk.seq < this.windowStart()) {
       // Nothing new: no need to spend a signature check on it. Unrequested copies are replays,
       // except the first copy of a fresh chunk from a neighbour not known to hold it: a push

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UserError } from '../node/errors.js';
 import { MAX_CHUNK_PAYLOAD_BYTES } from '../protocol/chunk.js';
-import { buildReport, type ReportDistributions, reportMarkdown, type SimReport } from './report.js';
-import { DEFAULT_SIM_CONFIG, type SimConfig, Simulator } from './simulator.js';
+import { type AbrClassReport, type AbrReport, buildReport, type ReportDistributions, reportMarkdown, type SimReport } from './report.js';
+import { DEFAULT_SIM_CONFIG, type SimConfig, type SimRendition, Simulator } from './simulator.js';
 import { linePlot, type Series } from './svg-plot.js';
 
 const USAGE = `meshtv sim — the swarm protocol with virtual peers, in virtual time
@@ -16,7 +16,7 @@ const USAGE = `meshtv sim — the swarm protocol with virtual peers, in virtual 
 Usage:
   meshtv sim [--peers N[,N...]] [--duration-s D] [--rho R] [--free-riders F] [--churn PER_MIN]
              [--flash-crowd-s T] [--seed S] [--bitrate-kbps K] [--chunk-ms MS] [--source-upload X]
-             [--out DIR] [--json] [--progress]
+             [--renditions NAME=KBPS,... [--weak-share F] [--relay lowest|playing]] [--out DIR] [--json] [--progress]
 
   --peers N          viewers (default 200); several comma-separated values run one simulation each
   --duration-s D     seconds of stream (default 60)
@@ -28,6 +28,12 @@ Usage:
   --bitrate-kbps K   stream bitrate r (default 1000)
   --chunk-ms MS      media time per chunk (default 250)
   --source-upload X  the broadcaster's upload granted to the swarm, in multiples of r (default 1.5)
+  --renditions L     a quality ladder, e.g. low=600,high=2500 (kbit/s): one swarm per rendition, viewers
+                     adapting as native viewers do, on a mixed audience of weak and strong lines (rho and
+                     --bitrate-kbps do not apply; S counts copies of the whole ladder)
+  --weak-share F     with --renditions: share of viewers on weak lines (default 0.5)
+  --relay WHAT       with --renditions: lowest (default: viewers above the lowest rendition keep relaying
+                     it, as native viewers do) or playing (viewers relay only what they play)
   --out DIR          write report.json, report.md and SVG plots there
   --json             print one JSON object per run; the last line printed is the last run's
   --progress         print the virtual time reached to stderr every 10 s of virtual time
@@ -75,6 +81,9 @@ export function parseSimArgs(args: string[]): ParsedArgs | undefined {
         'bitrate-kbps': { type: 'string' },
         'chunk-ms': { type: 'string' },
         'source-upload': { type: 'string' },
+        renditions: { type: 'string' },
+        'weak-share': { type: 'string' },
+        relay: { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean' },
         progress: { type: 'boolean' },
@@ -97,13 +106,25 @@ export function parseSimArgs(args: string[]): ParsedArgs | undefined {
     chunkMs: int('--chunk-ms', str('chunk-ms') ?? String(DEFAULT_SIM_CONFIG.chunkMs), 20, 10_000),
     sourceUploadFactor: num('--source-upload', str('source-upload'), DEFAULT_SIM_CONFIG.sourceUploadFactor, 1, 1000),
   };
+  const ladder = str('renditions');
+  if (ladder !== undefined) {
+    config.renditions = parseSimLadder(ladder);
+    if ((config.churnPerMin as number) > 0) throw new UserError('sim: --churn is not simulated with --renditions yet');
+  } else if (str('weak-share') !== undefined || str('relay') !== undefined) {
+    throw new UserError('sim: --weak-share and --relay need --renditions');
+  }
+  config.weakShare = num('--weak-share', str('weak-share'), DEFAULT_SIM_CONFIG.weakShare, 0, 1);
+  const relay = str('relay') ?? 'lowest';
+  if (relay !== 'lowest' && relay !== 'playing') throw new UserError(`sim: --relay must be lowest or playing, got '${relay}'`);
+  config.relayLowest = relay === 'lowest';
   config.joinWindowS = num('--flash-crowd-s', str('flash-crowd-s'), DEFAULT_SIM_CONFIG.joinWindowS, 0, config.durationS as number);
-  const payload = ((config.bitrateBps as number) * (config.chunkMs as number)) / 8000;
+  const topBps = Math.max(config.bitrateBps as number, ...(config.renditions ?? []).map((r) => r.bitrateBps));
+  const payload = (topBps * (config.chunkMs as number)) / 8000;
   if (payload > MAX_CHUNK_PAYLOAD_BYTES)
     throw new UserError(
       `sim: chunks of ${Math.round(payload)} bytes exceed the ${MAX_CHUNK_PAYLOAD_BYTES}-byte maximum; lower --bitrate-kbps or --chunk-ms`,
     );
-  for (const n of peers) {
+  for (const n of config.renditions === undefined ? peers : []) {
     const sourceShare = (config.sourceUploadFactor as number) / n;
     if ((config.rho as number) < sourceShare)
       throw new UserError(`sim: --rho ${config.rho} is below what the source alone uploads with --peers ${n} (${sourceShare.toFixed(3)})`);
@@ -136,7 +157,22 @@ function humanSummary(r: SimReport): string {
     `  lag p50=${f(r.lagMs.p50)} ms p95=${f(r.lagMs.p95)} ms  startup p50=${f(r.startupMs.p50)} ms p95=${f(r.startupMs.p95)} ms`,
     `  overhead=${(r.overhead * 100).toFixed(2)}%  duplicates=${(r.duplicates * 100).toFixed(2)}%  never started=${r.neverStarted}`,
     `  wall=${(r.wallMs / 1000).toFixed(1)} s  peak RSS=${r.peakRssMB} MB  events=${r.events}`,
+    ...(r.abr === undefined ? [] : abrSummary(r.abr)),
   ].join('\n');
+}
+
+function abrSummary(a: AbrReport): string[] {
+  const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(4));
+  const names = a.ladder.map((l) => l.name);
+  const line = (what: string, c: AbrClassReport) =>
+    `  ${what}: ${c.viewers} viewers, continuity p50=${f(c.continuity.p50)} p5=${f(c.continuity.p5)}, ` +
+    `played ${names.map((n, i) => `${n} ${Math.round((c.playedShare[i] ?? 0) * 100)}%`).join(' ')}, ` +
+    `at the end on ${names.map((n, i) => `${n} ${c.finalOn[i]}`).join(' ')}, switches up ${c.switchesUp} down ${c.switchesDown}`;
+  return [
+    `  ladder ${a.ladder.map((l) => `${l.name}=${l.bitrateBps / 1000}k`).join(',')}${a.relayLowest ? ', viewers above it relay the lowest' : ', viewers relay only what they play'}`,
+    line('weak', a.weak),
+    line('strong', a.strong),
+  ];
 }
 
 function writeReport(dir: string, runs: { report: SimReport; cdfs: ReportDistributions }[]): void {
@@ -184,6 +220,21 @@ function writeReport(dir: string, runs: { report: SimReport; cdfs: ReportDistrib
       }),
     );
   }
+}
+
+/** `low=600,high=2500`: names and kbit/s, two or more, rising. */
+function parseSimLadder(spec: string): SimRendition[] {
+  const ladder = spec.split(',').map((part) => {
+    const m = /^([A-Za-z0-9_-]{1,16})=(\d+(?:\.\d+)?)$/.exec(part.trim());
+    if (m === null) throw new UserError(`sim: --renditions entries are NAME=KBPS (e.g. low=600,high=2500), got '${part}'`);
+    return { name: m[1] as string, bitrateBps: 1000 * num('--renditions', m[2], 0, 8, 100_000) };
+  });
+  if (ladder.length < 2) throw new UserError('sim: --renditions needs two or more renditions');
+  for (let i = 1; i < ladder.length; i++) {
+    if ((ladder[i] as SimRendition).bitrateBps <= (ladder[i - 1] as SimRendition).bitrateBps)
+      throw new UserError('sim: --renditions must be listed lowest rate first, each rate higher than the one before');
+  }
+  return ladder;
 }
 
 function num(flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {

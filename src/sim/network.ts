@@ -12,6 +12,8 @@ export interface PeerProfile {
   /** One-way delay of the peer's access link (last mile), added to every link it is on. */
   readonly accessLatencyMs: number;
   readonly freeRider: boolean;
+  /** On a weak line (ladder runs: see drawAbrProfiles). */
+  readonly weak?: boolean;
 }
 
 export interface NetworkConfig {
@@ -96,4 +98,49 @@ export function shuffleInPlace<T>(items: T[], random: RandomFn): void {
     items[i] = items[j] as T;
     items[j] = t;
   }
+}
+
+export interface AbrNetworkConfig {
+  peers: number;
+  /** Rendition bitrates, lowest first. */
+  ladderBps: number[];
+  /** Share of the audience on weak lines. */
+  weakShare: number;
+  freeRiders: number;
+  /** Source upload in multiples of the whole ladder's rate (it sends every rendition). */
+  sourceUploadFactor: number;
+}
+
+/**
+ * Lines of a mixed audience for ladder runs (absolute, not scaled to a rho): weak ones as
+ * mobile and long DSL lines (download 1.5-2.5 Mbit/s, upload 0.3-0.6), strong ones as cable
+ * and fibre (download 20-100 Mbit/s, upload 3-10). Free riders are drawn from both.
+ */
+export const ABR_LINES = {
+  weak: { downMbps: [1.5, 2.5], upMbps: [0.3, 0.6] },
+  strong: { downMbps: [20, 100], upMbps: [3, 10] },
+} as const;
+
+export function drawAbrProfiles(config: AbrNetworkConfig, random: RandomFn): { source: PeerProfile; viewers: PeerProfile[] } {
+  const ladder = config.ladderBps.reduce((a, b) => a + b, 0);
+  const within = (range: readonly [number, number]) => bitsPerSecondToBytesPerMs(1e6 * (range[0] + (range[1] - range[0]) * random()));
+  const viewers: PeerProfile[] = [];
+  for (let i = 0; i < config.peers; i++) {
+    const weak = random() < config.weakShare;
+    const line = weak ? ABR_LINES.weak : ABR_LINES.strong;
+    const freeRider = random() < config.freeRiders;
+    const upload = within(line.upMbps);
+    viewers.push({
+      uploadBytesPerMs: freeRider ? 0 : upload,
+      downloadBytesPerMs: within(line.downMbps),
+      accessLatencyMs: 2 + 13 * random(),
+      freeRider,
+      weak,
+    });
+  }
+  const sourceUpload = config.sourceUploadFactor * bitsPerSecondToBytesPerMs(ladder);
+  return {
+    source: { uploadBytesPerMs: sourceUpload, downloadBytesPerMs: sourceUpload * 10, accessLatencyMs: 2, freeRider: false },
+    viewers,
+  };
 }

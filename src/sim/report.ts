@@ -40,6 +40,27 @@ export interface SimReport {
   events: number;
   misbehaved: number;
   misbehavedReasons: Record<string, number>;
+  /** Ladder runs: how each kind of line fared (S above counts copies of the whole ladder). */
+  abr?: AbrReport;
+}
+
+export interface AbrClassReport {
+  viewers: number;
+  continuity: { p50: number | null; p5: number | null };
+  /** Mean share of media time played from each rendition, lowest first. */
+  playedShare: number[];
+  /** Viewers on each rendition at the end, lowest first. */
+  finalOn: number[];
+  /** Mean switches per viewer. */
+  switchesUp: number;
+  switchesDown: number;
+}
+
+export interface AbrReport {
+  ladder: { name: string; bitrateBps: number }[];
+  relayLowest: boolean;
+  weak: AbrClassReport;
+  strong: AbrClassReport;
 }
 
 export interface ReportDistributions {
@@ -63,7 +84,8 @@ export function buildReport(result: SimResult, wallMs: number, peakRssMB: number
       startup.push(Number.POSITIVE_INFINITY);
     }
   }
-  const rBytesPerS = c.bitrateBps / 8;
+  // With a ladder the source sends every rendition: S counts copies of the whole ladder.
+  const rBytesPerS = (c.renditions?.reduce((a, r) => a + r.bitrateBps, 0) ?? c.bitrateBps) / 8;
   const delivered = Math.max(1, t.mediaBytesDelivered);
   const report: SimReport = {
     peers: c.peers,
@@ -93,6 +115,16 @@ export function buildReport(result: SimResult, wallMs: number, peakRssMB: number
     events: t.events,
     misbehaved: t.misbehaved,
     misbehavedReasons: t.misbehavedReasons,
+    ...(c.renditions !== undefined
+      ? {
+          abr: {
+            ladder: c.renditions.map((r) => ({ name: r.name, bitrateBps: r.bitrateBps })),
+            relayLowest: c.relayLowest,
+            weak: abrClass(result, true, c.renditions.length),
+            strong: abrClass(result, false, c.renditions.length),
+          },
+        }
+      : {}),
   };
   const cdfs: ReportDistributions = {
     continuity: cdfOf(continuity),
@@ -100,6 +132,22 @@ export function buildReport(result: SimResult, wallMs: number, peakRssMB: number
     startupMs: cdfOf(startup.filter(Number.isFinite)),
   };
   return { report, cdfs };
+}
+
+function abrClass(result: SimResult, weak: boolean, renditions: number): AbrClassReport {
+  const peers = result.peers.filter((p) => p.abr !== undefined && p.abr.weak === weak);
+  const continuity = peers.map((p) => p.continuity).filter((x): x is number => x !== undefined);
+  const mean = (f: (p: (typeof peers)[number]) => number) =>
+    peers.length === 0 ? 0 : round(peers.reduce((a, p) => a + f(p), 0) / peers.length, 3);
+  const ladder = Array.from({ length: renditions }, (_, i) => i);
+  return {
+    viewers: peers.length,
+    continuity: { p50: finite(quantile(continuity, 0.5), 5), p5: finite(quantile(continuity, 0.05), 5) },
+    playedShare: ladder.map((i) => mean((p) => p.abr?.playedShare[i] ?? 0)),
+    finalOn: ladder.map((i) => peers.filter((p) => p.abr?.final === i).length),
+    switchesUp: mean((p) => p.abr?.switches.up ?? 0),
+    switchesDown: mean((p) => p.abr?.switches.down ?? 0),
+  };
 }
 
 /** The report as Markdown, for --out. */

@@ -4,6 +4,7 @@
 // The simulator owns what a runtime owns (tracker, dialling, links, bandwidth, churn) and never
 // decides anything about chunks. No clock and no Math.random: a seed fixes the whole run.
 
+import { AbrSession, type AbrSessionHooks } from '../protocol/abr-session.js';
 import { type Chunk, FLAG_KEYFRAME, signChunk } from '../protocol/chunk.js';
 import { MsgType, PEER_ID_BYTES, type WireMessage } from '../protocol/codec.js';
 import {
@@ -18,7 +19,7 @@ import { type RandomFn, seededRandom } from '../protocol/random.js';
 import { EventQueue } from './event-queue.js';
 import { fakeSigner, fakeVerify } from './fake-crypto.js';
 import { MsHistogram } from './metrics.js';
-import { drawLinkLatencyMs, drawProfiles, type PeerProfile, shuffleInPlace } from './network.js';
+import { drawAbrProfiles, drawLinkLatencyMs, drawProfiles, type PeerProfile, shuffleInPlace } from './network.js';
 import { messageWireBytes } from './wire-size.js';
 
 export interface SimConfig {
@@ -61,6 +62,24 @@ export interface SimConfig {
   leaveDetectMs: [number, number];
   /** Overrides of the core's configuration (tuning experiments). */
   core: Partial<PeerCoreConfig>;
+  /**
+   * A quality ladder, lowest first: one swarm per rendition, viewers on AbrSession (auto) with a
+   * mixed-capacity audience (see drawAbrProfiles) instead of rho. Undefined: one stream of bitrateBps.
+   */
+  renditions: SimRendition[] | undefined;
+  /** With renditions: share of the audience on weak lines. @default 0.5 */
+  weakShare: number;
+  /**
+   * With renditions: a viewer that moved up keeps relaying the lowest rendition (its lane stays
+   * open, unplayed), so strong uplinks feed the weak viewers' swarm, as native viewers do.
+   * False: viewers are only in the swarm of what they play. @default true
+   */
+  relayLowest: boolean;
+}
+
+export interface SimRendition {
+  name: string;
+  bitrateBps: number;
 }
 
 export const DEFAULT_SIM_CONFIG: SimConfig = {
@@ -82,6 +101,9 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   dialTimeoutMs: 4000,
   leaveDetectMs: [2000, 6000],
   core: {},
+  renditions: undefined,
+  weakShare: 0.5,
+  relayLowest: true,
 };
 
 export interface PeerResult {
@@ -92,6 +114,17 @@ export interface PeerResult {
   startupMs: number | undefined;
   continuity: number | undefined;
   mediaBytesOut: number;
+  /** With renditions: the viewer's line, what it played and how often it switched. */
+  abr?: AbrPeerResult;
+}
+
+export interface AbrPeerResult {
+  weak: boolean;
+  /** Rendition feeding the player at the end. */
+  final: number;
+  /** Media time played per rendition / all media time played. */
+  playedShare: number[];
+  switches: { up: number; down: number };
 }
 
 export interface SimTotals {
@@ -105,6 +138,8 @@ export interface SimTotals {
   /** Estimated HTTP bytes of tracker announces and answers. */
   trackerBytes: number;
   freeRiderMediaBytesOut: number;
+  /** Payload bytes the source produced, all renditions (what S is measured against). */
+  bytesProduced: number;
   events: number;
   misbehaved: number;
   /** Why neighbours were reported, by reason (peer-specific numbers removed). */
@@ -131,6 +166,8 @@ const DIAL_FAIL = 8;
 const DISCONNECT = 9;
 const LEAVE = 10;
 const UNLIST = 11;
+const ABR_TICK = 12;
+const AGENT_JOIN = 13;
 
 class SimEvent {
   constructor(
@@ -153,13 +190,19 @@ interface SimLink {
   readonly latencyMs: number;
 }
 
+/** A machine on the network: its access link's queues, shared by every swarm it is in. */
+class SimHost {
+  uploadFreeAtMs = 0;
+  downloadFreeAtMs = 0;
+  constructor(readonly profile: PeerProfile) {}
+}
+
+/** One peer in one swarm (a viewer on a ladder has one per rendition it is in). */
 class SimPeer {
   readonly links = new Map<PeerId, SimLink>();
   readonly dialing = new Set<PeerId>();
   alive = true;
   leftAtMs = -1;
-  uploadFreeAtMs = 0;
-  downloadFreeAtMs = 0;
   timerAtMs = -1;
   listedIndex = -1;
   aliveIndex = -1;
@@ -170,10 +213,30 @@ class SimPeer {
   wireBytesOut = 0;
   mediaBytesOut = 0;
 
+  /** The viewer whose rendition lane this is (ladder runs only). */
+  agent: AbrAgent | undefined;
+  isSource = false;
+
   constructor(
     readonly id: PeerId,
     readonly core: PeerCore,
-    readonly profile: PeerProfile,
+    readonly host: SimHost,
+    readonly joinedAtMs: number,
+    readonly rendition: number,
+  ) {}
+
+  get profile(): PeerProfile {
+    return this.host.profile;
+  }
+}
+
+/** A viewer on a ladder: its host, its AbrSession and the lanes the session opened. */
+class AbrAgent {
+  session!: AbrSession;
+  readonly lanes = new Map<number, SimPeer>();
+  firstPlayMs = -1;
+  constructor(
+    readonly host: SimHost,
     readonly joinedAtMs: number,
   ) {}
 }
@@ -189,15 +252,19 @@ export class Simulator {
   private readonly config: SimConfig;
   private readonly queue = new EventQueue<SimEvent>();
   private readonly random: RandomFn;
-  private readonly channelKey: Uint8Array;
-  private readonly payload: Uint8Array;
+  /** Per rendition (one without a ladder): stream key, chunk payload, source peer, listed viewers. */
+  private readonly channelKeys: Uint8Array[] = [];
+  private readonly payloads: Uint8Array[] = [];
+  private readonly sources: SimPeer[] = [];
+  /** Viewers the tracker lists per swarm (alive, or gone but not yet expired). */
+  private readonly listed: SimPeer[][] = [];
   private readonly sign = fakeSigner();
   private readonly source: SimPeer;
   private readonly all: SimPeer[] = [];
   /** Viewers currently in the swarm (for churn). */
   private readonly aliveViewers: SimPeer[] = [];
-  /** Viewers the tracker lists (alive, or gone but not yet expired). */
-  private readonly listed: SimPeer[] = [];
+  private readonly agents: AbrAgent[] = [];
+  private nowMs = 0;
   private readonly lag = new MsHistogram(120_000);
   private readonly totals: SimTotals = {
     sourceWireBytesOut: 0,
@@ -207,6 +274,7 @@ export class Simulator {
     controlBytes: 0,
     trackerBytes: 0,
     freeRiderMediaBytesOut: 0,
+    bytesProduced: 0,
     events: 0,
     misbehaved: 0,
     misbehavedReasons: {},
@@ -221,21 +289,46 @@ export class Simulator {
     this.config = { ...DEFAULT_SIM_CONFIG, ...config };
     const c = this.config;
     this.random = seededRandom(mix(c.seed, 0x5eed));
-    this.channelKey = new Uint8Array(32).map((_, i) => (mix(c.seed, i) & 0xff) as number);
-    this.payload = new Uint8Array(Math.round((c.bitrateBps * c.chunkMs) / 8000));
+    const rates = c.renditions?.map((r) => r.bitrateBps) ?? [c.bitrateBps];
+    rates.forEach((rate, i) => {
+      this.channelKeys.push(new Uint8Array(32).map((_, k) => (mix(c.seed, k + 32 * i) & 0xff) as number));
+      this.payloads.push(new Uint8Array(Math.round((rate * c.chunkMs) / 8000)));
+      this.listed.push([]);
+    });
     this.chunkCount = Math.floor((c.durationS * 1000) / c.chunkMs);
     this.slackMs = c.core.playoutSlackMs ?? DEFAULT_PEER_CORE_CONFIG.playoutSlackMs;
-    const profiles = drawProfiles(
-      { peers: c.peers, bitrateBps: c.bitrateBps, rho: c.rho, freeRiders: c.freeRiders, sourceUploadFactor: c.sourceUploadFactor },
-      seededRandom(mix(c.seed, 0x9f0f11e)),
-    );
-    this.source = this.newPeer('source', profiles.source, 0);
+    const profileRandom = seededRandom(mix(c.seed, 0x9f0f11e));
+    const profiles =
+      c.renditions === undefined
+        ? drawProfiles(
+            { peers: c.peers, bitrateBps: c.bitrateBps, rho: c.rho, freeRiders: c.freeRiders, sourceUploadFactor: c.sourceUploadFactor },
+            profileRandom,
+          )
+        : drawAbrProfiles(
+            {
+              peers: c.peers,
+              ladderBps: rates,
+              weakShare: c.weakShare,
+              freeRiders: c.freeRiders,
+              sourceUploadFactor: c.sourceUploadFactor,
+            },
+            profileRandom,
+          );
+    const sourceHost = new SimHost(profiles.source);
+    for (let i = 0; i < rates.length; i++) this.sources.push(this.newPeer('source', sourceHost, 0, i));
+    this.source = this.sources[0] as SimPeer;
     const joinRandom = seededRandom(mix(c.seed, 0x10e1));
     for (const profile of profiles.viewers) {
-      const p = this.newPeer('viewer', profile, Math.floor(joinRandom() * c.joinWindowS * 1000));
+      const joinAt = Math.floor(joinRandom() * c.joinWindowS * 1000);
+      if (c.renditions !== undefined) {
+        const agentIndex = this.agents.push(new AbrAgent(new SimHost(profile), joinAt)) - 1;
+        this.queue.push(joinAt, new SimEvent(AGENT_JOIN, this.source, undefined, undefined, agentIndex, 0, undefined));
+        continue;
+      }
+      const p = this.newPeer('viewer', new SimHost(profile), joinAt, 0);
       this.queue.push(p.joinedAtMs, new SimEvent(JOIN, p, undefined, undefined, 0, 0, undefined));
     }
-    this.queue.push(0, new SimEvent(ANNOUNCE, this.source, undefined, undefined, 0, 0, undefined));
+    for (const source of this.sources) this.queue.push(0, new SimEvent(ANNOUNCE, source, undefined, undefined, 0, 0, undefined));
     for (let seq = 0; seq < this.chunkCount; seq++)
       this.queue.push(seq * c.chunkMs, new SimEvent(PUBLISH, this.source, undefined, undefined, seq, 0, undefined));
     if (c.churnPerMin > 0) this.scheduleLeave(c.joinWindowS * 1000);
@@ -252,23 +345,35 @@ export class Simulator {
     return this.finish(endMs);
   }
 
-  private newPeer(role: 'source' | 'viewer', profile: PeerProfile, joinedAtMs: number): SimPeer {
+  private newPeer(role: 'source' | 'viewer', host: SimHost, joinedAtMs: number, rendition: number): SimPeer {
+    const profile = host.profile;
     const index = this.nextIndex++;
+    // A broadcaster with a ladder splits its upload between the renditions by their rates, as
+    // startBroadcast does, so a busy high rendition cannot starve the low one.
+    const rates = this.config.renditions?.map((r) => r.bitrateBps);
+    const share = role === 'source' && rates !== undefined ? (rates[rendition] as number) / rates.reduce((a, b) => a + b, 0) : 1;
     const localPeerId = new Uint8Array(PEER_ID_BYTES);
     new DataView(localPeerId.buffer).setUint32(0, index);
     const core = new PeerCore(
       // The runtime grants the core what the simulated user grants: the link's upload as a cap,
       // and no upload at all for a free rider.
-      { ...this.config.core, role, uploadEnabled: !profile.freeRider, uploadLimitBps: profile.uploadBytesPerMs * 8000 },
-      { channelKey: this.channelKey, localPeerId, verify: fakeVerify, random: seededRandom(mix(this.config.seed, index + 1)) },
+      { ...this.config.core, role, uploadEnabled: !profile.freeRider, uploadLimitBps: profile.uploadBytesPerMs * 8000 * share },
+      {
+        channelKey: this.channelKeys[rendition] as Uint8Array,
+        localPeerId,
+        verify: fakeVerify,
+        random: seededRandom(mix(this.config.seed, index + 1)),
+      },
     );
-    const p = new SimPeer(role === 'source' ? 's' : `v${index}`, core, profile, joinedAtMs);
+    const p = new SimPeer(role === 'source' ? (rendition === 0 ? 's' : `s${rendition}`) : `v${index}`, core, host, joinedAtMs, rendition);
+    p.isSource = role === 'source';
     this.all.push(p);
     return p;
   }
 
   private handle(e: SimEvent, now: number): void {
     this.totals.events++;
+    this.nowMs = now;
     const p = e.peer;
     switch (e.kind) {
       case PUBLISH:
@@ -278,8 +383,8 @@ export class Simulator {
         // The chunk's last byte reached the receiver's access link: queue it on its download.
         const from = e.other as SimPeer;
         if (!p.alive || (!from.alive && e.x > from.leftAtMs) || p.links.get(from.id)?.id !== e.link) return;
-        const done = Math.max(now, p.downloadFreeAtMs) + e.bytes / p.profile.downloadBytesPerMs;
-        p.downloadFreeAtMs = done;
+        const done = Math.max(now, p.host.downloadFreeAtMs) + e.bytes / p.profile.downloadBytesPerMs;
+        p.host.downloadFreeAtMs = done;
         this.queue.push(done, new SimEvent(DELIVER, p, from, e.msg, 0, e.bytes, undefined, e.link));
         return;
       }
@@ -297,9 +402,18 @@ export class Simulator {
         this.drain(p, now);
         return;
       case JOIN:
-        p.aliveIndex = this.aliveViewers.push(p) - 1;
-        this.announce(p, now);
+        if (p.agent === undefined) p.aliveIndex = this.aliveViewers.push(p) - 1;
+        if (p.alive) this.announce(p, now);
         return;
+      case AGENT_JOIN:
+        this.startAgent(this.agents[e.x] as AbrAgent, now);
+        return;
+      case ABR_TICK: {
+        const agent = this.agents[e.x] as AbrAgent;
+        agent.session.tick(now);
+        this.queue.push(now + agent.session.config.tickMs, new SimEvent(ABR_TICK, this.source, undefined, undefined, e.x, 0, undefined));
+        return;
+      }
       case ANNOUNCE:
         if (p.alive) this.announce(p, now);
         return;
@@ -326,19 +440,22 @@ export class Simulator {
 
   private publish(seq: number, now: number): void {
     const c = this.config;
-    const chunk: Chunk = signChunk(
-      {
-        channelKey: this.channelKey,
-        seq,
-        captureTimeMs: now,
-        flags: seq % Math.max(1, Math.round(c.keyframeIntervalMs / c.chunkMs)) === 0 ? FLAG_KEYFRAME : 0,
-        payload: this.payload,
-      },
-      this.sign,
-    );
+    this.sources.forEach((source, i) => {
+      const chunk: Chunk = signChunk(
+        {
+          channelKey: this.channelKeys[i] as Uint8Array,
+          seq,
+          captureTimeMs: now,
+          flags: seq % Math.max(1, Math.round(c.keyframeIntervalMs / c.chunkMs)) === 0 ? FLAG_KEYFRAME : 0,
+          payload: this.payloads[i] as Uint8Array,
+        },
+        this.sign,
+      );
+      this.totals.bytesProduced += chunk.payload.length;
+      source.core.publish(now, chunk);
+      this.drain(source, now);
+    });
     this.totals.chunksPublished++;
-    this.source.core.publish(now, chunk);
-    this.drain(this.source, now);
   }
 
   /** After every input: send what the core queued, record its events, re-arm its timer. */
@@ -373,8 +490,8 @@ export class Simulator {
       p.wireBytesOut += bytes;
       if (p.profile.freeRider) this.totals.freeRiderMediaBytesOut += media;
       this.totals.controlBytes += bytes - media;
-      const finish = Math.max(now, p.uploadFreeAtMs) + bytes / p.profile.uploadBytesPerMs;
-      p.uploadFreeAtMs = finish;
+      const finish = Math.max(now, p.host.uploadFreeAtMs) + bytes / p.profile.uploadBytesPerMs;
+      p.host.uploadFreeAtMs = finish;
       this.queue.push(finish + link.latencyMs, new SimEvent(ARRIVE, link.other, p, msg, finish, bytes, undefined, link.id));
       return;
     }
@@ -384,6 +501,13 @@ export class Simulator {
   }
 
   private onCoreEvent(p: SimPeer, e: CoreEvent, now: number): void {
+    const agent = p.agent;
+    if (agent !== undefined && (e.type === 'play' || e.type === 'skip')) {
+      // A lane of a viewer on a ladder: its session decides what reaches the player.
+      if (e.type === 'play') agent.session.played(p.rendition, e.chunk, now);
+      else agent.session.skipped(p.rendition);
+      return;
+    }
     switch (e.type) {
       case 'play': {
         if (p.firstPlayMs < 0) {
@@ -416,8 +540,8 @@ export class Simulator {
 
   private announce(p: SimPeer, now: number): void {
     const c = this.config;
-    if (p !== this.source && p.listedIndex < 0) p.listedIndex = this.listed.push(p) - 1;
-    const answer = p === this.source ? [] : this.trackerSample(p);
+    if (!p.isSource && p.listedIndex < 0) p.listedIndex = (this.listed[p.rendition] as SimPeer[]).push(p) - 1;
+    const answer = p.isSource ? [] : this.trackerSample(p);
     this.totals.trackerBytes += TRACKER_REQUEST_BYTES + TRACKER_ANSWER_BASE_BYTES + answer.length * TRACKER_ANSWER_PEER_BYTES;
     const rttMs = 2 * (p.profile.accessLatencyMs + 10);
     if (answer.length > 0) this.queue.push(now + rttMs, new SimEvent(ANSWER, p, undefined, undefined, 0, 0, answer));
@@ -427,10 +551,11 @@ export class Simulator {
   /** Like src/tracker/directory.ts: the source while it is listed, then a random sample of viewers. */
   private trackerSample(p: SimPeer): SimPeer[] {
     const want = this.config.trackerAnswerPeers - 1;
-    const out: SimPeer[] = [this.source];
-    const n = this.listed.length;
+    const listed = this.listed[p.rendition] as SimPeer[];
+    const out: SimPeer[] = [this.sources[p.rendition] as SimPeer];
+    const n = listed.length;
     if (n - 1 <= want) {
-      const others = this.listed.filter((q) => q !== p);
+      const others = listed.filter((q) => q !== p);
       shuffleInPlace(others, this.random);
       out.push(...others);
       return out;
@@ -438,9 +563,9 @@ export class Simulator {
     const chosen = new Set<number>();
     while (chosen.size < want) {
       const i = Math.floor(this.random() * n);
-      if (this.listed[i] === p || chosen.has(i)) continue;
+      if (listed[i] === p || chosen.has(i)) continue;
       chosen.add(i);
-      out.push(this.listed[i] as SimPeer);
+      out.push(listed[i] as SimPeer);
     }
     return out;
   }
@@ -505,13 +630,65 @@ export class Simulator {
       this.queue.push(now + lo + (hi - lo) * this.random(), new SimEvent(DISCONNECT, link.other, victim, undefined, 0, 0, undefined));
     }
     this.queue.push(now + this.config.trackerPeerTtlMs, new SimEvent(UNLIST, victim, undefined, undefined, 0, 0, undefined));
-    const newcomer = this.newPeer('viewer', victim.profile, now);
+    const newcomer = this.newPeer('viewer', new SimHost(victim.profile), now, 0);
     this.queue.push(now, new SimEvent(JOIN, newcomer, undefined, undefined, 0, 0, undefined));
+  }
+
+  /**
+   * A viewer on a ladder joins: its session opens the lanes (each a peer in one rendition's
+   * swarm, all on the viewer's one access link) and is asked every tick, as a native viewer's.
+   */
+  private startAgent(agent: AbrAgent, now: number): void {
+    const c = this.config;
+    const ladder = c.renditions as SimRendition[];
+    const agentIndex = this.agents.indexOf(agent);
+    const hooks: AbrSessionHooks = {
+      open: (index) => {
+        const lane = this.newPeer('viewer', agent.host, this.nowMs, index);
+        lane.agent = agent;
+        agent.lanes.set(index, lane);
+        this.queue.push(this.nowMs, new SimEvent(JOIN, lane, undefined, undefined, 0, 0, undefined));
+        return lane.core;
+      },
+      close: (index) => {
+        const lane = agent.lanes.get(index);
+        if (lane === undefined) return;
+        agent.lanes.delete(index);
+        this.leaveGracefully(lane, this.nowMs);
+      },
+      output: (e) => {
+        if (e.type !== 'play') return;
+        if (agent.firstPlayMs < 0) agent.firstPlayMs = this.nowMs;
+        this.lag.add(this.nowMs - e.chunk.captureTimeMs);
+      },
+      // The lanes share the viewer's uplink, as a native viewer's share its --upload-limit.
+      lanesChanged: () => {
+        if (agent.session === undefined) return;
+        const cap = agent.host.profile.uploadBytesPerMs * 8000;
+        for (const [index, share] of agent.session.uploadShares()) {
+          agent.lanes.get(index)?.core.setUploadPolicy(!agent.host.profile.freeRider, cap * share);
+        }
+      },
+    };
+    agent.session = new AbrSession(ladder, 'auto', now, hooks, { relayLowest: c.relayLowest });
+    hooks.lanesChanged?.();
+    this.queue.push(now + agent.session.config.tickMs, new SimEvent(ABR_TICK, this.source, undefined, undefined, agentIndex, 0, undefined));
+  }
+
+  /** A lane closed by its viewer: its neighbours hear of it after one link delay, the tracker at once. */
+  private leaveGracefully(p: SimPeer, now: number): void {
+    p.alive = false;
+    p.leftAtMs = now;
+    for (const link of p.links.values()) {
+      this.queue.push(now + link.latencyMs, new SimEvent(DISCONNECT, link.other, p, undefined, 0, 0, undefined));
+    }
+    p.links.clear();
+    this.unlist(p);
   }
 
   private unlist(p: SimPeer): void {
     if (p.listedIndex < 0) return;
-    removeAt(this.listed, p.listedIndex, (q, i) => {
+    removeAt(this.listed[p.rendition] as SimPeer[], p.listedIndex, (q, i) => {
       q.listedIndex = i;
     });
     p.listedIndex = -1;
@@ -519,13 +696,17 @@ export class Simulator {
 
   private finish(endMs: number): SimResult {
     const peers: PeerResult[] = [];
-    this.totals.sourceWireBytesOut = this.source.wireBytesOut;
-    this.totals.sourceMediaBytesOut = this.source.mediaBytesOut;
+    // The sources share one host: its wire and media bytes are counted on each lane.
+    for (const source of this.sources) {
+      this.totals.sourceWireBytesOut += source.wireBytesOut;
+      this.totals.sourceMediaBytesOut += source.mediaBytesOut;
+    }
     for (const p of this.all) {
-      if (p === this.source) continue;
+      if (p.isSource) continue;
       const stats = p.core.getStats();
       this.totals.mediaBytesDelivered += stats.mediaBytesIn;
       this.totals.duplicateBytes += stats.duplicateBytes;
+      if (p.agent !== undefined) continue;
       const until = p.alive ? endMs : p.leftAtMs;
       peers.push({
         freeRider: p.profile.freeRider,
@@ -537,11 +718,37 @@ export class Simulator {
         mediaBytesOut: p.mediaBytesOut,
       });
     }
+    for (const agent of this.agents) if (agent.session !== undefined) peers.push(this.agentResult(agent, endMs));
     return {
       config: this.config,
       peers,
       lag: this.lag,
       totals: { ...this.totals, misbehavedReasons: { ...this.totals.misbehavedReasons } },
+    };
+  }
+
+  private agentResult(agent: AbrAgent, endMs: number): PeerResult {
+    const t = agent.session.totals();
+    const due = t.mediaMsPlayed + t.mediaMsMissed;
+    const played = agent.session.playedMsByRendition();
+    const playedTotal = played.reduce((a, b) => a + b, 0);
+    let out = 0;
+    for (const lane of agent.lanes.values()) out += lane.mediaBytesOut;
+    return {
+      freeRider: agent.host.profile.freeRider,
+      uploadBps: agent.host.profile.uploadBytesPerMs * 8000,
+      joinedAtMs: agent.joinedAtMs,
+      leftAtMs: undefined,
+      startupMs: agent.firstPlayMs < 0 ? undefined : agent.firstPlayMs - agent.joinedAtMs,
+      // Like a native viewer's: media time played on time / media time due, while a lane fed the player.
+      continuity: agent.firstPlayMs < 0 || due === 0 || endMs <= agent.firstPlayMs ? undefined : t.mediaMsPlayed / due,
+      mediaBytesOut: out,
+      abr: {
+        weak: agent.host.profile.weak === true,
+        final: agent.session.current,
+        playedShare: played.map((ms) => (playedTotal === 0 ? 0 : ms / playedTotal)),
+        switches: agent.session.switches,
+      },
     };
   }
 
