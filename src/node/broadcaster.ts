@@ -105,8 +105,17 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
   checkInput(source, ffmpeg);
   const audioBps = (encoding.audioBitrateKbps ?? (source.kind === 'testsrc' ? 96 : 128)) * 1000;
   const ladder = encoding.renditions;
+  const laneBps = (ladder ?? [undefined]).map((r) =>
+    r !== undefined ? r.videoBitrateKbps * 1000 + audioBps : (nominalBitrateKbps(source, encoding) ?? 0) * 1000,
+  );
+  const ladderBps = laneBps.reduce((x, y) => x + y, 0);
   const lanes: Lane[] = (ladder ?? [undefined]).map((r, i) => {
     const laneKey = r === undefined || i === 0 ? key : deriveRenditionKey(key, r.name);
+    const nominalBps = laneBps[i] as number;
+    // An upload cap is shared by the renditions by their rates: a busy high rendition cannot
+    // starve the low one (meshtv sim showed the low swarm's viewers missing media otherwise).
+    const limit = o.core?.uploadLimitBps;
+    const uploadLimitBps = limit === undefined || ladderBps === 0 ? limit : Math.max(1, Math.round((limit * nominalBps) / ladderBps));
     const node = new SwarmNode({
       role: 'source',
       channelKey: laneKey.publicKey,
@@ -118,7 +127,11 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
       // Browsers and native peers meet the source over WebRTC through the trackers' signalling.
       webrtc: true,
       dialTarget: 0,
-      core: { ...o.core, ...(o.maxPeers !== undefined ? { maxNeighbours: o.maxPeers } : {}) },
+      core: {
+        ...o.core,
+        ...(uploadLimitBps !== undefined ? { uploadLimitBps } : {}),
+        ...(o.maxPeers !== undefined ? { maxNeighbours: o.maxPeers } : {}),
+      },
       ...o.network,
       log: o.log.child(r === undefined ? 'swarm' : `swarm ${r.name}`),
     });
@@ -127,7 +140,7 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
       key: laneKey,
       node,
       height: r?.height,
-      nominalBps: r !== undefined ? r.videoBitrateKbps * 1000 + audioBps : (nominalBitrateKbps(source, encoding) ?? 0) * 1000,
+      nominalBps,
       // First chunk number: 200 ms ticks since 2024, so a restarted broadcaster never reuses numbers.
       seq: Math.floor((Date.now() - SEQ_EPOCH_MS) / 200),
       chunksProduced: 0,

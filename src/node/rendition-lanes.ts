@@ -28,6 +28,8 @@ export interface RenditionLanesOptions {
   quality: string;
   /** A new, not yet started swarm node for rendition `index`. */
   makeNode: (spec: LaneSpec, index: number) => SwarmNode;
+  /** The viewer's upload cap (bit/s), shared between its lanes by their rates; undefined: none. */
+  uploadLimitBps: number | undefined;
   onOutput: (e: LaneOutput) => void;
   log: Logger;
 }
@@ -63,6 +65,7 @@ export class RenditionLanes {
           } else if (e.type === 'trying') o.log.info(`trying ${name(e.index)} (${e.reason})`);
           else o.log.info(`staying on ${name(this.session.current)}: ${name(e.index)} ${e.why}`);
         },
+        lanesChanged: () => this.shareUpload(),
       },
     );
   }
@@ -80,6 +83,14 @@ export class RenditionLanes {
   get target(): LaneSpec | undefined {
     const t = this.session.target;
     return t === undefined ? undefined : this.ladder[t];
+  }
+
+  /** Renditions whose swarms this viewer is in: what it plays, tries, or relays. */
+  get joined(): string[] {
+    return this.session
+      .openLanes()
+      .sort((a, b) => a - b)
+      .map((i) => this.ladder[i]?.name ?? String(i));
   }
 
   get switches(): { up: number; down: number } {
@@ -105,6 +116,16 @@ export class RenditionLanes {
     this.stopped = true;
     clearInterval(this.timer);
     await Promise.all([...[...this.nodes.values()].map((n) => n.stop()), ...this.stopping]);
+  }
+
+  /** Splits the upload cap between the open lanes (the session may still be in its constructor). */
+  private shareUpload(): void {
+    const limit = this.o.uploadLimitBps;
+    if (limit === undefined || this.session === undefined) return;
+    for (const [index, share] of this.session.uploadShares()) {
+      const core = this.nodes.get(index)?.core;
+      if (core !== undefined) core.setUploadPolicy(core.uploadPolicy.enabled, Math.max(1, Math.round(limit * share)));
+    }
   }
 
   private open(index: number): SwarmNode {

@@ -63,6 +63,11 @@ export interface SwarmNodeOptions {
    * upload. @default false
    */
   sourceOnly?: boolean;
+  /**
+   * This node's peer id; default: a new random one. A viewer in several renditions' swarms uses
+   * one id in all of them, so the tracker counts it once.
+   */
+  peerId?: Uint8Array;
   log: Logger;
 }
 
@@ -90,7 +95,7 @@ export class SwarmNode {
   trackerFailures = 0;
 
   constructor(private readonly options: SwarmNodeOptions) {
-    const peerId = randomBytes(PEER_ID_BYTES);
+    const peerId = options.peerId ?? randomBytes(PEER_ID_BYTES);
     this.peerId = bytesToHex(peerId);
     this.core = new PeerCore(
       { ...options.core, role: options.role },

@@ -2,10 +2,12 @@
 // hands played chunks to the local /stream.ts and HLS outputs, ends them when the channel
 // ends, and keeps the numbers for /stats.json and the status line.
 
+import { randomBytes } from 'node:crypto';
 import { HlsSegmenter, type HlsSegmenterConfig, masterPlaylist } from '../media/hls-segmenter.js';
 import { StreamOutput } from '../media/stream-output.js';
 import type { SignedChannelRecord } from '../protocol/channel-record.js';
 import { FLAG_END_OF_STREAM } from '../protocol/chunk.js';
+import { PEER_ID_BYTES } from '../protocol/codec.js';
 import { hexToBytes } from '../protocol/hex.js';
 import type { PeerCoreConfig } from '../protocol/peer-core.js';
 import type { SignalingStats } from '../transport/webrtc-signaling.js';
@@ -80,6 +82,8 @@ export interface ViewerStats {
   switchingTo: string | undefined;
   /** Rendition switches so far. */
   switches: { up: number; down: number };
+  /** Renditions whose swarms it is in: what it plays, and the lowest, which it relays when playing a higher one. */
+  joined: string[];
   /** Time since the newest chunk arrived, once playing: long silence means the broadcaster is gone. */
   silentForMs: number | undefined;
   playerClients: number;
@@ -179,13 +183,17 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
   let isEnded = false;
   const joinedAt = Date.now();
   let startupMs: number | undefined;
+  // One peer id in every rendition's swarm: the tracker counts this viewer once.
+  const peerId = randomBytes(PEER_ID_BYTES);
   const lanes = new RenditionLanes({
     ladder,
     quality,
+    uploadLimitBps: o.core?.uploadLimitBps,
     makeNode: (spec, index) =>
       new SwarmNode({
         role: 'viewer',
         channelKey: hexToBytes(spec.channelId),
+        peerId,
         host: o.host,
         // Renditions past the base take the next ports (any free one when the base's is).
         port: o.port === 0 ? 0 : o.port + index,
@@ -255,6 +263,7 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
       quality,
       switchingTo: lanes.target?.name,
       switches: lanes.switches,
+      joined: ladder.length > 1 ? lanes.joined : [],
       silentForMs: s.started && s.lastChunkAtMs !== undefined ? now - s.lastChunkAtMs : undefined,
       playerClients: stream.clientCount,
       hlsSegments: hls.held().length,

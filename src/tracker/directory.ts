@@ -177,14 +177,17 @@ export class Directory {
       let hasSource = false;
       for (const p of swarm.values()) if (p.role === 'source') hasSource = true;
       if (!hasSource) continue;
-      // Each rendition is a swarm of its own, the base under the channel's id.
-      let viewers = 0;
+      // Each rendition is a swarm of its own, the base under the channel's id. A native viewer
+      // uses one peer id in all the swarms it is in (it relays the lowest while playing a
+      // higher one), so it is counted once; WebRTC signalling only tells how many per swarm.
+      const native = new Set<string>();
+      let webrtc = 0;
       for (const swarmId of record.renditions?.map((e) => e.channelId) ?? [id]) {
-        let native = 0;
-        for (const p of this.peers.get(swarmId)?.values() ?? []) if (p.role !== 'source') native++;
+        for (const p of this.peers.get(swarmId)?.values() ?? []) if (p.role !== 'source') native.add(p.peerId);
         // The source is one of the WebRTC peers too.
-        viewers += Math.max(native, webrtcPeers(swarmId) - 1);
+        webrtc = Math.max(webrtc, webrtcPeers(swarmId) - 1);
       }
+      const viewers = Math.max(native.size, webrtc);
       live.push({
         id,
         name: record.name,

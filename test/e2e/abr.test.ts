@@ -14,6 +14,7 @@ interface Stats {
   rendition: string | undefined;
   renditions: { name: string; bitrateBps: number }[];
   switches: { up: number; down: number };
+  joined: string[];
   continuity: number;
   chunksPlayed: number;
 }
@@ -67,6 +68,7 @@ test('a viewer on auto moves up the ladder at a keyframe, and its player sees no
   assert.match(auto.stderr, /now playing high \(was low\)/);
   const after = await getJson<Stats>(`${autoBase}/stats.json`);
   assert.deepEqual(after.switches, { up: 1, down: 0 });
+  assert.deepEqual(after.joined, ['low', 'high'], 'above the lowest rendition, a viewer still relays it');
   assert.ok(after.continuity > 0.95, `continuity ${after.continuity}`);
 
   // The pinned viewer stays where it was put; its master playlist names that rendition's rate.
@@ -86,7 +88,7 @@ test('a viewer on auto moves up the ladder at a keyframe, and its player sees no
     listed?.renditions?.map((r) => r.name),
     ['low', 'high'],
   );
-  await waitUntil('both viewers are counted', async () => {
+  await waitUntil('both viewers are counted once each', async () => {
     const list = await getJson<{ name: string; viewers: number }[]>(`${trackerUrl}/api/channels`);
     return list.find((c) => c.name === 'ladder')?.viewers === 2;
   });

@@ -23,6 +23,12 @@ describe('meshtv sim command line', () => {
       [['--bitrate-kbps', '50000', '--chunk-ms', '1000'], /exceed the .*-byte maximum/],
       [['--nonsense'], /Unknown option '--nonsense'/],
       [['extra'], /Unexpected argument 'extra'/],
+      [['--renditions', 'low=600'], /--renditions needs two or more renditions/],
+      [['--renditions', 'high=2500,low=600'], /lowest rate first/],
+      [['--renditions', 'low:600,high=2500'], /entries are NAME=KBPS/],
+      [['--renditions', 'low=600,high=2500', '--churn', '0.2'], /--churn is not simulated with --renditions/],
+      [['--relay', 'playing'], /--weak-share and --relay need --renditions/],
+      [['--renditions', 'low=600,high=2500', '--relay', 'all'], /--relay must be lowest or playing/],
     ];
     for (const [args, pattern] of cases) {
       assert.throws(
@@ -31,6 +37,17 @@ describe('meshtv sim command line', () => {
         `meshtv sim ${args.join(' ')}`,
       );
     }
+  });
+
+  test('a ladder parses to renditions, relaying the lowest unless told otherwise', () => {
+    const parsed = parseSimArgs(['--renditions', 'low=600,high=2500', '--weak-share', '0.3']);
+    assert.deepEqual(parsed?.config.renditions, [
+      { name: 'low', bitrateBps: 600_000 },
+      { name: 'high', bitrateBps: 2_500_000 },
+    ]);
+    assert.equal(parsed?.config.weakShare, 0.3);
+    assert.equal(parsed?.config.relayLowest, true);
+    assert.equal(parseSimArgs(['--renditions', 'a=300,b=900', '--relay', 'playing'])?.config.relayLowest, false);
   });
 
   test('--json prints the report as the last line; --out writes report and plots', async () => {

@@ -105,4 +105,26 @@ describe('simulator', () => {
     for (const p of settled) assert.ok(p.startupMs !== undefined, `a newcomer joined at ${p.joinedAtMs} ms never started`);
     assert.ok((report.continuity.p50 ?? 0) >= 0.9, `continuity p50 ${report.continuity.p50}`);
   });
+
+  test('a ladder on a mixed audience: weak lines settle low, strong ones high, and the weak need the strong to relay low', () => {
+    const renditions = [
+      { name: 'low', bitrateBps: 600_000 },
+      { name: 'high', bitrateBps: 2_500_000 },
+    ];
+    const { report } = simulate({ peers: 100, durationS: 180, renditions, seed: 1 });
+    const abr = report.abr;
+    assert.ok(abr !== undefined);
+    assert.equal(abr.weak.finalOn[0], abr.weak.viewers, 'every weak viewer ends on low');
+    assert.equal(abr.weak.switchesUp, 0, 'weak lines never move up (their download cannot carry high)');
+    const weakP5 = abr.weak.continuity.p5 ?? 0;
+    assert.ok(weakP5 >= 0.98, `weak continuity p5 ${weakP5}`);
+    assert.ok((abr.strong.finalOn[1] ?? 0) >= 0.9 * abr.strong.viewers, `strong on high at the end: ${abr.strong.finalOn[1]}`);
+    assert.ok((abr.strong.continuity.p5 ?? 0) >= 0.98, `strong continuity p5 ${abr.strong.continuity.p5}`);
+    assert.ok(report.S < 2, `S = ${report.S} copies of the ladder`);
+
+    // Strong viewers relaying only what they play leave the low swarm to weak uplinks.
+    const alone = simulate({ peers: 100, durationS: 180, renditions, seed: 1, relayLowest: false }).report.abr;
+    const aloneP5 = alone?.weak.continuity.p5 ?? 1;
+    assert.ok(aloneP5 < weakP5 - 0.02, `weak continuity p5 without relaying ${aloneP5}, with ${weakP5}`);
+  });
 });
