@@ -195,6 +195,14 @@ export class MsePlayer {
     this.pump();
   }
 
+  /**
+   * The chunks that follow come from another rendition of the same encode: their numbers start
+   * afresh, their timestamps go on (the remuxer writes a new init segment for the new size).
+   */
+  renditionSwitched(): void {
+    this.lastSeq = undefined;
+  }
+
   /** Chunk `seq` will never come: the next chunk follows a gap. */
   skip(seq: number): void {
     if (this.destroyed || this.lastSeq === undefined || seq <= this.lastSeq) return;

@@ -5,6 +5,8 @@
 // deadline and no neighbour offers it, it is fetched from the broadcaster's HTTP origin; those
 // bytes are counted (they are source load).
 
+import { AbrSession } from '../protocol/abr-session.js';
+import { type ChannelRecord, canonicalRecord, checkSignedChannelRecord, type SignedChannelRecord } from '../protocol/channel-record.js';
 import { decodeChunk } from '../protocol/chunk.js';
 import { PEER_ID_BYTES } from '../protocol/codec.js';
 import { bytesToHex, hexToBytes } from '../protocol/hex.js';
@@ -32,6 +34,13 @@ export interface BrowserViewerStats {
   chunksPlayed: number;
   chunksSkipped: number;
   continuity: number;
+  /** The rendition playing (absent: the channel has no ladder). */
+  rendition: string | undefined;
+  /** 'auto', or the rendition the user chose. */
+  quality: string;
+  /** The rendition being tried or switched to. */
+  switchingTo: string | undefined;
+  switches: { up: number; down: number };
 }
 
 export interface BrowserViewerOptions {
@@ -51,7 +60,14 @@ export interface PlayedChunk {
 
 export interface BrowserViewer {
   onPlay(cb: (chunk: PlayedChunk, lagMs: number) => void): void;
+  /** A chunk was given up. */
   onSkip(cb: (seq: number) => void): void;
+  /** The output moved to another rendition at a keyframe: chunk numbers start afresh. */
+  onSwitch(cb: (to: string) => void): void;
+  /** The channel's ladder, lowest first (one entry: no ladder). */
+  readonly renditions: readonly { name: string; bitrateBps: number; height: number | undefined }[];
+  /** 'auto' to let the viewer adapt, or a rendition's name to stay on it. */
+  setQuality(quality: string): void;
   stats(): BrowserViewerStats;
   setUploadLimit(bps: number | undefined): void;
   setUploadEnabled(enabled: boolean): void;
@@ -62,26 +78,22 @@ export interface BrowserViewer {
 const TARGET_PEERS = 6;
 const RATE_WINDOW_MS = 3000;
 
+/** One rendition's swarm: its core, the driver feeding it WebRTC links, and the signalling that finds them. */
+interface Lane {
+  core: PeerCore;
+  driver: CoreDriver;
+  signaling: WebRtcSignaling;
+  /** Chunks from the HTTP origin: only the base rendition has one. */
+  originBytes: number;
+}
+
+/** A closed rendition's lane stays this long, for neighbours still fetching from it. */
+const RETIRE_AFTER_MS = 2000;
+
 export async function startBrowserViewer(o: BrowserViewerOptions): Promise<BrowserViewer> {
-  const channelKey = hexToBytes(o.channelId);
   const idBytes = new Uint8Array(PEER_ID_BYTES);
   crypto.getRandomValues(idBytes);
-  const seed = new Uint32Array(1);
-  crypto.getRandomValues(seed);
-  const core = new PeerCore(
-    { role: 'viewer', uploadEnabled: o.uploadEnabled ?? true, uploadLimitBps: o.uploadLimitBps, originFallback: true },
-    { channelKey, localPeerId: idBytes, verify: nobleVerify, random: seededRandom(seed[0] as number) },
-  );
   const log = { debug: () => {}, warn: (m: string) => console.warn(`meshtv: ${m}`) };
-  const driver = new CoreDriver(core, bytesToHex(idBytes), log);
-  const playCbs: ((c: PlayedChunk, lagMs: number) => void)[] = [];
-  const skipCbs: ((seq: number) => void)[] = [];
-  driver.onEvent((e) => {
-    if (e.type === 'play') for (const cb of playCbs) cb(e.chunk, e.lagMs);
-    else if (e.type === 'skip') for (const cb of skipCbs) cb(e.seq);
-    else if (e.type === 'origin-fetch') fetchFromOrigin(e.seq);
-  });
-
   const tracker = new URL(o.trackerUrl);
   // How the tracker's operator wants peers to meet: STUN/TURN servers (none: host candidates
   // only) and the WebTorrent trackers to signal through (none: this tracker's own /announce).
@@ -92,39 +104,113 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
   } catch {
     // an older or unreachable tracker: defaults
   }
-  const signaling = new WebRtcSignaling({
-    trackerUrls: network.signaling.length > 0 ? network.signaling : [signalingUrlOf(o.trackerUrl)],
-    channelKey,
-    peerId: driver.localPeerId,
-    createPeerConnection: (config) => new RTCPeerConnection(config) as unknown as PeerConnectionLike,
-    createWebSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
-    iceServers: () => network.iceServers,
-    noTurnAdvice: 'the site needs a TURN server for viewers behind such NATs (its tracker: --turn)',
-    // More neighbours while playback misses chunks: the ones we have do not bring the stream in time.
-    wantPeers: () => Math.max(0, TARGET_PEERS * (core.supplyShort(Date.now()) ? SHORT_SUPPLY_DIAL_FACTOR : 1) - driver.linkCount),
-    accept: () => driver.acceptsIncoming(),
-    linkedTo: (signalPeerId) => driver.linkedTo(signalPeerId),
-    onConnection: (conn, outbound) => driver.attach(conn, 'webrtc', outbound),
-    log,
-    announceIntervalMs: 5000,
-  });
-  signaling.start();
-
-  // The HTTP origin, a last resort announced by the broadcaster in the directory.
+  // The channel's record: the ladder (checked against the channel key) and the HTTP origin.
   let originUrl: string | undefined;
-  const originTimer = setInterval(() => void refreshOrigin(), 10_000);
-  async function refreshOrigin(): Promise<void> {
+  let record: ChannelRecord | undefined;
+  async function refreshChannel(): Promise<void> {
     try {
       const res = await fetch(new URL(`/api/channels/${o.channelId}`, tracker));
-      if (res.ok) originUrl = ((await res.json()) as { originUrl?: string }).originUrl;
+      if (!res.ok) return;
+      const body = (await res.json()) as { originUrl?: string; signed?: unknown };
+      originUrl = body.originUrl;
+      if (body.signed !== undefined && checkSignedChannelRecord(body.signed, nobleVerify) === undefined) {
+        const signed = (body.signed as SignedChannelRecord).record;
+        if (signed.channelId === o.channelId) record = canonicalRecord(signed);
+      }
     } catch {
       // keep the last known origin
     }
   }
-  await refreshOrigin();
-  let originBytes = 0;
+  await refreshChannel();
+  const originTimer = setInterval(() => void refreshChannel(), 10_000);
+  const ladder = record?.renditions?.map((r) => ({
+    name: r.name,
+    channelId: r.channelId,
+    bitrateBps: r.bitrateBps,
+    height: r.height as number | undefined,
+  })) ?? [{ name: 'main', channelId: o.channelId, bitrateBps: record?.bitrateBps ?? 0, height: undefined }];
+
+  const playCbs: ((c: PlayedChunk, lagMs: number) => void)[] = [];
+  const skipCbs: ((seq: number) => void)[] = [];
+  const switchCbs: ((to: string) => void)[] = [];
+  const lanes = new Map<number, Lane>();
+  const retired: Lane[] = [];
+  let upload = { enabled: o.uploadEnabled ?? true, limitBps: o.uploadLimitBps };
+  let session: AbrSession | undefined;
+
+  function openLane(index: number): Lane {
+    const spec = ladder[index] as (typeof ladder)[number];
+    const channelKey = hexToBytes(spec.channelId);
+    const seed = new Uint32Array(1);
+    crypto.getRandomValues(seed);
+    const core = new PeerCore(
+      { role: 'viewer', uploadEnabled: upload.enabled, uploadLimitBps: upload.limitBps, originFallback: index === 0 },
+      { channelKey, localPeerId: idBytes, verify: nobleVerify, random: seededRandom(seed[0] as number) },
+    );
+    const driver = new CoreDriver(core, bytesToHex(idBytes), log);
+    const signaling = new WebRtcSignaling({
+      trackerUrls: network.signaling.length > 0 ? network.signaling : [signalingUrlOf(o.trackerUrl)],
+      channelKey,
+      peerId: driver.localPeerId,
+      createPeerConnection: (config) => new RTCPeerConnection(config) as unknown as PeerConnectionLike,
+      createWebSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
+      iceServers: () => network.iceServers,
+      noTurnAdvice: 'the site needs a TURN server for viewers behind such NATs (its tracker: --turn)',
+      // More neighbours while playback misses chunks: the ones we have do not bring the stream in time.
+      wantPeers: () => Math.max(0, TARGET_PEERS * (core.supplyShort(Date.now()) ? SHORT_SUPPLY_DIAL_FACTOR : 1) - driver.linkCount),
+      accept: () => driver.acceptsIncoming(),
+      linkedTo: (signalPeerId) => driver.linkedTo(signalPeerId),
+      onConnection: (conn, outbound) => driver.attach(conn, 'webrtc', outbound),
+      log,
+      announceIntervalMs: 5000,
+    });
+    const lane: Lane = { core, driver, signaling, originBytes: 0 };
+    driver.onEvent((e) => {
+      if (lanes.get(index) !== lane) return;
+      if (session === undefined) return;
+      if (e.type === 'play') session.played(index, e.chunk, Date.now());
+      else if (e.type === 'skip') session.skipped(index, e.seq);
+      else if (e.type === 'origin-fetch') fetchFromOrigin(lane, e.seq);
+    });
+    signaling.start();
+    lanes.set(index, lane);
+    return lane;
+  }
+
+  session = new AbrSession(ladder, 'auto', Date.now(), {
+    open: (index) => openLane(index).core,
+    close: (index) => {
+      const lane = lanes.get(index);
+      lanes.delete(index);
+      if (lane === undefined) return;
+      retired.push(lane);
+      setTimeout(() => {
+        lane.signaling.stop();
+        lane.driver.stop();
+        retired.splice(retired.indexOf(lane), 1);
+      }, RETIRE_AFTER_MS);
+    },
+    output: (e) => {
+      if (e.type === 'play') for (const cb of playCbs) cb(e.chunk, Date.now() - e.chunk.captureTimeMs);
+      else if (e.type === 'skip') for (const cb of skipCbs) cb(e.seq);
+      else if (e.type === 'switched') for (const cb of switchCbs) cb(ladder[e.to]?.name ?? '');
+    },
+    // An upload cap is shared by the lanes by their rates (a relay lane takes its stream's part).
+    lanesChanged: () => shareUpload(),
+  });
+  function shareUpload(): void {
+    if (session === undefined) return;
+    for (const [index, share] of session.uploadShares()) {
+      const limit = upload.limitBps === undefined ? undefined : Math.max(1, Math.round(upload.limitBps * share));
+      lanes.get(index)?.core.setUploadPolicy(upload.enabled, limit);
+    }
+  }
+  const abr = session;
+  const abrTimer = setInterval(() => abr.tick(Date.now()), abr.config.tickMs);
+
+  // The HTTP origin, a last resort announced by the broadcaster in the directory (base rendition only).
   const originInFlight = new Set<number>();
-  function fetchFromOrigin(seq: number): void {
+  function fetchFromOrigin(lane: Lane, seq: number): void {
     if (originUrl === undefined || originInFlight.has(seq)) return;
     originInFlight.add(seq);
     fetch(`${originUrl}/chunk/${seq}`)
@@ -132,8 +218,8 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
         if (!res.ok) return;
         const bytes = new Uint8Array(await res.arrayBuffer());
         const chunk = decodeChunk(bytes);
-        if (core.handleOriginChunk(Date.now(), chunk)) originBytes += chunk.payload.length;
-        driver.pump();
+        if (lane.core.handleOriginChunk(Date.now(), chunk)) lane.originBytes += chunk.payload.length;
+        lane.driver.pump();
       })
       .catch(() => {})
       .finally(() => originInFlight.delete(seq));
@@ -151,37 +237,67 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
   return {
     onPlay: (cb) => playCbs.push(cb),
     onSkip: (cb) => skipCbs.push(cb),
+    onSwitch: (cb) => switchCbs.push(cb),
+    renditions: ladder.map((l) => ({ name: l.name, bitrateBps: l.bitrateBps, height: l.height })),
+    setQuality: (quality) => {
+      const index = ladder.findIndex((l) => l.name === quality);
+      if (quality !== 'auto' && index < 0) throw new Error(`no rendition named ${quality}`);
+      abr.pin(quality === 'auto' ? undefined : index, Date.now());
+    },
     stats: () => {
-      const s = core.getStats();
+      const t = abr.totals();
+      const current = abr.currentLane.getStats();
       const now = Date.now();
-      const r = rate(now, s.mediaBytesIn, s.mediaBytesOut);
-      const due = s.mediaMsPlayed + s.mediaMsMissed;
-      const fromPeers = s.mediaBytesIn - s.mediaBytesInFromSource - originBytes;
+      const r = rate(now, t.mediaBytesIn, t.mediaBytesOut);
+      const due = t.mediaMsPlayed + t.mediaMsMissed;
+      let originBytes = 0;
+      let failed = 0;
       const paths = { direct: 0, reflexive: 0, relayed: 0 };
-      for (const l of driver.linkStats()) if (l.path !== undefined) paths[l.path]++;
+      for (const lane of [...lanes.values(), ...retired]) {
+        originBytes += lane.originBytes;
+        failed += lane.signaling.stats.failed;
+      }
+      const currentLane = lanes.get(abr.current);
+      for (const l of currentLane?.driver.linkStats() ?? []) if (l.path !== undefined) paths[l.path]++;
+      const fromPeers = t.mediaBytesIn - t.mediaBytesInFromSource - originBytes;
+      const target = abr.target;
+      const pinned = abr.pinnedIndex;
       return {
-        peers: s.neighbours,
+        peers: current.neighbours,
         paths,
-        failedConnections: signaling.stats.failed,
-        shareFromPeers: s.mediaBytesIn === 0 ? 0 : fromPeers / s.mediaBytesIn,
-        lagMs: s.lastLagMs === undefined ? undefined : Math.round(s.lastLagMs),
-        bufferMs: Math.round(core.playoutSlackMs(now)),
+        failedConnections: failed,
+        shareFromPeers: t.mediaBytesIn === 0 ? 0 : fromPeers / t.mediaBytesIn,
+        lagMs: current.lastLagMs === undefined ? undefined : Math.round(current.lastLagMs),
+        bufferMs: Math.round(abr.currentLane.playoutSlackMs(now)),
         downloadBps: Math.round(r.down),
         uploadBps: Math.round(r.up),
-        mediaBytesIn: s.mediaBytesIn,
-        mediaBytesOut: s.mediaBytesOut,
+        mediaBytesIn: t.mediaBytesIn,
+        mediaBytesOut: t.mediaBytesOut,
         mediaBytesFromOrigin: originBytes,
-        chunksPlayed: s.chunksPlayed,
-        chunksSkipped: s.chunksSkipped,
-        continuity: due === 0 ? 1 : s.mediaMsPlayed / due,
+        chunksPlayed: t.chunksPlayed,
+        chunksSkipped: t.chunksSkipped,
+        continuity: due === 0 ? 1 : t.mediaMsPlayed / due,
+        rendition: ladder.length > 1 ? ladder[abr.current]?.name : undefined,
+        quality: pinned === undefined ? 'auto' : (ladder[pinned]?.name ?? 'auto'),
+        switchingTo: target === undefined ? undefined : ladder[target]?.name,
+        switches: abr.switches,
       };
     },
-    setUploadLimit: (bps) => core.setUploadPolicy(core.uploadPolicy.enabled, bps),
-    setUploadEnabled: (enabled) => core.setUploadPolicy(enabled, core.uploadPolicy.limitBps),
+    setUploadLimit: (bps) => {
+      upload = { ...upload, limitBps: bps };
+      shareUpload();
+    },
+    setUploadEnabled: (enabled) => {
+      upload = { ...upload, enabled };
+      shareUpload();
+    },
     stop: async () => {
       clearInterval(originTimer);
-      signaling.stop();
-      driver.stop();
+      clearInterval(abrTimer);
+      for (const lane of [...lanes.values(), ...retired]) {
+        lane.signaling.stop();
+        lane.driver.stop();
+      }
     },
   };
 }

@@ -19,8 +19,8 @@ export interface LaneSpec {
 export type LaneOutput =
   | { type: 'play'; chunk: Chunk }
   /** The current rendition gave a chunk up: the output has a gap. */
-  | { type: 'skip' }
-  | { type: 'switched'; from: LaneSpec; to: LaneSpec; reason: AbrReason | undefined };
+  | { type: 'skip'; seq: number }
+  | { type: 'switched'; from: LaneSpec; to: LaneSpec; reason: AbrReason | 'chosen' | undefined };
 
 export interface RenditionLanesOptions {
   ladder: LaneSpec[];
@@ -134,7 +134,7 @@ export class RenditionLanes {
     node.onEvent((e) => {
       if (this.nodes.get(index) !== node) return;
       if (e.type === 'play') this.session.played(index, e.chunk, Date.now());
-      else if (e.type === 'skip') this.session.skipped(index);
+      else if (e.type === 'skip') this.session.skipped(index, e.seq);
     });
     // The first node is started by start(); the others join as the session tries them.
     if (this.started) {

@@ -35,10 +35,10 @@ export interface AbrSessionHooks {
 
 export type AbrOutput =
   | { type: 'play'; chunk: Chunk }
-  /** The rendition feeding the player gave a chunk up: the output has a gap. */
-  | { type: 'skip' }
-  | { type: 'trying'; index: number; reason: AbrReason }
-  | { type: 'switched'; from: number; to: number; reason: AbrReason | undefined }
+  /** The rendition feeding the player gave chunk `seq` (its number in that rendition) up: the output has a gap. */
+  | { type: 'skip'; seq: number }
+  | { type: 'trying'; index: number; reason: AbrReason | 'chosen' }
+  | { type: 'switched'; from: number; to: number; reason: AbrReason | 'chosen' | undefined }
   | { type: 'gave-up'; index: number; why: string };
 
 /** Counts that outlive a lane: bytes it moved, media played or missed while it fed the output. */
@@ -100,7 +100,7 @@ export const DEFAULT_ABR_SESSION_CONFIG: Omit<AbrSessionConfig, keyof AbrConfig>
 
 interface Try {
   index: number;
-  reason: AbrReason;
+  reason: AbrReason | 'chosen';
   sinceMs: number;
   /** Down-switches are armed at once; a higher rendition only after its probe. */
   armed: boolean;
@@ -118,6 +118,8 @@ export class AbrSession {
   private attempt: Try | undefined;
   private lastPlayedAtMs: number | undefined;
   private stopping = false;
+  /** A rendition the user chose (manual override); undefined: the controller chooses. */
+  private pinned: number | undefined;
   /** Media time played per rendition by lanes that fed the output and are closed. */
   private readonly playedMsBy: number[];
 
@@ -175,9 +177,9 @@ export class AbrSession {
     this.emit(this.switch.played(index, chunk), nowMs);
   }
 
-  /** A lane's core gave a chunk up. */
-  skipped(index: number): void {
-    if (index === this.switch.current && this.switch.target === undefined) this.hooks.output({ type: 'skip' });
+  /** A lane's core gave chunk `seq` up. */
+  skipped(index: number, seq: number): void {
+    if (index === this.switch.current && this.switch.target === undefined) this.hooks.output({ type: 'skip', seq });
   }
 
   /** Core counts over every lane, played and missed media only while a lane fed the output. */
@@ -222,6 +224,25 @@ export class AbrSession {
     for (const index of [...this.lanes.keys()]) this.closeLane(index, index === this.switch.current);
   }
 
+  /**
+   * The user's choice: stay on rendition `index` (switching there at the next shared keyframe,
+   * without a try), or with undefined let the controller choose again.
+   */
+  pin(index: number | undefined, nowMs: number): void {
+    if (index !== undefined && (!Number.isInteger(index) || index < 0 || index >= this.ladder.length))
+      throw new Error(`no rendition ${index}`);
+    this.pinned = index;
+    if (index === undefined) return;
+    if (this.attempt !== undefined && this.attempt.index !== index) this.cancel(nowMs);
+    if (index === this.switch.current || this.attempt !== undefined) return;
+    this.begin({ index, reason: 'chosen', sinceMs: nowMs, armed: true }, nowMs);
+  }
+
+  /** The user's choice, if any. */
+  get pinnedIndex(): number | undefined {
+    return this.pinned;
+  }
+
   tick(nowMs: number): void {
     if (this.abr === undefined) return;
     const lane = this.currentLane;
@@ -231,6 +252,7 @@ export class AbrSession {
       this.follow(this.attempt, stats, nowMs);
       return;
     }
+    if (this.pinned !== undefined) return;
     const fetch = lane.fetchRate();
     const choice = this.abr.decide({
       nowMs,
@@ -241,14 +263,26 @@ export class AbrSession {
       short: lane.supplyShort(nowMs) && (stats.lastMissAtMs ?? 0) >= this.feedingSinceMs,
     });
     if (choice.index === this.switch.current || choice.reason === undefined) return;
-    const down = choice.index < this.switch.current;
-    this.attempt = { index: choice.index, reason: choice.reason, sinceMs: nowMs, armed: down };
-    this.hooks.output({ type: 'trying', index: choice.index, reason: choice.reason });
-    if (!this.lanes.has(choice.index)) {
-      this.lanes.set(choice.index, this.hooks.open(choice.index));
+    this.begin({ index: choice.index, reason: choice.reason, sinceMs: nowMs, armed: choice.index < this.switch.current }, nowMs);
+  }
+
+  private begin(attempt: Try, nowMs: number): void {
+    this.attempt = attempt;
+    this.hooks.output({ type: 'trying', index: attempt.index, reason: attempt.reason });
+    if (!this.lanes.has(attempt.index)) {
+      this.lanes.set(attempt.index, this.hooks.open(attempt.index));
       this.hooks.lanesChanged?.();
     }
-    if (down) this.emit(this.switch.setTarget(choice.index), nowMs);
+    if (attempt.armed) this.emit(this.switch.setTarget(attempt.index), nowMs);
+  }
+
+  /** Drops the attempt under way without holding its rendition off (the user chose another). */
+  private cancel(nowMs: number): void {
+    const attempt = this.attempt;
+    if (attempt === undefined) return;
+    this.attempt = undefined;
+    this.emit(this.switch.setTarget(undefined), nowMs);
+    this.closeLane(attempt.index, false);
   }
 
   private follow(attempt: Try, current: CoreStats, nowMs: number): void {

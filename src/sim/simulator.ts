@@ -505,7 +505,7 @@ export class Simulator {
     if (agent !== undefined && (e.type === 'play' || e.type === 'skip')) {
       // A lane of a viewer on a ladder: its session decides what reaches the player.
       if (e.type === 'play') agent.session.played(p.rendition, e.chunk, now);
-      else agent.session.skipped(p.rendition);
+      else agent.session.skipped(p.rendition, e.seq);
       return;
     }
     switch (e.type) {

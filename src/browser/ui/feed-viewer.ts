@@ -75,6 +75,13 @@ export async function startFeedViewer(src: string): Promise<BrowserViewer> {
     onSkip(cb) {
       skipCb = cb;
     },
+    onSwitch() {
+      // a feed is one stream
+    },
+    renditions: [{ name: 'main', bitrateBps: 0, height: undefined }],
+    setQuality() {
+      // a feed is one stream
+    },
     stats(): BrowserViewerStats {
       const due = counts.played + counts.skipped;
       return {
@@ -92,6 +99,10 @@ export async function startFeedViewer(src: string): Promise<BrowserViewer> {
         chunksPlayed: counts.played,
         chunksSkipped: counts.skipped,
         continuity: due === 0 ? 1 : counts.played / due,
+        rendition: undefined,
+        quality: 'auto',
+        switchingTo: undefined,
+        switches: { up: 0, down: 0 },
       };
     },
     setUploadLimit() {

@@ -45,6 +45,10 @@ const EMPTY_VIEWER_STATS: BrowserViewerStats = {
   chunksPlayed: 0,
   chunksSkipped: 0,
   continuity: 1,
+  rendition: undefined,
+  quality: 'auto',
+  switchingTo: undefined,
+  switches: { up: 0, down: 0 },
 };
 
 export function loadSharingSettings(): SharingSettings {
@@ -66,6 +70,23 @@ function saveSharingSettings(s: SharingSettings): void {
   } catch {
     // storage refused (private mode, quota): the settings still apply to this visit
   }
+}
+
+/** The quality menu: Auto (the viewer adapts) or one rendition, for channels with a ladder. */
+function bindQuality(v: BrowserViewer): void {
+  if (v.renditions.length < 2) return;
+  const select = byId<HTMLSelectElement>('quality');
+  const option = (value: string, label: string) => {
+    const o = document.createElement('option');
+    o.value = value;
+    o.textContent = label;
+    select.append(o);
+  };
+  option('auto', 'Auto');
+  for (const r of [...v.renditions].reverse()) option(r.name, `${r.name} (${formatBitrate(r.bitrateBps)})`);
+  select.value = 'auto';
+  select.addEventListener('change', () => v.setQuality(select.value));
+  byId('quality-row').hidden = false;
 }
 
 /** Builds the page; returns the stats accessor (also exposed read-only as window.meshtv). */
@@ -94,7 +115,9 @@ export function startWatchPage(o: WatchPageOptions): { stats(): PageStats } {
       viewer = v;
       v.onPlay((chunk) => player.append(chunk));
       v.onSkip((seq) => player.skip(seq));
+      v.onSwitch(() => player.renditionSwitched());
       bindSettings(v, settings);
+      bindQuality(v);
     },
     (err: unknown) => showNotice(`Could not join the channel: ${(err as Error).message}`, 'error'),
   );
@@ -123,6 +146,10 @@ export function startWatchPage(o: WatchPageOptions): { stats(): PageStats } {
     setText(fields.up, formatBitrate(s.uploadBps));
     setText(fields.uploaded, formatBytes(s.mediaBytesOut));
     setText(fields.stalls, p.stalls === 0 ? '0' : `${p.stalls} (longest ${formatSeconds(p.longestStallMs)})`);
+    if (s.rendition !== undefined) {
+      const how = s.switchingTo !== undefined ? `→ ${s.switchingTo}` : s.quality === 'auto' ? `auto: ${s.rendition}` : '';
+      setText(byId('s-quality'), how);
+    }
     chart.push({ downloadBps: s.downloadBps, uploadBps: s.uploadBps, lagMs });
     if (p.failed) showNotice(`Playback stopped: ${p.error ?? 'unknown error'}`, 'error');
     else if (p.ended) showNotice('The broadcast has ended.');
