@@ -28,6 +28,8 @@ export interface BenchNet {
   readonly hosts: Place[];
   /** Caps what host i sends (egress of its link to the hub) at rateBps with tbf. */
   limitUpload(i: number, rateBps: number): void;
+  /** Caps what host i receives (the hub's egress on its link) at rateBps with tbf; undefined lifts the cap. */
+  limitDownload(i: number, rateBps: number | undefined): void;
   /** Kills this pid (a process started outside the namespaces, or inside) when the net is destroyed. */
   adopt(pid: number | undefined): void;
   /** Synchronous and idempotent: kills, then deletes the route, the root-side link and the namespaces. */
@@ -147,6 +149,11 @@ export function createBenchNet(names: string[]): BenchNet {
       const host = hosts[i];
       if (host === undefined) throw new Error(`no host ${i}`);
       run(['-n', host.ns, 'qdisc', 'replace', 'dev', 'uplink', 'root', 'tbf', ...tbfArgs(rateBps)], 'tc');
+    },
+    limitDownload: (i, rateBps) => {
+      if (hosts[i] === undefined) throw new Error(`no host ${i}`);
+      if (rateBps === undefined) spawnSync('tc', ['-n', hub.ns, 'qdisc', 'del', 'dev', `h${i}`, 'root'], { stdio: 'ignore' });
+      else run(['-n', hub.ns, 'qdisc', 'replace', 'dev', `h${i}`, 'root', 'tbf', ...tbfArgs(rateBps)], 'tc');
     },
     adopt: (pid) => {
       if (pid !== undefined) pids.add(pid);
