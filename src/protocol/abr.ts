@@ -252,10 +252,17 @@ export class RenditionSwitch {
   private onTarget(chunk: Chunk): SwitchOutput[] {
     const wanted = this.waiting[0];
     if (wanted !== undefined) {
-      if (!isKeyframeAt(chunk, wanted.captureTimeMs)) return [];
-      this.waiting = [];
+      if ((chunk.flags & FLAG_KEYFRAME) === 0) return [];
+      if (isKeyframeAt(chunk, wanted.captureTimeMs)) {
+        this.waiting = [];
+        this.held = [chunk];
+        return this.cutOver(0);
+      }
+      if (chunk.captureTimeMs < wanted.captureTimeMs) return [];
+      // The target gave the awaited keyframe up and is ahead now: the output goes on with the
+      // current rendition and switches at this keyframe's twin, as with a target ahead.
       this.held = [chunk];
-      return this.cutOver(0);
+      return this.release();
     }
     this.held.push(chunk);
     if (this.held.length > MAX_HELD_CHUNKS) {

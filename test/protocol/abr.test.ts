@@ -105,6 +105,19 @@ describe('RenditionSwitch', () => {
     assert.deepEqual(played(out), ['switch 0>1', '1:4', '1:5']);
   });
 
+  test('a target that gave the awaited keyframe up is switched to at its next one, and nothing is lost', () => {
+    const sw = new RenditionSwitch(0);
+    const out: SwitchOutput[] = [];
+    for (let i = 0; i < 4; i++) out.push(...sw.played(0, chunk(0, i)));
+    sw.setTarget(1);
+    out.push(...sw.played(1, chunk(1, 2)));
+    for (let i = 4; i < 7; i++) out.push(...sw.played(0, chunk(0, i)));
+    // The target skipped keyframe 4 and goes on at 5..8: the output resumes, and switches at 8.
+    for (let i = 5; i < 9; i++) out.push(...sw.played(1, chunk(1, i)));
+    for (let i = 7; i < 9; i++) out.push(...sw.played(0, chunk(0, i)));
+    assert.deepEqual(played(out), ['0:0', '0:1', '0:2', '0:3', '0:4', '0:5', '0:6', '0:7', 'switch 0>1', '1:8']);
+  });
+
   test('gives up on a target that stays behind, and loses nothing', () => {
     const sw = new RenditionSwitch(0);
     const out: SwitchOutput[] = [];
