@@ -134,11 +134,27 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
   const skipCbs: ((seq: number) => void)[] = [];
   const switchCbs: ((to: string) => void)[] = [];
   const lanes = new Map<number, Lane>();
-  const retired: Lane[] = [];
+  const retired = new Map<number, { lane: Lane; timer: ReturnType<typeof setTimeout> }>();
+  /** What lanes stopped since had counted. */
+  const gone = { originBytes: 0, failed: 0 };
   let upload = { enabled: o.uploadEnabled ?? true, limitBps: o.uploadLimitBps };
   let session: AbrSession | undefined;
 
+  /** Stops a closed lane's links and signalling (after its grace, or at once when reopened). */
+  function retire(index: number): void {
+    const r = retired.get(index);
+    if (r === undefined) return;
+    retired.delete(index);
+    clearTimeout(r.timer);
+    gone.originBytes += r.lane.originBytes;
+    gone.failed += r.lane.signaling.stats.failed;
+    r.lane.signaling.stop();
+    r.lane.driver.stop();
+  }
+
   function openLane(index: number): Lane {
+    // The same peer id must not be in one swarm twice: a lane reopened within its grace goes first.
+    retire(index);
     const spec = ladder[index] as (typeof ladder)[number];
     const channelKey = hexToBytes(spec.channelId);
     const seed = new Uint32Array(1);
@@ -183,12 +199,7 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
       const lane = lanes.get(index);
       lanes.delete(index);
       if (lane === undefined) return;
-      retired.push(lane);
-      setTimeout(() => {
-        lane.signaling.stop();
-        lane.driver.stop();
-        retired.splice(retired.indexOf(lane), 1);
-      }, RETIRE_AFTER_MS);
+      retired.set(index, { lane, timer: setTimeout(() => retire(index), RETIRE_AFTER_MS) });
     },
     output: (e) => {
       if (e.type === 'play') for (const cb of playCbs) cb(e.chunk, Date.now() - e.chunk.captureTimeMs);
@@ -211,7 +222,8 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
   // The HTTP origin, a last resort announced by the broadcaster in the directory (base rendition only).
   const originInFlight = new Set<number>();
   function fetchFromOrigin(lane: Lane, seq: number): void {
-    if (originUrl === undefined || originInFlight.has(seq)) return;
+    // Only for the stream on screen: a relay lane's late chunks are not worth the origin's upload.
+    if (originUrl === undefined || originInFlight.has(seq) || session?.current !== 0) return;
     originInFlight.add(seq);
     fetch(`${originUrl}/chunk/${seq}`)
       .then(async (res) => {
@@ -250,10 +262,10 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
       const now = Date.now();
       const r = rate(now, t.mediaBytesIn, t.mediaBytesOut);
       const due = t.mediaMsPlayed + t.mediaMsMissed;
-      let originBytes = 0;
-      let failed = 0;
+      let originBytes = gone.originBytes;
+      let failed = gone.failed;
       const paths = { direct: 0, reflexive: 0, relayed: 0 };
-      for (const lane of [...lanes.values(), ...retired]) {
+      for (const lane of [...lanes.values(), ...[...retired.values()].map((r) => r.lane)]) {
         originBytes += lane.originBytes;
         failed += lane.signaling.stats.failed;
       }
@@ -294,7 +306,8 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
     stop: async () => {
       clearInterval(originTimer);
       clearInterval(abrTimer);
-      for (const lane of [...lanes.values(), ...retired]) {
+      for (const index of [...retired.keys()]) retire(index);
+      for (const lane of lanes.values()) {
         lane.signaling.stop();
         lane.driver.stop();
       }

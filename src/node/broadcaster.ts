@@ -4,8 +4,9 @@
 import { ffmpegPath } from '../media/ffmpeg.js';
 import { checkInput, Ingest } from '../media/ingest.js';
 import { DEFAULT_ENCODING, describeInput, type EncodingOptions, ffmpegArgs, type InputSource, nominalBitrateKbps } from '../media/input.js';
-import { signChannelRecord } from '../protocol/channel-record.js';
+import { renditionProofBytes, signChannelRecord } from '../protocol/channel-record.js';
 import { encodeChunk, FLAG_KEYFRAME, FLAG_STREAM_START, signChunk } from '../protocol/chunk.js';
+import { bytesToHex } from '../protocol/hex.js';
 import type { PeerCoreConfig } from '../protocol/peer-core.js';
 import { formatChannelUri } from './channel-uri.js';
 import { UserError } from './errors.js';
@@ -167,6 +168,13 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
     lane.firstChunkAtMs !== undefined && Date.now() - lane.firstChunkAtMs >= 5000
       ? Math.round((lane.bytesProduced * 8 * 1000) / (Date.now() - lane.firstChunkAtMs))
       : lane.nominalBps;
+  // Measured rates, kept rising up the ladder as a record must list them (a busy scene can push
+  // a low rendition's measured rate past its nominal one).
+  const ladderRates = () => {
+    const rates: number[] = [];
+    for (const l of lanes) rates.push(Math.max(bitrateBps(l), (rates[rates.length - 1] ?? -1) + 1));
+    return rates;
+  };
   const publishRecord = () =>
     Promise.any(
       o.trackers.map((t) =>
@@ -181,11 +189,12 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
               ...(originUrl ? { originUrl } : {}),
               ...(ladder !== undefined
                 ? {
-                    renditions: lanes.map((l) => ({
+                    renditions: lanes.map((l, i) => ({
                       name: l.name,
                       channelId: l.key.channelId,
                       height: l.height ?? 0,
-                      bitrateBps: bitrateBps(l),
+                      bitrateBps: ladderRates()[i] as number,
+                      proof: bytesToHex(l.key.sign(renditionProofBytes(key.channelId, l.name))),
                     })),
                   }
                 : {}),

@@ -40,7 +40,9 @@ const RETIRE_AFTER_MS = 2000;
 export class RenditionLanes {
   private readonly nodes = new Map<number, SwarmNode>();
   private readonly session: AbrSession;
-  private readonly stopping = new Set<Promise<void>>();
+  /** Nodes of closed lanes, stopped after RETIRE_AFTER_MS (or at once when the lane is opened again). */
+  private readonly retiring = new Map<number, { timer: NodeJS.Timeout; stop: () => Promise<void> }>();
+  private closedControlBytes = 0;
   private timer: NodeJS.Timeout | undefined;
   private started = false;
   private stopped = false;
@@ -112,10 +114,20 @@ export class RenditionLanes {
     return this.session.totals();
   }
 
+  /** Control bytes of every lane, closed ones included. */
+  get controlBytes(): number {
+    let total = this.closedControlBytes;
+    for (const node of this.nodes.values()) total += node.controlBytes;
+    return total;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    await Promise.all([...[...this.nodes.values()].map((n) => n.stop()), ...this.stopping]);
+    const retiring = [...this.retiring.values()];
+    this.retiring.clear();
+    for (const r of retiring) clearTimeout(r.timer);
+    await Promise.all([...[...this.nodes.values()].map((n) => n.stop()), ...retiring.map((r) => r.stop())]);
   }
 
   /** Splits the upload cap between the open lanes (the session may still be in its constructor). */
@@ -129,6 +141,14 @@ export class RenditionLanes {
   }
 
   private open(index: number): SwarmNode {
+    // A lane closed a moment ago and opened again: its old node must be gone before the new
+    // one listens on the same port and announces the same peer id.
+    const prior = this.retiring.get(index);
+    if (prior !== undefined) {
+      clearTimeout(prior.timer);
+      this.retiring.delete(index);
+    }
+    const before = prior?.stop() ?? Promise.resolve();
     const node = this.o.makeNode(this.ladder[index] as LaneSpec, index);
     this.nodes.set(index, node);
     node.onEvent((e) => {
@@ -138,8 +158,8 @@ export class RenditionLanes {
     });
     // The first node is started by start(); the others join as the session tries them.
     if (this.started) {
-      node
-        .start()
+      before
+        .then(() => node.start())
         .then(() => node.announceNow())
         .catch((err: Error) => this.o.log.warn(`cannot join the ${this.ladder[index]?.name} swarm: ${err.message}`));
     }
@@ -150,9 +170,20 @@ export class RenditionLanes {
     const node = this.nodes.get(index);
     this.nodes.delete(index);
     if (node === undefined) return;
-    const stop = new Promise<void>((resolve) => setTimeout(resolve, this.stopped ? 0 : RETIRE_AFTER_MS).unref())
-      .then(() => node.stop())
-      .finally(() => this.stopping.delete(stop));
-    this.stopping.add(stop);
+    this.closedControlBytes += node.controlBytes;
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= node.stop();
+      return stopping;
+    };
+    const timer = setTimeout(
+      () => {
+        this.retiring.delete(index);
+        void stop();
+      },
+      this.stopped ? 0 : RETIRE_AFTER_MS,
+    );
+    timer.unref();
+    this.retiring.set(index, { timer, stop });
   }
 }

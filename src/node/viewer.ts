@@ -149,7 +149,13 @@ export async function resolveChannel(channel: string, flagTrackers: string[]): P
 async function channelLadder(ref: ChannelRef, quality: string, log: Logger): Promise<LaneSpec[]> {
   let signed: SignedChannelRecord | undefined;
   try {
-    signed = await Promise.any(ref.trackers.map((t) => fetchChannelRecord(t, ref.channelId, nodeVerify)));
+    // The first tracker that holds a signed record wins; one without (older, or the record has
+    // not reached it yet) must not hide the ladder another holds.
+    signed = await Promise.any(
+      ref.trackers.map(
+        async (t) => (await fetchChannelRecord(t, ref.channelId, nodeVerify)) ?? Promise.reject(new Error(`${t} holds no signed record`)),
+      ),
+    );
   } catch (err) {
     const first = (err as AggregateError).errors?.[0] as Error | undefined;
     if (quality !== 'auto') throw new UserError(`cannot read the channel's renditions: ${first?.message ?? String(err)}`);
@@ -250,9 +256,10 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
       mediaBytesInFromSource: s.mediaBytesInFromSource,
       mediaBytesOut: s.mediaBytesOut,
       uploadEnabled: node.core.uploadPolicy.enabled,
-      uploadLimitBps: node.core.uploadPolicy.limitBps,
+      // The viewer's cap; with a ladder its lanes share it by rate.
+      uploadLimitBps: o.core?.uploadLimitBps,
       shareFromPeers: s.mediaBytesIn === 0 ? 0 : 1 - s.mediaBytesInFromSource / s.mediaBytesIn,
-      controlBytes: node.controlBytes,
+      controlBytes: lanes.controlBytes,
       duplicateBytes: s.duplicateBytes,
       chunksPlayed: s.chunksPlayed,
       chunksLate: s.chunksLate,
@@ -275,7 +282,8 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
   };
   const uploadCap = () => {
     const p = lanes.node.core.uploadPolicy;
-    return !p.enabled ? ' (upload off)' : p.limitBps !== undefined ? ` of ${formatBps(p.limitBps)} cap` : '';
+    const cap = o.core?.uploadLimitBps;
+    return !p.enabled ? ' (upload off)' : cap !== undefined ? ` of ${formatBps(cap)} cap` : '';
   };
   let http: HttpOutput | undefined;
   try {
@@ -301,14 +309,14 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
           read: () => coreStats().mediaBytesOut,
         },
         { name: 'duplicate_bytes', help: 'Stream bytes received twice', read: () => coreStats().duplicateBytes },
-        { name: 'control_bytes', help: 'Non-media bytes on peer links', read: () => lanes.node.controlBytes },
+        { name: 'control_bytes', help: 'Non-media bytes on peer links', read: () => lanes.controlBytes },
         { name: 'chunks_played', help: 'Chunks handed to the player', read: () => coreStats().chunksPlayed },
         { name: 'chunks_skipped', help: 'Chunks given up at their deadline', read: () => coreStats().chunksSkipped },
         { name: 'lag_ms', help: 'Capture to hand-over to the player, last chunk', read: () => coreStats().lastLagMs },
         {
           name: 'upload_limit_bps',
           help: 'Upload cap set by the viewer (absent: none)',
-          read: () => lanes.node.core.uploadPolicy.limitBps,
+          read: () => o.core?.uploadLimitBps,
         },
         { name: 'upload_enabled', help: '1 when the viewer relays', read: () => (lanes.node.core.uploadPolicy.enabled ? 1 : 0) },
       ]).render,

@@ -226,7 +226,8 @@ export class AbrSession {
 
   /**
    * The user's choice: stay on rendition `index` (switching there at the next shared keyframe,
-   * without a try), or with undefined let the controller choose again.
+   * without a try), or with undefined let the controller choose again. If the chosen rendition
+   * cannot be reached within switchTimeoutMs, the choice is dropped and the session adapts.
    */
   pin(index: number | undefined, nowMs: number): void {
     if (index !== undefined && (!Number.isInteger(index) || index < 0 || index >= this.ladder.length))
@@ -234,7 +235,17 @@ export class AbrSession {
     this.pinned = index;
     if (index === undefined) return;
     if (this.attempt !== undefined && this.attempt.index !== index) this.cancel(nowMs);
-    if (index === this.switch.current || this.attempt !== undefined) return;
+    const attempt = this.attempt;
+    if (attempt !== undefined) {
+      // Already trying that one: the user's word is proof enough.
+      attempt.reason = 'chosen';
+      if (!attempt.armed) {
+        attempt.armed = true;
+        this.emit(this.switch.setTarget(index), nowMs);
+      }
+      return;
+    }
+    if (index === this.switch.current) return;
     this.begin({ index, reason: 'chosen', sinceMs: nowMs, armed: true }, nowMs);
   }
 
@@ -244,7 +255,6 @@ export class AbrSession {
   }
 
   tick(nowMs: number): void {
-    if (this.abr === undefined) return;
     const lane = this.currentLane;
     const stats = lane.getStats();
     if (!stats.started) return;
@@ -252,7 +262,7 @@ export class AbrSession {
       this.follow(this.attempt, stats, nowMs);
       return;
     }
-    if (this.pinned !== undefined) return;
+    if (this.abr === undefined || this.pinned !== undefined) return;
     const fetch = lane.fetchRate();
     const choice = this.abr.decide({
       nowMs,
@@ -340,7 +350,10 @@ export class AbrSession {
     if (attempt === undefined) return;
     this.attempt = undefined;
     this.emit(this.switch.setTarget(undefined), nowMs);
-    if (attempt.index > this.switch.current) this.abr?.abandoned(nowMs);
+    if (attempt.reason === 'chosen') {
+      // The rendition the user chose could not be reached: adapt again rather than freeze.
+      this.pinned = undefined;
+    } else if (attempt.index > this.switch.current) this.abr?.abandoned(nowMs);
     this.closeLane(attempt.index, false);
     this.hooks.output({ type: 'gave-up', index: attempt.index, why });
   }

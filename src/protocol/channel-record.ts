@@ -29,6 +29,20 @@ export interface RenditionEntry {
   height: number;
   /** Video and audio. */
   bitrateBps: number;
+  /**
+   * Hex signature by the rendition's own key over the channel id and the rendition's name
+   * (renditionProofBytes): a channel can only list streams whose keys it holds, so it cannot
+   * pass another channel's swarm off as one of its renditions.
+   */
+  proof: string;
+}
+
+/** Highest rendition rate a record may announce (1 Gbit/s). */
+export const MAX_RENDITION_BPS = 1e9;
+
+/** What a rendition's key signs to prove it belongs to the channel. */
+export function renditionProofBytes(channelId: string, name: string): Uint8Array {
+  return new TextEncoder().encode(`meshtv-rendition-v1\n${JSON.stringify([channelId, name])}`);
 }
 
 export const MAX_RENDITION_ENTRIES = 6;
@@ -65,7 +79,15 @@ export function canonicalRecord(r: ChannelRecord): ChannelRecord {
     issuedAtMs: r.issuedAtMs,
     ...(r.originUrl !== undefined ? { originUrl: r.originUrl } : {}),
     ...(r.renditions !== undefined
-      ? { renditions: r.renditions.map((e) => ({ name: e.name, channelId: e.channelId, height: e.height, bitrateBps: e.bitrateBps })) }
+      ? {
+          renditions: r.renditions.map((e) => ({
+            name: e.name,
+            channelId: e.channelId,
+            height: e.height,
+            bitrateBps: e.bitrateBps,
+            proof: e.proof,
+          })),
+        }
       : {}),
   };
 }
@@ -87,7 +109,7 @@ export function checkSignedChannelRecord(input: unknown, verify: VerifyFn): stri
     return 'originUrl must be an http(s) URL';
   }
   if (r.renditions !== undefined) {
-    const problem = checkRenditions(r.renditions, r.channelId);
+    const problem = checkRenditions(r.renditions, r.channelId, verify);
     if (problem !== undefined) return problem;
   }
   if (typeof signature !== 'string' || !/^[0-9a-f]{128}$/.test(signature)) return 'signature must be 128 hex digits';
@@ -95,19 +117,25 @@ export function checkSignedChannelRecord(input: unknown, verify: VerifyFn): stri
   return ok ? undefined : 'signature does not match the channel key';
 }
 
-function checkRenditions(input: unknown, channelId: string): string | undefined {
+function checkRenditions(input: unknown, channelId: string, verify: VerifyFn): string | undefined {
   if (!Array.isArray(input) || input.length < 2 || input.length > MAX_RENDITION_ENTRIES)
     return `renditions must be a list of 2-${MAX_RENDITION_ENTRIES} entries`;
   const names = new Set<string>();
   const ids = new Set<string>();
+  let lastRate = -1;
   for (const e of input as unknown[]) {
     if (typeof e !== 'object' || e === null) return 'each rendition must be an object';
-    const { name, channelId: id, height, bitrateBps } = e as Record<string, unknown>;
+    const { name, channelId: id, height, bitrateBps, proof } = e as Record<string, unknown>;
     if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,16}$/.test(name)) return 'rendition name must be 1-16 letters, digits, - or _';
     if (typeof id !== 'string' || !/^[0-9a-f]{64}$/.test(id)) return 'rendition channelId must be 64 lowercase hex digits';
     if (!Number.isInteger(height) || (height as number) < 16 || (height as number) > 8192) return 'rendition height must be 16-8192';
-    if (typeof bitrateBps !== 'number' || !Number.isFinite(bitrateBps) || bitrateBps < 0)
-      return 'rendition bitrateBps must be a non-negative number';
+    if (typeof bitrateBps !== 'number' || !Number.isFinite(bitrateBps) || bitrateBps < 0 || bitrateBps > MAX_RENDITION_BPS)
+      return `rendition bitrateBps must be 0-${MAX_RENDITION_BPS}`;
+    if (bitrateBps <= lastRate) return 'renditions must be listed lowest rate first, each rate above the one before';
+    lastRate = bitrateBps;
+    if (typeof proof !== 'string' || !/^[0-9a-f]{128}$/.test(proof)) return 'rendition proof must be 128 hex digits';
+    if (!verify(hexToBytes(id), renditionProofBytes(channelId, name), hexToBytes(proof)))
+      return `rendition ${name}: its key did not sign for this channel`;
     names.add(name);
     ids.add(id);
   }

@@ -234,6 +234,8 @@ class SimPeer {
 class AbrAgent {
   session!: AbrSession;
   readonly lanes = new Map<number, SimPeer>();
+  /** Media bytes uploaded by lanes since closed. */
+  closedBytesOut = 0;
   firstPlayMs = -1;
   constructor(
     readonly host: SimHost,
@@ -654,6 +656,7 @@ export class Simulator {
         const lane = agent.lanes.get(index);
         if (lane === undefined) return;
         agent.lanes.delete(index);
+        agent.closedBytesOut += lane.mediaBytesOut;
         this.leaveGracefully(lane, this.nowMs);
       },
       output: (e) => {
@@ -732,7 +735,7 @@ export class Simulator {
     const due = t.mediaMsPlayed + t.mediaMsMissed;
     const played = agent.session.playedMsByRendition();
     const playedTotal = played.reduce((a, b) => a + b, 0);
-    let out = 0;
+    let out = agent.closedBytesOut;
     for (const lane of agent.lanes.values()) out += lane.mediaBytesOut;
     return {
       freeRider: agent.host.profile.freeRider,

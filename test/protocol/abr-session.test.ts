@@ -150,4 +150,41 @@ describe('AbrSession', () => {
     assert.equal(t.mediaMsMissed, 250);
     assert.equal(t.mediaBytesIn, 1500);
   });
+
+  test('a chosen rendition is switched to at the next shared keyframe, and the controller stops adapting', () => {
+    const { session, lanes, out } = setup();
+    session.pin(1, 1000);
+    assert.equal(session.target, 1);
+    const high = lanes.get(1) as FakeLane;
+    high.stats = { ...high.stats, mediaMsPlayed: 500 };
+    playBoth(session, 8, 13);
+    assert.equal(session.current, 1, 'no 3 s try for a chosen rendition');
+    assert.ok(out.some((e) => e.type === 'switched' && e.reason === 'chosen'));
+    // Fetches say the line is too slow for high, but the user chose it.
+    high.peakBps = 500_000;
+    for (let t = 5000; t < 60_000; t += 1000) session.tick(t);
+    assert.equal(session.current, 1);
+    assert.equal(session.target, undefined);
+  });
+
+  test('a chosen rendition that cannot be reached is dropped, and the session adapts again', () => {
+    const { session, closed, out } = setup();
+    session.pin(1, 1000);
+    session.tick(2000);
+    session.tick(22_000);
+    assert.equal(session.pinnedIndex, undefined);
+    assert.deepEqual(closed, [1]);
+    assert.ok(out.some((e) => e.type === 'gave-up' && e.index === 1));
+    assert.equal(session.current, 0);
+  });
+
+  test('choosing the rendition being tried arms the try at once', () => {
+    const { session, lanes } = setup();
+    session.tick(15_000);
+    assert.equal(session.target, 1);
+    session.pin(1, 15_500);
+    (lanes.get(1) as FakeLane).stats.mediaMsPlayed = 250;
+    playBoth(session, 60, 65);
+    assert.equal(session.current, 1);
+  });
 });

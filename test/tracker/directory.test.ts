@@ -6,14 +6,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type ChannelKey, loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
+import { type ChannelKey, deriveRenditionKey, loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
 import {
   type ChannelRecord,
+  canonicalRecord,
   checkSignedChannelRecord,
   MAX_CHANNEL_NAME_LENGTH,
+  type RenditionEntry,
+  renditionProofBytes,
   type SignedChannelRecord,
   signChannelRecord,
 } from '../../src/protocol/channel-record.js';
+import { bytesToHex } from '../../src/protocol/hex.js';
 import { seededRandom } from '../../src/protocol/random.js';
 import { DEFAULT_DIRECTORY_CONFIG, Directory, type DirectoryConfig, type PeerEntry } from '../../src/tracker/directory.js';
 import { reachableAddress } from '../../src/tracker/server.js';
@@ -284,6 +288,67 @@ describe('checkSignedChannelRecord', () => {
       assert.equal(typeof problem, 'string', `accepted ${JSON.stringify(body)}`);
       assert.match(problem as string, reason, JSON.stringify(body));
     }
+  });
+
+  describe('renditions', () => {
+    let high: ChannelKey;
+    before(() => {
+      high = deriveRenditionKey(key, 'high');
+    });
+    const entry = (k: ChannelKey, name: string, bitrateBps: number, signer = k): RenditionEntry => ({
+      name,
+      channelId: k.channelId,
+      height: name === 'low' ? 360 : 720,
+      bitrateBps,
+      proof: bytesToHex(signer.sign(renditionProofBytes(key.channelId, name))),
+    });
+    const ladder = (...entries: RenditionEntry[]) => signed({ renditions: entries });
+
+    test('rendition keys are derived from the channel key: the same name gives the same key after a restart', () => {
+      const reloaded = loadOrCreateKey(path.join(dir, 'a.key')).key;
+      assert.equal(deriveRenditionKey(reloaded, 'high').channelId, high.channelId);
+      assert.notEqual(deriveRenditionKey(key, 'hd').channelId, high.channelId);
+      assert.notEqual(deriveRenditionKey(otherKey, 'high').channelId, high.channelId);
+    });
+
+    test('a ladder whose keys each signed for the channel is accepted, and kept whole by canonicalRecord', () => {
+      const good = ladder(entry(key, 'low', 900_000), entry(high, 'high', 2_600_000));
+      assert.equal(check(good), undefined);
+      const stored = canonicalRecord(JSON.parse(JSON.stringify({ ...good.record, extra: 'dropped' })) as ChannelRecord);
+      assert.deepEqual(stored, good.record);
+      assert.equal(checkSignedChannelRecord({ record: stored, signature: good.signature }, nodeVerify), undefined);
+    });
+
+    test("another channel's swarm cannot be listed as a rendition", () => {
+      // otherKey never signed for this channel: its proof is made with our key.
+      assert.match(
+        check(ladder(entry(key, 'low', 900_000), entry(otherKey, 'high', 2_600_000, key))) ?? '',
+        /did not sign for this channel/,
+      );
+      // A proof made for another channel does not carry over.
+      const foreign = { ...entry(high, 'high', 2_600_000), proof: bytesToHex(high.sign(renditionProofBytes(otherKey.channelId, 'high'))) };
+      assert.match(check(ladder(entry(key, 'low', 900_000), foreign)) ?? '', /did not sign for this channel/);
+    });
+
+    test('bad ladders are refused with a reason', () => {
+      const low = entry(key, 'low', 900_000);
+      const hi = entry(high, 'high', 2_600_000);
+      const cases: [RenditionEntry[], RegExp][] = [
+        [[low], /2-6 entries/],
+        [[hi, low], /lowest rate first|first rendition/],
+        [[low, { ...hi, bitrateBps: 900_000 }], /lowest rate first/],
+        [[low, { ...hi, bitrateBps: 2e9 }], /bitrateBps must be/],
+        [[entry(high, 'low', 900_000), hi], /first rendition must be the channel key|distinct/],
+        [[low, { ...hi, name: 'low' }], /did not sign|distinct/],
+        [[low, { ...hi, proof: 'ab' }], /proof must be/],
+        [[low, { ...hi, height: 7 }], /height/],
+      ];
+      for (const [entries, reason] of cases) {
+        const problem = check(ladder(...entries));
+        assert.equal(typeof problem, 'string', `accepted ${JSON.stringify(entries.map((e) => [e.name, e.bitrateBps]))}`);
+        assert.match(problem as string, reason);
+      }
+    });
   });
 
   test('non-finite numbers are refused even when not coming from JSON', () => {

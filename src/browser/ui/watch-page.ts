@@ -149,6 +149,9 @@ export function startWatchPage(o: WatchPageOptions): { stats(): PageStats } {
     if (s.rendition !== undefined) {
       const how = s.switchingTo !== undefined ? `→ ${s.switchingTo}` : s.quality === 'auto' ? `auto: ${s.rendition}` : '';
       setText(byId('s-quality'), how);
+      // A chosen rendition that could not be reached falls back to Auto: the menu says so.
+      const select = byId<HTMLSelectElement>('quality');
+      if (document.activeElement !== select && select.value !== s.quality) select.value = s.quality;
     }
     chart.push({ downloadBps: s.downloadBps, uploadBps: s.uploadBps, lagMs });
     if (p.failed) showNotice(`Playback stopped: ${p.error ?? 'unknown error'}`, 'error');
