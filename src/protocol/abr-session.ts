@@ -82,6 +82,8 @@ export interface AbrSessionConfig extends AbrConfig {
   switchTimeoutMs: number;
   /** Nothing played for this long while a down-switch waits: cut over without waiting for a keyframe. @default 1000 */
   stallCutMs: number;
+  /** Nothing played for this long, the next chunk overdue: the current rendition stalls, go down. @default 1500 */
+  stalledMs: number;
   /**
    * Above the lowest rendition, stay in the lowest one's swarm as a relay. Weak lines can only
    * play the lowest rendition and cannot feed each other; strong lines that left it would leave
@@ -95,6 +97,7 @@ export const DEFAULT_ABR_SESSION_CONFIG: Omit<AbrSessionConfig, keyof AbrConfig>
   probeMs: 3000,
   switchTimeoutMs: 20_000,
   stallCutMs: 1000,
+  stalledMs: 1500,
   relayLowest: true,
 };
 
@@ -271,6 +274,11 @@ export class AbrSession {
       slackMs: lane.playoutSlackMs(nowMs),
       // Misses of a lane from before it fed the output (while it started up) do not count.
       short: lane.supplyShort(nowMs) && (stats.lastMissAtMs ?? 0) >= this.feedingSinceMs,
+      stalled:
+        this.lastPlayedAtMs !== undefined &&
+        nowMs - this.lastPlayedAtMs >= this.config.stalledMs &&
+        nowMs - this.feedingSinceMs >= this.config.stalledMs &&
+        lane.playoutSlackMs(nowMs) === 0,
     });
     if (choice.index === this.switch.current || choice.reason === undefined) return;
     this.begin({ index: choice.index, reason: choice.reason, sinceMs: nowMs, armed: choice.index < this.switch.current }, nowMs);

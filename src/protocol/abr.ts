@@ -53,9 +53,11 @@ export interface AbrInput {
   slackMs: number;
   /** Media was missed (skipped or late) lately: the swarm does not bring this rendition in time. */
   short: boolean;
+  /** Playback is stalled right now (nothing played for a while, the next chunk overdue). @default false */
+  stalled?: boolean;
 }
 
-export type AbrReason = 'missed media' | 'slow fetches' | 'fast fetches';
+export type AbrReason = 'missed media' | 'stalling' | 'slow fetches' | 'fast fetches';
 
 /**
  * Picks the rendition. Starts low (a low rendition starts fast and plays everywhere), goes up
@@ -96,11 +98,13 @@ export class AbrController {
   decide(input: AbrInput): { index: number; reason?: AbrReason } {
     const c = this.config;
     const now = input.nowMs;
-    if (input.short) this.lastShortMs = now;
+    if (input.short || input.stalled === true) this.lastShortMs = now;
     const settled = now - this.lastSwitchMs >= c.settleMs;
     const rate = (i: number) => (this.ladder[i] as AbrRendition).bitrateBps;
     if (this.index > 0 && settled) {
       if (input.short) return { index: this.fitting(input.fetchBps, this.index - 1), reason: 'missed media' };
+      // A stall is a miss on its way: going down now spares the wait for the late chunk.
+      if (input.stalled === true) return { index: this.fitting(input.fetchBps, this.index - 1), reason: 'stalling' };
       if (input.fetchBps !== undefined && input.fetchSamples >= c.minSamples && input.fetchBps < rate(this.index) * c.downFactor) {
         return { index: this.fitting(input.fetchBps, this.index - 1), reason: 'slow fetches' };
       }

@@ -38,8 +38,9 @@ class FakeLane implements AbrLane {
   fetchRate() {
     return { peakBps: this.peakBps, samples: 16 };
   }
+  slackMs = 2000;
   playoutSlackMs(): number {
-    return 2000;
+    return this.slackMs;
   }
   supplyShort(nowMs: number): boolean {
     return this.stats.lastMissAtMs !== undefined && nowMs - this.stats.lastMissAtMs < 10_000;
@@ -186,5 +187,22 @@ describe('AbrSession', () => {
     (lanes.get(1) as FakeLane).stats.mediaMsPlayed = 250;
     playBoth(session, 60, 65);
     assert.equal(session.current, 1);
+  });
+
+  test('a stall on a higher rendition sends it down before any chunk is given up', () => {
+    const { session, lanes, out } = setup();
+    session.pin(1, 1000);
+    (lanes.get(1) as FakeLane).stats.mediaMsPlayed = 250;
+    playBoth(session, 8, 13);
+    assert.equal(session.current, 1);
+    session.pin(undefined, 4000);
+    // Playback stops: nothing more is played and the next chunk is overdue.
+    const high = lanes.get(1) as FakeLane;
+    high.slackMs = 0;
+    session.tick(4000);
+    assert.equal(session.target, undefined, 'not yet: 1.5 s without a chunk first');
+    session.tick(6500);
+    assert.equal(session.target, 0);
+    assert.ok(out.some((e) => e.type === 'trying' && e.index === 0 && e.reason === 'stalling'));
   });
 });
