@@ -97,6 +97,8 @@ export interface ViewerMeasures {
   mediaBytesIn: number;
   controlBytes: number;
   duplicateBytes: number;
+  /** Chunks skipped or played late, in the first 10 s after the first play and later (swarm viewers). */
+  misses?: { first10s: number; later: number };
 }
 
 /** An HTTP fan-out client: reads framed chunks and plays them on the swarm's playout clock. */

@@ -39,6 +39,9 @@ export interface HostReport {
   wallMs: number;
 }
 
+/** Misses this soon after a viewer's first play count as start-up misses. */
+const MISS_EARLY_MS = 10_000;
+
 export async function runHost(o: HostOptions): Promise<HostReport> {
   const startedAt = Date.now();
   const cpuStart = process.cpuUsage();
@@ -63,10 +66,18 @@ export async function runHost(o: HostOptions): Promise<HostReport> {
     let firstPlayAt: number | undefined;
     let startupMs: number | undefined;
     let joinedAt = 0;
+    // Where misses fall tells a slow start (first seconds) from a thin swarm (all along).
+    const misses = { first10s: 0, later: 0 };
+    const miss = (now: number) => {
+      if (firstPlayAt !== undefined && now - firstPlayAt < MISS_EARLY_MS) misses.first10s++;
+      else misses.later++;
+    };
     node.onEvent((e) => {
       if (e.type === 'restarted') restarted = true;
+      if (e.type === 'skip') miss(Date.now());
       if (e.type !== 'play') return;
       const now = Date.now();
+      if (e.late) miss(now);
       startupMs ??= now - joinedAt;
       firstPlayAt ??= now;
       if (restarted) resumedAt.push(now);
@@ -79,6 +90,7 @@ export async function runHost(o: HostOptions): Promise<HostReport> {
       lags,
       resumedAt,
       firstPlayAt: () => firstPlayAt,
+      misses,
       start: async () => {
         joinedAt = Date.now();
         await node.start();
@@ -113,6 +125,7 @@ export async function runHost(o: HostOptions): Promise<HostReport> {
         capBps: v.cap,
         firstPlayAtMs: v.firstPlayAt(),
         resumedAtMs: v.resumedAt,
+        misses: { ...v.misses },
       };
     }),
     fanout: clients.map((c) => c.measures()),

@@ -67,6 +67,8 @@ export interface SideSummary {
   rssMBPerViewer: number;
   /** What the restarts asked for did (meshtv side only). */
   restarts?: RestartSummary;
+  /** Chunks skipped or played late over all viewers: in each one's first 10 s of play, later; viewers with any (meshtv side). */
+  misses?: { first10s: number; later: number; viewers: number };
 }
 
 export interface RestartSummary {
@@ -153,6 +155,15 @@ function summarize(
     overhead: round(control / Math.max(1, media), 4),
     cpuPctPerViewer: round((cpuMs / Math.max(1, wallMs) / Math.max(1, measures.length)) * 100, 2),
     rssMBPerViewer: round(rssMB / Math.max(1, measures.length), 1),
+    ...(measures.some((m) => m.misses !== undefined)
+      ? {
+          misses: {
+            first10s: measures.reduce((a, m) => a + (m.misses?.first10s ?? 0), 0),
+            later: measures.reduce((a, m) => a + (m.misses?.later ?? 0), 0),
+            viewers: measures.filter((m) => (m.misses?.first10s ?? 0) + (m.misses?.later ?? 0) > 0).length,
+          },
+        }
+      : {}),
   };
 }
 

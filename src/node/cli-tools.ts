@@ -94,7 +94,11 @@ export async function runToolCommand(command: string, args: string[]): Promise<n
           ['httpFanout', result.httpFanout],
         ] as const) {
           process.stdout.write(
-            `${name.padEnd(10)} S ${s.S}  continuity p50 ${s.continuity.p50} p5 ${s.continuity.p5}  lag p50 ${s.lagMs.p50} ms p95 ${s.lagMs.p95} ms  startup p50 ${s.startupMs.p50} ms p95 ${s.startupMs.p95} ms  overhead ${s.overhead}  cpu/viewer ${s.cpuPctPerViewer}%  rss/viewer ${s.rssMBPerViewer} MB\n`,
+            `${name.padEnd(10)} S ${s.S}  continuity p50 ${s.continuity.p50} p5 ${s.continuity.p5}  lag p50 ${s.lagMs.p50} ms p95 ${s.lagMs.p95} ms  startup p50 ${s.startupMs.p50} ms p95 ${s.startupMs.p95} ms  overhead ${s.overhead}  cpu/viewer ${s.cpuPctPerViewer}%  rss/viewer ${s.rssMBPerViewer} MB${
+              s.misses === undefined
+                ? ''
+                : `  misses ${s.misses.first10s} in the first 10 s, ${s.misses.later} later (${s.misses.viewers} viewers)`
+            }\n`,
           );
           if ('restarts' in s && s.restarts !== undefined)
             process.stdout.write(`${''.padEnd(10)} restarts ${JSON.stringify(s.restarts)}\n`);

@@ -19,6 +19,10 @@ test('a 10-viewer swarm against an HTTP fan-out of the same stream', { timeout: 
   assert.ok(r.meshtv.S < r.httpFanout.S * 0.6, `swarm S ${r.meshtv.S} is not well below the fan-out's ${r.httpFanout.S}`);
   assert.ok(r.meshtv.continuity.p50 >= 0.95, `continuity p50 ${r.meshtv.continuity.p50}`);
   assert.ok(r.meshtv.startupMs.p95 > 0, 'no viewer started');
+  // Where the swarm's misses fell is counted per viewer; the fan-out has no playout to miss with.
+  const m = r.meshtv.misses;
+  assert.ok(m !== undefined && Number.isInteger(m.first10s) && Number.isInteger(m.later) && m.viewers <= 10, JSON.stringify(m));
+  assert.equal(r.httpFanout.misses, undefined);
 });
 
 test('the bench survives its tracker and its broadcaster being killed and restarted mid-run', { timeout: 150_000 }, async (t) => {
