@@ -64,6 +64,11 @@ export interface PeerCoreConfig {
   playoutSlackMs: number;
   /** A late chunk on its way is waited for (a stall) while it would play within this of capture. @default 8000 */
   maxPlayoutLagMs: number;
+  /**
+   * Playback first starts no closer than this to its first chunk's capture (see
+   * PlayoutConfig.minStartLagMs); not after a broadcaster restart. @default 1500
+   */
+  minStartLagMs: number;
   /** A viewer that missed media within this long is short of supply (see supplyShort). @default 10000 */
   shortSupplyMs: number;
   /** Duration assumed per chunk until measured. @default 250 */
@@ -124,6 +129,7 @@ export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
   helloTimeoutMs: 5000,
   playoutSlackMs: 1500,
   maxPlayoutLagMs: 8000,
+  minStartLagMs: 1500,
   shortSupplyMs: 10_000,
   nominalChunkMs: 250,
   maxAheadChunks: 40,
@@ -815,13 +821,14 @@ export class PeerCore {
       n.pending.clear();
       n.has.clear();
     }
-    this.playout = this.newPlayout();
+    // Back on a restarted broadcaster, the swarm is formed already: resume at once.
+    this.playout = this.newPlayout(0);
     this.events.push({ type: 'restarted' });
   }
 
-  private newPlayout(): Playout {
+  private newPlayout(minStartLagMs = this.config.minStartLagMs): Playout {
     const c = this.config;
-    return new Playout({ slackMs: c.playoutSlackMs, nominalChunkMs: c.nominalChunkMs, maxLagMs: c.maxPlayoutLagMs });
+    return new Playout({ slackMs: c.playoutSlackMs, nominalChunkMs: c.nominalChunkMs, maxLagMs: c.maxPlayoutLagMs, minStartLagMs });
   }
 
   /** Oldest chunk kept; it follows verified chunks only, never what peers merely claim. */

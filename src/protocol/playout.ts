@@ -22,6 +22,12 @@ export interface PlayoutConfig {
    * @default 8000
    */
   maxLagMs?: number;
+  /**
+   * Playback starts no closer than this behind the first chunk's capture: a viewer that gets
+   * its first keyframe straight from the broadcaster waits a moment, so its deadlines are not
+   * tighter than what the swarm can meet for the chunks that follow. @default 0
+   */
+  minStartLagMs?: number;
 }
 
 export type PlayoutAction =
@@ -94,6 +100,7 @@ export class Playout {
       if (this.startSeq === undefined) return actions;
       const first = get(this.startSeq);
       if (first === undefined || (first.flags & FLAG_KEYFRAME) === 0) return actions;
+      if (nowMs - first.captureTimeMs < (this.config.minStartLagMs ?? 0)) return actions;
       this.started = true;
       this.startedAtMs = nowMs;
       this.next = this.startSeq;

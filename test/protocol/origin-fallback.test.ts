@@ -33,7 +33,7 @@ function events(core: PeerCore): CoreEvent[] {
 
 test('a chunk nobody offers is fetched from the origin before its deadline, verified and played', () => {
   const viewer = new PeerCore(
-    { role: 'viewer', originFallback: true },
+    { role: 'viewer', originFallback: true, minStartLagMs: 0 },
     { channelKey: key.publicKey, localPeerId: new Uint8Array(16), verify: nodeVerify, random: seededRandom(5) },
   );
   viewer.handleConnected(1_000_000, 'src');

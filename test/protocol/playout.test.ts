@@ -195,4 +195,15 @@ describe('Playout after start', () => {
     assert.equal(advance(p, 100, store).length, 40);
     assert.ok(Math.abs(p.chunkMs - 500) < 10, `estimate ${p.chunkMs}`);
   });
+
+  test('a first chunk fresh from the broadcaster waits until minStartLagMs behind its capture, then plays at once', () => {
+    const p = new Playout({ slackMs: SLACK, nominalChunkMs: CHUNK_MS, minStartLagMs: 1500 });
+    const store = held(0, 1, 2, 3);
+    p.chooseStart(0);
+    assert.deepEqual(describeActions(advance(p, 200, store)), [], 'too close to capture');
+    assert.equal(p.isStarted, false);
+    assert.deepEqual(describeActions(advance(p, 1500, store)), ['play 0', 'play 1', 'play 2', 'play 3']);
+    // Its deadlines now leave the swarm 1.5 s + slack after capture.
+    assert.equal(p.deadlineMs(4), 4 * CHUNK_MS + 1500 + SLACK);
+  });
 });

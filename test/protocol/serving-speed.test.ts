@@ -20,7 +20,7 @@ function chunk(seq: number, flags = FLAG_KEYFRAME): Chunk {
 
 function viewer(uploadLimitBps?: number): PeerCore {
   return new PeerCore(
-    { role: 'viewer', ...(uploadLimitBps !== undefined ? { uploadLimitBps } : {}) },
+    { role: 'viewer', minStartLagMs: 0, ...(uploadLimitBps !== undefined ? { uploadLimitBps } : {}) },
     { channelKey: key.publicKey, localPeerId: new Uint8Array(16), verify: nodeVerify, random: seededRandom(5) },
   );
 }
