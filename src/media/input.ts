@@ -176,17 +176,36 @@ export function ffmpegArgs(source: InputSource, enc: EncodingOptions): string[] 
     if (enc.resolution !== undefined) filters.push(`scale=${enc.resolution.width ?? -2}:${enc.resolution.height}`);
     if (enc.fps !== undefined) filters.push(`fps=${enc.fps}`);
     if (filters.length > 0) args.push('-vf', filters.join(','));
-    // Keyframes on a fixed clock whatever the input's frame rate, so chunks and segments align.
-    args.push(...X264_LOW_LATENCY, '-force_key_frames', `expr:gte(t,n_forced*${enc.keyframeIntervalS})`, '-sc_threshold', '0');
-    if (enc.fps !== undefined) {
-      const gop = String(Math.max(1, Math.round(enc.fps * enc.keyframeIntervalS)));
-      args.push('-g', gop, '-keyint_min', gop);
-    }
-    args.push('-b:v', `${vkbps}k`, '-maxrate', `${vkbps}k`, '-bufsize', `${Math.round(vkbps / 2)}k`);
-    args.push('-c:a', 'aac', '-b:a', `${enc.audioBitrateKbps ?? DEFAULT_AUDIO_KBPS}k`);
+    args.push(...liveEncoding(enc, vkbps));
   }
   args.push('-f', 'mpegts', '-muxdelay', '0', '-flush_packets', '1', 'pipe:1');
   return args;
+}
+
+/**
+ * x264 and AAC for one output of a live input: keyframes on a fixed clock whatever the input's
+ * frame rate (so chunks, segments and renditions align), capped video rate.
+ */
+function liveEncoding(enc: EncodingOptions, videoKbps: number): string[] {
+  const gop = enc.fps !== undefined ? String(Math.max(1, Math.round(enc.fps * enc.keyframeIntervalS))) : undefined;
+  return [
+    ...X264_LOW_LATENCY,
+    '-force_key_frames',
+    `expr:gte(t,n_forced*${enc.keyframeIntervalS})`,
+    '-sc_threshold',
+    '0',
+    ...(gop !== undefined ? ['-g', gop, '-keyint_min', gop] : []),
+    '-b:v',
+    `${videoKbps}k`,
+    '-maxrate',
+    `${videoKbps}k`,
+    '-bufsize',
+    `${Math.round(videoKbps / 2)}k`,
+    '-c:a',
+    'aac',
+    '-b:a',
+    `${enc.audioBitrateKbps ?? DEFAULT_AUDIO_KBPS}k`,
+  ];
 }
 
 /**
@@ -226,25 +245,7 @@ function ladderArgs(source: InputSource, enc: EncodingOptions, ladder: readonly 
     if (source.kind !== 'stdin') args.push('-nostdin');
     args.push(...inputPart(source), '-sn', '-dn');
     [video, audio] = [`[0:v:0]${enc.fps !== undefined ? `fps=${enc.fps},` : ''}`, '0:a:0?'];
-    const gop = enc.fps !== undefined ? String(Math.max(1, Math.round(enc.fps * enc.keyframeIntervalS))) : undefined;
-    encoding = (r) => [
-      ...X264_LOW_LATENCY,
-      '-force_key_frames',
-      `expr:gte(t,n_forced*${enc.keyframeIntervalS})`,
-      '-sc_threshold',
-      '0',
-      ...(gop !== undefined ? ['-g', gop, '-keyint_min', gop] : []),
-      '-b:v',
-      `${r.videoBitrateKbps}k`,
-      '-maxrate',
-      `${r.videoBitrateKbps}k`,
-      '-bufsize',
-      `${Math.round(r.videoBitrateKbps / 2)}k`,
-      '-c:a',
-      'aac',
-      '-b:a',
-      `${enc.audioBitrateKbps ?? DEFAULT_AUDIO_KBPS}k`,
-    ];
+    encoding = (r) => liveEncoding(enc, r.videoBitrateKbps);
   }
   args.push('-filter_complex', [`${video}${split}`, ...scales].join(';'));
   ladder.forEach((r, i) => {

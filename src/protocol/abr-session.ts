@@ -13,7 +13,7 @@ import {
   type SwitchOutput,
 } from './abr.js';
 import type { Chunk } from './chunk.js';
-import type { CoreStats } from './peer-core.js';
+import { type CoreStats, emptyCoreStats } from './peer-core.js';
 
 /** What the session reads from a lane's core. */
 export interface AbrLane {
@@ -60,17 +60,8 @@ const BYTE_COUNTS = ['mediaBytesIn', 'mediaBytesInFromSource', 'mediaBytesOut', 
 const OUTPUT_COUNTS = ['chunksPlayed', 'chunksLate', 'chunksSkipped', 'mediaMsPlayed', 'mediaMsMissed'] as const;
 
 function zero(): AbrTotals {
-  return {
-    mediaBytesIn: 0,
-    mediaBytesInFromSource: 0,
-    mediaBytesOut: 0,
-    duplicateBytes: 0,
-    chunksPlayed: 0,
-    chunksLate: 0,
-    chunksSkipped: 0,
-    mediaMsPlayed: 0,
-    mediaMsMissed: 0,
-  };
+  const { neighbours, lastLagMs, lastChunkAtMs, newestSeq, started, lastMissAtMs, ...counts } = emptyCoreStats();
+  return counts;
 }
 
 export interface AbrSessionConfig extends AbrConfig {

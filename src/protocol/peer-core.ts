@@ -196,6 +196,27 @@ export interface CoreStats {
   lastMissAtMs: number | undefined;
 }
 
+/** The counts of a core that has done nothing yet. */
+export function emptyCoreStats(): CoreStats {
+  return {
+    neighbours: 0,
+    mediaBytesIn: 0,
+    mediaBytesInFromSource: 0,
+    mediaBytesOut: 0,
+    duplicateBytes: 0,
+    chunksPlayed: 0,
+    chunksLate: 0,
+    chunksSkipped: 0,
+    mediaMsPlayed: 0,
+    mediaMsMissed: 0,
+    lastLagMs: undefined,
+    lastChunkAtMs: undefined,
+    newestSeq: undefined,
+    started: false,
+    lastMissAtMs: undefined,
+  };
+}
+
 interface Neighbour {
   readonly peer: PeerId;
   readonly connectedAtMs: number;
@@ -271,23 +292,7 @@ export class PeerCore {
     if (this.requestedStale) this.rebuildRequested();
     return this.requested.has(s) || this.offeredByNeighbour(s);
   };
-  private readonly stats: CoreStats = {
-    neighbours: 0,
-    mediaBytesIn: 0,
-    mediaBytesInFromSource: 0,
-    mediaBytesOut: 0,
-    duplicateBytes: 0,
-    chunksPlayed: 0,
-    chunksLate: 0,
-    chunksSkipped: 0,
-    mediaMsPlayed: 0,
-    mediaMsMissed: 0,
-    lastLagMs: undefined,
-    lastChunkAtMs: undefined,
-    newestSeq: undefined,
-    started: false,
-    lastMissAtMs: undefined,
-  };
+  private readonly stats: CoreStats = emptyCoreStats();
 
   constructor(
     config: Partial<PeerCoreConfig> & { role: PeerRole },

@@ -8,12 +8,11 @@
 // WebSockets only, and left the page's WebRTC data channels at full speed when we tried.
 
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { type BenchNet, createBenchNet, netnsUnavailable } from '../../src/bench/netns.js';
 import { browserSkipReason, collectPageErrors, launchBrowser } from '../helpers/browser.js';
-import { meshtv, stopAll, tempDir, waitUntil } from '../helpers/processes.js';
+import { startChannel, stopAll, waitUntil } from '../helpers/processes.js';
 
 after(stopAll);
 
@@ -32,25 +31,9 @@ const figures = (page: Page) => page.evaluate(() => (window as unknown as { mesh
 const skip = browserSkipReason() ?? netnsUnavailable();
 
 test('a page moves up on a fast link, down when its download is throttled, and keeps playing', { timeout: 240_000, skip }, async (t) => {
-  const dir = tempDir('abr-browser');
   const net: BenchNet = createBenchNet(['page']);
   t.after(() => net.destroy());
-  const tracker = meshtv(['tracker', '--host', net.rootAddress, '--port', '0']);
-  const trackerUrl = (await tracker.waitFor(/tracker listening on (\S+)/))[1] as string;
-  const source = meshtv([
-    'broadcast',
-    '--tracker',
-    trackerUrl,
-    '--name',
-    'ladder',
-    '--key',
-    path.join(dir, 'k.key'),
-    '--no-dht',
-    '--renditions',
-    'low=180p@150k,high=360p@700k',
-  ]);
-  const uri = (await source.waitFor(/^(meshtv:\/\/\S+)$/m))[1] as string;
-  const channelId = (uri.match(/[0-9a-f]{64}/) as RegExpMatchArray)[0];
+  const { trackerUrl, channelId } = await startChannel('ladder', ['--renditions', 'low=180p@150k,high=360p@700k'], net.rootAddress);
 
   const browser: Browser = await launchBrowser({ netns: (net.hosts[0] as { ns: string }).ns });
   t.after(() => browser.close());

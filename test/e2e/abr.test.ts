@@ -4,9 +4,8 @@
 // not exist.
 
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, test } from 'node:test';
-import { decode, getJson, meshtv, stopAll, tempDir, waitUntil } from '../helpers/processes.js';
+import { decode, getJson, meshtv, startChannel, stopAll, waitUntil } from '../helpers/processes.js';
 
 after(stopAll);
 
@@ -20,22 +19,7 @@ interface Stats {
 }
 
 test('a viewer on auto moves up the ladder at a keyframe, and its player sees no gap', { timeout: 120_000 }, async () => {
-  const dir = tempDir('abr');
-  const tracker = meshtv(['tracker', '--port', '0']);
-  const trackerUrl = (await tracker.waitFor(/tracker listening on (\S+)/))[1] as string;
-  const source = meshtv([
-    'broadcast',
-    '--tracker',
-    trackerUrl,
-    '--name',
-    'ladder',
-    '--key',
-    path.join(dir, 'k.key'),
-    '--no-dht',
-    '--renditions',
-    'high=360p@500k,low=180p@150k',
-  ]);
-  const uri = (await source.waitFor(/^(meshtv:\/\/\S+)$/m))[1] as string;
+  const { trackerUrl, uri } = await startChannel('ladder', ['--renditions', 'high=360p@500k,low=180p@150k']);
 
   const auto = meshtv(['watch', uri, '--no-dht']);
   const autoBase = (await auto.waitFor(/^(http:\S+)\/stream\.ts$/m))[1] as string;

@@ -89,6 +89,24 @@ export function meshtv(args: string[], env: Record<string, string> = {}, opts?: 
   return proc;
 }
 
+/**
+ * A tracker (on `trackerHost`, default loopback) and a broadcaster of the test pattern with a
+ * fresh key, DHT off; `broadcastArgs` are added to the broadcaster's flags.
+ */
+export async function startChannel(
+  name: string,
+  broadcastArgs: string[] = [],
+  trackerHost?: string,
+): Promise<{ trackerUrl: string; uri: string; channelId: string; tracker: Proc; source: Proc }> {
+  const tracker = meshtv(['tracker', ...(trackerHost !== undefined ? ['--host', trackerHost] : []), '--port', '0']);
+  const trackerUrl = (await tracker.waitFor(/tracker listening on (\S+)/))[1] as string;
+  const key = path.join(tempDir(name.replace(/[^a-z0-9]+/gi, '-')), 'k.key');
+  const source = meshtv(['broadcast', '--tracker', trackerUrl, '--name', name, '--key', key, '--no-dht', ...broadcastArgs]);
+  const uri = (await source.waitFor(/^(meshtv:\/\/\S+)$/m))[1] as string;
+  const channelId = (uri.match(/[0-9a-f]{64}/) as RegExpMatchArray)[0];
+  return { trackerUrl, uri, channelId, tracker, source };
+}
+
 export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((p) => p.stop()));
 }

@@ -18,6 +18,7 @@ import {
   parseResolution,
   waitsForSender,
 } from '../../src/media/input.js';
+import { parseRenditions } from '../../src/media/renditions.js';
 import { UserError } from '../../src/node/errors.js';
 
 const opts = { loop: false, makeKey: () => 'generatedkey' };
@@ -123,6 +124,54 @@ describe('parseInput', () => {
 });
 
 describe('ffmpegArgs', () => {
+  test('a ladder: one decode split and scaled per rendition, one output per pipe, same keyframe clock', () => {
+    const ladder = parseRenditions('hd=720p@2500k,sd=360p@700k');
+    assert.deepEqual(
+      ladder.map((r) => r.name),
+      ['sd', 'hd'],
+      'lowest first',
+    );
+    const args = ffmpegArgs(parse('rtsp://cam.local/stream'), enc({ renditions: ladder }));
+    assert.equal(args[args.indexOf('-filter_complex') + 1], '[0:v:0]split=2[s0][s1];[s0]scale=-2:360[v0];[s1]scale=-2:720[v1]');
+    const outputs = args.filter((a) => a.startsWith('pipe:'));
+    assert.deepEqual(outputs, ['pipe:1', 'pipe:3'], 'stdout, then fd 3 (fd 2 is the log)');
+    assert.deepEqual(
+      args.flatMap((a, i) => (a === '-b:v' ? [args[i + 1]] : [])),
+      ['700k', '2500k'],
+    );
+    assert.equal(args.filter((a) => a === 'expr:gte(t,n_forced*1)').length, 2, 'both outputs keyframe on the same clock');
+    const pattern = ffmpegArgs(parse('testsrc'), enc({ renditions: ladder }));
+    assert.ok(pattern.includes('testsrc=size=1280x720:rate=25'), 'the pattern is drawn at the top size');
+    for (const [o, flag] of [
+      [{ copy: true }, '--copy'],
+      [{ resolution: parseResolution('480p') }, '--resolution'],
+      [{ videoBitrateKbps: 900 }, '--video-bitrate'],
+    ] as const) {
+      assert.throws(
+        () => ffmpegArgs(parse('rtsp://cam.local/stream'), enc({ renditions: ladder, ...o })),
+        (err: unknown) => err instanceof UserError && err.message.includes(`drop ${flag}`),
+      );
+    }
+  });
+
+  test('bad ladders are named', () => {
+    for (const [spec, reason] of [
+      ['720p', /2-6 entries/],
+      ['720p,720p', /names must differ/],
+      ['a=360p@800k,b=480p@800k', /same rate/],
+      ['360p,hd=721p', /height must be even/],
+      ['x y=360p,720p', /name "x y" may hold/],
+      ['360,720p', /must be \[NAME=\]HEIGHTp/],
+      ['360p@0.001k,720p', /rate must be 16k-100M/],
+    ] as const) {
+      assert.throws(
+        () => parseRenditions(spec),
+        (err: unknown) => err instanceof UserError && reason.test(err.message),
+        spec,
+      );
+    }
+  });
+
   test('the test pattern keeps its own command line, with size, rate and bitrate from the flags', () => {
     assert.deepEqual(ffmpegArgs(parse('testsrc'), enc()), testPatternArgs());
     const args = ffmpegArgs(parse('testsrc'), enc({ resolution: { width: undefined, height: 720 }, fps: 30, videoBitrateKbps: 2000 }));

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type AbrLane, type AbrOutput, AbrSession } from '../../src/protocol/abr-session.js';
 import { type Chunk, FLAG_KEYFRAME } from '../../src/protocol/chunk.js';
-import type { CoreStats } from '../../src/protocol/peer-core.js';
+import { type CoreStats, emptyCoreStats } from '../../src/protocol/peer-core.js';
 
 const LADDER = [
   { name: 'low', bitrateBps: 600_000 },
@@ -14,23 +14,7 @@ const LADDER = [
 ];
 
 class FakeLane implements AbrLane {
-  stats: CoreStats = {
-    neighbours: 4,
-    mediaBytesIn: 0,
-    mediaBytesInFromSource: 0,
-    mediaBytesOut: 0,
-    duplicateBytes: 0,
-    chunksPlayed: 0,
-    chunksLate: 0,
-    chunksSkipped: 0,
-    mediaMsPlayed: 0,
-    mediaMsMissed: 0,
-    lastLagMs: undefined,
-    lastChunkAtMs: undefined,
-    newestSeq: undefined,
-    started: true,
-    lastMissAtMs: undefined,
-  };
+  stats: CoreStats = { ...emptyCoreStats(), neighbours: 4, started: true };
   peakBps: number | undefined = 20_000_000;
   getStats(): CoreStats {
     return this.stats;
