@@ -32,6 +32,8 @@ export interface HostReport {
     firstPlayAtMs: number | undefined;
     /** Wall-clock time of the first play after each restart of the channel. */
     resumedAtMs: number[];
+    /** Wall-clock time of each restart of the channel the viewer noticed (its playout started over). */
+    restartedAtMs: number[];
   })[];
   fanout: ViewerMeasures[];
   cpuMs: number;
@@ -62,6 +64,7 @@ export async function runHost(o: HostOptions): Promise<HostReport> {
     const lags: number[] = [];
     // Wall-clock time of the first play after each restart of the channel (a new broadcaster run).
     const resumedAt: number[] = [];
+    const restartedAt: number[] = [];
     let restarted = false;
     let firstPlayAt: number | undefined;
     let startupMs: number | undefined;
@@ -73,7 +76,10 @@ export async function runHost(o: HostOptions): Promise<HostReport> {
       else misses.later++;
     };
     node.onEvent((e) => {
-      if (e.type === 'restarted') restarted = true;
+      if (e.type === 'restarted') {
+        restarted = true;
+        restartedAt.push(Date.now());
+      }
       if (e.type === 'skip') miss(Date.now());
       if (e.type !== 'play') return;
       const now = Date.now();
@@ -89,6 +95,7 @@ export async function runHost(o: HostOptions): Promise<HostReport> {
       node,
       lags,
       resumedAt,
+      restartedAt,
       firstPlayAt: () => firstPlayAt,
       misses,
       start: async () => {
@@ -125,6 +132,7 @@ export async function runHost(o: HostOptions): Promise<HostReport> {
         capBps: v.cap,
         firstPlayAtMs: v.firstPlayAt(),
         resumedAtMs: v.resumedAt,
+        restartedAtMs: v.restartedAt,
         misses: { ...v.misses },
       };
     }),

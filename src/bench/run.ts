@@ -80,6 +80,8 @@ export interface RestartSummary {
   resumeMs?: { p50: number; p95: number; max: number };
   /** Viewers that were playing before the broadcaster restart and played again after it. */
   resumed?: string;
+  /** Broadcaster's first new chunk -> each such viewer noticing the new run (its playout starting over). */
+  noticedMs?: { p50: number; p95: number };
 }
 
 const round = (x: number | undefined, d = 3) => (x === undefined ? Number.NaN : Math.round(x * 10 ** d) / 10 ** d);
@@ -408,6 +410,11 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         return t === undefined ? [] : [Math.max(0, t - back)];
       });
       restarts.resumed = `${across.length}/${playing.length}`;
+      const noticed = playing.flatMap((v) => {
+        const t = v.restartedAtMs.find((r) => r >= killedAt);
+        return t === undefined ? [] : [Math.max(0, t - back)];
+      });
+      if (noticed.length > 0) restarts.noticedMs = { p50: round(quantile(noticed, 0.5), 0), p95: round(quantile(noticed, 0.95), 0) };
       if (across.length > 0)
         restarts.resumeMs = {
           p50: round(quantile(across, 0.5), 0),
