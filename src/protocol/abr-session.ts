@@ -160,11 +160,6 @@ export class AbrSession {
     return this.lanes.get(this.switch.current) as AbrLane;
   }
 
-  /** The lane of rendition `index`, while the session is in its swarm. */
-  lane(index: number): AbrLane | undefined {
-    return this.lanes.get(index);
-  }
-
   /** A lane's core played a chunk (in order). */
   played(index: number, chunk: Chunk, nowMs: number): void {
     if (!this.lanes.has(index)) return;
