@@ -15,6 +15,7 @@ import { type ChannelKey, deriveRenditionKey, loadOrCreateKey } from './keys.js'
 import type { Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { RateMeter } from './rate-meter.js';
+import { firstSeq, loadFloors, SAVE_INTERVAL_MS, saveFloors } from './run-numbering.js';
 import { type NetworkOptions, SwarmNode } from './swarm-node.js';
 import { startThumbnails } from './thumbnails.js';
 import { publishChannelRecord } from './tracker-client.js';
@@ -80,12 +81,14 @@ export interface BroadcastStats {
 
 const RECORD_REFRESH_MS = 10_000;
 const END_GRACE_MS = 5000;
-const SEQ_EPOCH_MS = Date.UTC(2024, 0, 1);
+/** Viewers a broadcaster with fewer neighbours dials from a tracker answer. */
+const SOURCE_DIAL_TARGET = 8;
 
 /** One rendition's stream: its key, numbering, swarm node and counts. */
 interface Lane {
   readonly name: string;
   readonly key: ChannelKey;
+  readonly channelId: string;
   readonly node: SwarmNode;
   readonly height: number | undefined;
   readonly nominalBps: number;
@@ -110,6 +113,8 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
     r !== undefined ? r.videoBitrateKbps * 1000 + audioBps : (nominalBitrateKbps(source, encoding) ?? 0) * 1000,
   );
   const ladderBps = laneBps.reduce((x, y) => x + y, 0);
+  const floorsFile = `${o.keyFile}.seq`;
+  const savedFloors = loadFloors(floorsFile, o.log);
   const lanes: Lane[] = (ladder ?? [undefined]).map((r, i) => {
     const laneKey = r === undefined || i === 0 ? key : deriveRenditionKey(key, r.name);
     const nominalBps = laneBps[i] as number;
@@ -127,7 +132,10 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
       trackers: o.trackers,
       // Browsers and native peers meet the source over WebRTC through the trackers' signalling.
       webrtc: true,
-      dialTarget: 0,
+      // A broadcaster restarted under a waiting audience dials some of it while its encoder
+      // starts: they get the new run's first chunks as they are cut, instead of finding the
+      // broadcaster at their next tracker ask. Viewers dial it otherwise.
+      dialTarget: SOURCE_DIAL_TARGET,
       core: {
         ...o.core,
         ...(uploadLimitBps !== undefined ? { uploadLimitBps } : {}),
@@ -139,11 +147,12 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
     return {
       name: r?.name ?? 'main',
       key: laneKey,
+      channelId: laneKey.channelId,
       node,
       height: r?.height,
       nominalBps,
-      // First chunk number: 200 ms ticks since 2024, so a restarted broadcaster never reuses numbers.
-      seq: Math.floor((Date.now() - SEQ_EPOCH_MS) / 200),
+      // A restarted broadcaster numbers past its last run (see run-numbering.ts).
+      seq: firstSeq(Date.now(), savedFloors.get(laneKey.channelId)),
       chunksProduced: 0,
       bytesProduced: 0,
       firstChunkAtMs: undefined,
@@ -248,9 +257,21 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
       lane.node.publish(chunk);
     },
   });
+  let floorWarned = false;
+  const saveFloor = () => {
+    try {
+      saveFloors(floorsFile, lanes, Date.now(), savedFloors);
+    } catch (err) {
+      if (!floorWarned) o.log.warn(`cannot save chunk numbering to ${floorsFile}: ${(err as Error).message}; a restart may take longer`);
+      floorWarned = true;
+    }
+  };
+  saveFloor();
+  const floorTimer = setInterval(saveFloor, SAVE_INTERVAL_MS);
   try {
     await ingest.start();
   } catch (err) {
+    clearInterval(floorTimer);
     clearInterval(recordTimer);
     await ingest.stop();
     await stopNodes();
@@ -353,6 +374,7 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
     ended,
     stats,
     stop: async () => {
+      clearInterval(floorTimer);
       clearInterval(recordTimer);
       thumbnails.stop();
       await ingest.stop();

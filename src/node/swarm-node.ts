@@ -370,6 +370,8 @@ export class SwarmNode {
       !known.has(p.peerId) &&
       !this.dialing.has(p.peerId) &&
       !this.driver.isBanned(p.peerId) &&
+      // A broadcaster's former entry names its own address: it dials viewers only.
+      (this.options.role !== 'source' || p.role === 'viewer') &&
       (this.options.sourceOnly !== true || p.role === 'source');
     // A viewer starved since the broadcaster went away reaches for the (new) broadcaster even
     // with every slot taken: its neighbours, starved too, have nothing to give it, and a

@@ -3,8 +3,10 @@
 // the viewer. The time to resume is printed.
 
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import type { BroadcastStats } from '../../src/node/broadcaster.js';
 import type { ViewerStats } from '../../src/node/viewer.js';
 import { browserSkipReason, launchBrowser } from '../helpers/browser.js';
 import { getJson, meshtv, stopAll, tempDir, waitUntil } from '../helpers/processes.js';
@@ -37,6 +39,39 @@ test('viewers resume after the broadcaster is killed and restarted with the same
   const resumeMs = Date.now() - backAt;
   await viewer.waitFor(/the stream is back/, 'stderr', 10_000);
   t.diagnostic(`resumed ${resumeMs} ms after the broadcaster printed its URI again`);
+});
+
+test('a broadcaster keeps a numbering floor beside its key and a restart numbers past it', { timeout: 90_000 }, async () => {
+  // Chunks come a little faster than the clock's 200 ms ticks (keyframes cut extra ones), so
+  // after hours on air the numbering is far ahead of the clock: the saved floor keeps a
+  // restart past it. Here the floor a long run would leave is written by hand.
+  const key = path.join(tempDir('renumber'), 'k.key');
+  const tracker = meshtv(['tracker', '--port', '0']);
+  const trackerUrl = (await tracker.waitFor(/tracker listening on (\S+)/))[1] as string;
+  const args = ['broadcast', '--tracker', trackerUrl, '--key', key, '--http-port', '0'];
+  const produced = async (b: ReturnType<typeof meshtv>, n: number) => {
+    const url = (await b.waitFor(/stats: (\S+)/, 'stderr'))[1] as string;
+    let s: BroadcastStats | undefined;
+    await waitUntil(`${n} chunks produced`, async () => {
+      s = await getJson<BroadcastStats>(url);
+      return s.chunksProduced >= n;
+    });
+    return s as BroadcastStats;
+  };
+  const first = meshtv(args);
+  const before = await produced(first, 10);
+  await new Promise((r) => setTimeout(r, 1500));
+  await first.stop('SIGKILL');
+  const saved = JSON.parse(fs.readFileSync(`${key}.seq`, 'utf8')) as Record<string, number>;
+  const floor = saved[before.channelId] ?? 0;
+  assert.ok(floor > (before.newestSeq ?? Number.POSITIVE_INFINITY), `the saved floor ${floor} is not past the run's chunk ${before.newestSeq}`);
+
+  const farAhead = floor + 100_000;
+  fs.writeFileSync(`${key}.seq`, JSON.stringify({ [before.channelId]: farAhead }));
+  const second = meshtv(args);
+  const s = await produced(second, 1);
+  const firstOfRun = (s.newestSeq ?? 0) - s.chunksProduced + 1;
+  assert.equal(firstOfRun, farAhead, 'the restart did not number from the saved floor');
 });
 
 test('the tracker is killed and restarted: viewers keep playing and the channel is listed again', { timeout: 120_000 }, async (t) => {
