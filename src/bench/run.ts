@@ -228,7 +228,15 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         'fanout',
       ]);
     const hub = net?.hub;
-    const trackerArgs = (port: string) => ['tracker', '--port', port, ...(hub !== undefined ? ['--host', hub.address] : [])];
+    // The bench's viewers share a few addresses (one, in app mode): no per-address rate limit.
+    const trackerArgs = (port: string) => [
+      'tracker',
+      '--port',
+      port,
+      '--rate-limit',
+      '0',
+      ...(hub !== undefined ? ['--host', hub.address] : []),
+    ];
     let tracker = spawnTracked(trackerArgs('0'), hub?.ns);
     const trackerUrl = (await tracker.line(/tracker listening on (\S+)/))[1] as string;
     const startSource = async () => {

@@ -18,7 +18,7 @@ import { RateMeter } from './rate-meter.js';
 import { firstSeq, loadFloors, SAVE_INTERVAL_MS, saveFloors } from './run-numbering.js';
 import { type NetworkOptions, SwarmNode } from './swarm-node.js';
 import { startThumbnails } from './thumbnails.js';
-import { publishChannelRecord } from './tracker-client.js';
+import { publishChannelRecord, whileTrackerBusy } from './tracker-client.js';
 
 export interface BroadcastOptions {
   trackers: string[];
@@ -216,8 +216,13 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
       throw e.errors[0];
     });
   try {
-    await publishRecord();
-    await Promise.all(lanes.map((l) => l.node.announceNow()));
+    await whileTrackerBusy(
+      async () => {
+        await publishRecord();
+        await Promise.all(lanes.map((l) => l.node.announceNow()));
+      },
+      (err) => o.log.warn(`${err.message}; asking again`),
+    );
   } catch (err) {
     await stopNodes();
     throw err;

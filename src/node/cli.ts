@@ -37,7 +37,7 @@ const USAGE = `meshtv — peer-to-peer live TV
 
 Usage:
   meshtv tracker   [--host 127.0.0.1] [--port 8000] [--stun URL] [--turn URL] [--turn-secret SECRET]
-                   [--signaling ws://STOCK-TRACKER]
+                   [--signaling ws://STOCK-TRACKER] [--rate-limit 20 (requests/s per address; 0: none)]
   meshtv broadcast [--input testsrc|FILE|-|udp://HOST:PORT|srt://HOST:PORT|rtmp://HOST:PORT/APP[/KEY]|URL]
                    [--loop] [--copy] [--video-bitrate 2500k] [--audio-bitrate 128k] [--resolution 1280x720|720p]
                    [--renditions [NAME=]HEIGHTp[@RATE],... (e.g. 360p,720p)] [--fps N]
@@ -184,8 +184,13 @@ async function runTracker(args: string[]): Promise<number> {
     turn: { type: 'string', multiple: true },
     'turn-secret': { type: 'string' },
     signaling: { type: 'string', multiple: true },
+    'rate-limit': { type: 'string' },
   });
   if (values.help) return help();
+  const rate = str(values, 'rate-limit');
+  const ratePerS = rate === undefined ? undefined : Number(rate);
+  if (ratePerS !== undefined && !(Number.isFinite(ratePerS) && ratePerS >= 0 && ratePerS <= 1e6))
+    throw new UserError(`--rate-limit must be requests per second per address, 0-1000000 (0: no limit), got "${rate}"`);
   const log = logger(values);
   const host = str(values, 'host') ?? '127.0.0.1';
   const p = port(str(values, 'port'), '--port', 8000);
@@ -203,6 +208,13 @@ async function runTracker(args: string[]): Promise<number> {
     port: p,
     ice: { servers, ...(turnSecret !== undefined ? { turnSecret } : {}) },
     signalingUrls,
+    // Behind a reverse proxy (or in the bench, all on 127.0.0.1) every client shares an address.
+    ...(ratePerS === undefined
+      ? {}
+      : {
+          rateLimit:
+            ratePerS === 0 ? { ratePerS: Number.POSITIVE_INFINITY, burst: Number.POSITIVE_INFINITY } : { ratePerS, burst: 3 * ratePerS },
+        }),
   }).catch((err: NodeJS.ErrnoException) => {
     throw new UserError(
       err.code === 'EADDRINUSE'

@@ -9,6 +9,45 @@ import { checkNetworkConfig, type NetworkConfig } from '../transport/ice.js';
 import { UserError } from './errors.js';
 
 const REQUEST_TIMEOUT_MS = 5000;
+/** How long a busy tracker (429, 503) is asked again before giving up. */
+const BUSY_RETRY_MS = 30_000;
+
+/** A tracker that answered with an HTTP error; 429 and 503 mean busy, worth asking again. */
+export class TrackerRefused extends UserError {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+
+  get busy(): boolean {
+    return this.status === 429 || this.status === 503;
+  }
+}
+
+/**
+ * Runs `attempt` until it succeeds, asking again with a growing pause (1, 2, 4... s) while the
+ * tracker says it is busy, for up to 30 s: a broadcaster restarted under a crowd finds its
+ * tracker rate-limiting the crowd's asks, which is no reason to give up. Other failures (an
+ * unreachable tracker, a refusal) are thrown at once.
+ */
+export async function whileTrackerBusy<T>(
+  attempt: () => Promise<T>,
+  onBusy: (err: TrackerRefused) => void,
+  { maxMs = BUSY_RETRY_MS, firstPauseMs = 1000 } = {},
+): Promise<T> {
+  const deadline = Date.now() + maxMs;
+  for (let pauseMs = firstPauseMs; ; pauseMs *= 2) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!(err instanceof TrackerRefused) || !err.busy || Date.now() + pauseMs > deadline) throw err;
+      onBusy(err);
+      await new Promise((r) => setTimeout(r, pauseMs));
+    }
+  }
+}
 
 async function call(trackerUrl: string, path: string, init?: { method: string; body: unknown }): Promise<unknown> {
   const url = new URL(path, trackerUrl);
@@ -34,7 +73,7 @@ async function call(trackerUrl: string, path: string, init?: { method: string; b
   if (!res.ok) {
     const reason =
       typeof body === 'object' && body !== null && 'error' in body ? String((body as { error: unknown }).error) : `HTTP ${res.status}`;
-    throw new UserError(`tracker ${trackerUrl} refused ${path}: ${reason}`);
+    throw new TrackerRefused(`tracker ${trackerUrl} refused ${path}: ${reason}`, res.status);
   }
   return body;
 }

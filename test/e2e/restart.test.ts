@@ -64,7 +64,10 @@ test('a broadcaster keeps a numbering floor beside its key and a restart numbers
   await first.stop('SIGKILL');
   const saved = JSON.parse(fs.readFileSync(`${key}.seq`, 'utf8')) as Record<string, number>;
   const floor = saved[before.channelId] ?? 0;
-  assert.ok(floor > (before.newestSeq ?? Number.POSITIVE_INFINITY), `the saved floor ${floor} is not past the run's chunk ${before.newestSeq}`);
+  assert.ok(
+    floor > (before.newestSeq ?? Number.POSITIVE_INFINITY),
+    `the saved floor ${floor} is not past the run's chunk ${before.newestSeq}`,
+  );
 
   const farAhead = floor + 100_000;
   fs.writeFileSync(`${key}.seq`, JSON.stringify({ [before.channelId]: farAhead }));

@@ -62,6 +62,21 @@ describe('meshtv command line', () => {
     await fails(['bench', '--source-upload-limit', 'lots'], /--source-upload-limit must be a bitrate/);
   });
   test('bad port number', () => fails(['tracker', '--port', 'eighty'], /--port must be a port number/));
+  test('bad tracker rate limit', () =>
+    fails(['tracker', '--port', '0', '--rate-limit', 'fast'], /--rate-limit must be requests per second/));
+  test('--rate-limit sets what one address may ask of the tracker; 0 lifts it', async () => {
+    const statuses = async (rate: string) => {
+      const t = meshtv(['tracker', '--port', '0', '--rate-limit', rate]);
+      const url = (await t.waitFor(/tracker listening on (\S+)/))[1] as string;
+      const got: number[] = [];
+      for (let i = 0; i < 8; i++) got.push((await fetch(`${url}/api/announce`, { method: 'POST', body: '{}' })).status);
+      await t.stop();
+      return got;
+    };
+    // A burst of three at one request a second, then refused.
+    assert.deepEqual((await statuses('1')).slice(2, 5), [400, 429, 429]);
+    assert.ok(!(await statuses('0')).includes(429));
+  });
   test('tracker port in use', () => fails(['tracker', '--port', String(busyPort)], new RegExp(`port ${busyPort} .*in use`)));
   test('bad tracker URL', () => fails(['channels', '--tracker', 'not a url'], /not a valid URL/));
   test('unreachable tracker', async () => {

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { createLogger } from '../../src/node/log.js';
 import { SwarmNode } from '../../src/node/swarm-node.js';
+import { announce, TrackerRefused, whileTrackerBusy } from '../../src/node/tracker-client.js';
 import { waitUntil } from '../helpers/processes.js';
 
 test('an announce the tracker refused is retried with back-off', { timeout: 20_000 }, async () => {
@@ -36,6 +37,42 @@ test('an announce the tracker refused is retried with back-off', { timeout: 20_0
     await waitUntil('the announce is retried and succeeds', () => announces >= 2 && node.trackerFailures === 0, 5000);
   } finally {
     await node.stop();
+    await new Promise<void>((resolve) => tracker.close(() => resolve()));
+  }
+});
+
+test('a busy tracker is asked again; a refusal or a tracker busy for too long is not', async () => {
+  let statuses = [429, 503, 200];
+  let asked = 0;
+  const tracker = http.createServer((_req, res) => {
+    const status = statuses[asked++] ?? 200;
+    res
+      .writeHead(status, { 'content-type': 'application/json' })
+      .end(status === 200 ? '{"intervalMs":60000,"yourAddress":"127.0.0.1","peers":[]}' : '{"error":"not now"}');
+  });
+  await new Promise<void>((resolve) => tracker.listen(0, '127.0.0.1', () => resolve()));
+  const url = `http://127.0.0.1:${(tracker.address() as AddressInfo).port}`;
+  const ask = () => announce(url, { channelId: 'a'.repeat(64), peerId: 'b'.repeat(40), port: 1, role: 'source' });
+  const busy: number[] = [];
+  const onBusy = (err: TrackerRefused) => busy.push(err.status);
+  try {
+    const answer = await whileTrackerBusy(ask, onBusy, { firstPauseMs: 10 });
+    assert.equal(answer.intervalMs, 60_000);
+    assert.deepEqual(busy, [429, 503]);
+    // A refusal is final at once.
+    statuses = [400];
+    asked = 0;
+    await assert.rejects(
+      whileTrackerBusy(ask, onBusy, { firstPauseMs: 10 }),
+      (err: unknown) => err instanceof TrackerRefused && err.status === 400,
+    );
+    assert.equal(asked, 1);
+    // Busy past the time allowed: the last refusal is thrown.
+    statuses = [429, 429, 429, 429, 429, 429];
+    asked = 0;
+    await assert.rejects(whileTrackerBusy(ask, onBusy, { firstPauseMs: 10, maxMs: 50 }), /not now/);
+    assert.ok(asked >= 2 && asked <= 4, `asked ${asked} times`);
+  } finally {
     await new Promise<void>((resolve) => tracker.close(() => resolve()));
   }
 });
