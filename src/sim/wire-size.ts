@@ -1,10 +1,10 @@
 // Exact wire size of a peer message without encoding it: the codec's body length plus the
-// 4-byte length prefix of the transport framing (src/transport/framing.ts). The simulator passes
+// length prefix of the transport framing (src/transport/framing.ts). The simulator passes
 // messages as objects and uses this for its byte accounting (checked against encodeMessage in tests).
 
 import { CHANNEL_ID_BYTES, encodedChunkBytes } from '../protocol/chunk.js';
 import { MsgType, PEER_ID_BYTES, type WireMessage } from '../protocol/codec.js';
-import { FRAME_HEADER_BYTES } from '../transport/framing.js';
+import { frameHeaderBytes } from '../transport/framing.js';
 
 export function messageBodyBytes(msg: WireMessage): number {
   switch (msg.type) {
@@ -24,5 +24,6 @@ export function messageBodyBytes(msg: WireMessage): number {
 }
 
 export function messageWireBytes(msg: WireMessage): number {
-  return messageBodyBytes(msg) + FRAME_HEADER_BYTES;
+  const body = messageBodyBytes(msg);
+  return body + frameHeaderBytes(body);
 }

@@ -9,6 +9,7 @@ import { encodeMessage, MsgType, type WireMessage } from '../../src/protocol/cod
 import { buildReport, type SimReport } from '../../src/sim/report.js';
 import { type SimConfig, Simulator } from '../../src/sim/simulator.js';
 import { messageWireBytes } from '../../src/sim/wire-size.js';
+import { encodeFrame } from '../../src/transport/framing.js';
 
 function simulate(config: Partial<SimConfig>): { report: SimReport; result: ReturnType<Simulator['run']> } {
   const result = new Simulator(config).run();
@@ -16,7 +17,7 @@ function simulate(config: Partial<SimConfig>): { report: SimReport; result: Retu
 }
 
 describe('simulator', () => {
-  test('message sizes agree with the codec (plus the 4-byte frame prefix)', () => {
+  test('message sizes agree with the codec and the framing', () => {
     const key = new Uint8Array(32).fill(7);
     const chunk = {
       channelKey: key,
@@ -35,7 +36,7 @@ describe('simulator', () => {
       { type: MsgType.Busy, seq: 5 },
       { type: MsgType.ChunkData, chunk },
     ];
-    for (const m of messages) assert.equal(messageWireBytes(m), encodeMessage(m).length + 4, `message type ${m.type}`);
+    for (const m of messages) assert.equal(messageWireBytes(m), encodeFrame(encodeMessage(m)).length, `message type ${m.type}`);
   });
 
   test('the same seed gives the same report; another seed a different one', () => {

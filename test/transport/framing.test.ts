@@ -1,11 +1,11 @@
-// Length-prefixed framing: frames come out whole however the bytes are split, and a peer's
+// Length-prefixed framing (a LEB128 varint length): frames come out whole however the bytes are split, and a peer's
 // declared length is refused before anything is allocated for it.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RemoteProtocolError } from '../../src/protocol/errors.js';
 import { seededRandom } from '../../src/protocol/random.js';
-import { encodeFrame, FRAME_HEADER_BYTES, FrameReader } from '../../src/transport/framing.js';
+import { encodeFrame, FrameReader, frameHeaderBytes } from '../../src/transport/framing.js';
 
 function body(n: number, fill: number): Uint8Array {
   const out = new Uint8Array(n);
@@ -27,9 +27,24 @@ const bodies = [body(1, 1), body(5, 2), body(300, 3), body(1, 4), body(70, 5), b
 const stream = concat(bodies.map(encodeFrame));
 
 describe('FrameReader', () => {
-  test('encodeFrame writes a 4-byte big-endian length', () => {
-    assert.deepEqual(encodeFrame(Uint8Array.of(9, 8, 7)), Uint8Array.of(0, 0, 0, 3, 9, 8, 7));
-    assert.equal(encodeFrame(body(0x010203, 0)).subarray(0, 4).join(','), '0,1,2,3');
+  test('encodeFrame writes the length as a LEB128 varint, in its shortest form', () => {
+    assert.deepEqual(encodeFrame(Uint8Array.of(9, 8, 7)), Uint8Array.of(3, 9, 8, 7));
+    // 300 = 0b10_0101100: the low seven bits first, with the high bit set, then the rest.
+    assert.deepEqual(encodeFrame(body(300, 0)).subarray(0, 2), Uint8Array.of(0xac, 0x02));
+    const sizes: [number, number][] = [
+      [1, 1],
+      [127, 1],
+      [128, 2],
+      [16_383, 2],
+      [16_384, 3],
+      [2 ** 21 - 1, 3],
+      [2 ** 21, 4],
+    ];
+    for (const [length, bytes] of sizes) {
+      assert.equal(frameHeaderBytes(length), bytes, `${length}`);
+      assert.equal(encodeFrame(new Uint8Array(length)).length, length + bytes);
+      assert.deepEqual(new FrameReader(2 ** 22).push(encodeFrame(body(length, 7))), [body(length, 7)]);
+    }
   });
 
   test('one push holding several frames yields them all', () => {
@@ -64,7 +79,7 @@ describe('FrameReader', () => {
         const n = Math.floor(random() * 40);
         got.push(...reader.push(stream.subarray(o, o + n)));
         o += n;
-        assert.equal(reader.bufferedBytes + got.reduce((s, b) => s + b.length + FRAME_HEADER_BYTES, 0), Math.min(o, stream.length));
+        assert.equal(reader.bufferedBytes + got.reduce((s, b) => s + b.length + frameHeaderBytes(b.length), 0), Math.min(o, stream.length));
       }
       assert.deepEqual(got, bodies, `round ${round}`);
     }
@@ -84,30 +99,41 @@ describe('FrameReader', () => {
     assert.deepEqual(reader.push(frame.subarray(0, 4)), []);
     assert.equal(reader.bufferedBytes, 4);
     assert.deepEqual(reader.push(frame.subarray(4)), [body(300, 9)]);
+    assert.equal(reader.bufferedBytes, 0);
   });
 
-  test('an oversized declared length throws as soon as the 4 header bytes are in', () => {
-    for (const declared of [301, 0x7fffffff, 0xffffffff]) {
-      const reader = new FrameReader(300);
-      const header = new Uint8Array(4);
-      new DataView(header.buffer).setUint32(0, declared);
-      assert.throws(() => reader.push(header), RemoteProtocolError);
+  test('an oversized declared length throws as soon as its prefix shows it', () => {
+    for (const declared of [301, 0x7fffff, 2 ** 28 - 1]) {
+      const header: number[] = [];
+      for (let v = declared; ; v = Math.floor(v / 128)) {
+        if (v < 128) {
+          header.push(v);
+          break;
+        }
+        header.push((v & 0x7f) | 0x80);
+      }
+      assert.throws(() => new FrameReader(300).push(Uint8Array.from(header)), RemoteProtocolError);
     }
-    // Header split over two pushes: nothing is decided on 2 bytes, the second push throws.
+    // Prefix split over two pushes: 127 so far is within the limit; the second byte passes it.
     const reader = new FrameReader(300);
-    assert.deepEqual(reader.push(Uint8Array.of(0xff, 0xff)), []);
-    assert.throws(() => reader.push(Uint8Array.of(0xff, 0xff)), RemoteProtocolError);
+    assert.deepEqual(reader.push(Uint8Array.of(0xff)), []);
+    assert.throws(() => reader.push(Uint8Array.of(0xff)), /exceeds/);
   });
 
   test('an oversized frame after good ones throws', () => {
     const reader = new FrameReader(300);
     assert.deepEqual(reader.push(encodeFrame(body(3, 1))), [body(3, 1)]);
-    assert.throws(() => reader.push(Uint8Array.of(0, 0, 1, 45)), /exceeds/);
+    assert.throws(() => reader.push(Uint8Array.of(0xad, 0x02)), /exceeds/);
+  });
+
+  test('a length prefix not in its shortest form, or longer than four bytes, throws', () => {
+    assert.throws(() => new FrameReader(300).push(Uint8Array.of(0x83, 0x00, 1, 2, 3)), /shortest form/);
+    assert.throws(() => new FrameReader(2 ** 30).push(Uint8Array.of(0x81, 0x80, 0x80, 0x80)), /longer than 4 bytes/);
   });
 
   test('a zero-length frame throws', () => {
-    assert.throws(() => new FrameReader(300).push(Uint8Array.of(0, 0, 0, 0)), RemoteProtocolError);
+    assert.throws(() => new FrameReader(300).push(Uint8Array.of(0)), RemoteProtocolError);
     const reader = new FrameReader(300);
-    assert.throws(() => reader.push(concat([encodeFrame(body(2, 0)), Uint8Array.of(0, 0, 0, 0)])), /empty frame/);
+    assert.throws(() => reader.push(concat([encodeFrame(body(2, 0)), Uint8Array.of(0)])), /empty frame/);
   });
 });
