@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../node/log.js';
 import { SwarmNode } from '../node/swarm-node.js';
-import { type Chunk, decodeChunk, FLAG_KEYFRAME } from '../protocol/chunk.js';
+import { CHUNK_MS, type Chunk, decodeChunk, FLAG_KEYFRAME } from '../protocol/chunk.js';
 import { encodeMessage, MAX_FRAME_BYTES, MsgType } from '../protocol/codec.js';
 import { hexToBytes } from '../protocol/hex.js';
 import { Playout } from '../protocol/playout.js';
@@ -104,7 +104,7 @@ export interface ViewerMeasures {
 /** An HTTP fan-out client: reads framed chunks and plays them on the swarm's playout clock. */
 export function fanoutClient(url: string): { measures(): ViewerMeasures; stop(): void } {
   const startedAt = Date.now();
-  const newPlayout = () => new Playout({ slackMs: 1500, nominalChunkMs: 250 });
+  const newPlayout = () => new Playout({ slackMs: 1500, nominalChunkMs: CHUNK_MS });
   let playout = newPlayout();
   const store = new Map<number, Chunk>();
   const lags: number[] = [];

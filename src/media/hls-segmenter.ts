@@ -4,7 +4,7 @@
 // video PTS, falling back to capture times when a stream has no video timestamps.
 // Pure: chunks in, playlist text and segment bytes out; no clock, no I/O.
 
-import { FLAG_END_OF_STREAM, FLAG_KEYFRAME } from '../protocol/chunk.js';
+import { CHUNK_MS, FLAG_END_OF_STREAM, FLAG_KEYFRAME } from '../protocol/chunk.js';
 import { findVideoPid, ptsDelta, ptsOf } from './ts-probe.js';
 
 export interface HlsSegmenterConfig {
@@ -21,7 +21,7 @@ export interface HlsSegmenterConfig {
   maxSegmentBytes: number;
   /** A keyframe whose PTS jumps further ahead than this, or back, breaks the timeline (new encoder run). @default 10000 */
   maxTimestampJumpMs: number;
-  /** Duration assumed for a chunk that cannot be timed otherwise. @default 250 */
+  /** Duration assumed for a chunk that cannot be timed otherwise. @default CHUNK_MS */
   nominalChunkMs: number;
   /** Prefix of segment URIs in the playlist, relative to the playlist. @default 'live/' */
   uriPrefix: string;
@@ -33,7 +33,7 @@ export const DEFAULT_HLS_SEGMENTER: HlsSegmenterConfig = {
   retainedSegments: 3,
   maxSegmentBytes: 32 * 1024 * 1024,
   maxTimestampJumpMs: 10_000,
-  nominalChunkMs: 250,
+  nominalChunkMs: CHUNK_MS,
   uriPrefix: 'live/',
 };
 

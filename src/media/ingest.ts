@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { UserError } from '../node/errors.js';
 import type { Logger } from '../node/log.js';
-import { FLAG_END_OF_STREAM, FLAG_KEYFRAME } from '../protocol/chunk.js';
+import { CHUNK_MS, FLAG_END_OF_STREAM, FLAG_KEYFRAME } from '../protocol/chunk.js';
 import { ffmpegInputProtocols, outputPipe } from './ffmpeg.js';
 import { FfmpegLog, type FfmpegLogEvent } from './ffmpeg-log.js';
 import { describeInput, type EncodingOptions, endsByItself, ffmpegArgs, type InputSource, waitsForSender } from './input.js';
@@ -25,7 +25,7 @@ export interface IngestOptions {
    * renditions; 0 without a ladder); the last of a finite input carries FLAG_END_OF_STREAM.
    */
   onPiece: (piece: TsPiece, output: number) => void;
-  /** @default 250 */
+  /** @default CHUNK_MS */
   targetChunkMs?: number;
 }
 
@@ -118,7 +118,7 @@ export class Ingest {
   }
 
   private run(args: string[]): Promise<RunResult> {
-    const chunkers = Array.from({ length: this.outputs }, () => new TsChunker({ targetChunkMs: this.o.targetChunkMs ?? 250 }));
+    const chunkers = Array.from({ length: this.outputs }, () => new TsChunker({ targetChunkMs: this.o.targetChunkMs ?? CHUNK_MS }));
     const log = new FfmpegLog();
     let produced = 0;
     let refused = false;

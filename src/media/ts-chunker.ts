@@ -5,7 +5,7 @@
 // Pure parsing: bytes in, pieces out; the wall time of arrival is an input.
 
 import { concatBytes } from '../protocol/bytes.js';
-import { FLAG_KEYFRAME, MAX_CHUNK_PAYLOAD_BYTES } from '../protocol/chunk.js';
+import { CHUNK_MS, FLAG_KEYFRAME, MAX_CHUNK_PAYLOAD_BYTES } from '../protocol/chunk.js';
 
 export const TS_PACKET_BYTES = 188;
 const SYNC = 0x47;
@@ -24,7 +24,7 @@ export interface TsPiece {
 }
 
 export interface TsChunkerOptions {
-  /** Media duration aimed at per chunk. @default 250 */
+  /** Media duration aimed at per chunk. @default CHUNK_MS */
   targetChunkMs: number;
 }
 
@@ -45,7 +45,7 @@ export class TsChunker {
   /** Bytes dropped while looking for packet sync (garbage in the input). */
   droppedBytes = 0;
 
-  constructor(private readonly options: TsChunkerOptions = { targetChunkMs: 250 }) {}
+  constructor(private readonly options: TsChunkerOptions = { targetChunkMs: CHUNK_MS }) {}
 
   /** Feeds bytes; returns the chunks completed by them. */
   push(data: Uint8Array, nowMs: number): TsPiece[] {

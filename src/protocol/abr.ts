@@ -2,7 +2,7 @@
 // its player output moves from one rendition's stream to another's at a keyframe both share,
 // without a gap (RenditionSwitch). Runtimes (native viewer, browser, simulator) feed both.
 
-import { type Chunk, FLAG_KEYFRAME } from './chunk.js';
+import { CHUNK_MS, type Chunk, FLAG_KEYFRAME } from './chunk.js';
 
 export interface AbrRendition {
   name: string;
@@ -160,7 +160,7 @@ export class AbrController {
 /** Keyframes of two renditions of one encode within this of each other are the same instant. */
 export const SAME_KEYFRAME_MS = 300;
 /** Chunks of the rendition being switched to kept while waiting for the output to reach them. */
-const MAX_HELD_CHUNKS = 80;
+const MAX_HELD_CHUNKS = 20_000 / CHUNK_MS;
 /** How long the output may wait for a target running behind it to reach the switch point. */
 export const MAX_SWITCH_WAIT_MS = 2000;
 

@@ -9,7 +9,7 @@
 // With an upload cap the core paces its own uploads (requests queue, Busy when full) and a
 // viewer hands each fresh chunk on to one relaying neighbour at once (push of the latest chunk).
 
-import { type Chunk, encodedChunkBytes, FLAG_KEYFRAME, type VerifyFn, verifyChunk } from './chunk.js';
+import { CHUNK_MS, type Chunk, encodedChunkBytes, FLAG_KEYFRAME, type VerifyFn, verifyChunk } from './chunk.js';
 import {
   type BufferMapMsg,
   bufferMapSeqs,
@@ -38,13 +38,13 @@ const FETCH_WINDOW = 16;
 const DEFAULT_SERVICE_MS = 300;
 
 /** The first unrequested copy of one of the newest chunks from a neighbour is a crossed push, not a replay. */
-const FRESH_PUSH_TOLERANCE_CHUNKS = 8;
+const FRESH_PUSH_TOLERANCE_CHUNKS = 2000 / CHUNK_MS;
 
 export interface PeerCoreConfig {
   role: PeerRole;
   /** Most neighbours kept at once. @default 32 */
   maxNeighbours: number;
-  /** Chunks kept for relaying behind the newest one. @default 240 (60 s of 250 ms chunks) */
+  /** Chunks kept for relaying behind the newest one. @default 480 (60 s of CHUNK_MS chunks) */
   windowChunks: number;
   /** Requests outstanding to one neighbour. @default 8 */
   maxPendingPerPeer: number;
@@ -71,13 +71,13 @@ export interface PeerCoreConfig {
   minStartLagMs: number;
   /** A viewer that missed media within this long is short of supply (see supplyShort). @default 10000 */
   shortSupplyMs: number;
-  /** Duration assumed per chunk until measured. @default 250 */
+  /** Duration assumed per chunk until measured. @default CHUNK_MS */
   nominalChunkMs: number;
-  /** Advertised chunks further than this ahead of the newest verified one are ignored. @default 40 */
+  /** Advertised chunks further than this ahead of the newest verified one are ignored. @default 80 (10 s) */
   maxAheadChunks: number;
-  /** Requests a neighbour may make per second, sustained. @default 50 */
+  /** Requests a neighbour may make per second, sustained. @default 100 */
   requestRatePerS: number;
-  /** Requests a neighbour may make in one burst. @default 100 */
+  /** Requests a neighbour may make in one burst. @default 200 */
   requestBurst: number;
   /** Strikes (advertised-but-missing chunks, unrequested replays) before a neighbour is dropped. @default 6 */
   maxStrikes: number;
@@ -119,7 +119,7 @@ export interface PeerCoreConfig {
 
 export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
   maxNeighbours: 32,
-  windowChunks: 240,
+  windowChunks: 60_000 / CHUNK_MS,
   maxPendingPerPeer: 8,
   requestTimeoutMs: 1500,
   sourceGraceMs: 400,
@@ -131,10 +131,10 @@ export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
   maxPlayoutLagMs: 8000,
   minStartLagMs: 1500,
   shortSupplyMs: 10_000,
-  nominalChunkMs: 250,
-  maxAheadChunks: 40,
-  requestRatePerS: 50,
-  requestBurst: 100,
+  nominalChunkMs: CHUNK_MS,
+  maxAheadChunks: 10_000 / CHUNK_MS,
+  requestRatePerS: 100,
+  requestBurst: 200,
   maxStrikes: 6,
   uploadEnabled: true,
   uploadLimitBps: undefined,

@@ -12,7 +12,7 @@ import { type Chunk, FLAG_KEYFRAME, FLAG_STREAM_START } from './chunk.js';
 export interface PlayoutConfig {
   /** Extra time after the start lag before a chunk counts as late. @default 1500 */
   slackMs: number;
-  /** Duration assumed per chunk until measured. @default 250 */
+  /** Duration assumed per chunk until measured (CHUNK_MS in the core's config). */
   nominalChunkMs: number;
   /**
    * Most delay behind capture that waiting for a chunk may build up. A chunk missing at its

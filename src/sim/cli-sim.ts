@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UserError } from '../node/errors.js';
-import { MAX_CHUNK_PAYLOAD_BYTES } from '../protocol/chunk.js';
+import { CHUNK_MS, MAX_CHUNK_PAYLOAD_BYTES } from '../protocol/chunk.js';
 import { type AbrClassReport, type AbrReport, buildReport, type ReportDistributions, reportMarkdown, type SimReport } from './report.js';
 import { DEFAULT_SIM_CONFIG, type SimConfig, type SimRendition, Simulator } from './simulator.js';
 import { linePlot, type Series } from './svg-plot.js';
@@ -26,7 +26,7 @@ Usage:
   --flash-crowd-s T  the whole audience joins within T seconds (default 10)
   --seed S           random seed, 0..4294967295 (default 1): same seed, same report
   --bitrate-kbps K   stream bitrate r (default 1000)
-  --chunk-ms MS      media time per chunk (default 250)
+  --chunk-ms MS      media time per chunk (default ${CHUNK_MS})
   --source-upload X  the broadcaster's upload granted to the swarm, in multiples of r (default 1.5)
   --renditions L     a quality ladder, e.g. low=600,high=2500 (kbit/s): one swarm per rendition, viewers
                      adapting as native viewers do, on a mixed audience of weak and strong lines (rho and

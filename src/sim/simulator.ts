@@ -5,7 +5,7 @@
 // decides anything about chunks. No clock and no Math.random: a seed fixes the whole run.
 
 import { AbrSession, type AbrSessionHooks } from '../protocol/abr-session.js';
-import { type Chunk, FLAG_KEYFRAME, signChunk } from '../protocol/chunk.js';
+import { CHUNK_MS, type Chunk, FLAG_KEYFRAME, signChunk } from '../protocol/chunk.js';
 import { MsgType, PEER_ID_BYTES, type WireMessage } from '../protocol/codec.js';
 import {
   type CoreEvent,
@@ -38,7 +38,7 @@ export interface SimConfig {
   seed: number;
   /** Stream bitrate r. @default 1_000_000 */
   bitrateBps: number;
-  /** Media time per chunk; one chunk is cut every chunkMs. @default 250 */
+  /** Media time per chunk; one chunk is cut every chunkMs. @default CHUNK_MS */
   chunkMs: number;
   /** A keyframe (a chunk playback can start from) every this much media time. @default 1000 */
   keyframeIntervalMs: number;
@@ -91,7 +91,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   joinWindowS: 10,
   seed: 1,
   bitrateBps: 1_000_000,
-  chunkMs: 250,
+  chunkMs: CHUNK_MS,
   keyframeIntervalMs: 1000,
   sourceUploadFactor: 1.5,
   dialTarget: 8,

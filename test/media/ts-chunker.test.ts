@@ -1,12 +1,12 @@
 // TsChunker on real MPEG-TS from the bundled ffmpeg (4 s test pattern, 1 s GOP): lossless
-// cutting at packet boundaries, keyframe chunks that start with the PAT, ~250 ms pieces.
+// cutting at packet boundaries, keyframe chunks that start with the PAT, pieces of about CHUNK_MS.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { before, describe, test } from 'node:test';
 import { ffmpegPath } from '../../src/media/ffmpeg.js';
 import { TS_PACKET_BYTES, TsChunker, type TsPiece } from '../../src/media/ts-chunker.js';
-import { FLAG_KEYFRAME } from '../../src/protocol/chunk.js';
+import { CHUNK_MS, FLAG_KEYFRAME } from '../../src/protocol/chunk.js';
 import { type RandomFn, seededRandom } from '../../src/protocol/random.js';
 
 const VIDEO_ARGS = [
@@ -207,7 +207,7 @@ describe('TsChunker on a 4 s test pattern', () => {
     assert.equal(keyframes, keyChunks.length);
   });
 
-  test('chunks between keyframes cover about 250 ms of media', () => {
+  test('chunks between keyframes cover about CHUNK_MS of media', () => {
     const { pieces } = chunkAll(ts, seededRandom(7));
     let measured = 0;
     for (const [i, p] of pieces.entries()) {
@@ -216,14 +216,15 @@ describe('TsChunker on a 4 s test pattern', () => {
       const next = pieces[i + 1];
       // The last piece of a GOP holds what is left of the second: it may be short.
       const gopTail = next === undefined || (next.flags & FLAG_KEYFRAME) !== 0;
-      assert.ok(p.mediaMs > 0 && p.mediaMs <= 450, `chunk ${i} covers ${p.mediaMs} ms`);
-      if (!gopTail) assert.ok(p.mediaMs >= 150, `chunk ${i} covers ${p.mediaMs} ms`);
+      // Cut at the first frame past CHUNK_MS: at most one 40 ms frame more.
+      assert.ok(p.mediaMs > 0 && p.mediaMs <= CHUNK_MS + 40, `chunk ${i} covers ${p.mediaMs} ms`);
+      if (!gopTail) assert.ok(p.mediaMs >= CHUNK_MS, `chunk ${i} covers ${p.mediaMs} ms`);
       // 25 fps: spans are whole frames of 40 ms.
       assert.equal(p.mediaMs % 40, 0, `chunk ${i} covers ${p.mediaMs} ms`);
     }
     assert.ok(measured >= 12, `only ${measured} chunks measured`);
     const between = pieces.filter((p) => (p.flags & FLAG_KEYFRAME) === 0 && p.mediaMs !== undefined).length;
-    assert.ok(between >= 8, `${between} non-key chunks for 4 s`);
+    assert.ok(between >= 16, `${between} non-key chunks for 4 s`);
   });
 
   test('chunk media durations add up to the stream duration', () => {
@@ -297,7 +298,7 @@ describe('TsChunker without video', () => {
     assert.ok(pieces.length >= 3, `${pieces.length} pieces`);
     for (const [i, p] of pieces.slice(0, -1).entries()) {
       const next = pieces[i + 1] as TsPiece;
-      assert.ok(next.captureTimeMs - p.captureTimeMs >= 250, `piece ${i} spans ${next.captureTimeMs - p.captureTimeMs} ms`);
+      assert.ok(next.captureTimeMs - p.captureTimeMs >= CHUNK_MS, `piece ${i} spans ${next.captureTimeMs - p.captureTimeMs} ms`);
       if (i > 0) assert.equal(p.flags & FLAG_KEYFRAME, FLAG_KEYFRAME, 'every audio piece can start playback');
     }
   });
