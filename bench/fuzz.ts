@@ -9,7 +9,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadOrCreateKey, nodeVerify } from '../src/node/keys.js';
 import { type Chunk, FLAG_KEYFRAME, signChunk } from '../src/protocol/chunk.js';
-import { decodeMessage, encodeMessage, MAX_FRAME_BYTES, MsgType, makeBufferMap, type WireMessage } from '../src/protocol/codec.js';
+import {
+  decodeMessage,
+  encodeMessage,
+  MAX_FRAME_BYTES,
+  MsgType,
+  makeBufferMap,
+  PROTOCOL_VERSION,
+  type WireMessage,
+} from '../src/protocol/codec.js';
 import { RemoteProtocolError } from '../src/protocol/errors.js';
 import { PeerCore } from '../src/protocol/peer-core.js';
 import { type RandomFn, seededRandom } from '../src/protocol/random.js';
@@ -86,7 +94,7 @@ function mutate(random: RandomFn, input: Uint8Array): Uint8Array {
 function sampleMessages(chunks: Chunk[], channelKey: Uint8Array): WireMessage[] {
   const c = chunks[0] as Chunk;
   return [
-    { type: MsgType.Hello, version: 1, channelKey, peerId: new Uint8Array(16).fill(3), role: 'viewer' },
+    { type: MsgType.Hello, version: PROTOCOL_VERSION, channelKey, peerId: new Uint8Array(16).fill(3), role: 'viewer' },
     makeBufferMap(c.seq - 10, 30, (s) => s % 3 !== 0, c.seq),
     { type: MsgType.Have, seq: c.seq + 1, flags: FLAG_KEYFRAME },
     { type: MsgType.Request, seq: c.seq },
@@ -128,7 +136,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     const input =
       random() < 0.2 ? randomBytes(random, int(random, 300)) : mutate(random, samples[int(random, samples.length)] as Uint8Array);
     try {
-      decodeMessage(input);
+      decodeMessage(input, key.publicKey);
     } catch (err) {
       if (!(err instanceof RemoteProtocolError)) crash('codec', err);
     }
@@ -170,7 +178,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     const id = `p${nextPeer++}`;
     core.handleConnected(now, id);
     peers.push(id);
-    core.handleMessage(now, id, decodeMessage(samples[0] as Uint8Array));
+    core.handleMessage(now, id, decodeMessage(samples[0] as Uint8Array, key.publicKey));
   };
   for (let i = 0; i < 6; i++) connect();
   let coreInputs = 0;
@@ -182,7 +190,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
         : mutate(random, samples[int(random, samples.length)] as Uint8Array);
     let msg: WireMessage;
     try {
-      msg = decodeMessage(frame);
+      msg = decodeMessage(frame, key.publicKey);
     } catch {
       continue;
     }

@@ -28,6 +28,11 @@ export const FLAG_STREAM_START = 0x04;
 
 /** Bytes of the signed header: version, channel key, seq, capture time, flags, payload length. */
 const HEADER_BYTES = 1 + CHANNEL_ID_BYTES + 4 + 8 + 1 + 4;
+/**
+ * The header as a peer link carries it: without the channel key, which both ends know from the
+ * hello (the signature still covers it, so a chunk of another channel fails verification).
+ */
+const LINK_HEADER_BYTES = HEADER_BYTES - CHANNEL_ID_BYTES;
 const CHUNK_FORMAT_VERSION = 1;
 
 export interface Chunk {
@@ -50,7 +55,7 @@ export type VerifyFn = (publicKey: Uint8Array, message: Uint8Array, signature: U
 /** The exact bytes the signature covers: the header followed by the payload. */
 export function signedBytes(c: UnsignedChunk): Uint8Array {
   const out = new Uint8Array(HEADER_BYTES + c.payload.length);
-  writeHeader(out, c);
+  writeHeader(out, c, true);
   out.set(c.payload, HEADER_BYTES);
   return out;
 }
@@ -68,8 +73,21 @@ export function encodedChunkBytes(c: Chunk): number {
   return HEADER_BYTES + c.payload.length + SIGNATURE_BYTES;
 }
 
+/** Size of a chunk on a peer link (without the channel key). */
+export function linkChunkBytes(c: Chunk): number {
+  return LINK_HEADER_BYTES + c.payload.length + SIGNATURE_BYTES;
+}
+
+/** Writes a chunk as a peer link carries it (without the channel key); returns the end offset. */
+export function encodeLinkChunkInto(out: Uint8Array, offset: number, c: Chunk): number {
+  writeHeader(out.subarray(offset), c, false);
+  out.set(c.payload, offset + LINK_HEADER_BYTES);
+  out.set(c.signature, offset + LINK_HEADER_BYTES + c.payload.length);
+  return offset + linkChunkBytes(c);
+}
+
 export function encodeChunkInto(out: Uint8Array, offset: number, c: Chunk): number {
-  writeHeader(out.subarray(offset), c);
+  writeHeader(out.subarray(offset), c, true);
   out.set(c.payload, offset + HEADER_BYTES);
   out.set(c.signature, offset + HEADER_BYTES + c.payload.length);
   return offset + encodedChunkBytes(c);
@@ -84,12 +102,23 @@ export function encodeChunk(c: Chunk): Uint8Array {
 
 /** Parses a chunk; throws RemoteProtocolError on any malformed field. Does not verify the signature. */
 export function decodeChunk(buf: Uint8Array): Chunk {
-  if (buf.length < HEADER_BYTES + SIGNATURE_BYTES) throw new RemoteProtocolError(`chunk too short: ${buf.length} bytes`);
+  return parseChunk(buf, undefined);
+}
+
+/** Parses a chunk as a peer link carries it, on a link of the channel `channelKey`. Does not verify the signature. */
+export function decodeLinkChunk(buf: Uint8Array, channelKey: Uint8Array): Chunk {
+  return parseChunk(buf, channelKey);
+}
+
+/** With `linkKey`, the header lacks the channel key and the chunk gets this one. */
+function parseChunk(buf: Uint8Array, linkKey: Uint8Array | undefined): Chunk {
+  const headerBytes = linkKey === undefined ? HEADER_BYTES : LINK_HEADER_BYTES;
+  if (buf.length < headerBytes + SIGNATURE_BYTES) throw new RemoteProtocolError(`chunk too short: ${buf.length} bytes`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const version = view.getUint8(0);
   if (version !== CHUNK_FORMAT_VERSION) throw new RemoteProtocolError(`unknown chunk format version ${version}`);
-  const channelKey = buf.slice(1, 1 + CHANNEL_ID_BYTES);
-  let o = 1 + CHANNEL_ID_BYTES;
+  const channelKey = linkKey ?? buf.slice(1, 1 + CHANNEL_ID_BYTES);
+  let o = linkKey === undefined ? 1 + CHANNEL_ID_BYTES : 1;
   const seq = view.getUint32(o);
   o += 4;
   const captureTimeMs = view.getFloat64(o);
@@ -100,7 +129,7 @@ export function decodeChunk(buf: Uint8Array): Chunk {
   const payloadLength = view.getUint32(o);
   o += 4;
   if (payloadLength > MAX_CHUNK_PAYLOAD_BYTES) throw new RemoteProtocolError(`chunk payload of ${payloadLength} bytes exceeds the maximum`);
-  if (buf.length !== HEADER_BYTES + payloadLength + SIGNATURE_BYTES) {
+  if (buf.length !== headerBytes + payloadLength + SIGNATURE_BYTES) {
     throw new RemoteProtocolError(`chunk length ${buf.length} does not match its payload length ${payloadLength}`);
   }
   const payload = buf.slice(o, o + payloadLength);
@@ -108,13 +137,13 @@ export function decodeChunk(buf: Uint8Array): Chunk {
   return { channelKey, seq, captureTimeMs, flags, payload, signature };
 }
 
-function writeHeader(out: Uint8Array, c: UnsignedChunk): void {
+function writeHeader(out: Uint8Array, c: UnsignedChunk, withKey: boolean): void {
   if (c.channelKey.length !== CHANNEL_ID_BYTES) throw new RangeError('channel key must be 32 bytes');
   if (c.payload.length > MAX_CHUNK_PAYLOAD_BYTES) throw new RangeError('chunk payload too large');
-  const view = new DataView(out.buffer, out.byteOffset, HEADER_BYTES);
+  const view = new DataView(out.buffer, out.byteOffset, withKey ? HEADER_BYTES : LINK_HEADER_BYTES);
   view.setUint8(0, CHUNK_FORMAT_VERSION);
-  out.set(c.channelKey, 1);
-  let o = 1 + CHANNEL_ID_BYTES;
+  if (withKey) out.set(c.channelKey, 1);
+  let o = withKey ? 1 + CHANNEL_ID_BYTES : 1;
   view.setUint32(o, c.seq);
   o += 4;
   view.setFloat64(o, c.captureTimeMs);

@@ -2,10 +2,11 @@
 // (framing lives in ../transport). Every length is checked before anything is allocated,
 // and every failure on input is a RemoteProtocolError: the peer that sent it is at fault.
 
-import { CHANNEL_ID_BYTES, type Chunk, decodeChunk, encodeChunkInto, encodedChunkBytes } from './chunk.js';
+import { CHANNEL_ID_BYTES, type Chunk, decodeLinkChunk, encodeLinkChunkInto, linkChunkBytes } from './chunk.js';
 import { RemoteProtocolError } from './errors.js';
 
-export const PROTOCOL_VERSION = 1;
+/** 2: chunks travel without their channel key (it is the link's, from the hello). */
+export const PROTOCOL_VERSION = 2;
 export const PEER_ID_BYTES = 16;
 /** Largest frame body accepted from a peer: one maximal chunk plus its header, with room to spare. */
 export const MAX_FRAME_BYTES = 1024 * 1024 + 4096;
@@ -107,15 +108,16 @@ export function encodeMessage(msg: WireMessage): Uint8Array {
       return out;
     }
     case MsgType.ChunkData: {
-      const out = new Uint8Array(1 + encodedChunkBytes(msg.chunk));
+      const out = new Uint8Array(1 + linkChunkBytes(msg.chunk));
       out[0] = msg.type;
-      encodeChunkInto(out, 1, msg.chunk);
+      encodeLinkChunkInto(out, 1, msg.chunk);
       return out;
     }
   }
 }
 
-export function decodeMessage(buf: Uint8Array): WireMessage {
+/** Parses one message on a link of the channel `channelKey` (a chunk's key is the link's). */
+export function decodeMessage(buf: Uint8Array, channelKey: Uint8Array): WireMessage {
   if (buf.length === 0) throw new RemoteProtocolError('empty frame');
   if (buf.length > MAX_FRAME_BYTES) throw new RemoteProtocolError(`frame of ${buf.length} bytes exceeds ${MAX_FRAME_BYTES}`);
   const type = buf[0];
@@ -150,7 +152,7 @@ export function decodeMessage(buf: Uint8Array): WireMessage {
       expectLength(buf, 5, type === MsgType.Request ? 'request' : type === MsgType.Reject ? 'reject' : 'busy');
       return { type, seq: v.getUint32(1) };
     case MsgType.ChunkData:
-      return { type, chunk: decodeChunk(buf.subarray(1)) };
+      return { type, chunk: decodeLinkChunk(buf.subarray(1), channelKey) };
     default:
       throw new RemoteProtocolError(`unknown message type ${type}`);
   }

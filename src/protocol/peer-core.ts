@@ -9,7 +9,7 @@
 // With an upload cap the core paces its own uploads (requests queue, Busy when full) and a
 // viewer hands each fresh chunk on to one relaying neighbour at once (push of the latest chunk).
 
-import { CHUNK_MS, type Chunk, encodedChunkBytes, FLAG_KEYFRAME, type VerifyFn, verifyChunk } from './chunk.js';
+import { CHUNK_MS, type Chunk, FLAG_KEYFRAME, linkChunkBytes, type VerifyFn, verifyChunk } from './chunk.js';
 import {
   type BufferMapMsg,
   bufferMapSeqs,
@@ -300,6 +300,11 @@ export class PeerCore {
   ) {
     this.config = { ...DEFAULT_PEER_CORE_CONFIG, ...config };
     this.playout = this.newPlayout();
+  }
+
+  /** The stream this core is in (its links carry chunks without it). */
+  get channelKey(): Uint8Array {
+    return this.components.channelKey;
   }
 
   get role(): PeerRole {
@@ -1027,5 +1032,5 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Wire size of what a chunk message costs, for rate accounting in runtimes. */
 export function chunkWireBytes(chunk: Chunk): number {
-  return encodedChunkBytes(chunk) + 1;
+  return linkChunkBytes(chunk) + 1;
 }

@@ -7,6 +7,7 @@ import { decodeMessage, encodeMessage, MsgType } from '../protocol/codec.js';
 import { RemoteProtocolError } from '../protocol/errors.js';
 import { bytesToHex } from '../protocol/hex.js';
 import type { CoreEvent, PeerCore, PeerId } from '../protocol/peer-core.js';
+import { frameHeaderBytes } from '../transport/framing.js';
 import type { LinkPath } from '../transport/ice.js';
 import type { Connection } from '../transport/transport.js';
 
@@ -115,10 +116,11 @@ export class CoreDriver {
     this.links.set(id, link);
     conn.setHandlers({
       onFrame: (frame) => {
-        link.wireBytesIn += frame.length + 4;
+        const framed = framedBytes(link, frame.length);
+        link.wireBytesIn += framed;
         let msg: ReturnType<typeof decodeMessage>;
         try {
-          msg = decodeMessage(frame);
+          msg = decodeMessage(frame, this.core.channelKey);
         } catch (err) {
           if (err instanceof RemoteProtocolError) {
             this.punish(link, `sent a malformed frame: ${err.message}`);
@@ -126,7 +128,7 @@ export class CoreDriver {
           }
           throw err;
         }
-        this.controlBytes += frame.length + 4 - (msg.type === MsgType.ChunkData ? msg.chunk.payload.length : 0);
+        this.controlBytes += framed - (msg.type === MsgType.ChunkData ? msg.chunk.payload.length : 0);
         this.core.handleMessage(Date.now(), id, msg);
         this.pump();
       },
@@ -151,8 +153,9 @@ export class CoreDriver {
         continue;
       }
       const frame = encodeMessage(t.msg);
-      link.wireBytesOut += frame.length + 4;
-      this.controlBytes += frame.length + 4 - (t.msg.type === MsgType.ChunkData ? t.msg.chunk.payload.length : 0);
+      const framed = framedBytes(link, frame.length);
+      link.wireBytesOut += framed;
+      this.controlBytes += framed - (t.msg.type === MsgType.ChunkData ? t.msg.chunk.payload.length : 0);
       link.conn.send(frame);
     }
     for (let e = this.core.pollEvent(); e !== undefined; e = this.core.pollEvent()) {
@@ -232,4 +235,9 @@ export class CoreDriver {
     }
     loser.conn.close();
   }
+}
+
+/** Bytes a frame takes on its link: TCP adds a length prefix, a data channel keeps message boundaries itself. */
+function framedBytes(link: Link, length: number): number {
+  return length + (link.kind === 'tcp' ? frameHeaderBytes(length) : 0);
 }

@@ -2,7 +2,7 @@
 // length prefix of the transport framing (src/transport/framing.ts). The simulator passes
 // messages as objects and uses this for its byte accounting (checked against encodeMessage in tests).
 
-import { CHANNEL_ID_BYTES, encodedChunkBytes } from '../protocol/chunk.js';
+import { CHANNEL_ID_BYTES, linkChunkBytes } from '../protocol/chunk.js';
 import { MsgType, PEER_ID_BYTES, type WireMessage } from '../protocol/codec.js';
 import { frameHeaderBytes } from '../transport/framing.js';
 
@@ -19,7 +19,7 @@ export function messageBodyBytes(msg: WireMessage): number {
     case MsgType.Busy:
       return 5;
     case MsgType.ChunkData:
-      return 1 + encodedChunkBytes(msg.chunk);
+      return 1 + linkChunkBytes(msg.chunk);
   }
 }
 

@@ -22,6 +22,8 @@ export class Attacker {
   private isClosed = false;
   private readonly reader = new FrameReader(MAX_FRAME_BYTES);
   private waiters: (() => void)[] = [];
+  /** The channel this attacker said hello on: chunks it is sent are that channel's. */
+  private channelKey: Uint8Array = new Uint8Array(32);
 
   private constructor(
     private readonly socket: net.Socket,
@@ -35,7 +37,7 @@ export class Attacker {
     socket.on('error', () => {});
     socket.on('data', (d: Buffer) => {
       try {
-        for (const f of this.reader.push(new Uint8Array(d))) this.received.push(decodeMessage(f));
+        for (const f of this.reader.push(new Uint8Array(d))) this.received.push(decodeMessage(f, this.channelKey));
       } catch {
         // An attacker does not care about what it is sent.
       }
@@ -63,6 +65,7 @@ export class Attacker {
   }
 
   hello(channelKey: Uint8Array): void {
+    this.channelKey = channelKey;
     this.send({ type: MsgType.Hello, version: PROTOCOL_VERSION, channelKey, peerId: this.peerId, role: 'viewer' });
   }
 

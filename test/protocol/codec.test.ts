@@ -20,9 +20,9 @@ import {
 import { RemoteProtocolError } from '../../src/protocol/errors.js';
 import { type RandomFn, seededRandom } from '../../src/protocol/random.js';
 
-/** Chunk header: version, channel key, seq, capture time, flags, payload length. */
-const CHUNK_HEADER_BYTES = 1 + CHANNEL_ID_BYTES + 4 + 8 + 1 + 4;
-const PAYLOAD_LENGTH_AT = 1 + 1 + CHANNEL_ID_BYTES + 4 + 8 + 1;
+/** A chunk's header as a link carries it: version, seq, capture time, flags, payload length (no channel key). */
+const CHUNK_HEADER_BYTES = 1 + 4 + 8 + 1 + 4;
+const PAYLOAD_LENGTH_AT = 1 + 1 + 4 + 8 + 1;
 const HELLO_BYTES = 1 + 1 + CHANNEL_ID_BYTES + PEER_ID_BYTES + 1;
 
 function bytes(n: number, random: RandomFn): Uint8Array {
@@ -42,13 +42,18 @@ function sampleChunk(random: RandomFn, payloadBytes = 1000): Chunk {
   };
 }
 
+/** The channel of the link a message travels on: a chunk's own, else any. */
+function linkKey(msg: WireMessage): Uint8Array {
+  return msg.type === MsgType.ChunkData ? msg.chunk.channelKey : new Uint8Array(CHANNEL_ID_BYTES);
+}
+
 function roundTrip(msg: WireMessage): WireMessage {
-  return decodeMessage(encodeMessage(msg));
+  return decodeMessage(encodeMessage(msg), linkKey(msg));
 }
 
 function assertRefused(frame: Uint8Array, pattern?: RegExp): void {
   assert.throws(
-    () => decodeMessage(frame),
+    () => decodeMessage(frame, new Uint8Array(CHANNEL_ID_BYTES)),
     (err: unknown) => {
       assert.ok(err instanceof RemoteProtocolError, `expected RemoteProtocolError, got ${String(err)}`);
       if (pattern !== undefined) assert.match(err.message, pattern);
@@ -88,7 +93,7 @@ describe('codec round trip', () => {
       };
       const frame = encodeMessage(msg);
       assert.equal(frame.length, HELLO_BYTES);
-      assert.deepEqual(decodeMessage(frame), msg);
+      assert.deepEqual(decodeMessage(frame, linkKey(msg)), msg);
     }
   });
 
@@ -133,7 +138,7 @@ describe('codec round trip', () => {
       const frame = encodeMessage(msg);
       assert.equal(frame.length, 1 + CHUNK_HEADER_BYTES + size + SIGNATURE_BYTES);
       assert.ok(frame.length <= MAX_FRAME_BYTES);
-      assert.deepEqual(decodeMessage(frame), msg);
+      assert.deepEqual(decodeMessage(frame, linkKey(msg)), msg);
     }
   });
 
@@ -145,7 +150,7 @@ describe('codec round trip', () => {
   test('decoded messages do not alias the frame buffer', () => {
     const msg: WireMessage = { type: MsgType.ChunkData, chunk: sampleChunk(random, 16) };
     const frame = encodeMessage(msg);
-    const back = decodeMessage(frame);
+    const back = decodeMessage(frame, linkKey(msg));
     frame.fill(0);
     assert.deepEqual(back, msg);
   });
@@ -271,7 +276,7 @@ describe('codec refuses malformed frames with RemoteProtocolError', () => {
   });
 
   test('chunk with a capture time that is not a valid time', () => {
-    const at = 1 + 1 + CHANNEL_ID_BYTES + 4;
+    const at = 1 + 1 + 4;
     for (const t of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1]) {
       const bad = chunkFrame.slice();
       new DataView(bad.buffer).setFloat64(at, t);
@@ -337,7 +342,7 @@ describe('codec under random and mutated input', () => {
       }
       let msg: WireMessage;
       try {
-        msg = decodeMessage(frame);
+        msg = decodeMessage(frame, new Uint8Array(CHANNEL_ID_BYTES));
       } catch (err) {
         if (!(err instanceof RemoteProtocolError)) assert.fail(`frame ${Buffer.from(frame).toString('hex')} threw ${String(err)}`);
         refused++;

@@ -130,7 +130,7 @@ class Net {
   }
 
   private deliver(m: InFlight): void {
-    const msg = decodeMessage(m.frame);
+    const msg = decodeMessage(m.frame, key.publicKey);
     const c = this.cores.get(m.to);
     if (c === undefined) {
       const box = this.inbox.get(m.to) ?? [];
@@ -316,7 +316,9 @@ describe('PeerCore misbehaving neighbours', () => {
     const bad = misbehaviours(net, 'V');
     assert.equal(bad.length, 1);
     assert.equal(bad[0]?.peer, 'E');
-    assert.match(bad[0]?.reason ?? '', /another channel/);
+    // A link carries chunks without their key: the foreign chunk is read as one of this
+    // channel's, and its signature (made under the other key) does not verify.
+    assert.match(bad[0]?.reason ?? '', /invalid signature/);
     const plays = played(net, 'V');
     assert.deepEqual(
       plays.map((c) => c.seq),

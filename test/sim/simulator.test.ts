@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FLAG_KEYFRAME } from '../../src/protocol/chunk.js';
-import { encodeMessage, MsgType, type WireMessage } from '../../src/protocol/codec.js';
+import { encodeMessage, MsgType, PROTOCOL_VERSION, type WireMessage } from '../../src/protocol/codec.js';
 import { buildReport, type SimReport } from '../../src/sim/report.js';
 import { type SimConfig, Simulator } from '../../src/sim/simulator.js';
 import { messageWireBytes } from '../../src/sim/wire-size.js';
@@ -28,7 +28,7 @@ describe('simulator', () => {
       signature: new Uint8Array(64),
     };
     const messages: WireMessage[] = [
-      { type: MsgType.Hello, version: 1, channelKey: key, peerId: new Uint8Array(16), role: 'viewer' },
+      { type: MsgType.Hello, version: PROTOCOL_VERSION, channelKey: key, peerId: new Uint8Array(16), role: 'viewer' },
       { type: MsgType.BufferMap, firstSeq: 3, count: 21, bits: new Uint8Array(3), newestKeySeq: 8 },
       { type: MsgType.Have, seq: 5, flags: 1 },
       { type: MsgType.Request, seq: 5 },
