@@ -375,7 +375,7 @@ export class SwarmNode {
       (this.options.sourceOnly !== true || p.role === 'source');
     // A viewer starved since the broadcaster went away reaches for the (new) broadcaster even
     // with every slot taken: its neighbours, starved too, have nothing to give it, and a
-    // restarted broadcaster dials nobody.
+    // restarted broadcaster dials only a few viewers.
     if (this.starvedOfSource())
       for (const p of answer.peers)
         if (p.role === 'source' && dialable(p) && this.driver.accepts()) this.dial(p.peerId, p.address, p.port, true);
