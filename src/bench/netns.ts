@@ -52,7 +52,7 @@ export function netnsUnavailable(): string | undefined {
 
 /**
  * tbf arguments for an upload cap. latency 100 ms bounds the queue to rate x 100 ms (12-125 KB at the
- * 1-10 Mbit/s of a bench host, a few 250 ms chunks): a home uplink's modest buffer, deep enough that a
+ * 1-10 Mbit/s of a bench host, a few chunks): a home uplink's modest buffer, deep enough that a
  * chunk pushed at once is queued rather than dropped. burst is at least 10 ms of the rate, which a
  * 100 Hz kernel timer needs to reach the rate at all, and at least ten full-size packets.
  */

@@ -12,7 +12,7 @@ export const SIGNATURE_BYTES = 64;
  * stream. 125 ms was chosen by measurement in meshtv sim (docs/architecture.md).
  */
 export const CHUNK_MS = 125;
-/** Largest payload a chunk may carry; a 250 ms chunk of a 20 Mbit/s stream is ~625 KB. */
+/** Largest payload a chunk may carry; a 250 ms chunk of a 20 Mbit/s stream is ~625 KB (a 125 ms one half that). */
 export const MAX_CHUNK_PAYLOAD_BYTES = 1024 * 1024;
 
 /** Flag bit: the payload starts with PAT/PMT and a video keyframe, so playback can start here. */
