@@ -8,8 +8,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../node/log.js';
 import { SwarmNode } from '../node/swarm-node.js';
-import { CHUNK_MS, type Chunk, decodeChunk, FLAG_KEYFRAME } from '../protocol/chunk.js';
-import { encodeMessage, MAX_FRAME_BYTES, MsgType } from '../protocol/codec.js';
+import { CHUNK_MS, type Chunk, decodeChunk, encodeChunk, FLAG_KEYFRAME } from '../protocol/chunk.js';
+import { MAX_FRAME_BYTES } from '../protocol/codec.js';
 import { hexToBytes } from '../protocol/hex.js';
 import { Playout } from '../protocol/playout.js';
 import { quantile } from '../sim/metrics.js';
@@ -45,7 +45,8 @@ export async function startFanout(o: {
   let bytesSent = 0;
   node.onEvent((e) => {
     if (e.type !== 'chunk') return;
-    const frame = encodeFrame(encodeMessage({ type: MsgType.ChunkData, chunk: e.chunk }));
+    // Whole chunks, key included, as the broadcaster's HTTP origin serves them.
+    const frame = encodeFrame(encodeChunk(e.chunk));
     for (const res of clients) {
       if (res.writableLength > 16 * 1024 * 1024) {
         clients.delete(res);
@@ -131,7 +132,7 @@ export function fanoutClient(url: string): { measures(): ViewerMeasures; stop():
     .then(async (res) => {
       for await (const part of res.body as unknown as AsyncIterable<Uint8Array>) {
         for (const frame of reader.push(part)) {
-          const chunk = decodeChunk(frame.subarray(1));
+          const chunk = decodeChunk(frame);
           bytes += chunk.payload.length;
           // A new run of the broadcaster (restarted): start over there, as swarm viewers do.
           if (playout.beginsNewRun(chunk)) {
