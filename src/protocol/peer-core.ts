@@ -44,7 +44,7 @@ export interface PeerCoreConfig {
   role: PeerRole;
   /** Most neighbours kept at once. @default 32 */
   maxNeighbours: number;
-  /** Chunks kept for relaying behind the newest one. @default 480 (60 s of CHUNK_MS chunks) */
+  /** Chunks kept for relaying behind the newest one. @default 60 s of CHUNK_MS chunks (240) */
   windowChunks: number;
   /** Requests outstanding to one neighbour. @default 8 */
   maxPendingPerPeer: number;
@@ -73,11 +73,11 @@ export interface PeerCoreConfig {
   shortSupplyMs: number;
   /** Duration assumed per chunk until measured. @default CHUNK_MS */
   nominalChunkMs: number;
-  /** Advertised chunks further than this ahead of the newest verified one are ignored. @default 80 (10 s) */
+  /** Advertised chunks further than this ahead of the newest verified one are ignored. @default 10 s of chunks (40) */
   maxAheadChunks: number;
-  /** Requests a neighbour may make per second, sustained. @default 100 */
+  /** Requests a neighbour may make per second, sustained. @default 12 500 / CHUNK_MS (50) */
   requestRatePerS: number;
-  /** Requests a neighbour may make in one burst. @default 200 */
+  /** Requests a neighbour may make in one burst. @default twice the rate (100) */
   requestBurst: number;
   /** Strikes (advertised-but-missing chunks, unrequested replays) before a neighbour is dropped. @default 6 */
   maxStrikes: number;
@@ -133,8 +133,8 @@ export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
   shortSupplyMs: 10_000,
   nominalChunkMs: CHUNK_MS,
   maxAheadChunks: 10_000 / CHUNK_MS,
-  requestRatePerS: 100,
-  requestBurst: 200,
+  requestRatePerS: 12_500 / CHUNK_MS,
+  requestBurst: 25_000 / CHUNK_MS,
   maxStrikes: 6,
   uploadEnabled: true,
   uploadLimitBps: undefined,
