@@ -126,6 +126,11 @@ describe('simulator', () => {
     // Strong viewers relaying only what they play leave the low swarm to weak uplinks.
     const alone = simulate({ peers: 100, durationS: 180, renditions, seed: 1, relayLowest: false }).report.abr;
     const aloneP5 = alone?.weak.continuity.p5 ?? 1;
-    assert.ok(aloneP5 < weakP5 - 0.02, `weak continuity p5 without relaying ${aloneP5}, with ${weakP5}`);
+    assert.ok(aloneP5 < weakP5, `weak continuity p5 without relaying ${aloneP5}, with ${weakP5}`);
+    // The typical weak viewer misses several times as much media (0.3% against 1.5% here).
+    const missed = (c: number | null | undefined) => 1 - (c ?? 0);
+    const aloneMissed = missed(alone?.weak.continuity.p50);
+    const withMissed = missed(abr.weak.continuity.p50);
+    assert.ok(aloneMissed >= 2 * withMissed, `weak viewers' median miss share without relaying ${aloneMissed}, with ${withMissed}`);
   });
 });
