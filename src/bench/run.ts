@@ -209,6 +209,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const layout = hostLayout(o.peers, o.peers - uploaders, o.hosts, mode === 'netns');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshtv-bench-'));
   const procs: Proc[] = [];
+  // Timers that start or restart processes (intervals too): cleared before the processes are stopped.
+  const timers: NodeJS.Timeout[] = [];
   let net: BenchNet | undefined;
   const spawnTracked = (args: string[], ns?: string) => {
     const p = start(args, ns);
@@ -344,6 +346,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         victim.proc.child.kill('SIGKILL');
         hostProcs = hostProcs.map((x) => (x === victim ? { h: victim.h, proc: startHost(victim.h) } : x));
       }, killEveryMs);
+      timers.push(churnTimer);
     }
     const restartTracker = async () => {
       const port = new URL(trackerUrl).port;
@@ -373,17 +376,23 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       log(`broadcaster killed and producing again (same key) after ${restarts.sourceDowntimeMs} ms`);
     };
     const scheduled: Promise<void>[] = [];
+    // A restart that fails ends the run at once: left to reject on its own it would kill this
+    // process before the cleanup below, leaving every viewer process running.
+    let abort: (err: unknown) => void = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      abort = reject;
+    });
     const at = (seconds: number | undefined, what: () => Promise<void>) => {
       if (seconds === undefined) return;
-      scheduled.push(new Promise((r) => setTimeout(r, seconds * 1000)).then(what));
+      scheduled.push(new Promise<void>((r) => timers.push(setTimeout(r, seconds * 1000))).then(what).catch((err: unknown) => abort(err)));
     };
     at(o.restartTrackerAtS, restartTracker);
     at(o.restartSourceAtS, restartSource);
     log(
       `running ${o.durationS} s with ${hosts} host processes, upload caps ${mode === 'netns' ? 'tc tbf per host namespace' : 'app-level per viewer'}`,
     );
-    await new Promise((r) => setTimeout(r, o.durationS * 1000));
-    await Promise.all(scheduled);
+    await Promise.race([new Promise((r) => timers.push(setTimeout(r, o.durationS * 1000))), aborted]);
+    await Promise.race([Promise.all(scheduled), aborted]);
     clearInterval(churnTimer);
     // Over the measured span, across broadcaster lives.
     const now = await readSource(source.stats);
@@ -449,6 +458,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     if (o.outDir !== undefined) writeReport(o, result, viewers, clients);
     return result;
   } finally {
+    for (const t of timers) clearTimeout(t);
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
     net?.destroy();
     fs.rmSync(dir, { recursive: true, force: true });
