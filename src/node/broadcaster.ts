@@ -88,7 +88,6 @@ const SOURCE_DIAL_TARGET = 8;
 interface Lane {
   readonly name: string;
   readonly key: ChannelKey;
-  readonly channelId: string;
   readonly node: SwarmNode;
   readonly height: number | undefined;
   readonly nominalBps: number;
@@ -147,7 +146,6 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
     return {
       name: r?.name ?? 'main',
       key: laneKey,
-      channelId: laneKey.channelId,
       node,
       height: r?.height,
       nominalBps,

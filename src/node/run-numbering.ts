@@ -25,9 +25,9 @@ export function clockSeq(nowMs: number): number {
   return Math.floor((nowMs - SEQ_EPOCH_MS) / CLOCK_TICK_MS);
 }
 
-/** A lane as the numbering sees it: its stream id, next number and production so far. */
+/** A lane as the numbering sees it: its stream's key, next number and production so far. */
 export interface NumberedLane {
-  readonly channelId: string;
+  readonly key: { readonly channelId: string };
   readonly seq: number;
   readonly chunksProduced: number;
   readonly firstChunkAtMs: number | undefined;
@@ -74,7 +74,7 @@ export function floorAhead(lane: NumberedLane, nowMs: number): number {
  */
 export function saveFloors(file: string, lanes: readonly NumberedLane[], nowMs: number, others: ReadonlyMap<string, number>): void {
   const floors: Record<string, number> = Object.fromEntries(others);
-  for (const lane of lanes) floors[lane.channelId] = Math.max(floors[lane.channelId] ?? 0, floorAhead(lane, nowMs));
+  for (const lane of lanes) floors[lane.key.channelId] = Math.max(floors[lane.key.channelId] ?? 0, floorAhead(lane, nowMs));
   const tmp = `${file}.tmp`;
   fs.writeFileSync(tmp, `${JSON.stringify(floors)}\n`);
   fs.renameSync(tmp, file);

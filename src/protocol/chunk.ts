@@ -81,17 +81,19 @@ export function linkChunkBytes(c: Chunk): number {
 
 /** Writes a chunk as a peer link carries it (without the channel key); returns the end offset. */
 export function encodeLinkChunkInto(out: Uint8Array, offset: number, c: Chunk): number {
-  writeHeader(out.subarray(offset), c, false);
-  out.set(c.payload, offset + LINK_HEADER_BYTES);
-  out.set(c.signature, offset + LINK_HEADER_BYTES + c.payload.length);
-  return offset + linkChunkBytes(c);
+  return writeChunk(out, offset, c, false);
 }
 
 export function encodeChunkInto(out: Uint8Array, offset: number, c: Chunk): number {
-  writeHeader(out.subarray(offset), c, true);
-  out.set(c.payload, offset + HEADER_BYTES);
-  out.set(c.signature, offset + HEADER_BYTES + c.payload.length);
-  return offset + encodedChunkBytes(c);
+  return writeChunk(out, offset, c, true);
+}
+
+function writeChunk(out: Uint8Array, offset: number, c: Chunk, withKey: boolean): number {
+  const headerBytes = withKey ? HEADER_BYTES : LINK_HEADER_BYTES;
+  writeHeader(out.subarray(offset), c, withKey);
+  out.set(c.payload, offset + headerBytes);
+  out.set(c.signature, offset + headerBytes + c.payload.length);
+  return offset + headerBytes + c.payload.length + SIGNATURE_BYTES;
 }
 
 /** The wire form of one chunk on its own (as the HTTP origin serves it). */

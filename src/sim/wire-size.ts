@@ -2,8 +2,9 @@
 // length prefix of the transport framing (src/transport/framing.ts). The simulator passes
 // messages as objects and uses this for its byte accounting (checked against encodeMessage in tests).
 
-import { CHANNEL_ID_BYTES, linkChunkBytes } from '../protocol/chunk.js';
+import { CHANNEL_ID_BYTES } from '../protocol/chunk.js';
 import { MsgType, PEER_ID_BYTES, type WireMessage } from '../protocol/codec.js';
+import { chunkWireBytes } from '../protocol/peer-core.js';
 import { frameHeaderBytes } from '../transport/framing.js';
 
 export function messageBodyBytes(msg: WireMessage): number {
@@ -19,7 +20,7 @@ export function messageBodyBytes(msg: WireMessage): number {
     case MsgType.Busy:
       return 5;
     case MsgType.ChunkData:
-      return 1 + linkChunkBytes(msg.chunk);
+      return chunkWireBytes(msg.chunk);
   }
 }
 

@@ -19,9 +19,9 @@ function logged(): { log: ReturnType<typeof createLogger>; lines: string[] } {
 
 test('a saved floor lies a few seconds of production past the lane’s next number', () => {
   // 100 chunks in 10 s: 10 a second, so three seconds ahead is 30 more.
-  assert.equal(floorAhead({ channelId: A, seq: 5000, chunksProduced: 100, firstChunkAtMs: 0 }, 10_000), 5031);
+  assert.equal(floorAhead({ key: { channelId: A }, seq: 5000, chunksProduced: 100, firstChunkAtMs: 0 }, 10_000), 5031);
   // Before a second of production, a fast rate is assumed.
-  assert.ok(floorAhead({ channelId: A, seq: 5000, chunksProduced: 0, firstChunkAtMs: undefined }, 0) >= 5050);
+  assert.ok(floorAhead({ key: { channelId: A }, seq: 5000, chunksProduced: 0, firstChunkAtMs: undefined }, 0) >= 5050);
 });
 
 test('the first number is past both the clock and the saved floor', () => {
@@ -34,12 +34,12 @@ test('the first number is past both the clock and the saved floor', () => {
 test('floors survive a save and a load, keeping other streams’ and never going back', () => {
   const file = path.join(tempDir('floors'), 'k.key.seq');
   const { log } = logged();
-  saveFloors(file, [{ channelId: A, seq: 1000, chunksProduced: 50, firstChunkAtMs: 0 }], 10_000, new Map([[B, 77]]));
+  saveFloors(file, [{ key: { channelId: A }, seq: 1000, chunksProduced: 50, firstChunkAtMs: 0 }], 10_000, new Map([[B, 77]]));
   const floors = loadFloors(file, log);
   assert.equal(floors.get(A), 1000 + 15 + 1);
   assert.equal(floors.get(B), 77);
   // A lane restarted lower than its saved floor (a clock set back) keeps the higher floor.
-  saveFloors(file, [{ channelId: A, seq: 10, chunksProduced: 0, firstChunkAtMs: undefined }], 0, floors);
+  saveFloors(file, [{ key: { channelId: A }, seq: 10, chunksProduced: 0, firstChunkAtMs: undefined }], 0, floors);
   assert.equal(loadFloors(file, log).get(A), 1016);
   assert.equal(fs.existsSync(`${file}.tmp`), false);
 });
