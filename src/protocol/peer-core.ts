@@ -487,7 +487,7 @@ export class PeerCore {
     }
     this.pushCursor = (this.pushCursor + pushTo.size) % Math.max(1, ready.length);
     for (const n of this.neighbours.values()) {
-      if (n.role === undefined || n.closing) continue;
+      if (n.closing) continue;
       if (pushTo.has(n)) {
         n.lastActiveMs = nowMs;
         this.queueUpload(n, chunk, true);
@@ -650,8 +650,11 @@ export class PeerCore {
     // A viewer that does not upload does not advertise either: nobody waits on it.
     if (this.config.uploadEnabled) {
       if (fresh && this.paced) this.pushFresh(chunk);
+      // Neighbours whose hello is still on its way are told too: our hello and buffer map went
+      // ahead of this on the link, and a chunk that arrived in between was otherwise never
+      // advertised to them (a newcomer skipped it soon after starting).
       for (const other of this.neighbours.values()) {
-        if (other === n || other.role === undefined || other.closing || other.has.has(chunk.seq)) continue;
+        if (other === n || other.closing || other.has.has(chunk.seq)) continue;
         this.send(other.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
       }
       this.pumpUploads(nowMs);
@@ -710,8 +713,7 @@ export class PeerCore {
     this.events.push({ type: 'chunk', chunk, from: undefined });
     if (this.config.uploadEnabled) {
       for (const n of this.neighbours.values()) {
-        if (n.role !== undefined && !n.closing && !n.has.has(chunk.seq))
-          this.send(n.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
+        if (!n.closing && !n.has.has(chunk.seq)) this.send(n.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
       }
     }
     this.advancePlayout(nowMs);

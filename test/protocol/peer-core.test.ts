@@ -9,7 +9,15 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type ChannelKey, loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
 import { type Chunk, FLAG_KEYFRAME, signChunk } from '../../src/protocol/chunk.js';
-import { decodeMessage, encodeMessage, MsgType, type PeerRole, PROTOCOL_VERSION, type WireMessage } from '../../src/protocol/codec.js';
+import {
+  bufferMapSeqs,
+  decodeMessage,
+  encodeMessage,
+  MsgType,
+  type PeerRole,
+  PROTOCOL_VERSION,
+  type WireMessage,
+} from '../../src/protocol/codec.js';
 import { type CoreEvent, PeerCore, type PeerCoreConfig } from '../../src/protocol/peer-core.js';
 import { seededRandom } from '../../src/protocol/random.js';
 
@@ -251,6 +259,40 @@ describe('PeerCore swarm', () => {
     assert.ok(fromSource <= sourceOut, 'viewers cannot count more from the source than it sent');
     // The load is shared: every viewer relays something.
     for (const v of viewers) assert.ok(net.core(v).getStats().mediaBytesOut > 0, `${v} relayed nothing`);
+  });
+
+  test('chunks that come while a new neighbour’s hello is on its way are still offered to it', () => {
+    // Our hello and buffer map leave when the link opens; the other side's hello arrives a round
+    // trip later. A chunk received in between used to be advertised to nobody new: the newcomer
+    // never heard of it and skipped it.
+    const net = new Net();
+    net.add('S', 'source');
+    net.add('V', 'viewer');
+    net.connect('S', 'V');
+    const published = broadcast(net, 'S', 50, 20);
+    net.at(1000, () => {
+      net.connect('V', 'N');
+      net.connect('S', 'M');
+    });
+    net.at(1600, () => {
+      net.inject('N', 'V', helloFrom('N'));
+      net.inject('M', 'S', helloFrom('M'));
+    });
+    net.runUntil(50 + 20 * CHUNK_MS + 1000);
+    for (const [from, to] of [
+      ['V', 'N'],
+      ['S', 'M'],
+    ] as const) {
+      const offered = new Set<number>();
+      for (const { from: sender, msg } of net.inbox.get(to) ?? []) {
+        if (sender !== from) continue;
+        if (msg.type === MsgType.BufferMap) for (const seq of bufferMapSeqs(msg)) offered.add(seq);
+        else if (msg.type === MsgType.Have) offered.add(msg.seq);
+        else if (msg.type === MsgType.ChunkData) offered.add(msg.chunk.seq);
+      }
+      const missing = published.map((c) => c.seq).filter((seq) => !offered.has(seq));
+      assert.deepEqual(missing, [], `${from} never offered these chunks to ${to}`);
+    }
   });
 
   test('the same scenario replays identically', () => {
