@@ -1,16 +1,20 @@
 // The baseline meshtv is measured against: one HTTP server sending the whole stream to every
-// viewer, as a broadcaster would without a swarm. A feed process takes the stream from the
-// broadcaster alone (no other peer, no relaying) and serves each verified chunk, framed, to
-// all its HTTP clients; the
-// clients play it through the same Playout clock as swarm viewers, so the measures compare.
+// viewer, as a broadcaster would without a swarm. Its feed pulls the stream from the
+// broadcaster's HTTP origin, chunk after chunk, as a CDN pulls a live stream from its origin;
+// it is no swarm peer, so a broadcaster that bounds its upload to the swarm (as it does by
+// default) does not starve the baseline. Each verified chunk goes, framed, to every HTTP
+// client; the clients play it through the same Playout clock as swarm viewers, so the
+// measures compare.
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { nodeVerify } from '../node/keys.js';
 import type { Logger } from '../node/log.js';
-import { SwarmNode } from '../node/swarm-node.js';
-import { CHUNK_MS, type Chunk, decodeChunk, encodeChunk, FLAG_KEYFRAME } from '../protocol/chunk.js';
+import { fetchChannelRecord } from '../node/tracker-client.js';
+import { CHUNK_MS, type Chunk, decodeChunk, encodeChunk, FLAG_KEYFRAME, verifyChunk } from '../protocol/chunk.js';
 import { MAX_FRAME_BYTES } from '../protocol/codec.js';
 import { hexToBytes } from '../protocol/hex.js';
+import { equalBytes } from '../protocol/peer-core.js';
 import { Playout } from '../protocol/playout.js';
 import { quantile } from '../sim/metrics.js';
 import { encodeFrame, FrameReader } from '../transport/framing.js';
@@ -21,32 +25,28 @@ export interface FanoutServer {
   stop(): Promise<void>;
 }
 
+/** How often the feed asks the origin again for a chunk not cut yet. */
+const POLL_MS = 10;
+/** A chunk missing this long is not coming (the broadcaster restarted, or we fell behind): resync. */
+const RESYNC_MS = 2000;
+
 export async function startFanout(o: {
   channelId: string;
   trackers: string[];
-  /** Address both the HTTP server and the feed's peer listener bind. @default '127.0.0.1' */
+  /** Address the HTTP server binds. @default '127.0.0.1' */
   host?: string;
   port: number;
   log: Logger;
 }): Promise<FanoutServer> {
   const host = o.host ?? '127.0.0.1';
-  const node = new SwarmNode({
-    role: 'viewer',
-    channelKey: hexToBytes(o.channelId),
-    host,
-    port: 0,
-    trackers: o.trackers,
-    core: { uploadEnabled: false },
-    // Straight from the broadcaster, as an HTTP origin would be: not off the swarm's upload.
-    sourceOnly: true,
-    log: o.log,
-  });
+  const channelKey = hexToBytes(o.channelId);
   const clients = new Set<http.ServerResponse>();
   let bytesSent = 0;
-  node.onEvent((e) => {
-    if (e.type !== 'chunk') return;
+  let mediaBytesIn = 0;
+  let stopped = false;
+  const deliver = (chunk: Chunk) => {
     // Whole chunks, key included, as the broadcaster's HTTP origin serves them.
-    const frame = encodeFrame(encodeChunk(e.chunk));
+    const frame = encodeFrame(encodeChunk(chunk));
     for (const res of clients) {
       if (res.writableLength > 16 * 1024 * 1024) {
         clients.delete(res);
@@ -54,20 +54,72 @@ export async function startFanout(o: {
         continue;
       }
       res.write(frame);
-      bytesSent += e.chunk.payload.length;
+      bytesSent += chunk.payload.length;
     }
-  });
+  };
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  // The origin's address comes from the channel's signed record: a restarted broadcaster
+  // publishes its new one.
+  const findOrigin = async (): Promise<string | undefined> => {
+    for (const t of o.trackers) {
+      const signed = await fetchChannelRecord(t, o.channelId, nodeVerify).catch(() => undefined);
+      if (signed?.record.originUrl !== undefined) return signed.record.originUrl;
+    }
+    return undefined;
+  };
+  const feed = async () => {
+    let origin: string | undefined;
+    let next: number | undefined;
+    let missingSince: number | undefined;
+    while (!stopped) {
+      try {
+        origin ??= await findOrigin();
+        if (origin === undefined) {
+          await sleep(500);
+          continue;
+        }
+        if (next === undefined) {
+          const stats = (await (await fetch(`${origin}/stats.json`)).json()) as { newestSeq?: number };
+          if (typeof stats.newestSeq !== 'number' || stats.newestSeq < 0) {
+            await sleep(100);
+            continue;
+          }
+          next = stats.newestSeq;
+        }
+        const res = await fetch(`${origin}/chunk/${next}`);
+        if (res.status === 200) {
+          const chunk = decodeChunk(new Uint8Array(await res.arrayBuffer()));
+          if (chunk.seq !== next || !equalBytes(chunk.channelKey, channelKey) || !verifyChunk(chunk, nodeVerify))
+            throw new Error(`the origin sent a bad chunk for ${next}`);
+          mediaBytesIn += chunk.payload.length;
+          deliver(chunk);
+          next++;
+          missingSince = undefined;
+          continue;
+        }
+        await res.arrayBuffer();
+        missingSince ??= Date.now();
+        if (Date.now() - missingSince > RESYNC_MS) {
+          origin = undefined;
+          next = undefined;
+          missingSince = undefined;
+        }
+        await sleep(POLL_MS);
+      } catch (err) {
+        // The broadcaster is gone (killed, restarting): find its origin again.
+        o.log.debug(`fan-out feed: ${(err as Error).message}`);
+        origin = undefined;
+        next = undefined;
+        missingSince = undefined;
+        await sleep(200);
+      }
+    }
+  };
   const server = http.createServer((req, res) => {
     if (req.url === '/stats') {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          clients: clients.size,
-          bytesSent,
-          mediaBytesIn: node.core.getStats().mediaBytesIn,
-          mediaBytesInFromSource: node.core.getStats().mediaBytesInFromSource,
-        }),
-      );
+      // Everything the feed took came from the broadcaster's origin.
+      res.end(JSON.stringify({ clients: clients.size, bytesSent, mediaBytesIn, mediaBytesInFromSource: mediaBytesIn }));
       return;
     }
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' });
@@ -76,15 +128,15 @@ export async function startFanout(o: {
     res.on('close', () => clients.delete(res));
   });
   await new Promise<void>((resolve) => server.listen(o.port, host, () => resolve()));
-  await node.start();
-  await node.announceNow();
+  const feeding = feed();
   return {
     url: `http://${host}:${(server.address() as AddressInfo).port}/`,
-    stats: () => ({ clients: clients.size, bytesSent, mediaBytesIn: node.core.getStats().mediaBytesIn }),
+    stats: () => ({ clients: clients.size, bytesSent, mediaBytesIn }),
     stop: async () => {
+      stopped = true;
       for (const res of clients) res.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await node.stop();
+      await feeding;
     },
   };
 }
@@ -101,6 +153,9 @@ export interface ViewerMeasures {
   /** Chunks skipped or played late, in the first 10 s after the first play and later (swarm viewers). */
   misses?: { first10s: number; later: number };
 }
+
+/** A jump in numbering this large is a new run of the broadcaster (10 s of chunks). */
+const MAX_GAP_CHUNKS = 10_000 / CHUNK_MS;
 
 /** An HTTP fan-out client: reads framed chunks and plays them on the swarm's playout clock. */
 export function fanoutClient(url: string): { measures(): ViewerMeasures; stop(): void } {
@@ -134,8 +189,9 @@ export function fanoutClient(url: string): { measures(): ViewerMeasures; stop():
         for (const frame of reader.push(part)) {
           const chunk = decodeChunk(frame);
           bytes += chunk.payload.length;
-          // A new run of the broadcaster (restarted): start over there, as swarm viewers do.
-          if (playout.beginsNewRun(chunk)) {
+          // A new run of the broadcaster (restarted): start over there, as swarm viewers do. The
+          // feed may join a new run past its first chunk: a jump in numbering says so too.
+          if (playout.beginsNewRun(chunk) || (newest >= 0 && chunk.seq > newest + MAX_GAP_CHUNKS)) {
             playout = newPlayout();
             store.clear();
           }

@@ -253,7 +253,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         '--http-port',
         '0',
         '--no-dht',
-        ...(net !== undefined ? ['--host', net.rootAddress] : []),
+        // In netns mode the fan-out's feed pulls from the origin out of the hub namespace.
+        ...(net !== undefined ? ['--host', net.rootAddress, '--http-host', net.rootAddress] : []),
         ...(o.sourceUploadLimit !== undefined ? ['--upload-limit', o.sourceUploadLimit] : []),
         ...(o.videoBitrate !== undefined ? ['--video-bitrate', o.videoBitrate] : []),
       ]);
@@ -268,11 +269,13 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       hub?.ns,
     );
     const fanoutUrl = (await fanout.line(/^fanout (http\S+)$/m))[1] as string;
-    // The stream's rate r, measured, sets the upload caps: rho = (r + sum of caps) / (N r).
+    // The stream's rate r, measured, sets the upload caps: rho = (source upload + sum of caps) /
+    // (N r), the source's upload being its cap (r when it has none).
     await new Promise((r) => setTimeout(r, 4000));
-    const early = (await (await fetch(sourceStats)).json()) as { produceBps: number };
+    const early = (await (await fetch(sourceStats)).json()) as { produceBps: number; uploadLimitBps: number | null };
     const r = early.produceBps;
-    const capBps = uploaders === 0 ? 0 : Math.max(0, Math.round((o.rho * o.peers * r - r) / uploaders));
+    const sourceUp = early.uploadLimitBps ?? r;
+    const capBps = uploaders === 0 ? 0 : Math.max(0, Math.round((o.rho * o.peers * r - sourceUp) / uploaders));
     const caps = Array.from({ length: o.peers }, (_, i) => (i < o.peers - uploaders ? 0 : capBps));
     log(
       `r = ${Math.round(r / 1000)} kbit/s, N = ${o.peers}, rho = ${o.rho}, free riders ${o.freeRiders}: upload cap ${Math.round(capBps / 1000)} kbit/s`,
@@ -323,8 +326,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       clientsPlace?.ns,
     );
     type FanoutStats = { bytesSent: number; mediaBytesInFromSource: number };
+    // Bytes the broadcaster sent both ways, the swarm and its HTTP origin (S counts both).
     type SourceStats = { bytesProduced: number; mediaBytesSent: number; chunksProduced: number };
-    const readSource = async (url: string) => (await (await fetch(url)).json()) as SourceStats;
+    const readSource = async (url: string): Promise<SourceStats> => {
+      const s = (await (await fetch(url)).json()) as SourceStats & { originBytesSent: number };
+      return { bytesProduced: s.bytesProduced, mediaBytesSent: s.mediaBytesSent + s.originBytesSent, chunksProduced: s.chunksProduced };
+    };
     const before = await readSource(sourceStats);
     // Counts of broadcasters killed by a restart, so S spans both lives; `base` is where the
     // current broadcaster's counts start (a restarted one counts from zero).
@@ -411,7 +418,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     log(
       `source: produced ${produced} B, sent ${sourceSent} B; fan-out feed took ${fanoutAfter.mediaBytesInFromSource - fanoutBefore.mediaBytesInFromSource} B from it, served ${fanoutAfter.bytesSent - fanoutBefore.bytesSent} B`,
     );
-    // The fan-out's feed is one more receiver of the source: its bytes are the fan-out's, not the swarm's.
+    // The fan-out's feed pulls from the broadcaster's origin: its bytes are the fan-out's, not the swarm's.
     const swarmSent = sourceSent - (fanoutAfter.mediaBytesInFromSource - fanoutBefore.mediaBytesInFromSource);
     const viewers = reports.flatMap((h) => h.viewers);
     const clients = fanoutReport.fanout;

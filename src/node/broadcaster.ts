@@ -38,9 +38,22 @@ export interface BroadcastOptions {
   /** How long the swarm stays up after a finite input ended. @default 5000 */
   endGraceMs?: number;
   core?: Partial<PeerCoreConfig>;
+  /**
+   * What the broadcaster uploads to the swarm, in bit/s, shared by the renditions by their
+   * rates; 'unlimited' answers every request. @default SOURCE_UPLOAD_COPIES times the stream
+   */
+  uploadLimit?: number | 'unlimited';
   network?: NetworkOptions;
   log: Logger;
 }
+
+/**
+ * The broadcaster's default upload: this many copies of the stream. Unbounded, viewers ask a
+ * broadcaster that answers at once for everything (16 copies to 100 viewers in meshtv bench);
+ * bounded, they relay to each other, and one that the swarm cannot feed in time falls back to
+ * the HTTP origin. 1.8 copies met every bench target (docs/architecture.md).
+ */
+export const SOURCE_UPLOAD_COPIES = 1.8;
 
 export interface Broadcast {
   readonly channelId: string;
@@ -75,6 +88,8 @@ export interface BroadcastStats {
   sourceLoad: number;
   produceBps: number;
   uploadBps: number;
+  /** The cap on uploads to the swarm, all renditions together; null while unbounded. */
+  uploadLimitBps: number | null;
   /** Per rendition, when the channel has a ladder (the totals above cover them all). */
   renditions?: { name: string; channelId: string; peers: number; bytesProduced: number; mediaBytesSent: number; sourceLoad: number }[];
 }
@@ -119,7 +134,8 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
     const nominalBps = laneBps[i] as number;
     // An upload cap is shared by the renditions by their rates: a busy high rendition cannot
     // starve the low one (meshtv sim showed the low swarm's viewers missing media otherwise).
-    const limit = o.core?.uploadLimitBps;
+    // The default cap follows each rendition's measured rate (set below, once it is known).
+    const limit = typeof o.uploadLimit === 'number' ? o.uploadLimit : undefined;
     const uploadLimitBps = limit === undefined || ladderBps === 0 ? limit : Math.max(1, Math.round((limit * nominalBps) / ladderBps));
     const node = new SwarmNode({
       role: 'source',
@@ -269,8 +285,21 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
       floorWarned = true;
     }
   };
-  saveFloor();
-  const floorTimer = setInterval(saveFloor, SAVE_INTERVAL_MS);
+  // The default upload cap: SOURCE_UPLOAD_COPIES times each rendition's rate, nominal until
+  // measured (a --copy input has no nominal rate: it is uncapped for its first seconds).
+  const capUploads = () => {
+    if (o.uploadLimit !== undefined) return;
+    for (const l of lanes) {
+      const bps = bitrateBps(l);
+      if (bps > 0) l.node.core.setUploadPolicy(true, Math.round(SOURCE_UPLOAD_COPIES * bps));
+    }
+  };
+  const onTick = () => {
+    saveFloor();
+    capUploads();
+  };
+  onTick();
+  const floorTimer = setInterval(onTick, SAVE_INTERVAL_MS);
   try {
     await ingest.start();
   } catch (err) {
@@ -315,6 +344,9 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
       sourceLoad: produced === 0 ? 0 : (sent + originBytesSent) / produced,
       produceBps: produceMeter.sample(now, produced),
       uploadBps: uploadMeter.sample(now, sent),
+      uploadLimitBps: lanes.some((l) => l.node.core.uploadPolicy.limitBps === undefined)
+        ? null
+        : sum((l) => l.node.core.uploadPolicy.limitBps as number),
       ...(ladder !== undefined
         ? {
             renditions: lanes.map((l) => {

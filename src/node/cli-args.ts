@@ -98,3 +98,8 @@ export function str(values: Values, flag: string): string | undefined {
 export function parseUploadLimitBps(value: string, flag: string): number {
   return parseBitrateKbps(value.replace(/bit$/i, ''), flag) * 1000;
 }
+
+/** A broadcaster's upload cap: a rate, or "unlimited" to answer every viewer that asks. */
+export function parseSourceUploadLimit(value: string, flag: string): number | 'unlimited' {
+  return value === 'unlimited' ? value : parseUploadLimitBps(value, flag);
+}

@@ -8,7 +8,7 @@ import { runBench } from '../bench/run.js';
 import { parseBitrateKbps } from '../media/input.js';
 import { runSimCommand } from '../sim/cli-sim.js';
 import { checkTrackerUrl } from './channel-uri.js';
-import { parse, parseUploadLimitBps } from './cli-args.js';
+import { parse, parseSourceUploadLimit } from './cli-args.js';
 import { UserError } from './errors.js';
 import { createLogger } from './log.js';
 
@@ -30,7 +30,7 @@ function channelArg(positionals: string[]): string {
 
 const BENCH_USAGE = `meshtv bench [--peers 20] [--duration-s 30] [--rho 1.25] [--free-riders 0.2] [--churn SHARE_PER_MIN]
              [--hosts 4] [--netns] [--restart-tracker-at-s T] [--restart-source-at-s T]
-             [--source-upload-limit RATE] [--video-bitrate RATE] [--out DIR] [--json]
+             [--source-upload-limit RATE|unlimited] [--video-bitrate RATE] [--out DIR] [--json]
 Starts a tracker, a broadcaster and N viewers as real processes (viewers' uploads capped to meet
 rho), then serves the same stream to N clients from one HTTP server, and reports both side by side:
 S (broadcaster upload / stream), continuity, lag, startup, overhead, CPU and memory per viewer.
@@ -64,7 +64,7 @@ export async function runToolCommand(command: string, args: string[]): Promise<n
       }
       // Checked here as the broadcaster checks them, so a typo is one clear error rather than a
       // broadcaster that never starts.
-      if (typeof values['source-upload-limit'] === 'string') parseUploadLimitBps(values['source-upload-limit'], '--source-upload-limit');
+      if (typeof values['source-upload-limit'] === 'string') parseSourceUploadLimit(values['source-upload-limit'], '--source-upload-limit');
       if (typeof values['video-bitrate'] === 'string') parseBitrateKbps(values['video-bitrate'], '--video-bitrate');
       const result = await runBench({
         peers: num(values.peers, '--peers', 20),

@@ -19,7 +19,7 @@ import { startTracker } from '../tracker/server.js';
 import { type IceServer, isSignalingUrl, isTurnServer, parseIceServer } from '../transport/ice.js';
 import { startBroadcast } from './broadcaster.js';
 import { checkTrackerUrl } from './channel-uri.js';
-import { parse, parseUploadLimitBps, setCommand, str, type Values } from './cli-args.js';
+import { parse, parseSourceUploadLimit, parseUploadLimitBps, setCommand, str, type Values } from './cli-args.js';
 import { runToolCommand, TOOL_COMMANDS } from './cli-tools.js';
 import { parseDhtBootstrap } from './dht-discovery.js';
 import { UserError } from './errors.js';
@@ -42,7 +42,7 @@ Usage:
                    [--loop] [--copy] [--video-bitrate 2500k] [--audio-bitrate 128k] [--resolution 1280x720|720p]
                    [--renditions [NAME=]HEIGHTp[@RATE],... (e.g. 360p,720p)] [--fps N]
                    [--tracker URL] [--name NAME] [--key FILE] [--host ADDR] [--peer-port N]
-                   [--announce-address ADDR] [--max-peers N] [--upload-limit RATE] [--http-port N]
+                   [--announce-address ADDR] [--max-peers N] [--upload-limit RATE|unlimited] [--http-port N]
                    [--http-host 127.0.0.1] [--stun URL] [--turn URL]
                    [--no-dht | --dht-bootstrap HOST:PORT]
   meshtv watch <uri|id|name> [--player vlc|mpv|ffplay] [--tracker URL] [--http-port 8902]
@@ -279,7 +279,7 @@ async function runBroadcast(args: string[]): Promise<number> {
     ...(str(values, 'max-peers') !== undefined ? { maxPeers: positiveInt(str(values, 'max-peers'), '--max-peers') as number } : {}),
     input,
     encoding,
-    ...(sourceLimit !== undefined ? { core: { uploadLimitBps: parseUploadLimitBps(sourceLimit, '--upload-limit') } } : {}),
+    ...(sourceLimit !== undefined ? { uploadLimit: parseSourceUploadLimit(sourceLimit, '--upload-limit') } : {}),
     network: networkOptions(values),
     log,
   });

@@ -60,6 +60,10 @@ test('a broadcaster keeps a numbering floor beside its key and a restart numbers
   };
   const first = meshtv(args);
   const before = await produced(first, 10);
+  // By default a broadcaster bounds what it uploads to the swarm: 1.8 copies of the stream.
+  assert.ok(before.uploadLimitBps !== null, 'the broadcaster has no upload cap by default');
+  const copies = before.uploadLimitBps / before.produceBps;
+  assert.ok(copies > 1.4 && copies < 2.3, `the default cap is ${copies.toFixed(2)} copies of the stream`);
   await new Promise((r) => setTimeout(r, 1500));
   await first.stop('SIGKILL');
   const saved = JSON.parse(fs.readFileSync(`${key}.seq`, 'utf8')) as Record<string, number>;
@@ -71,8 +75,9 @@ test('a broadcaster keeps a numbering floor beside its key and a restart numbers
 
   const farAhead = floor + 100_000;
   fs.writeFileSync(`${key}.seq`, JSON.stringify({ [before.channelId]: farAhead }));
-  const second = meshtv(args);
+  const second = meshtv([...args, '--upload-limit', 'unlimited']);
   const s = await produced(second, 1);
+  assert.equal(s.uploadLimitBps, null, '--upload-limit unlimited left a cap');
   const firstOfRun = (s.newestSeq ?? 0) - s.chunksProduced + 1;
   assert.equal(firstOfRun, farAhead, 'the restart did not number from the saved floor');
 });

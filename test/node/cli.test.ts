@@ -60,6 +60,7 @@ describe('meshtv command line', () => {
     // "2mbit" is an upload cap's spelling, not a video bitrate's.
     await fails(['bench', '--video-bitrate', '1500kbit'], /--video-bitrate must be a bitrate/);
     await fails(['bench', '--source-upload-limit', 'lots'], /--source-upload-limit must be a bitrate/);
+    await fails(['broadcast', '--upload-limit', 'lots', '--no-dht'], /--upload-limit must be a bitrate/);
   });
   test('bad port number', () => fails(['tracker', '--port', 'eighty'], /--port must be a port number/));
   test('bad tracker rate limit', () =>
