@@ -73,11 +73,11 @@ export interface PeerCoreConfig {
   shortSupplyMs: number;
   /** Duration assumed per chunk until measured. @default CHUNK_MS */
   nominalChunkMs: number;
-  /** Advertised chunks further than this ahead of the newest verified one are ignored. @default 10 s of chunks (40) */
+  /** Advertised chunks further than this ahead of the newest verified one are ignored. @default 10 s of chunks (80 at 125 ms) */
   maxAheadChunks: number;
-  /** Requests a neighbour may make per second, sustained. @default 12 500 / CHUNK_MS (50) */
+  /** Requests a neighbour may make per second, sustained. @default 12 500 / CHUNK_MS (100 at 125 ms) */
   requestRatePerS: number;
-  /** Requests a neighbour may make in one burst. @default twice the rate (100) */
+  /** Requests a neighbour may make in one burst. @default twice the rate (200 at 125 ms) */
   requestBurst: number;
   /** Strikes (advertised-but-missing chunks, unrequested replays) before a neighbour is dropped. @default 6 */
   maxStrikes: number;
