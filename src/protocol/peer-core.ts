@@ -281,15 +281,13 @@ export class PeerCore {
   private nextTickMs: number | undefined;
   /** Scratch space of schedule(), reused: it runs after most messages. */
   private readonly schedulerViews: SchedulerNeighbour[] = [];
-  /** Every sequence number some neighbour was asked for; rebuilt only after a request ended. */
-  private readonly requested = new Set<number>();
-  private requestedStale = false;
+  /** Every sequence number some neighbour was asked for, with how many were: kept with the pending maps. */
+  private readonly requested = new Map<number, number>();
   private readonly isSettled = (s: number) => this.store.has(s) || this.requested.has(s);
   private readonly firstSeenMs = (s: number) => this.firstSeen.get(s);
   private readonly deadlineMs = (s: number) => this.playout.deadlineMs(s);
   /** A missing chunk on its way: asked for, or offered by a neighbour we can ask. */
   private readonly awaited = (s: number) => {
-    if (this.requestedStale) this.rebuildRequested();
     return this.requested.has(s) || this.offeredByNeighbour(s);
   };
   private readonly stats: CoreStats = emptyCoreStats();
@@ -384,8 +382,10 @@ export class PeerCore {
   }
 
   handleDisconnected(nowMs: number, peer: PeerId): void {
-    if (!this.neighbours.delete(peer)) return;
-    this.requestedStale = true;
+    const n = this.neighbours.get(peer);
+    if (n === undefined) return;
+    this.dropPending(n);
+    this.neighbours.delete(peer);
     this.schedule(nowMs);
   }
 
@@ -426,8 +426,7 @@ export class PeerCore {
         this.onRequest(nowMs, n, msg.seq);
         return;
       case MsgType.Reject:
-        this.requestedStale = true;
-        if (n.pending.delete(msg.seq) && n.has.has(msg.seq)) {
+        if (this.unpend(n, msg.seq) && n.has.has(msg.seq)) {
           // It advertised the chunk, we asked, it refused: a broken promise.
           n.has.delete(msg.seq);
           if (this.strike(n, 'refuses chunks it advertised')) return;
@@ -443,9 +442,8 @@ export class PeerCore {
         // and may be the one with room once the backoff is over (forgetting that left idle
         // uploads idle). A busy source is forgotten for that chunk: it is the last resort, and
         // a newcomer that kept waiting on it for its first chunk was slow to start.
-        if (n.pending.delete(msg.seq)) n.busyUntilMs = nowMs + this.config.busyBackoffMs;
+        if (this.unpend(n, msg.seq)) n.busyUntilMs = nowMs + this.config.busyBackoffMs;
         if (n.role === 'source') n.has.delete(msg.seq);
-        this.requestedStale = true;
         this.scheduleOne(nowMs, msg.seq);
         return;
     }
@@ -466,9 +464,8 @@ export class PeerCore {
       if (n.pending.size === 0) continue;
       for (const [seq, sentAt] of n.pending) {
         if (nowMs - sentAt > this.config.requestTimeoutMs) {
-          n.pending.delete(seq);
+          this.unpend(n, seq);
           n.has.delete(seq);
-          this.requestedStale = true;
           if (this.strike(n, 'does not deliver chunks it advertised')) break;
         }
       }
@@ -609,9 +606,8 @@ export class PeerCore {
     }
     const size = chunk.payload.length;
     const askedAt = n.pending.get(chunk.seq);
-    const requested = n.pending.delete(chunk.seq);
+    const requested = this.unpend(n, chunk.seq);
     if (askedAt !== undefined) {
-      this.requestedStale = true;
       const took = nowMs - askedAt;
       n.serviceMs = n.serviceMs === undefined ? took : n.serviceMs + SERVICE_EWMA_GAIN * (took - n.serviceMs);
       if (size > 0) {
@@ -824,13 +820,12 @@ export class PeerCore {
     this.store.clear();
     this.firstSeen.clear();
     this.originAsked.clear();
-    this.requested.clear();
     this.newestSeq = -1;
     this.newestKnownSeq = -1;
     this.newestKeySeq = NO_SEQ;
     this.lastNewChunkAtMs = undefined;
     for (const n of this.neighbours.values()) {
-      n.pending.clear();
+      this.dropPending(n);
       n.has.clear();
     }
     // Back on a restarted broadcaster, the swarm is formed already: resume at once.
@@ -896,15 +891,21 @@ export class PeerCore {
     }
     const from = this.playout.nextSeq as number;
     if (seq < Math.max(from, this.windowStart()) || seq > this.requestHorizon() || this.store.has(seq)) return;
-    if (this.requestedStale) this.rebuildRequested();
     if (this.requested.has(seq)) return;
     this.requestPlan(nowMs, seq, seq);
   }
 
-  private rebuildRequested(): void {
-    this.requested.clear();
-    for (const n of this.neighbours.values()) for (const seq of n.pending.keys()) this.requested.add(seq);
-    this.requestedStale = false;
+  /** Forgets that `seq` was asked of `n`; true when it had been. */
+  private unpend(n: Neighbour, seq: number): boolean {
+    if (!n.pending.delete(seq)) return false;
+    const count = (this.requested.get(seq) ?? 1) - 1;
+    if (count > 0) this.requested.set(seq, count);
+    else this.requested.delete(seq);
+    return true;
+  }
+
+  private dropPending(n: Neighbour): void {
+    for (const seq of n.pending.keys()) this.unpend(n, seq);
   }
 
   /** Asks neighbours for the chunks in [fromSeq, toSeq] that the scheduler picks. */
@@ -913,7 +914,6 @@ export class PeerCore {
     neighbours.length = 0;
     for (const n of this.neighbours.values()) if (n.role !== undefined && !n.closing && n.busyUntilMs <= nowMs) neighbours.push(n.view);
     const requested = this.requested;
-    if (this.requestedStale) this.rebuildRequested();
     const plan = scheduleRequests({
       nowMs,
       fromSeq,
@@ -932,13 +932,13 @@ export class PeerCore {
     for (const { peer, seq } of plan) {
       const n = this.neighbours.get(peer) as Neighbour;
       n.pending.set(seq, nowMs);
-      requested.add(seq);
+      requested.set(seq, (requested.get(seq) ?? 0) + 1);
       this.send(peer, { type: MsgType.Request, seq });
     }
   }
 
   /** Last resort: chunks due very soon that no neighbour offers or is sending. */
-  private askOrigin(nowMs: number, from: number, requested: Set<number>): void {
+  private askOrigin(nowMs: number, from: number, requested: ReadonlyMap<number, number>): void {
     // Not bounded by what neighbours advertise: with no neighbour at all, a chunk whose deadline
     // is this close was captured long enough ago that the origin holds it.
     for (let seq = from; seq <= from + this.config.maxAheadChunks; seq++) {
@@ -1012,8 +1012,7 @@ export class PeerCore {
 
   private misbehaved(n: Neighbour, reason: string): void {
     n.closing = true;
-    for (const seq of n.pending.keys()) n.pending.delete(seq);
-    this.requestedStale = true;
+    this.dropPending(n);
     this.events.push({ type: 'misbehaved', peer: n.peer, reason });
   }
 
