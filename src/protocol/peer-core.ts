@@ -912,7 +912,11 @@ export class PeerCore {
   private requestPlan(nowMs: number, fromSeq: number, toSeq: number): void {
     const neighbours = this.schedulerViews;
     neighbours.length = 0;
-    for (const n of this.neighbours.values()) if (n.role !== undefined && !n.closing && n.busyUntilMs <= nowMs) neighbours.push(n.view);
+    // Planning one chunk (after a HAVE), only its holders matter: the scheduler skips the rest.
+    const one = fromSeq === toSeq ? fromSeq : undefined;
+    for (const n of this.neighbours.values())
+      if (n.role !== undefined && !n.closing && n.busyUntilMs <= nowMs && (one === undefined || n.has.has(one))) neighbours.push(n.view);
+    if (neighbours.length === 0) return;
     const requested = this.requested;
     const plan = scheduleRequests({
       nowMs,
