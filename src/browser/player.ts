@@ -120,6 +120,7 @@ export class MsePlayer {
   private firstChunkAt: number | undefined;
   private firstMediaAt: number | undefined;
   private playRequested = false;
+  private playRequestedAt = 0;
   private needsGesture = false;
   private firstFrameAt: number | undefined;
   private ended = false;
@@ -416,6 +417,13 @@ export class MsePlayer {
     const v = this.video;
     this.noteProgress(now);
     this.maybeStart();
+    if (this.firstFrameAt === undefined && this.shouldPlay() && !this.recovering && now - this.playRequestedAt > this.config.startWaitMs) {
+      // Asked to play and still no frame: the start point may sit on a sliver of media before a
+      // hole (a chunk skipped at the start), too little for the browser to finish seeking there
+      // or to begin. Move on to the next buffered range, and give it as long again.
+      this.playRequestedAt = now;
+      if (this.jumpGap(v.currentTime, true)) return;
+    }
     if (v.seeking || this.recovering) return;
     if (this.firstFrameAt === undefined || !this.shouldPlay()) {
       // Not started, paused (by the user or the browser) or ended: not a stall, and the frozen
@@ -482,6 +490,7 @@ export class MsePlayer {
     const target = Math.max(start, end - this.config.startBufferS);
     if (Math.abs(this.video.currentTime - target) > 0.01) this.video.currentTime = target;
     this.playRequested = true;
+    this.playRequestedAt = performance.now();
     this.play();
   }
 
@@ -501,15 +510,15 @@ export class MsePlayer {
     );
   }
 
-  /** Jumps over a hole in the buffered media (a missing chunk) when playback reaches it. */
-  private jumpGap(ct: number): boolean {
+  /** Jumps over a hole in the buffered media (a missing chunk) when playback reaches it, or at once when `now`. */
+  private jumpGap(ct: number, now = false): boolean {
     const b = this.video.buffered;
     let next: number | undefined;
     for (let i = 0; i < b.length; i++) {
       const start = b.start(i);
       const end = b.end(i);
       if (start <= ct + 0.01 && ct < end) {
-        if (end - ct > this.config.gapLookaheadS) return false;
+        if (!now && end - ct > this.config.gapLookaheadS) return false;
         if (i + 1 < b.length) next = b.start(i + 1);
         break;
       }

@@ -117,6 +117,14 @@ export interface PeerCoreConfig {
   pushMaxHolderShare: number;
 }
 
+/**
+ * maxUploadBacklogMs for a broadcaster (the runtimes and the simulator set it). A viewer's 150 ms
+ * keeps relays short; the broadcaster is the last resort, and a newcomer asks it for up to 8
+ * chunks at once (0.6 s of its upload at 1.8 copies): answered Busy, those went unoffered and
+ * were skipped, and a browser page froze at its start.
+ */
+export const SOURCE_UPLOAD_BACKLOG_MS = 1000;
+
 export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
   maxNeighbours: 32,
   windowChunks: 60_000 / CHUNK_MS,

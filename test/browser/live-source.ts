@@ -21,6 +21,8 @@ export class LiveSource {
   private ffmpeg: ChildProcess | undefined;
   private waiters: (() => void)[] = [];
   private dropNext: ((c: PlayedChunk) => boolean) | undefined;
+  /** Chunks after this seq are served only from `heldUntilMs` on. */
+  private held: { afterSeq: number; untilMs: number } | undefined;
 
   start(): void {
     const chunker = new TsChunker();
@@ -50,6 +52,19 @@ export class LiveSource {
     this.dropNext = match;
   }
 
+  /**
+   * The next keyframe chunk is served, the one after it never, and those after that only
+   * `ms` later: a viewer that joins there holds a sliver of media, then a hole.
+   */
+  holeAfterNextKeyframe(ms: number): void {
+    this.dropNext = (c) => {
+      const previous = this.chunks[this.chunks.length - 1];
+      if (previous === undefined || (previous.flags & FLAG_KEYFRAME) === 0) return false;
+      this.held = { afterSeq: c.seq, untilMs: Date.now() + ms };
+      return true;
+    };
+  }
+
   static notKeyframe(c: PlayedChunk): boolean {
     return (c.flags & FLAG_KEYFRAME) === 0;
   }
@@ -68,7 +83,7 @@ export class LiveSource {
       let from = fromParam === null ? this.newestKeyframeSeq() : Number(fromParam);
       if (from === undefined) return false;
       from = Math.max(from, FIRST_SEQ);
-      const out = this.chunks.slice(from - FIRST_SEQ).filter((c) => !this.withheld.has(c.seq));
+      const out = this.chunks.slice(from - FIRST_SEQ).filter((c) => this.servable(c));
       if (out.length === 0) return false;
       const body = encodeFeed(out);
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length, 'cache-control': 'no-store' });
@@ -88,10 +103,15 @@ export class LiveSource {
     return true;
   }
 
+  private servable(c: PlayedChunk): boolean {
+    if (this.withheld.has(c.seq)) return false;
+    return this.held === undefined || Date.now() >= this.held.untilMs || c.seq < this.held.afterSeq;
+  }
+
   private newestKeyframeSeq(): number | undefined {
     for (let i = this.chunks.length - 1; i >= 0; i--) {
       const c = this.chunks[i] as PlayedChunk;
-      if ((c.flags & FLAG_KEYFRAME) !== 0) return c.seq;
+      if ((c.flags & FLAG_KEYFRAME) !== 0 && this.servable(c)) return c.seq;
     }
     return undefined;
   }

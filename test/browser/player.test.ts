@@ -1,7 +1,8 @@
-// MsePlayer in real Chromium: a live ffmpeg test pattern, cut into ~250 ms chunks by TsChunker,
-// is long-polled by a test page that appends each chunk as it is made; one chunk (not a
-// keyframe) is withheld on purpose. Playback must keep pace with the source and never freeze
-// for a second. A second page makes one append fail with QuotaExceededError.
+// MsePlayer in real Chromium: a live ffmpeg test pattern, cut into chunks by TsChunker, is
+// long-polled by a test page that appends each chunk as it is made; one chunk (not a keyframe)
+// is withheld on purpose. Playback must keep pace with the source and never freeze for a
+// second. A second page joins on a sliver of media before a hole and must still start; a third
+// makes one append fail with QuotaExceededError.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -100,6 +101,27 @@ test('MsePlayer plays a live chunk stream in Chromium', { skip: browserSkipReaso
     assert.ok(s1.chunksSkipped >= 1, 'the withheld chunk was not skipped');
     assert.ok(s1.behindNewestS < 2.5, `playing ${s1.behindNewestS.toFixed(2)} s behind the newest data`);
     assert.ok(fs.statSync(shot).size > 10_000, 'the screenshot is empty');
+    await page.close();
+  });
+
+  await t.test('starts past a hole right after its first chunk', async () => {
+    // The page joins on a keyframe chunk whose successor never comes and whose next ones come
+    // 2 s later: it holds one chunk's sliver of media, too little for the browser to begin.
+    source.holeAfterNextKeyframe(2_000);
+    const before = source.withheld.size;
+    while (source.withheld.size === before) await sleep(20);
+    const page = await browser.newPage({ viewport: { width: 640, height: 360 } });
+    const errors = collectPageErrors(page);
+    await page.goto(`${server.url}/player.html`);
+    await waitInPage(page, () => (window as unknown as TestWindow).test?.player.stats().startupMs !== undefined, 10_000, 'the first frame');
+    const s0 = (await playerStats(page)) as MsePlayerStats;
+    await sleep(4_000);
+    const s1 = (await playerStats(page)) as MsePlayerStats;
+    t.diagnostic(
+      `gap jumps ${s1.gapJumps}; +${(s1.currentTime - s0.currentTime).toFixed(2)} s in 4 s; startup ${Math.round(s1.startupMs ?? -1)} ms`,
+    );
+    assert.equal(s1.failed, false, `player failed: ${s1.error}\n${errors.join('\n')}`);
+    assert.ok(s1.currentTime - s0.currentTime >= 3, `playback stopped at the hole\n${errors.join('\n')}`);
     await page.close();
   });
 

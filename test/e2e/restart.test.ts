@@ -64,6 +64,9 @@ test('a broadcaster keeps a numbering floor beside its key and a restart numbers
   assert.ok(before.uploadLimitBps !== null, 'the broadcaster has no upload cap by default');
   const copies = before.uploadLimitBps / before.produceBps;
   assert.ok(copies > 1.4 && copies < 2.3, `the default cap is ${copies.toFixed(2)} copies of the stream`);
+  const statsUrl = (await first.waitFor(/stats: (\S+)/, 'stderr'))[1] as string;
+  const metrics = await (await fetch(statsUrl.replace(/stats\.json$/, 'metrics'))).text();
+  assert.match(metrics, /^meshtv_broadcaster_upload_limit_bits_per_second \d+$/m, 'the cap is not among the metrics');
   await new Promise((r) => setTimeout(r, 1500));
   await first.stop('SIGKILL');
   const saved = JSON.parse(fs.readFileSync(`${key}.seq`, 'utf8')) as Record<string, number>;
