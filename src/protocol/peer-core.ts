@@ -121,9 +121,11 @@ export interface PeerCoreConfig {
  * maxUploadBacklogMs for a broadcaster (the runtimes and the simulator set it). A viewer's 150 ms
  * keeps relays short; the broadcaster is the last resort, and a newcomer asks it for up to 8
  * chunks at once (0.6 s of its upload at 1.8 copies): answered Busy, those went unoffered and
- * were skipped, and a browser page froze at its start.
+ * were skipped, and a browser page froze at its start. Not longer: behind the pushes that go
+ * first, requests queued 1 s outlived the asker's requestTimeoutMs, and in meshtv sim honest
+ * viewers struck the source for late and unrequested chunks.
  */
-export const SOURCE_UPLOAD_BACKLOG_MS = 1000;
+export const SOURCE_UPLOAD_BACKLOG_MS = 500;
 
 export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
   maxNeighbours: 32,
