@@ -7,7 +7,7 @@ import { DEFAULT_ENCODING, describeInput, type EncodingOptions, ffmpegArgs, type
 import { renditionProofBytes, signChannelRecord } from '../protocol/channel-record.js';
 import { encodeChunk, FLAG_KEYFRAME, FLAG_STREAM_START, signChunk } from '../protocol/chunk.js';
 import { bytesToHex } from '../protocol/hex.js';
-import { type PeerCoreConfig, SOURCE_UPLOAD_BACKLOG_MS } from '../protocol/peer-core.js';
+import type { PeerCoreConfig } from '../protocol/peer-core.js';
 import { formatChannelUri } from './channel-uri.js';
 import { UserError } from './errors.js';
 import { type HttpOutput, startHttpOutput } from './http-output.js';
@@ -152,7 +152,6 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
       // broadcaster at their next tracker ask. Viewers dial it otherwise.
       dialTarget: SOURCE_DIAL_TARGET,
       core: {
-        maxUploadBacklogMs: SOURCE_UPLOAD_BACKLOG_MS,
         ...o.core,
         ...(uploadLimitBps !== undefined ? { uploadLimitBps } : {}),
         ...(o.maxPeers !== undefined ? { maxNeighbours: o.maxPeers } : {}),

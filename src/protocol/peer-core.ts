@@ -117,16 +117,6 @@ export interface PeerCoreConfig {
   pushMaxHolderShare: number;
 }
 
-/**
- * maxUploadBacklogMs for a broadcaster (the runtimes and the simulator set it). A viewer's 150 ms
- * keeps relays short; the broadcaster is the last resort, and a newcomer asks it for up to 8
- * chunks at once (0.6 s of its upload at 1.8 copies): answered Busy, those went unoffered and
- * were skipped, and a browser page froze at its start. Not longer: behind the pushes that go
- * first, requests queued 1 s outlived the asker's requestTimeoutMs, and in meshtv sim honest
- * viewers struck the source for late and unrequested chunks.
- */
-export const SOURCE_UPLOAD_BACKLOG_MS = 500;
-
 export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
   maxNeighbours: 32,
   windowChunks: 60_000 / CHUNK_MS,
@@ -448,12 +438,11 @@ export class PeerCore {
         break;
       case MsgType.Busy:
         // Not a broken promise: it holds the chunk but will not send it now. Ask someone else,
-        // and leave it alone for a while: its upload is full. A viewer still holds the chunk
-        // and may be the one with room once the backoff is over (forgetting that left idle
-        // uploads idle). A busy source is forgotten for that chunk: it is the last resort, and
-        // a newcomer that kept waiting on it for its first chunk was slow to start.
+        // and leave it alone for a while: its upload is full. It still holds the chunk and may
+        // be the one with room once the backoff is over (forgetting that left idle uploads
+        // idle). The source too: a capped broadcaster answers a newcomer's first burst Busy,
+        // and forgotten, a chunk only it held was offered by nobody and skipped.
         if (this.unpend(n, msg.seq)) n.busyUntilMs = nowMs + this.config.busyBackoffMs;
-        if (n.role === 'source') n.has.delete(msg.seq);
         this.scheduleOne(nowMs, msg.seq);
         return;
     }

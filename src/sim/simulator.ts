@@ -14,7 +14,6 @@ import {
   type PeerCoreConfig,
   type PeerId,
   SHORT_SUPPLY_DIAL_FACTOR,
-  SOURCE_UPLOAD_BACKLOG_MS,
 } from '../protocol/peer-core.js';
 import { type RandomFn, seededRandom } from '../protocol/random.js';
 import { EventQueue } from './event-queue.js';
@@ -360,13 +359,7 @@ export class Simulator {
     const core = new PeerCore(
       // The runtime grants the core what the simulated user grants: the link's upload as a cap,
       // and no upload at all for a free rider.
-      {
-        ...(role === 'source' ? { maxUploadBacklogMs: SOURCE_UPLOAD_BACKLOG_MS } : {}),
-        ...this.config.core,
-        role,
-        uploadEnabled: !profile.freeRider,
-        uploadLimitBps: profile.uploadBytesPerMs * 8000 * share,
-      },
+      { ...this.config.core, role, uploadEnabled: !profile.freeRider, uploadLimitBps: profile.uploadBytesPerMs * 8000 * share },
       {
         channelKey: this.channelKeys[rendition] as Uint8Array,
         localPeerId,

@@ -295,6 +295,25 @@ describe('PeerCore swarm', () => {
     }
   });
 
+  test('a chunk only a capped source holds is asked again after its Busy, not skipped', () => {
+    // The source's cap (two copies of the stream) cannot take a newcomer's first burst of
+    // requests at once: it answers some Busy. Those chunks have no other holder; forgotten,
+    // they used to be skipped at their deadline.
+    const net = new Net();
+    net.add('S', 'source', { uploadLimitBps: (2 * PAYLOAD_BYTES * 8000) / CHUNK_MS });
+    net.add('V', 'viewer');
+    const published = broadcast(net, 'S', 50, 40);
+    net.at(3000, () => net.connect('S', 'V'));
+    net.runUntil(50 + 40 * CHUNK_MS + 3000);
+    const v = net.core('V').getStats();
+    assert.ok(v.started, 'the newcomer never started');
+    assert.equal(v.chunksSkipped, 0, 'the newcomer skipped chunks only the source held');
+    const seqs = played(net, 'V').map((c) => c.seq);
+    assert.equal(seqs.at(-1), published.length - 1, 'the newcomer did not play up to the last chunk');
+    for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], (seqs[0] as number) + i, 'plays in order without gaps');
+    assert.ok(misbehaviours(net, 'V').length === 0 && misbehaviours(net, 'S').length === 0, 'someone was reported');
+  });
+
   test('the same scenario replays identically', () => {
     const run = () => {
       const net = new Net();
