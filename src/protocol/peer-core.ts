@@ -441,8 +441,12 @@ export class PeerCore {
         // and leave it alone for a while: its upload is full. It still holds the chunk and may
         // be the one with room once the backoff is over (forgetting that left idle uploads
         // idle). The source too: a capped broadcaster answers a newcomer's first burst Busy,
-        // and forgotten, a chunk only it held was offered by nobody and skipped.
+        // and forgotten, a chunk only it held was offered by nobody and skipped. Except a
+        // newcomer's start chunk: a busy source is forgotten for it, so the start moves to a
+        // keyframe other viewers offer (waiting on a flooded source, newcomers of a flash
+        // crowd took 6 s to start in meshtv bench).
         if (this.unpend(n, msg.seq)) n.busyUntilMs = nowMs + this.config.busyBackoffMs;
+        if (n.role === 'source' && !this.playout.isStarted && msg.seq === this.playout.nextSeq) n.has.delete(msg.seq);
         this.scheduleOne(nowMs, msg.seq);
         return;
     }
