@@ -55,6 +55,14 @@ export interface BroadcastOptions {
  */
 export const SOURCE_UPLOAD_COPIES = 1.8;
 
+/**
+ * That default is a budget on a line usually faster, so upload left unused may be spent at
+ * the line's speed later (PeerCoreConfig.uploadBurstMs). Paced strictly, a chunk asked for
+ * right after a push waited its turn at 1.8 copies, and a browser on a fast link measured
+ * too little to move up a rendition. An explicit --upload-limit is taken as the line: no burst.
+ */
+const SOURCE_UPLOAD_BURST_MS = 1000;
+
 export interface Broadcast {
   readonly channelId: string;
   readonly uri: string;
@@ -129,6 +137,7 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
   const ladderBps = laneBps.reduce((x, y) => x + y, 0);
   const floorsFile = `${o.keyFile}.seq`;
   const savedFloors = loadFloors(floorsFile, o.log);
+  const defaultCap = o.uploadLimit === undefined && o.core?.uploadLimitBps === undefined;
   const lanes: Lane[] = (ladder ?? [undefined]).map((r, i) => {
     const laneKey = r === undefined || i === 0 ? key : deriveRenditionKey(key, r.name);
     const nominalBps = laneBps[i] as number;
@@ -152,6 +161,7 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
       // broadcaster at their next tracker ask. Viewers dial it otherwise.
       dialTarget: SOURCE_DIAL_TARGET,
       core: {
+        ...(defaultCap ? { uploadBurstMs: SOURCE_UPLOAD_BURST_MS } : {}),
         ...o.core,
         ...(uploadLimitBps !== undefined ? { uploadLimitBps } : {}),
         ...(o.maxPeers !== undefined ? { maxNeighbours: o.maxPeers } : {}),
@@ -288,7 +298,7 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
   // The default upload cap: SOURCE_UPLOAD_COPIES times each rendition's rate, nominal until
   // measured (a --copy input has no nominal rate: it is uncapped for its first seconds).
   const capUploads = () => {
-    if (o.uploadLimit !== undefined) return;
+    if (!defaultCap) return;
     for (const l of lanes) {
       const bps = bitrateBps(l);
       if (bps > 0) l.node.core.setUploadPolicy(true, Math.round(SOURCE_UPLOAD_COPIES * bps));

@@ -106,6 +106,13 @@ export interface PeerCoreConfig {
   maxUploadBacklogMs: number;
   /** With an upload cap, the next chunk goes to the runtime this long before the previous one has left. @default 20 */
   uploadLeadMs: number;
+  /**
+   * With an upload cap, upload left unused may be spent later, up to this much of it: a cap
+   * that is a budget on a faster line (a broadcaster's) sends a chunk asked for right after a
+   * push at the line's speed, so askers measure the line, not the budget. 0 for a cap that
+   * is the line itself. @default 0
+   */
+  uploadBurstMs: number;
   /** A neighbour that answered Busy is not asked again for this long. @default 300 */
   busyBackoffMs: number;
   /** With an upload cap, a viewer forwards each fresh chunk at once to this many relaying neighbours that lack it. @default 1 */
@@ -144,6 +151,7 @@ export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
   restartSilenceMs: 1500,
   maxUploadBacklogMs: 150,
   uploadLeadMs: 20,
+  uploadBurstMs: 0,
   busyBackoffMs: 300,
   freshPushFanout: 1,
   pushMaxHolderShare: 0.1,
@@ -774,7 +782,7 @@ export class PeerCore {
       if (chunk === undefined) continue;
       this.uploadQueueBytes -= chunkWireBytes(chunk);
       if (item.n.closing || this.neighbours.get(item.n.peer) !== item.n) continue;
-      this.uploadBusyUntilMs = Math.max(nowMs, this.uploadBusyUntilMs) + this.uploadMs(chunkWireBytes(chunk));
+      this.uploadBusyUntilMs = Math.max(nowMs - this.config.uploadBurstMs, this.uploadBusyUntilMs) + this.uploadMs(chunkWireBytes(chunk));
       this.sendChunk(item.n, chunk);
     }
     if (this.uploadQueue.length === 0) this.uploadQueueBytes = 0;

@@ -15,7 +15,7 @@ const { key } = loadOrCreateKey(`${tempDir('upload')}/k.key`);
 const CHUNK_BYTES = 25_000;
 
 /** A viewer holding 240 chunks, with `askers` neighbours that request everything it has as fast as allowed. */
-function setup(policy: { uploadEnabled: boolean; uploadLimitBps?: number }) {
+function setup(policy: { uploadEnabled: boolean; uploadLimitBps?: number; uploadBurstMs?: number }) {
   const viewer = new PeerCore(
     { role: 'viewer', ...policy, requestRatePerS: 1000, requestBurst: 1000 },
     { channelKey: key.publicKey, localPeerId: new Uint8Array(16), verify: nodeVerify, random: seededRandom(3) },
@@ -89,6 +89,33 @@ test('an upload cap is honoured within 5% over 20 s', () => {
   assert.ok(bytes <= allowed * 1.05, `sent ${bytes} B, cap allows ${allowed}`);
   assert.ok(bytes >= allowed * 0.95 - CHUNK_BYTES, `sent only ${bytes} B of ${allowed} allowed`);
   assert.ok(busy > 0, 'requests over the cap were not answered Busy');
+});
+
+test('upload left unused is spent later at once, up to uploadBurstMs of it, and the cap holds over time', () => {
+  const capBps = 2_000_000;
+  const chunkMs = (CHUNK_BYTES * 8000) / capBps;
+  const sentAtOnce = (burstMs: number) => {
+    const { viewer } = setup({ uploadEnabled: true, uploadLimitBps: capBps, uploadBurstMs: burstMs });
+    drain(viewer);
+    // Idle for 5 s, then 30 requests at one instant.
+    for (let i = 0; i < 30; i++) viewer.handleMessage(5_000, ['a', 'b', 'c'][i % 3] as string, { type: MsgType.Request, seq: i });
+    return drain(viewer).chunks;
+  };
+  assert.ok(sentAtOnce(0) <= 1, 'a strict cap sent a burst');
+  const burst = sentAtOnce(1000);
+  assert.ok(burst >= Math.floor(1000 / chunkMs) && burst <= Math.ceil(1020 / chunkMs) + 1, `sent ${burst} chunks at once`);
+
+  const { viewer } = setup({ uploadEnabled: true, uploadLimitBps: capBps, uploadBurstMs: 1000 });
+  drain(viewer);
+  let bytes = 0;
+  let seq = 0;
+  for (let now = 0; now <= 20_000; now += 10) {
+    for (const peer of ['a', 'b', 'c']) viewer.handleMessage(now, peer, { type: MsgType.Request, seq: seq++ % 240 });
+    viewer.handleTimeout(now);
+    bytes += drain(viewer).bytes;
+  }
+  const allowed = (capBps / 8) * 21 + capBps / 8;
+  assert.ok(bytes <= allowed * 1.05, `sent ${bytes} B, cap and burst allow ${allowed}`);
 });
 
 test('"don\'t upload" sends nothing, advertises nothing, and says so in its hello', () => {
