@@ -71,6 +71,12 @@ export async function startFanout(o: {
     let origin: string | undefined;
     let next: number | undefined;
     let missingSince: number | undefined;
+    // Starts over: the origin's address from the record, then its newest chunk.
+    const resync = () => {
+      origin = undefined;
+      next = undefined;
+      missingSince = undefined;
+    };
     while (!stopped) {
       try {
         origin ??= await findOrigin();
@@ -99,18 +105,12 @@ export async function startFanout(o: {
         }
         await res.arrayBuffer();
         missingSince ??= Date.now();
-        if (Date.now() - missingSince > RESYNC_MS) {
-          origin = undefined;
-          next = undefined;
-          missingSince = undefined;
-        }
+        if (Date.now() - missingSince > RESYNC_MS) resync();
         await sleep(POLL_MS);
       } catch (err) {
         // The broadcaster is gone (killed, restarting): find its origin again.
         o.log.debug(`fan-out feed: ${(err as Error).message}`);
-        origin = undefined;
-        next = undefined;
-        missingSince = undefined;
+        resync();
         await sleep(200);
       }
     }

@@ -44,7 +44,7 @@ export interface PeerCoreConfig {
   role: PeerRole;
   /** Most neighbours kept at once. @default 32 */
   maxNeighbours: number;
-  /** Chunks kept for relaying behind the newest one. @default 60 s of CHUNK_MS chunks (240) */
+  /** Chunks kept for relaying behind the newest one. @default 60 s of CHUNK_MS chunks (480 at 125 ms) */
   windowChunks: number;
   /** Requests outstanding to one neighbour. @default 8 */
   maxPendingPerPeer: number;
@@ -906,6 +906,12 @@ export class PeerCore {
     this.requestPlan(nowMs, seq, seq);
   }
 
+  /** Notes that `seq` was asked of `n`. */
+  private pend(n: Neighbour, seq: number, nowMs: number): void {
+    n.pending.set(seq, nowMs);
+    this.requested.set(seq, (this.requested.get(seq) ?? 0) + 1);
+  }
+
   /** Forgets that `seq` was asked of `n`; true when it had been. */
   private unpend(n: Neighbour, seq: number): boolean {
     if (!n.pending.delete(seq)) return false;
@@ -928,7 +934,6 @@ export class PeerCore {
     for (const n of this.neighbours.values())
       if (n.role !== undefined && !n.closing && n.busyUntilMs <= nowMs && (one === undefined || n.has.has(one))) neighbours.push(n.view);
     if (neighbours.length === 0) return;
-    const requested = this.requested;
     const plan = scheduleRequests({
       nowMs,
       fromSeq,
@@ -945,9 +950,7 @@ export class PeerCore {
       random: this.components.random,
     });
     for (const { peer, seq } of plan) {
-      const n = this.neighbours.get(peer) as Neighbour;
-      n.pending.set(seq, nowMs);
-      requested.set(seq, (requested.get(seq) ?? 0) + 1);
+      this.pend(this.neighbours.get(peer) as Neighbour, seq, nowMs);
       this.send(peer, { type: MsgType.Request, seq });
     }
   }
