@@ -99,6 +99,8 @@ function sampleMessages(chunks: Chunk[], channelKey: Uint8Array): WireMessage[] 
     { type: MsgType.Have, seq: c.seq + 1, flags: FLAG_KEYFRAME },
     { type: MsgType.Request, seq: c.seq },
     { type: MsgType.Reject, seq: c.seq },
+    { type: MsgType.Busy, seq: c.seq, retryMs: 40 },
+    { type: MsgType.Cancel, seq: c.seq },
     ...chunks.slice(0, 4).map((chunk) => ({ type: MsgType.ChunkData, chunk }) as const),
   ];
 }

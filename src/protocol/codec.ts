@@ -5,8 +5,11 @@
 import { CHANNEL_ID_BYTES, type Chunk, decodeLinkChunk, encodeLinkChunkInto, linkChunkBytes } from './chunk.js';
 import { RemoteProtocolError } from './errors.js';
 
-/** 2: chunks travel without their channel key (it is the link's, from the hello). */
-export const PROTOCOL_VERSION = 2;
+/**
+ * 2: chunks travel without their channel key (it is the link's, from the hello).
+ * 3: Busy says when to ask again; Cancel takes a request back.
+ */
+export const PROTOCOL_VERSION = 3;
 export const PEER_ID_BYTES = 16;
 /** Largest frame body accepted from a peer: one maximal chunk plus its header, with room to spare. */
 export const MAX_FRAME_BYTES = 1024 * 1024 + 4096;
@@ -24,6 +27,8 @@ export enum MsgType {
   Reject = 6,
   /** "I have it but will not send it now" (upload cap or upload off): no strike, ask elsewhere. */
   Busy = 7,
+  /** "Do not send the chunk I asked for": it came from elsewhere first. */
+  Cancel = 8,
 }
 
 export type PeerRole = 'source' | 'viewer';
@@ -66,8 +71,14 @@ export interface RejectMsg {
 export interface BusyMsg {
   type: MsgType.Busy;
   seq: number;
+  /** When the sender expects room for a request, ms from now (0..65535). */
+  retryMs: number;
 }
-export type WireMessage = HelloMsg | BufferMapMsg | HaveMsg | RequestMsg | ChunkMsg | RejectMsg | BusyMsg;
+export interface CancelMsg {
+  type: MsgType.Cancel;
+  seq: number;
+}
+export type WireMessage = HelloMsg | BufferMapMsg | HaveMsg | RequestMsg | ChunkMsg | RejectMsg | BusyMsg | CancelMsg;
 
 export function encodeMessage(msg: WireMessage): Uint8Array {
   switch (msg.type) {
@@ -101,10 +112,17 @@ export function encodeMessage(msg: WireMessage): Uint8Array {
     }
     case MsgType.Request:
     case MsgType.Reject:
-    case MsgType.Busy: {
+    case MsgType.Cancel: {
       const out = new Uint8Array(5);
       out[0] = msg.type;
       view(out).setUint32(1, msg.seq);
+      return out;
+    }
+    case MsgType.Busy: {
+      const out = new Uint8Array(7);
+      out[0] = msg.type;
+      view(out).setUint32(1, msg.seq);
+      view(out).setUint16(5, Math.min(0xffff, Math.max(0, Math.round(msg.retryMs))));
       return out;
     }
     case MsgType.ChunkData: {
@@ -148,9 +166,12 @@ export function decodeMessage(buf: Uint8Array, channelKey: Uint8Array): WireMess
       return { type, seq: v.getUint32(1), flags: buf[5] as number };
     case MsgType.Request:
     case MsgType.Reject:
-    case MsgType.Busy:
-      expectLength(buf, 5, type === MsgType.Request ? 'request' : type === MsgType.Reject ? 'reject' : 'busy');
+    case MsgType.Cancel:
+      expectLength(buf, 5, type === MsgType.Request ? 'request' : type === MsgType.Reject ? 'reject' : 'cancel');
       return { type, seq: v.getUint32(1) };
+    case MsgType.Busy:
+      expectLength(buf, 7, 'busy');
+      return { type, seq: v.getUint32(1), retryMs: v.getUint16(5) };
     case MsgType.ChunkData:
       return { type, chunk: decodeLinkChunk(buf.subarray(1), channelKey) };
     default:

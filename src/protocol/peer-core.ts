@@ -36,6 +36,8 @@ const SERVICE_EWMA_GAIN = 0.25;
 const FETCH_WINDOW = 16;
 /** Service time assumed for a neighbour that has not served us yet: about one chunk's transfer and a round trip. */
 const DEFAULT_SERVICE_MS = 300;
+/** Longest retry hint a Busy carries (and the most a hint may keep us off a neighbour). */
+const BUSY_RETRY_MAX_MS = 2000;
 
 /** The first unrequested copy of one of the newest chunks from a neighbour is a crossed push, not a replay. */
 const FRESH_PUSH_TOLERANCE_CHUNKS = 2000 / CHUNK_MS;
@@ -113,7 +115,11 @@ export interface PeerCoreConfig {
    * is the line itself. @default 0
    */
   uploadBurstMs: number;
-  /** A neighbour that answered Busy is not asked again for this long. @default 300 */
+  /**
+   * Retry hint of a Busy sent for a chunk the asker was sent already or says it holds (a Busy
+   * for a full upload queue says when the queue has room instead). The asker leaves the
+   * neighbour alone for one to two times the hint. @default 300
+   */
   busyBackoffMs: number;
   /** With an upload cap, a viewer forwards each fresh chunk at once to this many relaying neighbours that lack it. @default 1 */
   freshPushFanout: number;
@@ -190,6 +196,8 @@ export interface CoreStats {
   mediaBytesInFromSource: number;
   mediaBytesOut: number;
   duplicateBytes: number;
+  /** Requests taken back by their askers (Cancel) before their chunk left our upload queue. */
+  uploadsCancelled: number;
   chunksPlayed: number;
   chunksLate: number;
   chunksSkipped: number;
@@ -212,6 +220,7 @@ export function emptyCoreStats(): CoreStats {
     mediaBytesInFromSource: 0,
     mediaBytesOut: 0,
     duplicateBytes: 0,
+    uploadsCancelled: 0,
     chunksPlayed: 0,
     chunksLate: 0,
     chunksSkipped: 0,
@@ -236,6 +245,8 @@ interface Neighbour {
   readonly view: SchedulerNeighbour;
   newestKeySeq: number;
   pending: Map<number, number>;
+  /** Requests we took back with a Cancel (seq -> when): their copy may still come, as a duplicate, not a replay. */
+  cancelled: Map<number, number>;
   bytesIn: number;
   bytesOut: number;
   closing: boolean;
@@ -350,6 +361,7 @@ export class PeerCore {
       has: new SeqWindow(),
       newestKeySeq: NO_SEQ,
       pending: new Map(),
+      cancelled: new Map(),
       bytesIn: 0,
       bytesOut: 0,
       closing: false,
@@ -444,16 +456,21 @@ export class PeerCore {
       case MsgType.ChunkData:
         this.onChunk(nowMs, n, msg.chunk);
         break;
+      case MsgType.Cancel:
+        this.onCancel(nowMs, n, msg.seq);
+        return;
       case MsgType.Busy:
         // Not a broken promise: it holds the chunk but will not send it now. Ask someone else,
-        // and leave it alone for a while: its upload is full. It still holds the chunk and may
+        // and leave it alone until it expects room (its hint, spread so the askers it turned
+        // away come back one by one: a fixed 300 ms left uploads idle that had room sooner,
+        // and brought a herd back to those that did not). It still holds the chunk and may
         // be the one with room once the backoff is over (forgetting that left idle uploads
         // idle). The source too: a capped broadcaster answers a newcomer's first burst Busy,
         // and forgotten, a chunk only it held was offered by nobody and skipped. Except a
         // newcomer's start chunk: a busy source is forgotten for it, so the start moves to a
         // keyframe other viewers offer (waiting on a flooded source, newcomers of a flash
         // crowd took 6 s to start in meshtv bench).
-        if (this.unpend(n, msg.seq)) n.busyUntilMs = nowMs + this.config.busyBackoffMs;
+        if (this.unpend(n, msg.seq)) n.busyUntilMs = nowMs + this.busyBackoff(msg.retryMs);
         if (n.role === 'source' && !this.playout.isStarted && msg.seq === this.playout.nextSeq) n.has.delete(msg.seq);
         this.scheduleOne(nowMs, msg.seq);
         return;
@@ -472,6 +489,7 @@ export class PeerCore {
     for (const n of this.neighbours.values()) {
       if (n.closing) continue;
       if (n.role === undefined && nowMs - n.connectedAtMs > this.config.helloTimeoutMs) this.misbehaved(n, 'sent no hello in time');
+      if (n.cancelled.size > 0) for (const [seq, at] of n.cancelled) if (nowMs - at > this.config.requestTimeoutMs) n.cancelled.delete(seq);
       if (n.pending.size === 0) continue;
       for (const [seq, sentAt] of n.pending) {
         if (nowMs - sentAt > this.config.requestTimeoutMs) {
@@ -602,8 +620,12 @@ export class PeerCore {
     }
     // Sent it already (or it says it holds it): asking again would make us upload one chunk
     // over and over, which is how one peer could multiply the broadcaster's upload.
-    if (!this.uploadHasRoom(nowMs) || n.has.has(seq)) {
-      this.send(n.peer, { type: MsgType.Busy, seq });
+    if (n.has.has(seq)) {
+      this.send(n.peer, { type: MsgType.Busy, seq, retryMs: this.config.busyBackoffMs });
+      return;
+    }
+    if (!this.uploadHasRoom(nowMs)) {
+      this.send(n.peer, { type: MsgType.Busy, seq, retryMs: this.uploadRoomInMs(nowMs) });
       return;
     }
     this.queueUpload(n, chunk, false);
@@ -635,8 +657,9 @@ export class PeerCore {
       // that crossed our request elsewhere.
       this.stats.duplicateBytes += size;
       const crossedPush = !n.has.has(chunk.seq) && chunk.seq + FRESH_PUSH_TOLERANCE_CHUNKS >= this.newestSeq;
+      const wasCancelled = n.cancelled.delete(chunk.seq);
       n.has.add(chunk.seq);
-      if (!requested && !crossedPush) this.strike(n, 'replays chunks nobody asked for');
+      if (!requested && !crossedPush && !wasCancelled) this.strike(n, 'replays chunks nobody asked for');
       return;
     }
     if (!verifyChunk(chunk, this.components.verify)) {
@@ -653,6 +676,7 @@ export class PeerCore {
     if (n.role === 'source') this.stats.mediaBytesInFromSource += size;
     const fresh = chunk.seq > this.newestSeq;
     this.storeChunk(nowMs, chunk);
+    if (this.requested.has(chunk.seq)) this.cancelRequests(nowMs, chunk.seq);
     this.events.push({ type: 'chunk', chunk, from: n.peer });
     // A viewer that does not upload does not advertise either: nobody waits on it.
     if (this.config.uploadEnabled) {
@@ -691,6 +715,26 @@ export class PeerCore {
       candidates[j] = candidates[candidates.length - 1] as Neighbour;
       candidates.pop();
     }
+  }
+
+  /** The chunk came: take back the requests for it still out to other neighbours. */
+  private cancelRequests(nowMs: number, seq: number): void {
+    for (const o of this.neighbours.values()) {
+      if (!this.unpend(o, seq)) continue;
+      o.cancelled.set(seq, nowMs);
+      this.send(o.peer, { type: MsgType.Cancel, seq });
+    }
+  }
+
+  /** A neighbour takes back a request: drop its chunk from our upload queue if it has not left. */
+  private onCancel(nowMs: number, n: Neighbour, seq: number): void {
+    const i = this.uploadQueue.findIndex((item) => item.n === n && item.seq === seq);
+    if (i < 0) return;
+    this.uploadQueue.splice(i, 1);
+    const chunk = this.store.get(seq);
+    if (chunk !== undefined) this.uploadQueueBytes -= chunkWireBytes(chunk);
+    this.stats.uploadsCancelled++;
+    this.pumpUploads(nowMs);
   }
 
   /** Index of the neighbour with the lowest service time (unmeasured ones assumed average), ties at random. */
@@ -749,6 +793,14 @@ export class PeerCore {
 
   private uploadMs(bytes: number): number {
     return (bytes * 8000) / (this.config.uploadLimitBps as number);
+  }
+
+  /** How long until the upload queue has room for one more request (the retry hint of a Busy). */
+  private uploadRoomInMs(nowMs: number): number {
+    if (!this.config.uploadEnabled || this.config.uploadLimitBps === 0) return BUSY_RETRY_MAX_MS;
+    if (!this.paced) return 0;
+    const backlogMs = Math.max(0, this.uploadBusyUntilMs - nowMs) + this.uploadMs(this.uploadQueueBytes);
+    return Math.min(BUSY_RETRY_MAX_MS, Math.max(0, Math.ceil(backlogMs - this.config.maxUploadBacklogMs)));
   }
 
   /** Whether one more request may be accepted: what is queued leaves within maxUploadBacklogMs. */
@@ -1026,6 +1078,15 @@ export class PeerCore {
     const start = this.windowStart();
     const count = this.newestSeq < 0 ? 0 : this.newestSeq - start + 1;
     return makeBufferMap(start, count, (s) => this.config.uploadEnabled && this.store.has(s), this.newestKeySeq);
+  }
+
+  /**
+   * How long to leave a neighbour alone after its Busy: until it expects room, spread over up to
+   * twice that, so the askers it turned away do not all come back at the same moment.
+   */
+  private busyBackoff(retryMs: number): number {
+    const hint = Math.min(BUSY_RETRY_MAX_MS, retryMs);
+    return hint * (1 + this.components.random());
   }
 
   private misbehaved(n: Neighbour, reason: string): void {

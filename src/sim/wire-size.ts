@@ -17,8 +17,10 @@ export function messageBodyBytes(msg: WireMessage): number {
       return 6;
     case MsgType.Request:
     case MsgType.Reject:
-    case MsgType.Busy:
+    case MsgType.Cancel:
       return 5;
+    case MsgType.Busy:
+      return 7;
     case MsgType.ChunkData:
       return chunkWireBytes(msg.chunk);
   }

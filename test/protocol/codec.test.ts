@@ -118,18 +118,35 @@ describe('codec round trip', () => {
     assert.deepEqual(roundTrip(msg), msg);
   });
 
-  test('have, request, reject', () => {
+  test('have, request, reject, busy, cancel', () => {
     for (const seq of [0, 1, 0x7fffffff, 0xffffffff]) {
       const have: WireMessage = { type: MsgType.Have, seq, flags: 0xff };
       const request: WireMessage = { type: MsgType.Request, seq };
       const reject: WireMessage = { type: MsgType.Reject, seq };
+      const cancel: WireMessage = { type: MsgType.Cancel, seq };
       assert.deepEqual(roundTrip(have), have);
       assert.deepEqual(roundTrip(request), request);
       assert.deepEqual(roundTrip(reject), reject);
+      assert.deepEqual(roundTrip(cancel), cancel);
+      for (const retryMs of [0, 150, 0xffff]) {
+        const busy: WireMessage = { type: MsgType.Busy, seq, retryMs };
+        assert.deepEqual(roundTrip(busy), busy);
+        assert.equal(encodeMessage(busy).length, 7);
+      }
       assert.equal(encodeMessage(have).length, 6);
       assert.equal(encodeMessage(request).length, 5);
       assert.equal(encodeMessage(reject).length, 5);
+      assert.equal(encodeMessage(cancel).length, 5);
     }
+  });
+
+  test('a busy hint outside 0..65535 ms is clamped, not wrapped', () => {
+    const hint = (retryMs: number) => {
+      const back = roundTrip({ type: MsgType.Busy, seq: 1, retryMs });
+      return back.type === MsgType.Busy ? back.retryMs : undefined;
+    };
+    assert.equal(hint(70_000), 0xffff);
+    assert.equal(hint(-5), 0);
   });
 
   test('chunk data, with ordinary, empty and maximal payloads', () => {
@@ -183,7 +200,7 @@ describe('codec refuses malformed frames with RemoteProtocolError', () => {
   });
 
   test('unknown type bytes', () => {
-    for (const type of [0, 8, 9, 0x7f, 0x80, 0xff]) assertRefused(Uint8Array.of(type, 0, 0, 0, 1, 0), /unknown message type/);
+    for (const type of [0, 9, 10, 0x7f, 0x80, 0xff]) assertRefused(Uint8Array.of(type, 0, 0, 0, 1, 0), /unknown message type/);
   });
 
   test('hello of the wrong length', () => {
@@ -200,11 +217,13 @@ describe('codec refuses malformed frames with RemoteProtocolError', () => {
     }
   });
 
-  test('have, request and reject of the wrong length', () => {
+  test('have, request, reject, busy and cancel of the wrong length', () => {
     for (const [type, n] of [
       [MsgType.Have, 6],
       [MsgType.Request, 5],
       [MsgType.Reject, 5],
+      [MsgType.Busy, 7],
+      [MsgType.Cancel, 5],
     ] as const) {
       for (const len of [1, n - 1, n + 1, n + 100]) {
         const frame = new Uint8Array(len);
@@ -302,6 +321,8 @@ describe('codec under random and mutated input', () => {
       encodeMessage({ type: MsgType.Have, seq: 9, flags: 1 }),
       encodeMessage({ type: MsgType.Request, seq: 10 }),
       encodeMessage({ type: MsgType.Reject, seq: 11 }),
+      encodeMessage({ type: MsgType.Busy, seq: 12, retryMs: 80 }),
+      encodeMessage({ type: MsgType.Cancel, seq: 13 }),
       encodeMessage({ type: MsgType.ChunkData, chunk: sampleChunk(random, 40) }),
       encodeMessage({ type: MsgType.ChunkData, chunk: sampleChunk(random, 0) }),
     ];

@@ -118,6 +118,52 @@ test('upload left unused is spent later at once, up to uploadBurstMs of it, and 
   assert.ok(bytes <= allowed * 1.05, `sent ${bytes} B, cap and burst allow ${allowed}`);
 });
 
+test('a Busy for a full upload queue says when the queue will have room', () => {
+  const capBps = 2_000_000;
+  const { viewer } = setup({ uploadEnabled: true, uploadLimitBps: capBps });
+  drain(viewer);
+  let seq = 0;
+  let retryMs: number | undefined;
+  for (let i = 0; i < 20 && retryMs === undefined; i++) {
+    viewer.handleMessage(0, ['a', 'b', 'c'][i % 3] as string, { type: MsgType.Request, seq: seq++ });
+    for (let t = viewer.pollTransmit(); t !== undefined; t = viewer.pollTransmit())
+      if (t.msg.type === MsgType.Busy) retryMs = t.msg.retryMs;
+  }
+  assert.ok(retryMs !== undefined && retryMs > 0, `retry hint ${retryMs}`);
+  // Chunks leave every 100 ms at this cap: asked again before the hint, still Busy; at it, taken.
+  const askAt = (now: number) => {
+    viewer.handleTimeout(now);
+    drain(viewer);
+    viewer.handleMessage(now, 'a', { type: MsgType.Request, seq: seq++ });
+    return drain(viewer).busy === 0;
+  };
+  assert.equal(askAt(Math.max(0, retryMs - 60)), false, 'room came before the hint said');
+  assert.equal(askAt(retryMs + 1), true, 'no room when the hint said');
+});
+
+test('a request taken back before its chunk leaves is not sent', () => {
+  const capBps = 2_000_000;
+  const { viewer } = setup({ uploadEnabled: true, uploadLimitBps: capBps });
+  drain(viewer);
+  viewer.handleMessage(0, 'a', { type: MsgType.Request, seq: 1 });
+  viewer.handleMessage(0, 'b', { type: MsgType.Request, seq: 2 });
+  const first = viewer.pollTransmit();
+  assert.ok(first?.msg.type === MsgType.ChunkData && first.to === 'a', 'the first request was not served at once');
+  assert.equal(viewer.pollTransmit(), undefined, "'b''s chunk left before the cap allowed");
+  viewer.handleMessage(10, 'b', { type: MsgType.Cancel, seq: 2 });
+  viewer.handleMessage(10, 'c', { type: MsgType.Cancel, seq: 3 });
+  let sentToB = 0;
+  for (let now = 10; now <= 1000; now += 10) {
+    viewer.handleTimeout(now);
+    for (let t = viewer.pollTransmit(); t !== undefined; t = viewer.pollTransmit()) if (t.to === 'b') sentToB++;
+  }
+  assert.equal(sentToB, 0);
+  assert.equal(viewer.getStats().uploadsCancelled, 1);
+  // The upload it freed serves the next request at once.
+  viewer.handleMessage(1000, 'c', { type: MsgType.Request, seq: 4 });
+  assert.equal(drain(viewer).chunks, 1);
+});
+
 test('"don\'t upload" sends nothing, advertises nothing, and says so in its hello', () => {
   const { viewer } = setup({ uploadEnabled: false });
   const connect = viewer.pollTransmit();

@@ -33,7 +33,8 @@ describe('simulator', () => {
       { type: MsgType.Have, seq: 5, flags: 1 },
       { type: MsgType.Request, seq: 5 },
       { type: MsgType.Reject, seq: 5 },
-      { type: MsgType.Busy, seq: 5 },
+      { type: MsgType.Busy, seq: 5, retryMs: 120 },
+      { type: MsgType.Cancel, seq: 5 },
       { type: MsgType.ChunkData, chunk },
     ];
     for (const m of messages) assert.equal(messageWireBytes(m), encodeFrame(encodeMessage(m)).length, `message type ${m.type}`);
