@@ -24,6 +24,7 @@ import { Playout, type PlayoutAction } from './playout.js';
 import type { RandomFn } from './random.js';
 import { type SchedulerNeighbour, scheduleRequests } from './scheduler.js';
 import { SeqWindow } from './seq-window.js';
+import { BUSY_RETRY_MAX_MS, UploadPacer } from './upload-pacer.js';
 
 export type PeerId = string;
 
@@ -36,8 +37,6 @@ const SERVICE_EWMA_GAIN = 0.25;
 const FETCH_WINDOW = 16;
 /** Service time assumed for a neighbour that has not served us yet: about one chunk's transfer and a round trip. */
 const DEFAULT_SERVICE_MS = 300;
-/** Longest retry hint a Busy carries (and the most a hint may keep us off a neighbour). */
-const BUSY_RETRY_MAX_MS = 2000;
 
 /** The first unrequested copy of one of the newest chunks from a neighbour is a crossed push, not a replay. */
 const FRESH_PUSH_TOLERANCE_CHUNKS = 2000 / CHUNK_MS;
@@ -291,18 +290,20 @@ export class PeerCore {
   private newestKnownSeq = -1;
   private newestKeySeq = NO_SEQ;
   private pushCursor = 0;
-  /** Paced uploads: when the chunks handed to the runtime will have left, at the cap. */
-  private uploadBusyUntilMs = 0;
-  /** Paced uploads waiting their turn: fresh pushes first, then accepted requests in order. */
-  private readonly uploadQueue: { n: Neighbour; seq: number }[] = [];
-  private uploadQueueBytes = 0;
-  private uploadWakeMs: number | undefined;
+  private readonly uploads: UploadPacer<Neighbour>;
   private nextTickMs: number | undefined;
   /** Scratch space of schedule(), reused: it runs after most messages. */
   private readonly schedulerViews: SchedulerNeighbour[] = [];
   /** Every sequence number some neighbour was asked for, with how many were: kept with the pending maps. */
   private readonly requested = new Map<number, number>();
   private readonly isSettled = (s: number) => this.store.has(s) || this.requested.has(s);
+  /** Sends a chunk the upload pacer lets go; false when its neighbour left or it was evicted. */
+  private readonly sendQueued = (n: Neighbour, seq: number): boolean => {
+    const chunk = this.store.get(seq);
+    if (chunk === undefined || n.closing || this.neighbours.get(n.peer) !== n) return false;
+    this.sendChunk(n, chunk);
+    return true;
+  };
   private readonly firstSeenMs = (s: number) => this.firstSeen.get(s);
   private readonly deadlineMs = (s: number) => this.playout.deadlineMs(s);
   /** A missing chunk on its way: asked for, or offered by a neighbour we can ask. */
@@ -317,6 +318,7 @@ export class PeerCore {
   ) {
     this.config = { ...DEFAULT_PEER_CORE_CONFIG, ...config };
     this.playout = this.newPlayout();
+    this.uploads = new UploadPacer(this.config);
   }
 
   /** The stream this core is in (its links carry chunks without it). */
@@ -479,10 +481,8 @@ export class PeerCore {
   }
 
   handleTimeout(nowMs: number): void {
-    if (this.uploadWakeMs !== undefined && nowMs >= this.uploadWakeMs) {
-      this.uploadWakeMs = undefined;
-      this.pumpUploads(nowMs);
-    }
+    const wake = this.uploads.wakeMs;
+    if (wake !== undefined && nowMs >= wake) this.pumpUploads(nowMs);
     if (this.nextTickMs === undefined || nowMs < this.nextTickMs) return;
     this.nextTickMs = nowMs + this.config.tickMs;
     this.detectRestart(nowMs);
@@ -532,9 +532,10 @@ export class PeerCore {
   }
 
   pollTimeout(): number | undefined {
-    if (this.uploadWakeMs === undefined) return this.nextTickMs;
-    if (this.nextTickMs === undefined) return this.uploadWakeMs;
-    return Math.min(this.nextTickMs, this.uploadWakeMs);
+    const wake = this.uploads.wakeMs;
+    if (wake === undefined) return this.nextTickMs;
+    if (this.nextTickMs === undefined) return wake;
+    return Math.min(this.nextTickMs, wake);
   }
 
   getStats(): CoreStats {
@@ -624,8 +625,8 @@ export class PeerCore {
       this.send(n.peer, { type: MsgType.Busy, seq, retryMs: this.config.busyBackoffMs });
       return;
     }
-    if (!this.uploadHasRoom(nowMs)) {
-      this.send(n.peer, { type: MsgType.Busy, seq, retryMs: this.uploadRoomInMs(nowMs) });
+    if (!this.uploads.hasRoom(nowMs)) {
+      this.send(n.peer, { type: MsgType.Busy, seq, retryMs: this.uploads.roomInMs(nowMs) });
       return;
     }
     this.queueUpload(n, chunk, false);
@@ -680,7 +681,7 @@ export class PeerCore {
     this.events.push({ type: 'chunk', chunk, from: n.peer });
     // A viewer that does not upload does not advertise either: nobody waits on it.
     if (this.config.uploadEnabled) {
-      if (fresh && this.paced) this.pushFresh(chunk);
+      if (fresh && this.uploads.paced) this.pushFresh(chunk);
       // Neighbours whose hello is still on its way are told too: our hello and buffer map went
       // ahead of this on the link, and a chunk that arrived in between was otherwise never
       // advertised to them (a newcomer skipped it soon after starting).
@@ -728,11 +729,7 @@ export class PeerCore {
 
   /** A neighbour takes back a request: drop its chunk from our upload queue if it has not left. */
   private onCancel(nowMs: number, n: Neighbour, seq: number): void {
-    const i = this.uploadQueue.findIndex((item) => item.n === n && item.seq === seq);
-    if (i < 0) return;
-    this.uploadQueue.splice(i, 1);
-    const chunk = this.store.get(seq);
-    if (chunk !== undefined) this.uploadQueueBytes -= chunkWireBytes(chunk);
+    if (!this.uploads.cancel(n, seq)) return;
     this.stats.uploadsCancelled++;
     this.pumpUploads(nowMs);
   }
@@ -786,60 +783,19 @@ export class PeerCore {
     return { enabled: this.config.uploadEnabled, limitBps: this.config.uploadLimitBps };
   }
 
-  /** With a cap, the core paces its uploads (a token bucket with a burst let queues of a second build up). */
-  private get paced(): boolean {
-    return this.config.uploadLimitBps !== undefined && this.config.uploadLimitBps > 0;
-  }
-
-  private uploadMs(bytes: number): number {
-    return (bytes * 8000) / (this.config.uploadLimitBps as number);
-  }
-
-  /** How long until the upload queue has room for one more request (the retry hint of a Busy). */
-  private uploadRoomInMs(nowMs: number): number {
-    if (!this.config.uploadEnabled || this.config.uploadLimitBps === 0) return BUSY_RETRY_MAX_MS;
-    if (!this.paced) return 0;
-    const backlogMs = Math.max(0, this.uploadBusyUntilMs - nowMs) + this.uploadMs(this.uploadQueueBytes);
-    return Math.min(BUSY_RETRY_MAX_MS, Math.max(0, Math.ceil(backlogMs - this.config.maxUploadBacklogMs)));
-  }
-
-  /** Whether one more request may be accepted: what is queued leaves within maxUploadBacklogMs. */
-  private uploadHasRoom(nowMs: number): boolean {
-    if (!this.config.uploadEnabled || this.config.uploadLimitBps === 0) return false;
-    if (!this.paced) return true;
-    const backlogMs = Math.max(0, this.uploadBusyUntilMs - nowMs) + this.uploadMs(this.uploadQueueBytes);
-    return backlogMs <= this.config.maxUploadBacklogMs;
-  }
-
   /** Unpaced: the chunk goes to the runtime at once. Paced: it waits its turn (pushes go first). */
   private queueUpload(n: Neighbour, chunk: Chunk, first: boolean): void {
-    if (!this.paced) {
+    if (!this.uploads.paced) {
       this.sendChunk(n, chunk);
       return;
     }
     n.has.add(chunk.seq);
-    const item = { n, seq: chunk.seq };
-    if (first) this.uploadQueue.unshift(item);
-    else this.uploadQueue.push(item);
-    this.uploadQueueBytes += chunkWireBytes(chunk);
+    this.uploads.enqueue(n, chunk.seq, chunkWireBytes(chunk), first);
   }
 
-  /** Paced uploads: hands queued chunks to the runtime as the cap allows, then sleeps until the upload frees up. */
+  /** Paced uploads: hands queued chunks to the runtime as the cap allows. */
   private pumpUploads(nowMs: number): void {
-    if (!this.paced) return;
-    while (this.uploadBusyUntilMs - nowMs <= this.config.uploadLeadMs) {
-      const item = this.uploadQueue.shift();
-      if (item === undefined) break;
-      const chunk = this.store.get(item.seq);
-      if (chunk === undefined) continue;
-      this.uploadQueueBytes -= chunkWireBytes(chunk);
-      if (item.n.closing || this.neighbours.get(item.n.peer) !== item.n) continue;
-      this.uploadBusyUntilMs = Math.max(nowMs - this.config.uploadBurstMs, this.uploadBusyUntilMs) + this.uploadMs(chunkWireBytes(chunk));
-      this.sendChunk(item.n, chunk);
-    }
-    if (this.uploadQueue.length === 0) this.uploadQueueBytes = 0;
-    const wake = this.uploadBusyUntilMs - this.config.uploadLeadMs;
-    this.uploadWakeMs = this.uploadQueue.length > 0 && wake > nowMs ? wake : undefined;
+    this.uploads.pump(nowMs, this.sendQueued);
   }
 
   private storeChunk(nowMs: number, chunk: Chunk): void {
