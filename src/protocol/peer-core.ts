@@ -758,6 +758,7 @@ export class PeerCore {
     if (this.startsNewRun(chunk)) this.restart();
     this.stats.mediaBytesIn += chunk.payload.length;
     this.storeChunk(nowMs, chunk);
+    if (this.requested.has(chunk.seq)) this.cancelRequests(nowMs, chunk.seq);
     this.events.push({ type: 'chunk', chunk, from: undefined });
     if (this.config.uploadEnabled) {
       for (const n of this.neighbours.values()) {
