@@ -116,8 +116,9 @@ export interface PeerCoreConfig {
   uploadBurstMs: number;
   /**
    * Retry hint of a Busy sent for a chunk the asker was sent already or says it holds (a Busy
-   * for a full upload queue says when the queue has room instead). The asker leaves the
-   * neighbour alone for one to two times the hint. @default 300
+   * for a full upload queue says when the queue has room instead), and the shortest a viewer
+   * waits before asking a busy source again. The asker leaves the neighbour alone for one to
+   * two times the hint. @default 300
    */
   busyBackoffMs: number;
   /** With an upload cap, a viewer forwards each fresh chunk at once to this many relaying neighbours that lack it. @default 1 */
@@ -472,7 +473,7 @@ export class PeerCore {
         // newcomer's start chunk: a busy source is forgotten for it, so the start moves to a
         // keyframe other viewers offer (waiting on a flooded source, newcomers of a flash
         // crowd took 6 s to start in meshtv bench).
-        if (this.unpend(n, msg.seq)) n.busyUntilMs = nowMs + this.busyBackoff(msg.retryMs);
+        if (this.unpend(n, msg.seq)) n.busyUntilMs = nowMs + this.busyBackoff(n, msg.retryMs);
         if (n.role === 'source' && !this.playout.isStarted && msg.seq === this.playout.nextSeq) n.has.delete(msg.seq);
         this.scheduleOne(nowMs, msg.seq);
         return;
@@ -1039,10 +1040,13 @@ export class PeerCore {
 
   /**
    * How long to leave a neighbour alone after its Busy: until it expects room, spread over up to
-   * twice that, so the askers it turned away do not all come back at the same moment.
+   * twice that, so the askers it turned away do not all come back at the same moment. The
+   * source, the last resort, no sooner than busyBackoffMs: asked back at its hint, its Busy
+   * answers alone came to 4% of a copy of the stream at 10,000 peers (S 1.52 -> 1.57).
    */
-  private busyBackoff(retryMs: number): number {
-    const hint = Math.min(BUSY_RETRY_MAX_MS, retryMs);
+  private busyBackoff(n: Neighbour, retryMs: number): number {
+    const floor = n.role === 'source' ? this.config.busyBackoffMs : 0;
+    const hint = Math.max(floor, Math.min(BUSY_RETRY_MAX_MS, retryMs));
     return hint * (1 + this.components.random());
   }
 

@@ -62,6 +62,33 @@ test('a holder that answered Busy is asked again once the room it announced is t
   assert.ok(askedAt >= 20 + retryMs, `asked again at ${askedAt} ms, before the room it announced`);
 });
 
+test('a busy source is asked again no sooner than busyBackoffMs, whatever its hint', () => {
+  const v = viewer();
+  connect(v, 0, 'src', 'source');
+  connect(v, 0, 'a', 'viewer');
+  // Playback starts on chunk 0 from a viewer; chunk 1 is then offered by the source alone.
+  v.handleMessage(0, 'a', { type: MsgType.Have, seq: 0, flags: FLAG_KEYFRAME });
+  assert.deepEqual(requestsFor(drain(v), 0), ['a']);
+  v.handleMessage(10, 'a', { type: MsgType.ChunkData, chunk: chunk(0) });
+  v.handleMessage(10, 'src', { type: MsgType.Have, seq: 1, flags: 0 });
+  drain(v);
+  const askSource = (from: number, to: number) => {
+    for (let t = from; t <= to; t += 10) {
+      v.handleTimeout(t);
+      if (requestsFor(drain(v), 1).includes('src')) return t;
+    }
+    return undefined;
+  };
+  const first = askSource(10, 2000);
+  assert.ok(first !== undefined, 'the source was never asked');
+  v.handleMessage(first + 10, 'src', { type: MsgType.Busy, seq: 1, retryMs: 20 });
+  drain(v);
+  const floor = DEFAULT_PEER_CORE_CONFIG.busyBackoffMs;
+  const again = askSource(first + 20, first + 10 + 2 * floor + DEFAULT_PEER_CORE_CONFIG.tickMs);
+  assert.ok(again !== undefined, 'the source was never asked again');
+  assert.ok(again >= first + 10 + floor, `asked the busy source again ${again - first - 10} ms after its Busy`);
+});
+
 test('a chunk that comes from elsewhere first takes back the request still out for it', () => {
   const v = viewer();
   connect(v, 0, 'a', 'viewer');
