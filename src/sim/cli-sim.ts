@@ -36,7 +36,8 @@ Usage:
                      it, as native viewers do) or playing (viewers relay only what they play)
   --out DIR          write report.json, report.md and SVG plots there
   --json             print one JSON object per run; the last line printed is the last run's
-  --progress         print the virtual time reached to stderr every 10 s of virtual time
+  --progress         print the virtual time reached to stderr every 10 s of virtual time (and at
+                     least once a minute of wall time), with the peak memory so far
 `;
 
 interface ParsedArgs {
@@ -138,11 +139,15 @@ function runOne(config: Partial<SimConfig>, progress: boolean): { report: SimRep
   const started = performance.now();
   let peakRss = process.memoryUsage.rss();
   const sim = new Simulator(config);
+  let reportedAt = started;
   const result = sim.run((virtualMs) => {
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
-    if (progress && virtualMs % 10_000 === 0) {
+    const now = performance.now();
+    // Every 10 s of virtual time, and at least once a minute: a big run takes minutes per second.
+    if (progress && (virtualMs % 10_000 === 0 || now - reportedAt >= 60_000)) {
+      reportedAt = now;
       process.stderr.write(
-        `sim: ${virtualMs / 1000} s of ${config.durationS} s, ${((performance.now() - started) / 1000).toFixed(1)} s wall\n`,
+        `sim: ${virtualMs / 1000} s of ${config.durationS} s, ${((now - started) / 1000).toFixed(1)} s wall, ${Math.round(peakRss / 2 ** 20)} MB peak RSS\n`,
       );
     }
   });
