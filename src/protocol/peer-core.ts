@@ -121,7 +121,7 @@ export interface PeerCoreConfig {
    * two times the hint. @default 300
    */
   busyBackoffMs: number;
-  /** With an upload cap, a viewer forwards each fresh chunk at once to this many relaying neighbours that lack it. @default 1 */
+  /** With an upload cap, a viewer forwards each fresh chunk pushed to it at once to this many relaying neighbours that lack it. @default 2 */
   freshPushFanout: number;
   /**
    * A fresh chunk is pushed only while at most this share of the relaying neighbours is known to
@@ -159,7 +159,7 @@ export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
   uploadLeadMs: 20,
   uploadBurstMs: 0,
   busyBackoffMs: 300,
-  freshPushFanout: 1,
+  freshPushFanout: 2,
   pushMaxHolderShare: 0.1,
 };
 
@@ -682,7 +682,8 @@ export class PeerCore {
     this.events.push({ type: 'chunk', chunk, from: n.peer });
     // A viewer that does not upload does not advertise either: nobody waits on it.
     if (this.config.uploadEnabled) {
-      if (fresh && this.uploads.paced) this.pushFresh(chunk);
+      // Only a chunk that was pushed to us is pushed on (see pushFresh).
+      if (fresh && !requested && this.uploads.paced) this.pushFresh(chunk);
       // Neighbours whose hello is still on its way are told too: our hello and buffer map went
       // ahead of this on the link, and a chunk that arrived in between was otherwise never
       // advertised to them (a newcomer skipped it soon after starting).
@@ -701,6 +702,13 @@ export class PeerCore {
    * useful chunk", Bonald et al. 2008). Each goes to the lacking neighbour that has served us
    * fastest: a fast server is most likely a fast uploader, and a fresh chunk that reaches the
    * fast uploaders first reaches everyone sooner (pushing at random left them idle).
+   *
+   * Only chunks that came unasked (from the source's push, or a viewer's) are pushed on, so
+   * pushes run down chains from the source, ahead of the HAVEs. A viewer that pulled a chunk
+   * pushed it too, to neighbours that had mostly asked for it elsewhere meanwhile: nearly all
+   * duplicates were such crossed pushes. At 10,000 peers, chains of two pushes per step against
+   * one push from every new holder: duplicates 0.91% -> 0.08%, lag 2.95 / 4.09 -> 2.85 / 4.00 s,
+   * continuity p5 0.984 -> 0.987.
    */
   private pushFresh(chunk: Chunk): void {
     const candidates: Neighbour[] = [];
@@ -711,12 +719,15 @@ export class PeerCore {
       else candidates.push(n);
     }
     if (holders > this.config.pushMaxHolderShare * (holders + candidates.length)) return;
+    const targets: Neighbour[] = [];
     for (let i = 0; i < this.config.freshPushFanout && candidates.length > 0; i++) {
       const j = this.fastestOf(candidates);
-      this.queueUpload(candidates[j] as Neighbour, chunk, true);
+      targets.push(candidates[j] as Neighbour);
       candidates[j] = candidates[candidates.length - 1] as Neighbour;
       candidates.pop();
     }
+    // Each push goes ahead of the queue: queued last to first, the fastest leaves first.
+    for (let i = targets.length - 1; i >= 0; i--) this.queueUpload(targets[i] as Neighbour, chunk, true);
   }
 
   /** The chunk came: take back the requests for it still out to other neighbours. */

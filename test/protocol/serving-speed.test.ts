@@ -113,7 +113,7 @@ test('a chunk that comes from elsewhere first takes back the request still out f
   assert.equal(v.getStats().duplicateBytes, 8 * 20_000);
 });
 
-test('a fresh chunk is pushed first to the neighbour that served us fastest', () => {
+test('a fresh chunk pushed to us goes on first to the neighbours that served us fastest; a pulled one does not', () => {
   const v = viewer(8_000_000);
   connect(v, 0, 'src', 'source');
   for (const p of ['slow', 'fast', 'new']) connect(v, 0, p, 'viewer');
@@ -130,14 +130,25 @@ test('a fresh chunk is pushed first to the neighbour that served us fastest', ()
     v.handleMessage(t.to === 'fast' ? 40 : 600, t.to, { type: MsgType.ChunkData, chunk: chunk(t.msg.seq) });
   }
   drain(v);
-  // The source pushes the next chunk to us: it goes on at once to one neighbour lacking it.
+  // The source pushes the next chunk to us: it goes on at once to the two fastest lacking it
+  // ('new' has not served us yet and counts as average, which is faster than 'slow').
   v.handleMessage(700, 'src', { type: MsgType.ChunkData, chunk: chunk(4) });
-  v.handleTimeout(700);
-  const pushes = drain(v).filter((t) => t.msg.type === MsgType.ChunkData && t.msg.chunk.seq === 4);
+  const sent = drain(v);
+  v.handleTimeout(760); // the second leaves once the cap lets it
+  sent.push(...drain(v));
+  const pushes = sent.filter((t) => t.msg.type === MsgType.ChunkData && t.msg.chunk.seq === 4);
   assert.deepEqual(
     pushes.map((t) => t.to),
-    ['fast'],
+    ['fast', 'new'],
   );
+  // A fresh chunk we asked for is not pushed on: its holders' HAVEs are out, and a push would
+  // mostly cross a request made elsewhere.
+  v.handleMessage(800, 'fast', { type: MsgType.Have, seq: 5, flags: 0 });
+  assert.deepEqual(requestsFor(drain(v), 5), ['fast']);
+  v.handleMessage(840, 'fast', { type: MsgType.ChunkData, chunk: chunk(5, 0) });
+  v.handleTimeout(840);
+  const pushed = drain(v).filter((t) => t.msg.type === MsgType.ChunkData && t.msg.chunk.seq === 5);
+  assert.deepEqual(pushed, [], 'a pulled chunk was pushed on');
 });
 
 test('a skipped chunk marks the supply short for shortSupplyMs', () => {
