@@ -6,8 +6,10 @@
 // Protocol: mesh pull with buffer maps (CoolStreaming/DONet), HAVE announcements for every
 // new chunk, earliest-deadline-first requests (./scheduler.ts), and a source that pushes each
 // fresh chunk to one relaying neighbour in turn and serves requests only as a last resort.
-// With an upload cap the core paces its own uploads (requests queue, Busy when full) and a
-// viewer hands each fresh chunk on to one relaying neighbour at once (push of the latest chunk).
+// With an upload cap the core paces its own uploads (./upload-pacer.ts: requests queue, Busy
+// with a retry hint when full) and a viewer hands each fresh chunk pushed to it on to two
+// relaying neighbours at once, so pushes run down chains from the source. A chunk that
+// arrives takes back (Cancel) the requests still out for it.
 
 import { CHUNK_MS, type Chunk, FLAG_KEYFRAME, linkChunkBytes, type VerifyFn, verifyChunk } from './chunk.js';
 import {
