@@ -678,19 +678,27 @@ export class PeerCore {
     n.bytesIn += size;
     this.stats.mediaBytesIn += size;
     if (n.role === 'source') this.stats.mediaBytesInFromSource += size;
+    // Only a chunk that was pushed to us is pushed on (see pushFresh).
+    this.accept(nowMs, chunk, n, !requested);
+  }
+
+  /**
+   * A new verified chunk, from neighbour `from` or the origin: stored, requests still out for it
+   * taken back, announced to the neighbours lacking it, handed to playout.
+   */
+  private accept(nowMs: number, chunk: Chunk, from: Neighbour | undefined, pushOn: boolean): void {
     const fresh = chunk.seq > this.newestSeq;
     this.storeChunk(nowMs, chunk);
     if (this.requested.has(chunk.seq)) this.cancelRequests(nowMs, chunk.seq);
-    this.events.push({ type: 'chunk', chunk, from: n.peer });
+    this.events.push({ type: 'chunk', chunk, from: from?.peer });
     // A viewer that does not upload does not advertise either: nobody waits on it.
     if (this.config.uploadEnabled) {
-      // Only a chunk that was pushed to us is pushed on (see pushFresh).
-      if (fresh && !requested && this.uploads.paced) this.pushFresh(chunk);
+      if (pushOn && fresh && this.uploads.paced) this.pushFresh(chunk);
       // Neighbours whose hello is still on its way are told too: our hello and buffer map went
       // ahead of this on the link, and a chunk that arrived in between was otherwise never
       // advertised to them (a newcomer skipped it soon after starting).
       for (const other of this.neighbours.values()) {
-        if (other === n || other.closing || other.has.has(chunk.seq)) continue;
+        if (other === from || other.closing || other.has.has(chunk.seq)) continue;
         this.send(other.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
       }
       this.pumpUploads(nowMs);
@@ -771,15 +779,7 @@ export class PeerCore {
     if (!verifyChunk(chunk, this.components.verify)) return false;
     if (this.startsNewRun(chunk)) this.restart();
     this.stats.mediaBytesIn += chunk.payload.length;
-    this.storeChunk(nowMs, chunk);
-    if (this.requested.has(chunk.seq)) this.cancelRequests(nowMs, chunk.seq);
-    this.events.push({ type: 'chunk', chunk, from: undefined });
-    if (this.config.uploadEnabled) {
-      for (const n of this.neighbours.values()) {
-        if (!n.closing && !n.has.has(chunk.seq)) this.send(n.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
-      }
-    }
-    this.advancePlayout(nowMs);
+    this.accept(nowMs, chunk, undefined, false);
     return true;
   }
 
