@@ -43,16 +43,15 @@ export class UploadPacer<T> {
 
   /** Whether one more request may be accepted: what is queued leaves within maxUploadBacklogMs. */
   hasRoom(nowMs: number): boolean {
-    if (!this.config.uploadEnabled || this.config.uploadLimitBps === 0) return false;
-    if (!this.paced) return true;
-    return this.backlogMs(nowMs) <= this.config.maxUploadBacklogMs;
+    return this.roomInMs(nowMs) === 0;
   }
 
   /** How long until one more request would be accepted: the retry hint of a Busy. */
   roomInMs(nowMs: number): number {
     if (!this.config.uploadEnabled || this.config.uploadLimitBps === 0) return BUSY_RETRY_MAX_MS;
     if (!this.paced) return 0;
-    return Math.min(BUSY_RETRY_MAX_MS, Math.max(0, Math.ceil(this.backlogMs(nowMs) - this.config.maxUploadBacklogMs)));
+    const backlogMs = Math.max(0, this.busyUntilMs - nowMs) + this.uploadMs(this.queuedBytes);
+    return Math.min(BUSY_RETRY_MAX_MS, Math.max(0, Math.ceil(backlogMs - this.config.maxUploadBacklogMs)));
   }
 
   /** Queues a chunk of `bytes` on the wire for `to`; `first` puts it ahead of the rest (a fresh push). */
@@ -89,10 +88,6 @@ export class UploadPacer<T> {
     if (this.queue.length === 0) this.queuedBytes = 0;
     const wake = this.busyUntilMs - this.config.uploadLeadMs;
     this.wakeAtMs = this.queue.length > 0 && wake > nowMs ? wake : undefined;
-  }
-
-  private backlogMs(nowMs: number): number {
-    return Math.max(0, this.busyUntilMs - nowMs) + this.uploadMs(this.queuedBytes);
   }
 
   private uploadMs(bytes: number): number {
