@@ -97,6 +97,7 @@ function sampleMessages(chunks: Chunk[], channelKey: Uint8Array): WireMessage[] 
     { type: MsgType.Hello, version: PROTOCOL_VERSION, channelKey, peerId: new Uint8Array(16).fill(3), role: 'viewer' },
     makeBufferMap(c.seq - 10, 30, (s) => s % 3 !== 0, c.seq),
     { type: MsgType.Have, seq: c.seq + 1, flags: FLAG_KEYFRAME },
+    { type: MsgType.Have, seq: c.seq + 2, flags: 0 },
     { type: MsgType.Request, seq: c.seq },
     { type: MsgType.Reject, seq: c.seq },
     { type: MsgType.Busy, seq: c.seq, retryMs: 40 },
@@ -129,7 +130,9 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       ),
     );
   }
-  const samples = sampleMessages(chunks, key.publicKey).map(encodeMessage);
+  // Each message in full, and as a step from sequence number 0 (what a link that just opened decodes).
+  const messages = sampleMessages(chunks, key.publicKey);
+  const samples = [...messages.map((m) => encodeMessage(m)), ...messages.map((m) => encodeMessage(m, { seq: 0 }))];
   globalThis.gc?.();
   const heapStartMB = process.memoryUsage().heapUsed / 2 ** 20;
 

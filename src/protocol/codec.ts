@@ -8,8 +8,11 @@ import { RemoteProtocolError } from './errors.js';
 /**
  * 2: chunks travel without their channel key (it is the link's, from the hello).
  * 3: Busy says when to ask again; Cancel takes a request back.
+ * 4: HAVE, request, Reject, Busy and Cancel carry their sequence number as a 2-byte step from
+ *    the previous one on the link; a HAVE without flags drops its flags byte; Busy's hint is a
+ *    byte (BUSY_RETRY_UNIT_MS each).
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 export const PEER_ID_BYTES = 16;
 /** Largest frame body accepted from a peer: one maximal chunk plus its header, with room to spare. */
 export const MAX_FRAME_BYTES = 1024 * 1024 + 4096;
@@ -79,8 +82,91 @@ export interface CancelMsg {
   seq: number;
 }
 export type WireMessage = HelloMsg | BufferMapMsg | HaveMsg | RequestMsg | ChunkMsg | RejectMsg | BusyMsg | CancelMsg;
+/** The messages that name one chunk by its sequence number (and nothing bigger). */
+export type SeqMessage = HaveMsg | RequestMsg | RejectMsg | BusyMsg | CancelMsg;
 
-export function encodeMessage(msg: WireMessage): Uint8Array {
+/**
+ * Sequence numbers on a link: HAVEs, requests and answers are most of the frames, and each names
+ * a chunk close to the one named before it on the same link. So the type byte's top bit says
+ * "short": the number follows as a signed 2-byte step from the previous one in this direction
+ * (both ends track it: links are ordered). Otherwise the full 4-byte number follows. Bit 0x40
+ * of a short HAVE says a flags byte follows; without it the flags are 0 (7 HAVEs in 8).
+ */
+const SHORT_SEQ = 0x80;
+const HAS_FLAGS = 0x40;
+const TYPE_MASK = 0x3f;
+const MAX_STEP = 0x7fff;
+
+/** One direction of a link: the sequence number its last HAVE, request or answer named. */
+export interface SeqRef {
+  seq: number;
+}
+
+/** Unit of a Busy's retry hint on the wire: the hint is one byte, rounded up to this. */
+export const BUSY_RETRY_UNIT_MS = 8;
+
+/** A Busy retry hint as the wire carries it: rounded up to BUSY_RETRY_UNIT_MS, within one byte. */
+export function busyRetryOnWire(ms: number): number {
+  return Math.min(0xff, Math.max(0, Math.ceil(ms / BUSY_RETRY_UNIT_MS))) * BUSY_RETRY_UNIT_MS;
+}
+
+function isSeqMessage(msg: WireMessage): msg is SeqMessage {
+  return msg.type !== MsgType.Hello && msg.type !== MsgType.BufferMap && msg.type !== MsgType.ChunkData;
+}
+
+/** Whether `seq` goes as a short step from `ref` (undefined: no link context, always the full number). */
+function shortStep(seq: number, ref: SeqRef | undefined): boolean {
+  return ref !== undefined && Math.abs(seq - ref.seq) <= MAX_STEP;
+}
+
+/** Body bytes of a message with a sequence number, sent on a link whose last one was `ref`. */
+export function seqMessageBytes(msg: SeqMessage, ref: SeqRef | undefined): number {
+  const short = shortStep(msg.seq, ref);
+  const seqBytes = short ? 2 : 4;
+  switch (msg.type) {
+    case MsgType.Have:
+      return 1 + seqBytes + (short && msg.flags === 0 ? 0 : 1);
+    case MsgType.Busy:
+      return 1 + seqBytes + 1;
+    default:
+      return 1 + seqBytes;
+  }
+}
+
+/**
+ * Encodes one message. `tx` is the sending direction of its link, updated by the messages that
+ * carry a sequence number; without it every number goes in full (valid on any link).
+ */
+export function encodeMessage(msg: WireMessage, tx?: SeqRef): Uint8Array {
+  if (isSeqMessage(msg)) return encodeSeqMessage(msg, tx);
+  return encodeOther(msg);
+}
+
+function encodeSeqMessage(msg: SeqMessage, tx: SeqRef | undefined): Uint8Array {
+  if (!Number.isInteger(msg.seq) || msg.seq < 0 || msg.seq > 0xffffffff) throw new RangeError(`sequence number ${msg.seq} out of range`);
+  const short = shortStep(msg.seq, tx);
+  const out = new Uint8Array(seqMessageBytes(msg, tx));
+  const v = view(out);
+  let type: number = msg.type;
+  let at = 1;
+  if (short) {
+    type |= SHORT_SEQ;
+    v.setInt16(1, msg.seq - (tx as SeqRef).seq);
+    at = 3;
+  } else {
+    v.setUint32(1, msg.seq);
+    at = 5;
+  }
+  if (msg.type === MsgType.Have && at < out.length) {
+    if (short) type |= HAS_FLAGS;
+    out[at] = msg.flags;
+  } else if (msg.type === MsgType.Busy) out[at] = busyRetryOnWire(msg.retryMs) / BUSY_RETRY_UNIT_MS;
+  out[0] = type;
+  if (tx !== undefined) tx.seq = msg.seq;
+  return out;
+}
+
+function encodeOther(msg: HelloMsg | BufferMapMsg | ChunkMsg): Uint8Array {
   switch (msg.type) {
     case MsgType.Hello: {
       const out = new Uint8Array(1 + 1 + CHANNEL_ID_BYTES + PEER_ID_BYTES + 1);
@@ -103,28 +189,6 @@ export function encodeMessage(msg: WireMessage): Uint8Array {
       out.set(msg.bits.subarray(0, bitBytes), 11);
       return out;
     }
-    case MsgType.Have: {
-      const out = new Uint8Array(6);
-      out[0] = msg.type;
-      view(out).setUint32(1, msg.seq);
-      out[5] = msg.flags;
-      return out;
-    }
-    case MsgType.Request:
-    case MsgType.Reject:
-    case MsgType.Cancel: {
-      const out = new Uint8Array(5);
-      out[0] = msg.type;
-      view(out).setUint32(1, msg.seq);
-      return out;
-    }
-    case MsgType.Busy: {
-      const out = new Uint8Array(7);
-      out[0] = msg.type;
-      view(out).setUint32(1, msg.seq);
-      view(out).setUint16(5, Math.min(0xffff, Math.max(0, Math.round(msg.retryMs))));
-      return out;
-    }
     case MsgType.ChunkData: {
       const out = new Uint8Array(1 + linkChunkBytes(msg.chunk));
       out[0] = msg.type;
@@ -134,11 +198,21 @@ export function encodeMessage(msg: WireMessage): Uint8Array {
   }
 }
 
-/** Parses one message on a link of the channel `channelKey` (a chunk's key is the link's). */
-export function decodeMessage(buf: Uint8Array, channelKey: Uint8Array): WireMessage {
+/**
+ * Parses one message on a link of the channel `channelKey` (a chunk's key is the link's). `rx`
+ * is the receiving direction of the link, updated like the sender's; without it, as on a link
+ * that has just opened.
+ */
+export function decodeMessage(buf: Uint8Array, channelKey: Uint8Array, rx: SeqRef = { seq: 0 }): WireMessage {
   if (buf.length === 0) throw new RemoteProtocolError('empty frame');
   if (buf.length > MAX_FRAME_BYTES) throw new RemoteProtocolError(`frame of ${buf.length} bytes exceeds ${MAX_FRAME_BYTES}`);
-  const type = buf[0];
+  const first = buf[0] as number;
+  const base = first & TYPE_MASK;
+  const seqType =
+    base === MsgType.Have || base === MsgType.Request || base === MsgType.Reject || base === MsgType.Busy || base === MsgType.Cancel;
+  if (seqType) return decodeSeqMessage(buf, first, rx);
+  if (first !== base) throw new RemoteProtocolError(`unknown message type ${first}`);
+  const type = first;
   const v = view(buf);
   switch (type) {
     case MsgType.Hello: {
@@ -161,21 +235,45 @@ export function decodeMessage(buf: Uint8Array, channelKey: Uint8Array): WireMess
       expectLength(buf, 11 + Math.ceil(count / 8), 'buffer map');
       return { type, firstSeq: v.getUint32(1), count, newestKeySeq: v.getUint32(7), bits: buf.slice(11) };
     }
-    case MsgType.Have:
-      expectLength(buf, 6, 'have');
-      return { type, seq: v.getUint32(1), flags: buf[5] as number };
-    case MsgType.Request:
-    case MsgType.Reject:
-    case MsgType.Cancel:
-      expectLength(buf, 5, type === MsgType.Request ? 'request' : type === MsgType.Reject ? 'reject' : 'cancel');
-      return { type, seq: v.getUint32(1) };
-    case MsgType.Busy:
-      expectLength(buf, 7, 'busy');
-      return { type, seq: v.getUint32(1), retryMs: v.getUint16(5) };
     case MsgType.ChunkData:
       return { type, chunk: decodeLinkChunk(buf.subarray(1), channelKey) };
     default:
       throw new RemoteProtocolError(`unknown message type ${type}`);
+  }
+}
+
+const SEQ_MESSAGE_NAMES: Record<number, string> = {
+  [MsgType.Have]: 'have',
+  [MsgType.Request]: 'request',
+  [MsgType.Reject]: 'reject',
+  [MsgType.Busy]: 'busy',
+  [MsgType.Cancel]: 'cancel',
+};
+
+function decodeSeqMessage(buf: Uint8Array, first: number, rx: SeqRef): SeqMessage {
+  const type = (first & TYPE_MASK) as SeqMessage['type'];
+  const short = (first & SHORT_SEQ) !== 0;
+  const flagged = (first & HAS_FLAGS) !== 0;
+  const name = SEQ_MESSAGE_NAMES[type] as string;
+  if (flagged && !(short && type === MsgType.Have)) throw new RemoteProtocolError(`unknown message type ${first}`);
+  const seqEnd = short ? 3 : 5;
+  const extra = type === MsgType.Busy || (type === MsgType.Have && (flagged || !short)) ? 1 : 0;
+  expectLength(buf, seqEnd + extra, name);
+  const v = view(buf);
+  const seq = short ? rx.seq + v.getInt16(1) : v.getUint32(1);
+  if (seq < 0 || seq > 0xffffffff) throw new RemoteProtocolError(`${name} steps to sequence number ${seq}, out of range`);
+  rx.seq = seq;
+  switch (type) {
+    case MsgType.Have: {
+      const flags = extra === 1 ? (buf[seqEnd] as number) : 0;
+      // One encoding per message: a short HAVE without flags has no flags byte.
+      if (flagged && flags === 0) throw new RemoteProtocolError('have carries a flags byte of 0');
+      return { type, seq, flags };
+    }
+    case MsgType.Busy:
+      return { type, seq, retryMs: (buf[seqEnd] as number) * BUSY_RETRY_UNIT_MS };
+    default:
+      return { type, seq };
   }
 }
 

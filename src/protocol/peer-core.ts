@@ -15,6 +15,7 @@ import { CHUNK_MS, type Chunk, FLAG_KEYFRAME, linkChunkBytes, type VerifyFn, ver
 import {
   type BufferMapMsg,
   bufferMapSeqs,
+  busyRetryOnWire,
   MsgType,
   makeBufferMap,
   NO_SEQ,
@@ -625,11 +626,11 @@ export class PeerCore {
     // Sent it already (or it says it holds it): asking again would make us upload one chunk
     // over and over, which is how one peer could multiply the broadcaster's upload.
     if (n.has.has(seq)) {
-      this.send(n.peer, { type: MsgType.Busy, seq, retryMs: this.config.busyBackoffMs });
+      this.send(n.peer, { type: MsgType.Busy, seq, retryMs: busyRetryOnWire(this.config.busyBackoffMs) });
       return;
     }
     if (!this.uploads.hasRoom(nowMs)) {
-      this.send(n.peer, { type: MsgType.Busy, seq, retryMs: this.uploads.roomInMs(nowMs) });
+      this.send(n.peer, { type: MsgType.Busy, seq, retryMs: busyRetryOnWire(this.uploads.roomInMs(nowMs)) });
       return;
     }
     this.queueUpload(n, chunk, false);

@@ -3,7 +3,7 @@
 // peer that breaks the protocol (the one place for that policy). Runs in node and in browsers:
 // it uses only timers and Date.now, which both have.
 
-import { decodeMessage, encodeMessage, MsgType } from '../protocol/codec.js';
+import { decodeMessage, encodeMessage, MsgType, type SeqRef } from '../protocol/codec.js';
 import { RemoteProtocolError } from '../protocol/errors.js';
 import { bytesToHex } from '../protocol/hex.js';
 import type { CoreEvent, PeerCore, PeerId } from '../protocol/peer-core.js';
@@ -32,6 +32,9 @@ export interface Link {
   remotePeerId?: string;
   wireBytesIn: number;
   wireBytesOut: number;
+  /** Each direction's last sequence number: the codec sends the next as a step from it. */
+  readonly txSeq: SeqRef;
+  readonly rxSeq: SeqRef;
 }
 
 export interface LinkStats {
@@ -112,7 +115,17 @@ export class CoreDriver {
 
   attach(conn: Connection, kind: LinkKind, outbound: boolean, dialedPeerId?: string): void {
     const id = `${kind === 'tcp' ? 't' : 'w'}${outbound ? 'o' : 'i'}${this.nextLinkId++}`;
-    const link: Link = { id, conn, kind, outbound, ...(dialedPeerId ? { dialedPeerId } : {}), wireBytesIn: 0, wireBytesOut: 0 };
+    const link: Link = {
+      id,
+      conn,
+      kind,
+      outbound,
+      ...(dialedPeerId ? { dialedPeerId } : {}),
+      wireBytesIn: 0,
+      wireBytesOut: 0,
+      txSeq: { seq: 0 },
+      rxSeq: { seq: 0 },
+    };
     this.links.set(id, link);
     conn.setHandlers({
       onFrame: (frame) => {
@@ -120,7 +133,7 @@ export class CoreDriver {
         link.wireBytesIn += framed;
         let msg: ReturnType<typeof decodeMessage>;
         try {
-          msg = decodeMessage(frame, this.core.channelKey);
+          msg = decodeMessage(frame, this.core.channelKey, link.rxSeq);
         } catch (err) {
           if (err instanceof RemoteProtocolError) {
             this.punish(link, `sent a malformed frame: ${err.message}`);
@@ -152,7 +165,7 @@ export class CoreDriver {
         this.punish(link, 'does not read what it requests');
         continue;
       }
-      const frame = encodeMessage(t.msg);
+      const frame = encodeMessage(t.msg, link.txSeq);
       const framed = framedBytes(link, frame.length);
       link.wireBytesOut += framed;
       this.controlBytes += framed - (t.msg.type === MsgType.ChunkData ? t.msg.chunk.payload.length : 0);

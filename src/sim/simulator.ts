@@ -6,7 +6,7 @@
 
 import { AbrSession, type AbrSessionHooks } from '../protocol/abr-session.js';
 import { CHUNK_MS, type Chunk, FLAG_KEYFRAME, signChunk } from '../protocol/chunk.js';
-import { MsgType, PEER_ID_BYTES, type WireMessage } from '../protocol/codec.js';
+import { MsgType, PEER_ID_BYTES, type SeqRef, type WireMessage } from '../protocol/codec.js';
 import {
   type CoreEvent,
   DEFAULT_PEER_CORE_CONFIG,
@@ -188,6 +188,8 @@ interface SimLink {
   readonly id: number;
   readonly other: SimPeer;
   readonly latencyMs: number;
+  /** The sending direction's last sequence number, for the codec's short steps (wire-size.ts). */
+  readonly txSeq: SeqRef;
 }
 
 /** A machine on the network: its access link's queues, shared by every swarm it is in. */
@@ -480,7 +482,7 @@ export class Simulator {
   private send(p: SimPeer, to: PeerId, msg: WireMessage, now: number): void {
     const link = p.links.get(to);
     if (link === undefined) return;
-    const bytes = messageWireBytes(msg);
+    const bytes = messageWireBytes(msg, link.txSeq);
     if (msg.type === MsgType.ChunkData) {
       const media = msg.chunk.payload.length;
       if (p.profile.uploadBytesPerMs === 0) {
@@ -597,8 +599,8 @@ export class Simulator {
     p.dialing.delete(q.id);
     if (!p.alive || p.links.has(q.id) || !p.core.acceptsNeighbour() || !q.core.acceptsNeighbour()) return;
     const id = this.nextLinkId++;
-    p.links.set(q.id, { id, other: q, latencyMs });
-    q.links.set(p.id, { id, other: p, latencyMs });
+    p.links.set(q.id, { id, other: q, latencyMs, txSeq: { seq: 0 } });
+    q.links.set(p.id, { id, other: p, latencyMs, txSeq: { seq: 0 } });
     p.core.handleConnected(now, q.id);
     q.core.handleConnected(now, p.id);
     this.drain(p, now);

@@ -24,6 +24,8 @@ export class Attacker {
   private waiters: (() => void)[] = [];
   /** The channel this attacker said hello on: chunks it is sent are that channel's. */
   private channelKey: Uint8Array = new Uint8Array(32);
+  /** The base of the short sequence numbers the node sends us (the attacker sends its own in full). */
+  private readonly rxSeq = { seq: 0 };
 
   private constructor(
     private readonly socket: net.Socket,
@@ -37,7 +39,7 @@ export class Attacker {
     socket.on('error', () => {});
     socket.on('data', (d: Buffer) => {
       try {
-        for (const f of this.reader.push(new Uint8Array(d))) this.received.push(decodeMessage(f, this.channelKey));
+        for (const f of this.reader.push(new Uint8Array(d))) this.received.push(decodeMessage(f, this.channelKey, this.rxSeq));
       } catch {
         // An attacker does not care about what it is sent.
       }

@@ -118,7 +118,7 @@ describe('codec round trip', () => {
     assert.deepEqual(roundTrip(msg), msg);
   });
 
-  test('have, request, reject, busy, cancel', () => {
+  test('have, request, reject, busy, cancel, each number in full', () => {
     for (const seq of [0, 1, 0x7fffffff, 0xffffffff]) {
       const have: WireMessage = { type: MsgType.Have, seq, flags: 0xff };
       const request: WireMessage = { type: MsgType.Request, seq };
@@ -128,10 +128,10 @@ describe('codec round trip', () => {
       assert.deepEqual(roundTrip(request), request);
       assert.deepEqual(roundTrip(reject), reject);
       assert.deepEqual(roundTrip(cancel), cancel);
-      for (const retryMs of [0, 150, 0xffff]) {
+      for (const retryMs of [0, 152, 2040]) {
         const busy: WireMessage = { type: MsgType.Busy, seq, retryMs };
         assert.deepEqual(roundTrip(busy), busy);
-        assert.equal(encodeMessage(busy).length, 7);
+        assert.equal(encodeMessage(busy).length, 6);
       }
       assert.equal(encodeMessage(have).length, 6);
       assert.equal(encodeMessage(request).length, 5);
@@ -140,12 +140,66 @@ describe('codec round trip', () => {
     }
   });
 
-  test('a busy hint outside 0..65535 ms is clamped, not wrapped', () => {
+  test('on a link, a number close to the previous one goes as a 2-byte step, and both ends follow it', () => {
+    const tx = { seq: 0 };
+    const rx = { seq: 0 };
+    const key = new Uint8Array(CHANNEL_ID_BYTES);
+    // [message, its length on the wire]: the first is far from 0, so it goes in full.
+    const sent: [WireMessage, number][] = [
+      [{ type: MsgType.Have, seq: 5_000_000, flags: 0 }, 6],
+      [{ type: MsgType.Have, seq: 5_000_001, flags: 0 }, 3],
+      [{ type: MsgType.Have, seq: 5_000_008, flags: 1 }, 4],
+      [{ type: MsgType.Request, seq: 4_999_990 }, 3],
+      [{ type: MsgType.Busy, seq: 4_999_990, retryMs: 64 }, 4],
+      [{ type: MsgType.Cancel, seq: 4_999_990 + 0x7fff }, 3],
+      [{ type: MsgType.Reject, seq: 4_999_990 }, 3],
+      [{ type: MsgType.Request, seq: 4_999_990 - 0x8000 }, 5],
+      [{ type: MsgType.Have, seq: 0xffffffff, flags: 0 }, 6],
+      [{ type: MsgType.Have, seq: 0xfffffffe, flags: 0 }, 3],
+    ];
+    for (const [msg, length] of sent) {
+      const frame = encodeMessage(msg, tx);
+      assert.equal(frame.length, length, `${JSON.stringify(msg)}`);
+      assert.deepEqual(decodeMessage(frame, key, rx), msg);
+      assert.equal(rx.seq, tx.seq);
+    }
+    // Messages without a number leave the step's base alone.
+    const before = tx.seq;
+    decodeMessage(
+      encodeMessage(
+        makeBufferMap(10, 8, () => true, NO_SEQ),
+        tx,
+      ),
+      key,
+      rx,
+    );
+    assert.equal(tx.seq, before);
+    assert.equal(rx.seq, before);
+  });
+
+  test('a short step from the wrong base decodes to another number: both ends must see every message', () => {
+    const frame = encodeMessage({ type: MsgType.Request, seq: 1010 }, { seq: 1000 });
+    assert.equal(frame.length, 3);
+    assert.deepEqual(decodeMessage(frame, new Uint8Array(CHANNEL_ID_BYTES), { seq: 2000 }), { type: MsgType.Request, seq: 2010 });
+  });
+
+  test('a step to a number below 0 or above 2^32 - 1 is refused', () => {
+    const down = encodeMessage({ type: MsgType.Request, seq: 0 }, { seq: 5 });
+    assertRefused(down, /out of range/);
+    assert.throws(() => decodeMessage(down, new Uint8Array(CHANNEL_ID_BYTES), { seq: 4 }), /out of range/);
+    const up = encodeMessage({ type: MsgType.Have, seq: 0xffffffff, flags: 0 }, { seq: 0xfffffff0 });
+    assert.throws(() => decodeMessage(up, new Uint8Array(CHANNEL_ID_BYTES), { seq: 0xfffffff1 }), RemoteProtocolError);
+  });
+
+  test('a busy hint is rounded up to 8 ms and clamped to one byte', () => {
     const hint = (retryMs: number) => {
       const back = roundTrip({ type: MsgType.Busy, seq: 1, retryMs });
       return back.type === MsgType.Busy ? back.retryMs : undefined;
     };
-    assert.equal(hint(70_000), 0xffff);
+    assert.equal(hint(1), 8);
+    assert.equal(hint(300), 304);
+    assert.equal(hint(2000), 2000);
+    assert.equal(hint(70_000), 255 * 8);
     assert.equal(hint(-5), 0);
   });
 
@@ -201,6 +255,13 @@ describe('codec refuses malformed frames with RemoteProtocolError', () => {
 
   test('unknown type bytes', () => {
     for (const type of [0, 9, 10, 0x7f, 0x80, 0xff]) assertRefused(Uint8Array.of(type, 0, 0, 0, 1, 0), /unknown message type/);
+    // The short-number and flags bits on a type that has no number, or no flags.
+    for (const type of [0x81, 0x82, 0x85, 0xc4, 0xc7, 0x43, 0x44])
+      assertRefused(Uint8Array.of(type, 0, 0, 0, 1, 0), /unknown message type/);
+  });
+
+  test('a short have whose flags byte is 0 is refused: that have has no flags byte', () => {
+    assertRefused(Uint8Array.of(0xc0 | MsgType.Have, 0, 1, 0), /flags/);
   });
 
   test('hello of the wrong length', () => {
@@ -222,8 +283,14 @@ describe('codec refuses malformed frames with RemoteProtocolError', () => {
       [MsgType.Have, 6],
       [MsgType.Request, 5],
       [MsgType.Reject, 5],
-      [MsgType.Busy, 7],
+      [MsgType.Busy, 6],
       [MsgType.Cancel, 5],
+      [0x80 | MsgType.Have, 3],
+      [0xc0 | MsgType.Have, 4],
+      [0x80 | MsgType.Request, 3],
+      [0x80 | MsgType.Reject, 3],
+      [0x80 | MsgType.Busy, 4],
+      [0x80 | MsgType.Cancel, 3],
     ] as const) {
       for (const len of [1, n - 1, n + 1, n + 100]) {
         const frame = new Uint8Array(len);
@@ -323,6 +390,12 @@ describe('codec under random and mutated input', () => {
       encodeMessage({ type: MsgType.Reject, seq: 11 }),
       encodeMessage({ type: MsgType.Busy, seq: 12, retryMs: 80 }),
       encodeMessage({ type: MsgType.Cancel, seq: 13 }),
+      // As steps from 0, as on a link that has just opened.
+      encodeMessage({ type: MsgType.Have, seq: 9, flags: 1 }, { seq: 0 }),
+      encodeMessage({ type: MsgType.Have, seq: 10, flags: 0 }, { seq: 0 }),
+      encodeMessage({ type: MsgType.Request, seq: 10 }, { seq: 0 }),
+      encodeMessage({ type: MsgType.Busy, seq: 12, retryMs: 80 }, { seq: 0 }),
+      encodeMessage({ type: MsgType.Cancel, seq: 13 }, { seq: 0 }),
       encodeMessage({ type: MsgType.ChunkData, chunk: sampleChunk(random, 40) }),
       encodeMessage({ type: MsgType.ChunkData, chunk: sampleChunk(random, 0) }),
     ];
@@ -370,7 +443,13 @@ describe('codec under random and mutated input', () => {
         continue;
       }
       accepted++;
-      assert.deepEqual(encodeMessage(msg), frame, `frame ${Buffer.from(frame).toString('hex')} did not re-encode to itself`);
+      // A frame with a short number re-encodes as a step from the same base; one in full, in full.
+      const short = ((frame[0] as number) & 0x80) !== 0;
+      assert.deepEqual(
+        encodeMessage(msg, short ? { seq: 0 } : undefined),
+        frame,
+        `frame ${Buffer.from(frame).toString('hex')} did not re-encode to itself`,
+      );
     }
     assert.ok(accepted > 1000, `only ${accepted} frames accepted`);
     assert.ok(refused > 1000, `only ${refused} frames refused`);

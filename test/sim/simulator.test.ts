@@ -31,6 +31,8 @@ describe('simulator', () => {
       { type: MsgType.Hello, version: PROTOCOL_VERSION, channelKey: key, peerId: new Uint8Array(16), role: 'viewer' },
       { type: MsgType.BufferMap, firstSeq: 3, count: 21, bits: new Uint8Array(3), newestKeySeq: 8 },
       { type: MsgType.Have, seq: 5, flags: 1 },
+      { type: MsgType.Have, seq: 70_000, flags: 0 },
+      { type: MsgType.Have, seq: 70_001, flags: 0 },
       { type: MsgType.Request, seq: 5 },
       { type: MsgType.Reject, seq: 5 },
       { type: MsgType.Busy, seq: 5, retryMs: 120 },
@@ -38,6 +40,17 @@ describe('simulator', () => {
       { type: MsgType.ChunkData, chunk },
     ];
     for (const m of messages) assert.equal(messageWireBytes(m), encodeFrame(encodeMessage(m)).length, `message type ${m.type}`);
+    // On a link, in order: short steps where the codec takes them.
+    const sizes = { seq: 0 };
+    const codec = { seq: 0 };
+    let short = 0;
+    for (const m of messages) {
+      const bytes = messageWireBytes(m, sizes);
+      assert.equal(bytes, encodeFrame(encodeMessage(m, codec)).length, `message type ${m.type} on a link`);
+      assert.equal(sizes.seq, codec.seq);
+      if (bytes < messageWireBytes(m)) short++;
+    }
+    assert.equal(short, 5);
   });
 
   test('the same seed gives the same report; another seed a different one', () => {
