@@ -134,6 +134,23 @@ export function seqMessageBytes(msg: SeqMessage, ref: SeqRef | undefined): numbe
 }
 
 /**
+ * Body bytes of `msg` (without the transport's framing) on a link direction whose last sequence
+ * number was `tx` (undefined: every number in full). Leaves `tx` alone.
+ */
+export function messageBodyBytes(msg: WireMessage, tx?: SeqRef): number {
+  switch (msg.type) {
+    case MsgType.Hello:
+      return 1 + 1 + CHANNEL_ID_BYTES + PEER_ID_BYTES + 1;
+    case MsgType.BufferMap:
+      return 11 + Math.ceil(msg.count / 8);
+    case MsgType.ChunkData:
+      return 1 + linkChunkBytes(msg.chunk);
+    default:
+      return seqMessageBytes(msg, tx);
+  }
+}
+
+/**
  * Encodes one message. `tx` is the sending direction of its link, updated by the messages that
  * carry a sequence number; without it every number goes in full (valid on any link).
  */

@@ -18,6 +18,7 @@ import {
   busyRetryOnWire,
   MsgType,
   makeBufferMap,
+  messageBodyBytes,
   NO_SEQ,
   type PeerRole,
   PROTOCOL_VERSION,
@@ -395,7 +396,7 @@ export class PeerCore {
       },
     };
     this.neighbours.set(peer, n);
-    this.send(peer, {
+    this.send(nowMs, peer, {
       type: MsgType.Hello,
       version: PROTOCOL_VERSION,
       channelKey: this.components.channelKey,
@@ -403,7 +404,7 @@ export class PeerCore {
       role: this.config.role,
       relays: this.config.uploadEnabled,
     });
-    this.send(peer, this.bufferMap());
+    this.send(nowMs, peer, this.bufferMap());
     this.armTick(nowMs);
   }
 
@@ -521,7 +522,7 @@ export class PeerCore {
       if (pushTo.has(n)) {
         n.lastActiveMs = nowMs;
         this.queueUpload(n, chunk, true);
-      } else this.send(n.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
+      } else this.send(nowMs, n.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
     }
     this.pumpUploads(nowMs);
     this.armTick(nowMs);
@@ -620,17 +621,17 @@ export class PeerCore {
     n.lastActiveMs = nowMs;
     const chunk = this.store.get(seq);
     if (chunk === undefined) {
-      this.send(n.peer, { type: MsgType.Reject, seq });
+      this.send(nowMs, n.peer, { type: MsgType.Reject, seq });
       return;
     }
     // Sent it already (or it says it holds it): asking again would make us upload one chunk
     // over and over, which is how one peer could multiply the broadcaster's upload.
     if (n.has.has(seq)) {
-      this.send(n.peer, { type: MsgType.Busy, seq, retryMs: busyRetryOnWire(this.config.busyBackoffMs) });
+      this.send(nowMs, n.peer, { type: MsgType.Busy, seq, retryMs: busyRetryOnWire(this.config.busyBackoffMs) });
       return;
     }
     if (!this.uploads.hasRoom(nowMs)) {
-      this.send(n.peer, { type: MsgType.Busy, seq, retryMs: busyRetryOnWire(this.uploads.roomInMs(nowMs)) });
+      this.send(nowMs, n.peer, { type: MsgType.Busy, seq, retryMs: busyRetryOnWire(this.uploads.roomInMs(nowMs)) });
       return;
     }
     this.queueUpload(n, chunk, false);
@@ -700,7 +701,7 @@ export class PeerCore {
       // advertised to them (a newcomer skipped it soon after starting).
       for (const other of this.neighbours.values()) {
         if (other === from || other.closing || other.has.has(chunk.seq)) continue;
-        this.send(other.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
+        this.send(nowMs, other.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
       }
       this.pumpUploads(nowMs);
     }
@@ -746,7 +747,7 @@ export class PeerCore {
     for (const o of this.neighbours.values()) {
       if (!this.unpend(o, seq)) continue;
       o.cancelled.set(seq, nowMs);
-      this.send(o.peer, { type: MsgType.Cancel, seq });
+      this.send(nowMs, o.peer, { type: MsgType.Cancel, seq });
     }
   }
 
@@ -975,7 +976,7 @@ export class PeerCore {
     });
     for (const { peer, seq } of plan) {
       this.pend(this.neighbours.get(peer) as Neighbour, seq, nowMs);
-      this.send(peer, { type: MsgType.Request, seq });
+      this.send(nowMs, peer, { type: MsgType.Request, seq });
     }
   }
 
@@ -1043,7 +1044,7 @@ export class PeerCore {
     n.bytesOut += chunk.payload.length;
     n.has.add(chunk.seq);
     this.stats.mediaBytesOut += chunk.payload.length;
-    this.send(n.peer, { type: MsgType.ChunkData, chunk });
+    this.transmits.push({ to: n.peer, msg: { type: MsgType.ChunkData, chunk } });
   }
 
   private bufferMap(): BufferMapMsg {
@@ -1070,7 +1071,13 @@ export class PeerCore {
     this.events.push({ type: 'misbehaved', peer: n.peer, reason });
   }
 
-  private send(to: PeerId, msg: WireMessage): void {
+  /** Queues a message for the runtime; a control message is counted against the upload cap. */
+  private send(nowMs: number, to: PeerId, msg: WireMessage): void {
+    if (msg.type !== MsgType.ChunkData && this.uploads.paced) {
+      // As the codec sends it on a link that is under way: numbers as short steps, a one-byte length.
+      const body = messageBodyBytes(msg, 'seq' in msg ? msg : undefined);
+      this.uploads.charge(nowMs, body + (body > 127 ? 2 : 1));
+    }
     this.transmits.push({ to, msg });
   }
 

@@ -62,6 +62,16 @@ export class UploadPacer<T> {
     this.queuedBytes += bytes;
   }
 
+  /**
+   * Counts `bytes` of control sent now against the cap: they left ahead of the queue (a runtime
+   * writes control first), so the chunks behind them leave that much later. The cap holds for
+   * everything sent, not only for chunks.
+   */
+  charge(nowMs: number, bytes: number): void {
+    if (!this.paced) return;
+    this.busyUntilMs = Math.max(nowMs - this.config.uploadBurstMs, this.busyUntilMs) + this.uploadMs(bytes);
+  }
+
   /** Drops a queued chunk for `to` that has not left yet; false when there was none. */
   cancel(to: T, seq: number): boolean {
     const i = this.queue.findIndex((item) => item.to === to && item.seq === seq);

@@ -89,3 +89,33 @@ test('with upload off, nothing is accepted and the hint is the longest one', () 
   assert.equal(p.hasRoom(0), false);
   assert.equal(p.roomInMs(0), 2000);
 });
+
+test('control bytes count against the cap: the chunks behind them leave that much later', () => {
+  const { p, sent, pump } = pacer();
+  p.enqueue('a', 1, BYTES, false);
+  p.enqueue('a', 2, BYTES, false);
+  pump(0);
+  // 1,250 bytes of HAVEs and answers sent at 10 ms: 10 ms of the cap.
+  p.charge(10, BYTES / 10);
+  pump(100);
+  assert.deepEqual(sent, [['a', 1, 0]], 'the second chunk left before the control was paid for');
+  pump(110);
+  assert.deepEqual(sent, [
+    ['a', 1, 0],
+    ['a', 2, 110],
+  ]);
+  // On an idle link control is paid for from when it is sent, not from when the link went idle.
+  p.charge(1000, BYTES);
+  assert.equal(p.roomInMs(1000), 0);
+  p.enqueue('a', 3, BYTES, false);
+  p.enqueue('a', 4, BYTES, false);
+  assert.equal(p.roomInMs(1000), 100 + 200 - 150);
+});
+
+test('without a cap, control costs nothing', () => {
+  const { p, sent, pump } = pacer({ uploadLimitBps: undefined });
+  p.charge(0, 1_000_000);
+  p.enqueue('a', 1, BYTES, false);
+  pump(0);
+  assert.deepEqual(sent, [['a', 1, 0]]);
+});
