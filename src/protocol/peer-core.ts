@@ -11,7 +11,7 @@
 // relaying neighbours at once, so pushes run down chains from the source. A chunk that
 // arrives takes back (Cancel) the requests still out for it.
 
-import { CHUNK_MS, type Chunk, FLAG_KEYFRAME, linkChunkBytes, type VerifyFn, verifyChunk } from './chunk.js';
+import { CHUNK_MS, type Chunk, FLAG_KEYFRAME, linkChunkBytes, verifyChunk } from './chunk.js';
 import {
   type BufferMapMsg,
   bufferMapSeqs,
@@ -24,13 +24,31 @@ import {
   PROTOCOL_VERSION,
   type WireMessage,
 } from './codec.js';
-import { Playout, type PlayoutAction } from './playout.js';
-import type { RandomFn } from './random.js';
+import {
+  type CoreEvent,
+  type CoreStats,
+  DEFAULT_PEER_CORE_CONFIG,
+  emptyCoreStats,
+  type NeighbourStats,
+  type PeerCoreComponents,
+  type PeerCoreConfig,
+  type PeerId,
+} from './core-types.js';
+import { Playout } from './playout.js';
 import { type SchedulerNeighbour, scheduleRequests } from './scheduler.js';
 import { SeqWindow } from './seq-window.js';
 import { BUSY_RETRY_MAX_MS, UploadPacer } from './upload-pacer.js';
 
-export type PeerId = string;
+export {
+  type CoreEvent,
+  type CoreStats,
+  DEFAULT_PEER_CORE_CONFIG,
+  emptyCoreStats,
+  type NeighbourStats,
+  type PeerCoreComponents,
+  type PeerCoreConfig,
+  type PeerId,
+} from './core-types.js';
 
 /** Runtimes dial this many times their usual number of neighbours while a viewer's supply is short. */
 export const SHORT_SUPPLY_DIAL_FACTOR = 2;
@@ -44,199 +62,6 @@ const DEFAULT_SERVICE_MS = 300;
 
 /** The first unrequested copy of one of the newest chunks from a neighbour is a crossed push, not a replay. */
 const FRESH_PUSH_TOLERANCE_CHUNKS = 2000 / CHUNK_MS;
-
-export interface PeerCoreConfig {
-  role: PeerRole;
-  /** Most neighbours kept at once. @default 32 */
-  maxNeighbours: number;
-  /** Chunks kept for relaying behind the newest one. @default 60 s of CHUNK_MS chunks (480 at 125 ms) */
-  windowChunks: number;
-  /** Requests outstanding to one neighbour. @default 8 */
-  maxPendingPerPeer: number;
-  /** A request not answered within this is given up and retried elsewhere. @default 1500 */
-  requestTimeoutMs: number;
-  /** How long a viewer waits for another viewer to offer a chunk before asking the source. @default 400 */
-  sourceGraceMs: number;
-  /** A chunk due within this is fetched from anyone, the source included. @default 800 */
-  urgentMs: number;
-  /** Neighbours the source pushes each fresh chunk to. @default 1 */
-  sourcePushFanout: number;
-  /** Period of the scheduling and housekeeping timer. @default 100 */
-  tickMs: number;
-  /** A neighbour that sends no hello within this is dropped. @default 5000 */
-  helloTimeoutMs: number;
-  /** Playout slack after the start lag before a chunk counts as late. @default 1500 */
-  playoutSlackMs: number;
-  /** A late chunk on its way is waited for (a stall) while it would play within this of capture. @default 8000 */
-  maxPlayoutLagMs: number;
-  /**
-   * Playback first starts no closer than this to its first chunk's capture (see
-   * PlayoutConfig.minStartLagMs); not after a broadcaster restart. @default 1500
-   */
-  minStartLagMs: number;
-  /** A viewer that missed media within this long is short of supply (see supplyShort). @default 10000 */
-  shortSupplyMs: number;
-  /** Duration assumed per chunk until measured. @default CHUNK_MS */
-  nominalChunkMs: number;
-  /** Advertised chunks further than this ahead of the newest verified one are ignored. @default 10 s of chunks (80 at 125 ms) */
-  maxAheadChunks: number;
-  /** Requests a neighbour may make per second, sustained. @default 12 500 / CHUNK_MS (100 at 125 ms) */
-  requestRatePerS: number;
-  /** Requests a neighbour may make in one burst. @default twice the rate (200 at 125 ms) */
-  requestBurst: number;
-  /** Strikes (advertised-but-missing chunks, unrequested replays) before a neighbour is dropped. @default 6 */
-  maxStrikes: number;
-  /** The viewer's choice: relay chunks to others at all. @default true */
-  uploadEnabled: boolean;
-  /** The viewer's cap on relaying, bits per second; undefined: no cap. @default undefined */
-  uploadLimitBps: number | undefined;
-  /** Ask the runtime to fetch from the broadcaster's HTTP origin a chunk no neighbour offers
-   * when it is due within `originUrgentMs`. @default false */
-  originFallback: boolean;
-  /** @default 700 */
-  originUrgentMs: number;
-  /** A neighbour idle this long may be dropped for a newcomer when we are full. @default 10000 */
-  idleEvictMs: number;
-  /** A viewer that got nothing new for this long, while a neighbour offers a keyframe far past
-   * its window, takes the channel as restarted. @default 1500 */
-  restartSilenceMs: number;
-  /**
-   * With an upload cap, the core paces uploads itself: accepted requests wait in its own queue,
-   * the runtime gets one chunk at a time as the cap allows (so its send queue stays short), and
-   * a request is answered Busy when the queue would take longer than this to drain. Short: a
-   * chunk queued behind others at a slow uplink is better fetched elsewhere (in the simulator at
-   * rho 1.25, 150 ms against 500 ms cut the median lag from 4.6 to 3.3 s and raised
-   * continuity). @default 150
-   */
-  maxUploadBacklogMs: number;
-  /** With an upload cap, the next chunk goes to the runtime this long before the previous one has left. @default 20 */
-  uploadLeadMs: number;
-  /**
-   * With an upload cap, upload left unused may be spent later, up to this much of it: a cap
-   * that is a budget on a faster line (a broadcaster's) sends a chunk asked for right after a
-   * push at the line's speed, so askers measure the line, not the budget. 0 for a cap that
-   * is the line itself. @default 0
-   */
-  uploadBurstMs: number;
-  /**
-   * Retry hint of a Busy sent for a chunk the asker was sent already or says it holds (a Busy
-   * for a full upload queue says when the queue has room instead), and the shortest a viewer
-   * waits before asking a busy source again. The asker leaves the neighbour alone for one to
-   * two times the hint. @default 300
-   */
-  busyBackoffMs: number;
-  /** With an upload cap, a viewer forwards each fresh chunk pushed to it at once to this many relaying neighbours that lack it. @default 2 */
-  freshPushFanout: number;
-  /**
-   * A fresh chunk is pushed only while at most this share of the relaying neighbours is known to
-   * hold it: later, pushes mostly cross requests and arrive twice. @default 0.1
-   */
-  pushMaxHolderShare: number;
-}
-
-export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
-  maxNeighbours: 32,
-  windowChunks: 60_000 / CHUNK_MS,
-  maxPendingPerPeer: 8,
-  requestTimeoutMs: 1500,
-  sourceGraceMs: 400,
-  urgentMs: 800,
-  sourcePushFanout: 1,
-  tickMs: 100,
-  helloTimeoutMs: 5000,
-  playoutSlackMs: 1500,
-  maxPlayoutLagMs: 8000,
-  minStartLagMs: 1500,
-  shortSupplyMs: 10_000,
-  nominalChunkMs: CHUNK_MS,
-  maxAheadChunks: 10_000 / CHUNK_MS,
-  requestRatePerS: 12_500 / CHUNK_MS,
-  requestBurst: 25_000 / CHUNK_MS,
-  maxStrikes: 6,
-  uploadEnabled: true,
-  uploadLimitBps: undefined,
-  originFallback: false,
-  originUrgentMs: 700,
-  idleEvictMs: 10_000,
-  restartSilenceMs: 1500,
-  maxUploadBacklogMs: 150,
-  uploadLeadMs: 20,
-  uploadBurstMs: 0,
-  busyBackoffMs: 300,
-  freshPushFanout: 2,
-  pushMaxHolderShare: 0.1,
-};
-
-export interface PeerCoreComponents {
-  /** Raw Ed25519 public key of the channel: chunks signed by anything else are refused. */
-  channelKey: Uint8Array;
-  localPeerId: Uint8Array;
-  verify: VerifyFn;
-  random: RandomFn;
-}
-
-export type CoreEvent =
-  | { type: 'hello'; peer: PeerId; peerId: Uint8Array; role: PeerRole }
-  /** The peer broke the protocol; the runtime's policy decides what follows (drop, ban). */
-  | { type: 'misbehaved'; peer: PeerId; reason: string }
-  | { type: 'chunk'; chunk: Chunk; from: PeerId | undefined }
-  /** A chunk about to miss its deadline that no neighbour offers: fetch it from the origin. */
-  | { type: 'origin-fetch'; seq: number }
-  /** The channel restarted (a broadcaster restart): playback begins again at its new chunks. */
-  | { type: 'restarted' }
-  | PlayoutAction;
-
-export interface NeighbourStats {
-  peer: PeerId;
-  role: PeerRole | 'unknown';
-  bytesIn: number;
-  bytesOut: number;
-  pending: number;
-}
-
-export interface CoreStats {
-  neighbours: number;
-  mediaBytesIn: number;
-  mediaBytesInFromSource: number;
-  mediaBytesOut: number;
-  duplicateBytes: number;
-  /** Requests taken back by their askers (Cancel) before their chunk left our upload queue. */
-  uploadsCancelled: number;
-  chunksPlayed: number;
-  chunksLate: number;
-  chunksSkipped: number;
-  mediaMsPlayed: number;
-  mediaMsMissed: number;
-  lastLagMs: number | undefined;
-  /** When the newest verified chunk arrived (viewers): a long silence means the source is gone. */
-  lastChunkAtMs: number | undefined;
-  newestSeq: number | undefined;
-  started: boolean;
-  /** When media was last skipped or late (viewers). */
-  lastMissAtMs: number | undefined;
-}
-
-/** The counts of a core that has done nothing yet. */
-export function emptyCoreStats(): CoreStats {
-  return {
-    neighbours: 0,
-    mediaBytesIn: 0,
-    mediaBytesInFromSource: 0,
-    mediaBytesOut: 0,
-    duplicateBytes: 0,
-    uploadsCancelled: 0,
-    chunksPlayed: 0,
-    chunksLate: 0,
-    chunksSkipped: 0,
-    mediaMsPlayed: 0,
-    mediaMsMissed: 0,
-    lastLagMs: undefined,
-    lastChunkAtMs: undefined,
-    newestSeq: undefined,
-    started: false,
-    lastMissAtMs: undefined,
-  };
-}
 
 interface Neighbour {
   readonly peer: PeerId;
