@@ -8,9 +8,9 @@ import { RemoteProtocolError } from './errors.js';
 /**
  * 2: chunks travel without their channel key (it is the link's, from the hello).
  * 3: Busy says when to ask again; Cancel takes a request back.
- * 4: HAVE, request, Reject, Busy and Cancel carry their sequence number as a 2-byte step from
- *    the previous one on the link; a HAVE without flags drops its flags byte; Busy's hint is a
- *    byte (BUSY_RETRY_UNIT_MS each).
+ * 4: HAVE, request, Reject, Busy and Cancel carry their sequence number as a 1- or 2-byte step
+ *    from the previous one on the link; a HAVE without flags drops its flags byte; Busy's hint
+ *    is a byte (BUSY_RETRY_UNIT_MS each).
  */
 export const PROTOCOL_VERSION = 4;
 export const PEER_ID_BYTES = 16;
@@ -87,15 +87,18 @@ export type SeqMessage = HaveMsg | RequestMsg | RejectMsg | BusyMsg | CancelMsg;
 
 /**
  * Sequence numbers on a link: HAVEs, requests and answers are most of the frames, and each names
- * a chunk close to the one named before it on the same link. So the type byte's top bit says
- * "short": the number follows as a signed 2-byte step from the previous one in this direction
- * (both ends track it: links are ordered). Otherwise the full 4-byte number follows. Bit 0x40
- * of a short HAVE says a flags byte follows; without it the flags are 0 (7 HAVEs in 8).
+ * a chunk close to the one named before it on the same link, in the same direction (both ends
+ * track it: links are ordered). The type byte's top two bits say how the number follows: as a
+ * signed 1-byte step from that one (11), a 2-byte step (10, only when 1 byte is too few), or in
+ * full, 4 bytes (00, valid on any link). Bit 0x20 of a HAVE sent as a step says a flags byte
+ * follows; without it the flags are 0 (7 HAVEs in 8).
  */
-const SHORT_SEQ = 0x80;
-const HAS_FLAGS = 0x40;
-const TYPE_MASK = 0x3f;
-const MAX_STEP = 0x7fff;
+const FORM_MASK = 0xc0;
+const FULL = 0x00;
+const STEP_2 = 0x80;
+const STEP_1 = 0xc0;
+const HAS_FLAGS = 0x20;
+const TYPE_MASK = 0x1f;
 
 /** One direction of a link: the sequence number its last HAVE, request or answer named. */
 export interface SeqRef {
@@ -114,22 +117,25 @@ function isSeqMessage(msg: WireMessage): msg is SeqMessage {
   return msg.type !== MsgType.Hello && msg.type !== MsgType.BufferMap && msg.type !== MsgType.ChunkData;
 }
 
-/** Whether `seq` goes as a short step from `ref` (undefined: no link context, always the full number). */
-function shortStep(seq: number, ref: SeqRef | undefined): boolean {
-  return ref !== undefined && Math.abs(seq - ref.seq) <= MAX_STEP;
+/** Bytes of `seq` sent after `ref` on a link: 1 or 2 as a step, else 4 (undefined: no link, in full). */
+function seqBytes(seq: number, ref: SeqRef | undefined): 1 | 2 | 4 {
+  if (ref === undefined) return 4;
+  const step = seq - ref.seq;
+  if (step >= -0x80 && step <= 0x7f) return 1;
+  if (step >= -0x8000 && step <= 0x7fff) return 2;
+  return 4;
 }
 
 /** Body bytes of a message with a sequence number, sent on a link whose last one was `ref`. */
 export function seqMessageBytes(msg: SeqMessage, ref: SeqRef | undefined): number {
-  const short = shortStep(msg.seq, ref);
-  const seqBytes = short ? 2 : 4;
+  const n = seqBytes(msg.seq, ref);
   switch (msg.type) {
     case MsgType.Have:
-      return 1 + seqBytes + (short && msg.flags === 0 ? 0 : 1);
+      return 1 + n + (n === 4 || msg.flags !== 0 ? 1 : 0);
     case MsgType.Busy:
-      return 1 + seqBytes + 1;
+      return 1 + n + 1;
     default:
-      return 1 + seqBytes;
+      return 1 + n;
   }
 }
 
@@ -161,21 +167,21 @@ export function encodeMessage(msg: WireMessage, tx?: SeqRef): Uint8Array {
 
 function encodeSeqMessage(msg: SeqMessage, tx: SeqRef | undefined): Uint8Array {
   if (!Number.isInteger(msg.seq) || msg.seq < 0 || msg.seq > 0xffffffff) throw new RangeError(`sequence number ${msg.seq} out of range`);
-  const short = shortStep(msg.seq, tx);
+  const n = seqBytes(msg.seq, tx);
   const out = new Uint8Array(seqMessageBytes(msg, tx));
   const v = view(out);
+  const step = msg.seq - (tx?.seq ?? 0);
   let type: number = msg.type;
-  let at = 1;
-  if (short) {
-    type |= SHORT_SEQ;
-    v.setInt16(1, msg.seq - (tx as SeqRef).seq);
-    at = 3;
-  } else {
-    v.setUint32(1, msg.seq);
-    at = 5;
-  }
+  if (n === 1) {
+    type |= STEP_1;
+    v.setInt8(1, step);
+  } else if (n === 2) {
+    type |= STEP_2;
+    v.setInt16(1, step);
+  } else v.setUint32(1, msg.seq);
+  const at = 1 + n;
   if (msg.type === MsgType.Have && at < out.length) {
-    if (short) type |= HAS_FLAGS;
+    if (n !== 4) type |= HAS_FLAGS;
     out[at] = msg.flags;
   } else if (msg.type === MsgType.Busy) out[at] = busyRetryOnWire(msg.retryMs) / BUSY_RETRY_UNIT_MS;
   out[0] = type;
@@ -269,26 +275,30 @@ const SEQ_MESSAGE_NAMES: Record<number, string> = {
 
 function decodeSeqMessage(buf: Uint8Array, first: number, rx: SeqRef): SeqMessage {
   const type = (first & TYPE_MASK) as SeqMessage['type'];
-  const short = (first & SHORT_SEQ) !== 0;
+  const form = first & FORM_MASK;
   const flagged = (first & HAS_FLAGS) !== 0;
   const name = SEQ_MESSAGE_NAMES[type] as string;
-  if (flagged && !(short && type === MsgType.Have)) throw new RemoteProtocolError(`unknown message type ${first}`);
-  const seqEnd = short ? 3 : 5;
-  const extra = type === MsgType.Busy || (type === MsgType.Have && (flagged || !short)) ? 1 : 0;
-  expectLength(buf, seqEnd + extra, name);
+  if (form === 0x40 || (flagged && (form === FULL || type !== MsgType.Have)))
+    throw new RemoteProtocolError(`unknown message type ${first}`);
+  const n = form === STEP_1 ? 1 : form === STEP_2 ? 2 : 4;
+  const extra = type === MsgType.Busy || (type === MsgType.Have && (flagged || n === 4)) ? 1 : 0;
+  expectLength(buf, 1 + n + extra, name);
   const v = view(buf);
-  const seq = short ? rx.seq + v.getInt16(1) : v.getUint32(1);
+  const step = n === 1 ? v.getInt8(1) : n === 2 ? v.getInt16(1) : 0;
+  // One encoding per message: a step is as short as it can be.
+  if (n === 2 && step >= -0x80 && step <= 0x7f) throw new RemoteProtocolError(`${name} step of ${step} not in its shortest form`);
+  const seq = n === 4 ? v.getUint32(1) : rx.seq + step;
   if (seq < 0 || seq > 0xffffffff) throw new RemoteProtocolError(`${name} steps to sequence number ${seq}, out of range`);
   rx.seq = seq;
   switch (type) {
     case MsgType.Have: {
-      const flags = extra === 1 ? (buf[seqEnd] as number) : 0;
-      // One encoding per message: a short HAVE without flags has no flags byte.
+      const flags = extra === 1 ? (buf[1 + n] as number) : 0;
+      // A HAVE sent as a step without flags has no flags byte.
       if (flagged && flags === 0) throw new RemoteProtocolError('have carries a flags byte of 0');
       return { type, seq, flags };
     }
     case MsgType.Busy:
-      return { type, seq, retryMs: (buf[seqEnd] as number) * BUSY_RETRY_UNIT_MS };
+      return { type, seq, retryMs: (buf[1 + n] as number) * BUSY_RETRY_UNIT_MS };
     default:
       return { type, seq };
   }

@@ -140,22 +140,29 @@ describe('codec round trip', () => {
     }
   });
 
-  test('on a link, a number close to the previous one goes as a 2-byte step, and both ends follow it', () => {
+  test('on a link, a number close to the previous one goes as a 1- or 2-byte step, and both ends follow it', () => {
     const tx = { seq: 0 };
     const rx = { seq: 0 };
     const key = new Uint8Array(CHANNEL_ID_BYTES);
     // [message, its length on the wire]: the first is far from 0, so it goes in full.
     const sent: [WireMessage, number][] = [
       [{ type: MsgType.Have, seq: 5_000_000, flags: 0 }, 6],
-      [{ type: MsgType.Have, seq: 5_000_001, flags: 0 }, 3],
-      [{ type: MsgType.Have, seq: 5_000_008, flags: 1 }, 4],
+      [{ type: MsgType.Have, seq: 5_000_001, flags: 0 }, 2],
+      [{ type: MsgType.Have, seq: 5_000_008, flags: 1 }, 3],
+      [{ type: MsgType.Request, seq: 4_999_990 }, 2],
+      [{ type: MsgType.Busy, seq: 4_999_990, retryMs: 64 }, 3],
+      [{ type: MsgType.Request, seq: 4_999_990 + 127 }, 2],
+      [{ type: MsgType.Request, seq: 4_999_990 }, 2],
+      [{ type: MsgType.Request, seq: 4_999_990 - 128 }, 2],
       [{ type: MsgType.Request, seq: 4_999_990 }, 3],
-      [{ type: MsgType.Busy, seq: 4_999_990, retryMs: 64 }, 4],
-      [{ type: MsgType.Cancel, seq: 4_999_990 + 0x7fff }, 3],
-      [{ type: MsgType.Reject, seq: 4_999_990 }, 3],
-      [{ type: MsgType.Request, seq: 4_999_990 - 0x8000 }, 5],
+      [{ type: MsgType.Have, seq: 4_999_990 - 129, flags: 1 }, 4],
+      [{ type: MsgType.Cancel, seq: 4_999_990 + 0x7fff - 129 }, 3],
+      [{ type: MsgType.Reject, seq: 4_999_990 - 0x8000 - 129 + 0x7fff }, 3],
+      [{ type: MsgType.Request, seq: 4_999_990 - 130 - 0x8000 }, 3],
+      [{ type: MsgType.Request, seq: 4_999_990 - 131 }, 3],
+      [{ type: MsgType.Request, seq: 4_999_990 - 131 + 0x8000 }, 5],
       [{ type: MsgType.Have, seq: 0xffffffff, flags: 0 }, 6],
-      [{ type: MsgType.Have, seq: 0xfffffffe, flags: 0 }, 3],
+      [{ type: MsgType.Have, seq: 0xfffffffe, flags: 0 }, 2],
     ];
     for (const [msg, length] of sent) {
       const frame = encodeMessage(msg, tx);
@@ -179,7 +186,7 @@ describe('codec round trip', () => {
 
   test('a short step from the wrong base decodes to another number: both ends must see every message', () => {
     const frame = encodeMessage({ type: MsgType.Request, seq: 1010 }, { seq: 1000 });
-    assert.equal(frame.length, 3);
+    assert.equal(frame.length, 2);
     assert.deepEqual(decodeMessage(frame, new Uint8Array(CHANNEL_ID_BYTES), { seq: 2000 }), { type: MsgType.Request, seq: 2010 });
   });
 
@@ -256,12 +263,22 @@ describe('codec refuses malformed frames with RemoteProtocolError', () => {
   test('unknown type bytes', () => {
     for (const type of [0, 9, 10, 0x7f, 0x80, 0xff]) assertRefused(Uint8Array.of(type, 0, 0, 0, 1, 0), /unknown message type/);
     // The short-number and flags bits on a type that has no number, or no flags.
-    for (const type of [0x81, 0x82, 0x85, 0xc4, 0xc7, 0x43, 0x44])
+    for (const type of [0x81, 0xc2, 0x85, 0xe4, 0xa7, 0x23, 0x43, 0x44])
       assertRefused(Uint8Array.of(type, 0, 0, 0, 1, 0), /unknown message type/);
   });
 
-  test('a short have whose flags byte is 0 is refused: that have has no flags byte', () => {
-    assertRefused(Uint8Array.of(0xc0 | MsgType.Have, 0, 1, 0), /flags/);
+  test('a have sent as a step whose flags byte is 0 is refused: that have has no flags byte', () => {
+    assertRefused(Uint8Array.of(0xe0 | MsgType.Have, 1, 0), /flags/);
+    assertRefused(Uint8Array.of(0xa0 | MsgType.Have, 1, 0, 0), /flags/);
+  });
+
+  test('a 2-byte step that fits in one byte is refused: one encoding per message', () => {
+    assertRefused(Uint8Array.of(0x80 | MsgType.Request, 0, 5), /shortest form/);
+    assertRefused(Uint8Array.of(0x80 | MsgType.Request, 0xff, 0x80), /shortest form/);
+    assert.deepEqual(decodeMessage(Uint8Array.of(0x80 | MsgType.Request, 0, 0x80), new Uint8Array(CHANNEL_ID_BYTES)), {
+      type: MsgType.Request,
+      seq: 128,
+    });
   });
 
   test('hello of the wrong length', () => {
@@ -286,11 +303,17 @@ describe('codec refuses malformed frames with RemoteProtocolError', () => {
       [MsgType.Busy, 6],
       [MsgType.Cancel, 5],
       [0x80 | MsgType.Have, 3],
-      [0xc0 | MsgType.Have, 4],
+      [0xa0 | MsgType.Have, 4],
+      [0xc0 | MsgType.Have, 2],
+      [0xe0 | MsgType.Have, 3],
       [0x80 | MsgType.Request, 3],
+      [0xc0 | MsgType.Request, 2],
       [0x80 | MsgType.Reject, 3],
+      [0xc0 | MsgType.Reject, 2],
       [0x80 | MsgType.Busy, 4],
+      [0xc0 | MsgType.Busy, 3],
       [0x80 | MsgType.Cancel, 3],
+      [0xc0 | MsgType.Cancel, 2],
     ] as const) {
       for (const len of [1, n - 1, n + 1, n + 100]) {
         const frame = new Uint8Array(len);
@@ -396,6 +419,8 @@ describe('codec under random and mutated input', () => {
       encodeMessage({ type: MsgType.Request, seq: 10 }, { seq: 0 }),
       encodeMessage({ type: MsgType.Busy, seq: 12, retryMs: 80 }, { seq: 0 }),
       encodeMessage({ type: MsgType.Cancel, seq: 13 }, { seq: 0 }),
+      encodeMessage({ type: MsgType.Request, seq: 300 }, { seq: 0 }),
+      encodeMessage({ type: MsgType.Have, seq: 300, flags: 1 }, { seq: 0 }),
       encodeMessage({ type: MsgType.ChunkData, chunk: sampleChunk(random, 40) }),
       encodeMessage({ type: MsgType.ChunkData, chunk: sampleChunk(random, 0) }),
     ];
