@@ -75,6 +75,8 @@ export interface SwarmNodeOptions {
 export type NetworkOptions = Pick<SwarmNodeOptions, 'iceServers' | 'dht'>;
 
 const DIAL_TIMEOUT_MS = 4000;
+/** Peers asked of a tracker when there is room to dial: a tracker's usual most. */
+const ANNOUNCE_WANT_PEERS = 30;
 /** Nothing new for this long while playing: the viewer is starved (see starvedOfSource). */
 const STARVED_MS = 1500;
 
@@ -363,6 +365,9 @@ export class SwarmNode {
       port: this.port,
       role: this.options.role,
       ...(this.options.announceAddress !== undefined ? { address: this.options.announceAddress } : {}),
+      // Peers only when we would dial them: a full list every few seconds to a node with all
+      // its neighbours was most of its tracker traffic (see AnnounceRequest.numWant).
+      numWant: this.roomToDial() || this.starvedOfSource() ? ANNOUNCE_WANT_PEERS : 0,
     });
     const known = this.driver.knownPeerIds();
     const dialable = (p: { peerId: string; role: string }) =>

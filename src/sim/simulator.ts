@@ -545,7 +545,8 @@ export class Simulator {
   private announce(p: SimPeer, now: number): void {
     const c = this.config;
     if (!p.isSource && p.listedIndex < 0) p.listedIndex = (this.listed[p.rendition] as SimPeer[]).push(p) - 1;
-    const answer = p.isSource ? [] : this.trackerSample(p);
+    // Like SwarmNode: peers are asked for only with room to dial them (AnnounceRequest.numWant).
+    const answer = p.isSource || !this.roomToDial(p, now) ? [] : this.trackerSample(p);
     this.totals.trackerBytes += TRACKER_REQUEST_BYTES + TRACKER_ANSWER_BASE_BYTES + answer.length * TRACKER_ANSWER_PEER_BYTES;
     const rttMs = 2 * (p.profile.accessLatencyMs + 10);
     if (answer.length > 0) this.queue.push(now + rttMs, new SimEvent(ANSWER, p, undefined, undefined, 0, 0, answer));
@@ -575,10 +576,15 @@ export class Simulator {
   }
 
   /** Like SwarmNode.announceTo: dial answered peers until links + dials reach the dial target (doubled while short of supply). */
-  private dialFrom(p: SimPeer, candidates: SimPeer[], now: number): void {
+  /** Links plus dials in progress are below the dial target (doubled while supply is short), and the core takes more. */
+  private roomToDial(p: SimPeer, now: number): boolean {
     const target = this.config.dialTarget * (p.core.supplyShort(now) ? SHORT_SUPPLY_DIAL_FACTOR : 1);
+    return p.links.size + p.dialing.size < target && p.core.acceptsNeighbour();
+  }
+
+  private dialFrom(p: SimPeer, candidates: SimPeer[], now: number): void {
     for (const q of candidates) {
-      if (p.links.size + p.dialing.size >= target || !p.core.acceptsNeighbour()) break;
+      if (!this.roomToDial(p, now)) break;
       if (q === p || p.links.has(q.id) || p.dialing.has(q.id)) continue;
       p.dialing.add(q.id);
       if (!q.alive) {

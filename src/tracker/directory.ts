@@ -90,8 +90,13 @@ export class Directory {
     return undefined;
   }
 
-  /** Records a peer's announce and returns the peers it should try. */
-  announce(nowMs: number, channelId: string, entry: Omit<PeerEntry, 'lastSeenMs'>): PeerEntry[] | string {
+  /** Records a peer's announce and returns up to `numWant` peers it should try (at most maxPeersPerAnswer). */
+  announce(
+    nowMs: number,
+    channelId: string,
+    entry: Omit<PeerEntry, 'lastSeenMs'>,
+    numWant = this.config.maxPeersPerAnswer,
+  ): PeerEntry[] | string {
     this.expire(nowMs);
     let swarm = this.peers.get(channelId);
     if (swarm === undefined) {
@@ -105,12 +110,14 @@ export class Directory {
     if (existing?.seenFrom !== undefined && entry.seenFrom !== undefined && existing.seenFrom !== entry.seenFrom)
       return 'this peer id is in use from another address';
     swarm.set(entry.peerId, { ...entry, lastSeenMs: nowMs });
+    const limit = Math.min(numWant, this.config.maxPeersPerAnswer);
+    if (limit <= 0) return [];
     const others = [...swarm.values()].filter((p) => p.peerId !== entry.peerId);
     // Always offer the source while it is listed, then a random sample of the viewers.
     const sources = others.filter((p) => p.role === 'source');
     const viewers = others.filter((p) => p.role !== 'source');
     shuffle(viewers, this.random);
-    return [...sources, ...viewers].slice(0, this.config.maxPeersPerAnswer);
+    return [...sources, ...viewers].slice(0, limit);
   }
 
   /** Removes a peer's entry; with `seenFrom`, only when the request comes from the entry's own address. */

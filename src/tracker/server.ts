@@ -30,6 +30,12 @@ export interface AnnounceRequest {
   /** Address other peers should dial; by default the address the tracker sees. */
   address?: string;
   event?: 'stopped';
+  /**
+   * Most peers wanted in the answer (0 to maxPeersPerAnswer; more is taken as the most). A peer
+   * with all the neighbours it dials for asks for none: a full list of 30 every 5 s was a third
+   * of a viewer's control bytes. @default maxPeersPerAnswer
+   */
+  numWant?: number;
 }
 
 export interface AnnounceAnswer {
@@ -228,7 +234,12 @@ async function handle(
       return { intervalMs: directory.config.announceIntervalMs, yourAddress: seen, peers: [] } satisfies AnnounceAnswer;
     }
     const address = a.address === undefined ? seen : normalizeAddress(a.address);
-    const peers = directory.announce(now, a.channelId, { peerId: a.peerId, address, port: a.port, role: a.role, seenFrom: seen });
+    const peers = directory.announce(
+      now,
+      a.channelId,
+      { peerId: a.peerId, address, port: a.port, role: a.role, seenFrom: seen },
+      a.numWant,
+    );
     if (typeof peers === 'string') throw new HttpError(peers.includes('another address') ? 409 : 503, peers);
     const local = normalizeAddress(req.socket.localAddress ?? '');
     return {
@@ -285,6 +296,8 @@ function checkAnnounce(body: unknown): AnnounceRequest {
     throw new HttpError(400, 'address must be a host name or IP address');
   }
   if (b.event !== undefined && b.event !== 'stopped') throw new HttpError(400, 'event must be "stopped" when given');
+  if (b.numWant !== undefined && (typeof b.numWant !== 'number' || !Number.isInteger(b.numWant) || b.numWant < 0))
+    throw new HttpError(400, 'numWant must be a whole number of peers, 0 or more');
   return b as unknown as AnnounceRequest;
 }
 

@@ -76,3 +76,48 @@ test('a busy tracker is asked again; a refusal or a tracker busy for too long is
     await new Promise<void>((resolve) => tracker.close(() => resolve()));
   }
 });
+
+test('a node asks the tracker for peers only while it has room to dial them', { timeout: 20_000 }, async () => {
+  const wanted = new Map<string, unknown[]>();
+  const tracker = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => {
+      body += d.toString();
+    });
+    req.on('end', () => {
+      if (req.url !== '/api/announce') {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"no"}');
+        return;
+      }
+      const a = JSON.parse(body) as { peerId: string; numWant?: unknown; event?: string };
+      if (a.event !== 'stopped') wanted.set(a.peerId, [...(wanted.get(a.peerId) ?? []), a.numWant]);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"intervalMs":60000,"yourAddress":"127.0.0.1","peers":[]}');
+    });
+  });
+  await new Promise<void>((resolve) => tracker.listen(0, '127.0.0.1', () => resolve()));
+  const node = (dialTarget: number) =>
+    new SwarmNode({
+      role: 'viewer',
+      channelKey: new Uint8Array(32).fill(9),
+      host: '127.0.0.1',
+      port: 0,
+      trackers: [`http://127.0.0.1:${(tracker.address() as AddressInfo).port}`],
+      dialTarget,
+      log: createLogger({ level: 'error', format: 'text' }),
+    });
+  const lonely = node(8);
+  // A dial target of 0: every neighbour it dials for is there already.
+  const full = node(0);
+  try {
+    await lonely.start();
+    await lonely.announceNow();
+    await full.start();
+    await full.announceNow();
+    const asked = (n: SwarmNode) => new Set(wanted.get(n.peerId));
+    assert.deepEqual(asked(lonely), new Set([30]));
+    assert.deepEqual(asked(full), new Set([0]));
+  } finally {
+    await Promise.all([lonely.stop(), full.stop()]);
+    await new Promise<void>((resolve) => tracker.close(() => resolve()));
+  }
+});

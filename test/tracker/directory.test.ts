@@ -172,6 +172,21 @@ describe('Directory peers', () => {
     assert.ok(sourceAnswer.every((p) => p.role === 'viewer'));
   });
 
+  test('numWant bounds the answer: none for a peer with all its neighbours, which is still listed', () => {
+    const d = directory({ maxPeersPerAnswer: 5 });
+    announced(d.announce(0, CH_A, peer(1000, 'source')));
+    for (let i = 1; i <= 10; i++) announced(d.announce(0, CH_A, peer(i)));
+    assert.deepEqual(announced(d.announce(1, CH_A, peer(11), 0)), []);
+    const two = announced(d.announce(1, CH_A, peer(12), 2));
+    assert.equal(two.length, 2);
+    assert.equal(two[0]?.role, 'source', 'the source still comes first');
+    assert.equal(announced(d.announce(1, CH_A, peer(13), 500)).length, 5, 'more than maxPeersPerAnswer is the most');
+    // Peer 11 asked for nobody but is offered to others like any viewer.
+    const offered = new Set<string>();
+    for (let k = 0; k < 30; k++) for (const p of announced(d.announce(1, CH_A, peer(1)))) offered.add(p.peerId);
+    assert.ok(offered.has(peer(11).peerId), 'a peer that wanted no peers was not listed');
+  });
+
   test('the first peer of a swarm gets an empty answer', () => {
     assert.deepEqual(announced(directory().announce(0, CH_A, peer(1, 'source'))), []);
   });

@@ -70,6 +70,9 @@ describe('tracker HTTP API under bad input', () => {
       [{ ...validAnnounce, role: 'admin' }, /role/],
       [{ ...validAnnounce, address: 'a b; rm -rf' }, /address/],
       [{ ...validAnnounce, event: 'explode' }, /event/],
+      [{ ...validAnnounce, numWant: -1 }, /numWant/],
+      [{ ...validAnnounce, numWant: 2.5 }, /numWant/],
+      [{ ...validAnnounce, numWant: '30' }, /numWant/],
       [[1, 2, 3], /channelId/],
     ];
     for (const [body, pattern] of cases) await expectError(await post('/api/announce', JSON.stringify(body)), 400, pattern);
