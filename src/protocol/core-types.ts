@@ -13,7 +13,7 @@ export interface PeerCoreConfig {
   role: PeerRole;
   /** Most neighbours kept at once. @default 32 */
   maxNeighbours: number;
-  /** Chunks kept for relaying behind the newest one. @default 60 s of CHUNK_MS chunks (480 at 125 ms) */
+  /** Chunks kept for relaying behind the newest one. @default 60 s of CHUNK_MS chunks (600 at 100 ms) */
   windowChunks: number;
   /** Requests outstanding to one neighbour. @default 8 */
   maxPendingPerPeer: number;
@@ -42,11 +42,11 @@ export interface PeerCoreConfig {
   shortSupplyMs: number;
   /** Duration assumed per chunk until measured. @default CHUNK_MS */
   nominalChunkMs: number;
-  /** Advertised chunks further than this ahead of the newest verified one are ignored. @default 10 s of chunks (80 at 125 ms) */
+  /** Advertised chunks further than this ahead of the newest verified one are ignored. @default 10 s of chunks (100 at 100 ms) */
   maxAheadChunks: number;
-  /** Requests a neighbour may make per second, sustained. @default 12 500 / CHUNK_MS (100 at 125 ms) */
+  /** Requests a neighbour may make per second, sustained. @default 12 500 / CHUNK_MS (125 at 100 ms) */
   requestRatePerS: number;
-  /** Requests a neighbour may make in one burst. @default twice the rate (200 at 125 ms) */
+  /** Requests a neighbour may make in one burst. @default twice the rate (250 at 100 ms) */
   requestBurst: number;
   /** Strikes (advertised-but-missing chunks, unrequested replays) before a neighbour is dropped. @default 6 */
   maxStrikes: number;

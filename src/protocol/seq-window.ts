@@ -1,8 +1,8 @@
 // A neighbour's holdings as a sliding bitmap over sequence numbers (used by PeerCore). Pure data.
 
 /**
- * Slots of a SeqWindow: 64 s of 125 ms chunks. A little less than the store's window plus the
- * look-ahead (60 + 10 s): holdings older than 54 s behind a neighbour's newest are forgotten,
+ * Slots of a SeqWindow: 51 s of 100 ms chunks. Less than the store's window plus the
+ * look-ahead (60 + 10 s): holdings older than 51 s behind a neighbour's newest are forgotten,
  * which no viewer needs (playback gives up on a chunk 8 s behind capture).
  */
 const SEQ_WINDOW_BITS = 512;
