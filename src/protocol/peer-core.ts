@@ -325,6 +325,11 @@ export class PeerCore {
         if (nowMs - sentAt > this.config.requestTimeoutMs) {
           this.unpend(n, seq);
           n.has.delete(seq);
+          // Taken back like a request answered elsewhere: a slow holder need not send it, and a
+          // copy that still comes is a duplicate, not a second strike for a replay (at 10,000
+          // peers one honest viewer was dropped so).
+          n.cancelled.set(seq, nowMs);
+          this.send(nowMs, n.peer, { type: MsgType.Cancel, seq });
           if (this.strike(n, 'does not deliver chunks it advertised')) break;
         }
       }

@@ -113,6 +113,29 @@ test('a chunk that comes from elsewhere first takes back the request still out f
   assert.equal(v.getStats().duplicateBytes, 8 * 20_000);
 });
 
+test('a request given up after requestTimeoutMs is taken back with a Cancel', () => {
+  const v = viewer();
+  connect(v, 0, 'a', 'viewer');
+  v.handleMessage(0, 'a', { type: MsgType.Have, seq: 0, flags: FLAG_KEYFRAME });
+  assert.deepEqual(requestsFor(drain(v), 0), ['a']);
+  const timeout = DEFAULT_PEER_CORE_CONFIG.requestTimeoutMs;
+  const sent: { to: string; msg: WireMessage }[] = [];
+  for (let t = 100; t <= timeout + 2 * DEFAULT_PEER_CORE_CONFIG.tickMs; t += 50) {
+    v.handleTimeout(t);
+    sent.push(...drain(v));
+  }
+  assert.deepEqual(
+    sent.filter((m) => m.msg.type === MsgType.Cancel).map((m) => [m.to, m.msg.type === MsgType.Cancel && m.msg.seq]),
+    [['a', 0]],
+  );
+  // The copy comes after all: nobody else sent it, so it is kept, and not held against 'a'.
+  const events: string[] = [];
+  v.handleMessage(timeout + 300, 'a', { type: MsgType.ChunkData, chunk: chunk(0) });
+  for (let e = v.pollEvent(); e !== undefined; e = v.pollEvent()) events.push(e.type);
+  assert.ok(!events.includes('misbehaved'));
+  assert.ok(v.getChunk(0) !== undefined);
+});
+
 test('a fresh chunk pushed to us goes on first to the neighbours that served us fastest; a pulled one does not', () => {
   const v = viewer(8_000_000);
   connect(v, 0, 'src', 'source');
