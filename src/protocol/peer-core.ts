@@ -39,16 +39,8 @@ import { type SchedulerNeighbour, scheduleRequests } from './scheduler.js';
 import { SeqWindow } from './seq-window.js';
 import { BUSY_RETRY_MAX_MS, UploadPacer } from './upload-pacer.js';
 
-export {
-  type CoreEvent,
-  type CoreStats,
-  DEFAULT_PEER_CORE_CONFIG,
-  emptyCoreStats,
-  type NeighbourStats,
-  type PeerCoreComponents,
-  type PeerCoreConfig,
-  type PeerId,
-} from './core-types.js';
+// Its configuration, events and counts are part of this module's interface.
+export * from './core-types.js';
 
 /** Runtimes dial this many times their usual number of neighbours while a viewer's supply is short. */
 export const SHORT_SUPPLY_DIAL_FACTOR = 2;
