@@ -113,7 +113,8 @@ export function busyRetryOnWire(ms: number): number {
   return Math.min(0xff, Math.max(0, Math.ceil(ms / BUSY_RETRY_UNIT_MS))) * BUSY_RETRY_UNIT_MS;
 }
 
-function isSeqMessage(msg: WireMessage): msg is SeqMessage {
+/** Whether a message names a chunk by number (and so moves its link's SeqRef when sent). */
+export function isSeqMessage(msg: WireMessage): msg is SeqMessage {
   return msg.type !== MsgType.Hello && msg.type !== MsgType.BufferMap && msg.type !== MsgType.ChunkData;
 }
 
@@ -139,6 +140,11 @@ export function seqMessageBytes(msg: SeqMessage, ref: SeqRef | undefined): numbe
   }
 }
 
+/** Body bytes of a chunk message: its type byte and the chunk as a link carries it. */
+export function chunkMessageBytes(chunk: Chunk): number {
+  return 1 + linkChunkBytes(chunk);
+}
+
 /**
  * Body bytes of `msg` (without the transport's framing) on a link direction whose last sequence
  * number was `tx` (undefined: every number in full). Leaves `tx` alone.
@@ -150,7 +156,7 @@ export function messageBodyBytes(msg: WireMessage, tx?: SeqRef): number {
     case MsgType.BufferMap:
       return 11 + Math.ceil(msg.count / 8);
     case MsgType.ChunkData:
-      return 1 + linkChunkBytes(msg.chunk);
+      return chunkMessageBytes(msg.chunk);
     default:
       return seqMessageBytes(msg, tx);
   }
@@ -213,7 +219,7 @@ function encodeOther(msg: HelloMsg | BufferMapMsg | ChunkMsg): Uint8Array {
       return out;
     }
     case MsgType.ChunkData: {
-      const out = new Uint8Array(1 + linkChunkBytes(msg.chunk));
+      const out = new Uint8Array(chunkMessageBytes(msg.chunk));
       out[0] = msg.type;
       encodeLinkChunkInto(out, 1, msg.chunk);
       return out;

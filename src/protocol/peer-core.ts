@@ -11,11 +11,14 @@
 // relaying neighbours at once, so pushes run down chains from the source. A chunk that
 // arrives takes back (Cancel) the requests still out for it.
 
-import { CHUNK_MS, type Chunk, FLAG_KEYFRAME, linkChunkBytes, verifyChunk } from './chunk.js';
+import { frameHeaderBytes } from '../transport/framing.js';
+import { CHUNK_MS, type Chunk, FLAG_KEYFRAME, verifyChunk } from './chunk.js';
 import {
   type BufferMapMsg,
   bufferMapSeqs,
   busyRetryOnWire,
+  chunkMessageBytes,
+  isSeqMessage,
   MsgType,
   makeBufferMap,
   messageBodyBytes,
@@ -629,7 +632,7 @@ export class PeerCore {
       return;
     }
     n.has.add(chunk.seq);
-    this.uploads.enqueue(n, chunk.seq, chunkWireBytes(chunk), first);
+    this.uploads.enqueue(n, chunk.seq, chunkMessageBytes(chunk), first);
   }
 
   /** Paced uploads: hands queued chunks to the runtime as the cap allows. */
@@ -896,9 +899,10 @@ export class PeerCore {
   /** Queues a message for the runtime; a control message is counted against the upload cap. */
   private send(nowMs: number, to: PeerId, msg: WireMessage): void {
     if (msg.type !== MsgType.ChunkData && this.uploads.paced) {
-      // As the codec sends it on a link that is under way: numbers as short steps, a one-byte length.
-      const body = messageBodyBytes(msg, 'seq' in msg ? msg : undefined);
-      this.uploads.charge(nowMs, body + (body > 127 ? 2 : 1));
+      // As the codec sends it on a link that is under way (a number as a step of 0 from itself)
+      // and TCP frames it.
+      const body = messageBodyBytes(msg, isSeqMessage(msg) ? msg : undefined);
+      this.uploads.charge(nowMs, body + frameHeaderBytes(body));
     }
     this.transmits.push({ to, msg });
   }
@@ -912,9 +916,4 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/** Wire size of what a chunk message costs, for rate accounting in runtimes. */
-export function chunkWireBytes(chunk: Chunk): number {
-  return linkChunkBytes(chunk) + 1;
 }

@@ -2,7 +2,7 @@
 // length prefix of the transport framing (src/transport/framing.ts). The simulator passes
 // messages as objects and uses this for its byte accounting (checked against encodeMessage in tests).
 
-import { messageBodyBytes, type SeqRef, type WireMessage } from '../protocol/codec.js';
+import { isSeqMessage, messageBodyBytes, type SeqRef, type WireMessage } from '../protocol/codec.js';
 import { frameHeaderBytes } from '../transport/framing.js';
 
 /**
@@ -11,6 +11,6 @@ import { frameHeaderBytes } from '../transport/framing.js';
  */
 export function messageWireBytes(msg: WireMessage, tx?: SeqRef): number {
   const body = messageBodyBytes(msg, tx);
-  if (tx !== undefined && 'seq' in msg) tx.seq = msg.seq;
+  if (tx !== undefined && isSeqMessage(msg)) tx.seq = msg.seq;
   return body + frameHeaderBytes(body);
 }
