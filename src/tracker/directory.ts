@@ -3,6 +3,7 @@
 
 import type { ChannelRecord, SignedChannelRecord } from '../protocol/channel-record.js';
 import type { RandomFn } from '../protocol/random.js';
+import { PeerList } from './peer-list.js';
 
 export interface PeerEntry {
   peerId: string;
@@ -55,7 +56,7 @@ export class Directory {
   private readonly signatures = new Map<string, string>();
   private readonly recordStoredAt = new Map<string, number>();
   private readonly thumbnails = new Map<string, { issuedAtMs: number; jpeg: Uint8Array }>();
-  private readonly peers = new Map<string, Map<string, PeerEntry>>();
+  private readonly peers = new Map<string, PeerList<PeerEntry>>();
   private lastExpiryMs = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -101,7 +102,7 @@ export class Directory {
     let swarm = this.peers.get(channelId);
     if (swarm === undefined) {
       if (this.peers.size >= this.config.maxChannels) return 'too many channels';
-      swarm = new Map();
+      swarm = new PeerList();
       this.peers.set(channelId, swarm);
     }
     const existing = swarm.get(entry.peerId);
@@ -109,15 +110,11 @@ export class Directory {
     // Peer ids are only claimed: another address may not take over or move someone's entry.
     if (existing?.seenFrom !== undefined && entry.seenFrom !== undefined && existing.seenFrom !== entry.seenFrom)
       return 'this peer id is in use from another address';
-    swarm.set(entry.peerId, { ...entry, lastSeenMs: nowMs });
+    swarm.set({ ...entry, lastSeenMs: nowMs });
     const limit = Math.min(numWant, this.config.maxPeersPerAnswer);
     if (limit <= 0) return [];
-    const others = [...swarm.values()].filter((p) => p.peerId !== entry.peerId);
     // Always offer the source while it is listed, then a random sample of the viewers.
-    const sources = others.filter((p) => p.role === 'source');
-    const viewers = others.filter((p) => p.role !== 'source');
-    shuffle(viewers, this.random);
-    return [...sources, ...viewers].slice(0, limit);
+    return swarm.sample(limit, entry.peerId, this.random);
   }
 
   /** Removes a peer's entry; with `seenFrom`, only when the request comes from the entry's own address. */
@@ -181,20 +178,20 @@ export class Directory {
     for (const [id, swarm] of this.peers) {
       const record = this.records.get(id);
       if (record === undefined) continue;
-      let hasSource = false;
-      for (const p of swarm.values()) if (p.role === 'source') hasSource = true;
-      if (!hasSource) continue;
+      if (!swarm.hasSource) continue;
       // Each rendition is a swarm of its own, the base under the channel's id. A native viewer
       // uses one peer id in all the swarms it is in (it relays the lowest while playing a
       // higher one), so it is counted once; WebRTC signalling only tells how many per swarm.
-      const native = new Set<string>();
-      let webrtc = 0;
-      for (const swarmId of record.renditions?.map((e) => e.channelId) ?? [id]) {
-        for (const p of this.peers.get(swarmId)?.values() ?? []) if (p.role !== 'source') native.add(p.peerId);
-        // The source is one of the WebRTC peers too.
-        webrtc = Math.max(webrtc, webrtcPeers(swarmId) - 1);
+      const swarmIds = record.renditions?.map((e) => e.channelId) ?? [id];
+      let native = swarm.viewerCount;
+      if (swarmIds.length !== 1 || swarmIds[0] !== id) {
+        const ids = new Set<string>();
+        for (const swarmId of swarmIds) for (const p of this.peers.get(swarmId)?.values() ?? []) if (p.role !== 'source') ids.add(p.peerId);
+        native = ids.size;
       }
-      const viewers = Math.max(native.size, webrtc);
+      // The source is one of the WebRTC peers too.
+      const webrtc = Math.max(0, ...swarmIds.map((swarmId) => webrtcPeers(swarmId) - 1));
+      const viewers = Math.max(native, webrtc);
       live.push({
         id,
         name: record.name,
@@ -214,15 +211,8 @@ export class Directory {
     if (nowMs - this.lastExpiryMs < 1000) return;
     this.lastExpiryMs = nowMs;
     for (const [id, swarm] of this.peers) {
-      for (const [pid, p] of swarm) if (nowMs - p.lastSeenMs > this.config.peerTtlMs) swarm.delete(pid);
+      for (const p of swarm.values()) if (nowMs - p.lastSeenMs > this.config.peerTtlMs) swarm.delete(p.peerId);
       if (swarm.size === 0) this.peers.delete(id);
     }
-  }
-}
-
-function shuffle<T>(items: T[], random: RandomFn): void {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j] as T, items[i] as T];
   }
 }
