@@ -1,13 +1,22 @@
-// `meshtv sim`: parses the scenario flags, runs the simulator once per --peers value, prints
-// the figures (with --json, the last line is one JSON object) and with --out writes report.json,
-// report.md and SVG plots. Wall time and memory are measured here, never inside the simulator.
+// `meshtv sim`: parses the scenario flags, runs the simulator once per --peers value and seed,
+// prints the figures (with --json, the last line is one JSON object; with several seeds, the
+// spread of each figure over them) and with --out writes report.json, report.md and SVG plots. Wall time and memory are measured here, never inside the simulator.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UserError } from '../node/errors.js';
 import { CHUNK_MS, MAX_CHUNK_PAYLOAD_BYTES } from '../protocol/chunk.js';
-import { type AbrClassReport, type AbrReport, buildReport, type ReportDistributions, reportMarkdown, type SimReport } from './report.js';
+import {
+  type AbrClassReport,
+  type AbrReport,
+  buildReport,
+  type ReportDistributions,
+  reportMarkdown,
+  type SeedSpread,
+  type SimReport,
+  seedSpread,
+} from './report.js';
 import { DEFAULT_SIM_CONFIG, type SimConfig, type SimRendition, Simulator } from './simulator.js';
 import { linePlot, type Series } from './svg-plot.js';
 
@@ -15,7 +24,7 @@ const USAGE = `meshtv sim — the swarm protocol with virtual peers, in virtual 
 
 Usage:
   meshtv sim [--peers N[,N...]] [--duration-s D] [--rho R] [--free-riders F] [--churn PER_MIN]
-             [--flash-crowd-s T] [--seed S] [--bitrate-kbps K] [--chunk-ms MS] [--source-upload X]
+             [--flash-crowd-s T] [--seed S[,S...]] [--bitrate-kbps K] [--chunk-ms MS] [--source-upload X]
              [--renditions NAME=KBPS,... [--weak-share F] [--relay lowest|playing]] [--out DIR] [--json] [--progress]
 
   --peers N          viewers (default 200); several comma-separated values run one simulation each
@@ -24,7 +33,9 @@ Usage:
   --free-riders F    share of viewers that upload nothing, 0..1 (default 0.2)
   --churn PER_MIN    share of the audience leaving per minute without goodbye, 0..1 (0.2 = 20%/min; default 0)
   --flash-crowd-s T  the whole audience joins within T seconds (default 10)
-  --seed S           random seed, 0..4294967295 (default 1): same seed, same report
+  --seed S           random seed, 0..4294967295 (default 1): same seed, same report; several
+                     comma-separated seeds run each scenario once per seed and add, per N, each
+                     figure's min, median and max over them
   --bitrate-kbps K   stream bitrate r (default 1000)
   --chunk-ms MS      media time per chunk (default ${CHUNK_MS})
   --source-upload X  the broadcaster's upload granted to the swarm, in multiples of r (default 1.5)
@@ -35,13 +46,16 @@ Usage:
   --relay WHAT       with --renditions: lowest (default: viewers above the lowest rendition keep relaying
                      it, as native viewers do) or playing (viewers relay only what they play)
   --out DIR          write report.json, report.md and SVG plots there
-  --json             print one JSON object per run; the last line printed is the last run's
+  --json             print one JSON object per run; the last line printed is the last run's (with
+                     several seeds, the spread of the last N: {peers, seeds, spread: {FIGURE: {min,
+                     median, max}}, wallMs})
   --progress         print the virtual time reached to stderr every 10 s of virtual time (and at
                      least once a minute of wall time), with the peak memory so far
 `;
 
 interface ParsedArgs {
   peers: number[];
+  seeds: number[];
   config: Partial<SimConfig>;
   out: string | undefined;
   json: boolean;
@@ -55,12 +69,21 @@ export async function runSimCommand(args: string[]): Promise<number> {
     return 0;
   }
   const reports: { report: SimReport; cdfs: ReportDistributions }[] = [];
+  const spreads: SeedSpread[] = [];
   for (const peers of parsed.peers) {
-    const r = runOne({ ...parsed.config, peers }, parsed.progress);
-    reports.push(r);
-    process.stdout.write(`${parsed.json ? JSON.stringify(r.report) : humanSummary(r.report)}\n`);
+    const runs: SimReport[] = [];
+    for (const seed of parsed.seeds) {
+      const r = runOne({ ...parsed.config, peers, seed }, parsed.progress);
+      reports.push(r);
+      runs.push(r.report);
+      process.stdout.write(`${parsed.json ? JSON.stringify(r.report) : humanSummary(r.report)}\n`);
+    }
+    if (runs.length < 2) continue;
+    const spread = seedSpread(runs);
+    spreads.push(spread);
+    process.stdout.write(`${parsed.json ? JSON.stringify(spread) : spreadSummary(spread)}\n`);
   }
-  if (parsed.out !== undefined) writeReport(parsed.out, reports);
+  if (parsed.out !== undefined) writeReport(parsed.out, reports, spreads, parsed.seeds.length > 1);
   return 0;
 }
 
@@ -97,12 +120,13 @@ export function parseSimArgs(args: string[]): ParsedArgs | undefined {
   if (values.help) return undefined;
   const str = (name: string) => values[name] as string | undefined;
   const peers = (str('peers') ?? String(DEFAULT_SIM_CONFIG.peers)).split(',').map((v) => int('--peers', v, 2, 1_000_000));
+  const seeds = (str('seed') ?? String(DEFAULT_SIM_CONFIG.seed)).split(',').map((v) => int('--seed', v, 0, 2 ** 32 - 1));
+  if (new Set(seeds).size !== seeds.length) throw new UserError('sim: --seed lists a seed twice (same seed, same report)');
   const config: Partial<SimConfig> = {
     durationS: num('--duration-s', str('duration-s'), DEFAULT_SIM_CONFIG.durationS, 1, 86_400),
     rho: num('--rho', str('rho'), DEFAULT_SIM_CONFIG.rho, 0.01, 1000),
     freeRiders: num('--free-riders', str('free-riders'), DEFAULT_SIM_CONFIG.freeRiders, 0, 0.99),
     churnPerMin: num('--churn', str('churn'), DEFAULT_SIM_CONFIG.churnPerMin, 0, 1),
-    seed: int('--seed', str('seed') ?? String(DEFAULT_SIM_CONFIG.seed), 0, 2 ** 32 - 1),
     bitrateBps: 1000 * num('--bitrate-kbps', str('bitrate-kbps'), DEFAULT_SIM_CONFIG.bitrateBps / 1000, 8, 100_000),
     chunkMs: int('--chunk-ms', str('chunk-ms') ?? String(DEFAULT_SIM_CONFIG.chunkMs), 20, 10_000),
     sourceUploadFactor: num('--source-upload', str('source-upload'), DEFAULT_SIM_CONFIG.sourceUploadFactor, 1, 1000),
@@ -132,7 +156,14 @@ export function parseSimArgs(args: string[]): ParsedArgs | undefined {
   }
   const out = str('out');
   if (out !== undefined && out.trim() === '') throw new UserError('sim: --out needs a directory');
-  return { peers, config, out, json: values.json === true, progress: values.progress === true };
+  return {
+    peers,
+    seeds,
+    config: { ...config, seed: seeds[0] as number },
+    out,
+    json: values.json === true,
+    progress: values.progress === true,
+  };
 }
 
 function runOne(config: Partial<SimConfig>, progress: boolean): { report: SimReport; cdfs: ReportDistributions } {
@@ -166,6 +197,14 @@ function humanSummary(r: SimReport): string {
   ].join('\n');
 }
 
+function spreadSummary(s: SeedSpread): string {
+  const lines = [`N=${s.peers} over seeds ${s.seeds.join(',')}: min / median / max`];
+  for (const [name, v] of Object.entries(s.spread))
+    lines.push(`  ${name.padEnd(16)}${v === null ? 'n/a' : `${v.min} / ${v.median} / ${v.max}`}`);
+  lines.push(`  wall=${(s.wallMs / 1000).toFixed(1)} s in all`);
+  return lines.join('\n');
+}
+
 function abrSummary(a: AbrReport): string[] {
   const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(4));
   const names = a.ladder.map((l) => l.name);
@@ -180,17 +219,23 @@ function abrSummary(a: AbrReport): string[] {
   ];
 }
 
-function writeReport(dir: string, runs: { report: SimReport; cdfs: ReportDistributions }[]): void {
+function writeReport(
+  dir: string,
+  runs: { report: SimReport; cdfs: ReportDistributions }[],
+  spreads: SeedSpread[],
+  severalSeeds: boolean,
+): void {
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (err) {
     throw new UserError(`sim: cannot create --out directory ${dir}: ${(err as Error).message}`);
   }
   const reports = runs.map((r) => r.report);
-  const name = (r: SimReport) => `N=${r.N}`;
+  const name = (r: SimReport) => (severalSeeds ? `N=${r.N} seed=${r.seed}` : `N=${r.N}`);
   const write = (file: string, text: string) => fs.writeFileSync(path.join(dir, file), text);
-  write('report.json', `${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n`);
-  write('report.md', reportMarkdown(reports));
+  const json = spreads.length > 0 ? { runs: reports, spreads } : reports.length === 1 ? reports[0] : reports;
+  write('report.json', `${JSON.stringify(json, null, 2)}\n`);
+  write('report.md', reportMarkdown(reports, spreads));
   const cdf = (pick: (d: ReportDistributions) => [number, number][]): Series[] =>
     runs.map((r) => ({ name: name(r.report), points: pick(r.cdfs) }));
   write(
@@ -214,10 +259,14 @@ function writeReport(dir: string, runs: { report: SimReport; cdfs: ReportDistrib
       { title: 'Startup time (CDF)', xLabel: 'startup (ms)', yLabel: 'share of viewers', steps: true, yMin: 0, yMax: 1 },
     ),
   );
-  if (runs.length > 1) {
+  // Over several seeds, S at each N is the median of its runs.
+  const sPoints = severalSeeds
+    ? spreads.map((sp) => [sp.peers, sp.spread.S?.median ?? 0] as [number, number])
+    : reports.map((r) => [r.N, r.S] as [number, number]);
+  if (sPoints.length > 1) {
     write(
       's-vs-n.svg',
-      linePlot([{ name: 'S', points: reports.map((r) => [r.N, r.S] as [number, number]) }], {
+      linePlot([{ name: severalSeeds ? 'S (median over seeds)' : 'S', points: sPoints }], {
         title: 'Source load S against audience N',
         xLabel: 'N (viewers)',
         yLabel: 'S',

@@ -150,8 +150,52 @@ function abrClass(result: SimResult, weak: boolean, renditions: number): AbrClas
   };
 }
 
+/** Figures a spread over seeds covers, by name (the report's field path). */
+const SPREAD_FIGURES: readonly [string, (r: SimReport) => number | null][] = [
+  ['S', (r) => r.S],
+  ['continuity.p50', (r) => r.continuity.p50],
+  ['continuity.p5', (r) => r.continuity.p5],
+  ['continuity.mean', (r) => r.continuity.mean],
+  ['lagMs.p50', (r) => r.lagMs.p50],
+  ['lagMs.p95', (r) => r.lagMs.p95],
+  ['startupMs.p50', (r) => r.startupMs.p50],
+  ['startupMs.p95', (r) => r.startupMs.p95],
+  ['overhead', (r) => r.overhead],
+  ['duplicates', (r) => r.duplicates],
+  ['neverStarted', (r) => r.neverStarted],
+];
+
+/**
+ * Runs of one scenario under several seeds: how far each figure moves with the seed alone. A
+ * target met under one seed may be missed under the next (churn especially), so a target is
+ * checked against the spread, not one run.
+ */
+export interface SeedSpread {
+  peers: number;
+  seeds: number[];
+  /** Per figure: lowest, median (the lower of the middle two for an even count) and highest; null when no run had it. */
+  spread: Record<string, { min: number; median: number; max: number } | null>;
+  /** All runs together. */
+  wallMs: number;
+}
+
+export function seedSpread(reports: readonly SimReport[]): SeedSpread {
+  const spread: SeedSpread['spread'] = {};
+  for (const [name, pick] of SPREAD_FIGURES) {
+    const values = reports.map(pick).filter((x): x is number => x !== null);
+    const median = quantile(values, 0.5);
+    spread[name] = median === undefined ? null : { min: Math.min(...values), median, max: Math.max(...values) };
+  }
+  return {
+    peers: reports[0]?.N ?? 0,
+    seeds: reports.map((r) => r.seed),
+    spread,
+    wallMs: reports.reduce((a, r) => a + r.wallMs, 0),
+  };
+}
+
 /** The report as Markdown, for --out. */
-export function reportMarkdown(reports: readonly SimReport[]): string {
+export function reportMarkdown(reports: readonly SimReport[], spreads: readonly SeedSpread[] = []): string {
   const lines = [
     '# meshtv simulation',
     '',
@@ -165,7 +209,13 @@ export function reportMarkdown(reports: readonly SimReport[]): string {
       `| ${r.N} | ${r.r / 1000} | ${r.rho} | ${r.freeRiders} | ${r.churn} | ${r.seed} | ${r.durationS} | ${r.S} | ${r.continuity.p50} / ${r.continuity.p5} | ${r.lagMs.p50} / ${r.lagMs.p95} | ${r.startupMs.p50} / ${r.startupMs.p95} | ${pct(r.overhead)} | ${pct(r.duplicates)} | ${r.neverStarted} | ${(r.wallMs / 1000).toFixed(1)} | ${r.peakRssMB} |`,
     );
   }
-  lines.push('', `Plots: continuity.svg, lag.svg, startup.svg (CDFs)${reports.length > 1 ? ', s-vs-n.svg.' : '.'}`, '');
+  for (const sp of spreads) {
+    lines.push('', `## N = ${sp.peers}, seeds ${sp.seeds.join(', ')}`, '', '| figure | min | median | max |', '|---|---|---|---|');
+    for (const [name, v] of Object.entries(sp.spread))
+      lines.push(`| ${name} | ${v?.min ?? 'n/a'} | ${v?.median ?? 'n/a'} | ${v?.max ?? 'n/a'} |`);
+  }
+  const ns = new Set(reports.map((r) => r.N)).size;
+  lines.push('', `Plots: continuity.svg, lag.svg, startup.svg (CDFs)${ns > 1 ? ', s-vs-n.svg.' : '.'}`, '');
   return lines.join('\n');
 }
 

@@ -1,5 +1,5 @@
 // `meshtv sim` flags: bad values are UserErrors naming the flag; --json ends with one JSON line;
-// --out writes the report and the plots.
+// --out writes the report and the plots; several seeds add the spread of each figure.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { UserError } from '../../src/node/errors.js';
 import { parseSimArgs, runSimCommand } from '../../src/sim/cli-sim.js';
+import { type SimReport, seedSpread } from '../../src/sim/report.js';
 
 describe('meshtv sim command line', () => {
   test('bad flags are user errors that name the problem', () => {
@@ -29,6 +30,8 @@ describe('meshtv sim command line', () => {
       [['--renditions', 'low=600,high=2500', '--churn', '0.2'], /--churn is not simulated with --renditions/],
       [['--relay', 'playing'], /--weak-share and --relay need --renditions/],
       [['--renditions', 'low=600,high=2500', '--relay', 'all'], /--relay must be lowest or playing/],
+      [['--seed', '1,x'], /--seed must be a number, got 'x'/],
+      [['--seed', '2,3,2'], /--seed lists a seed twice/],
     ];
     for (const [args, pattern] of cases) {
       assert.throws(
@@ -52,20 +55,8 @@ describe('meshtv sim command line', () => {
 
   test('--json prints the report as the last line; --out writes report and plots', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshtv-sim-cli-'));
-    const printed: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string | Uint8Array) => {
-      printed.push(String(chunk));
-      return true;
-    }) as typeof process.stdout.write;
-    let code: number;
-    try {
-      code = await runSimCommand(['--peers', '20,30', '--duration-s', '8', '--seed', '3', '--json', '--out', dir]);
-    } finally {
-      process.stdout.write = write;
-    }
+    const { code, lines } = await captured(['--peers', '20,30', '--duration-s', '8', '--seed', '3', '--json', '--out', dir]);
     assert.equal(code, 0);
-    const lines = printed.join('').trim().split('\n');
     const last = JSON.parse(lines[lines.length - 1] as string);
     for (const key of [
       'peers',
@@ -92,4 +83,91 @@ describe('meshtv sim command line', () => {
     assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')).length, 2);
     fs.rmSync(dir, { recursive: true, force: true });
   });
+
+  test('several seeds: one run per seed, then the min, median and max of each figure over them', async () => {
+    assert.deepEqual(parseSimArgs(['--seed', '4,1,9'])?.seeds, [4, 1, 9]);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshtv-sim-seeds-'));
+    const { code, lines } = await captured(['--peers', '20', '--duration-s', '6', '--seed', '5,6,7', '--json', '--out', dir]);
+    assert.equal(code, 0);
+    const runs = lines.slice(0, 3).map((l) => JSON.parse(l));
+    assert.deepEqual(
+      runs.map((r) => r.seed),
+      [5, 6, 7],
+    );
+    const last = JSON.parse(lines[lines.length - 1] as string);
+    assert.equal(lines.length, 4);
+    assert.equal(last.peers, 20);
+    assert.deepEqual(last.seeds, [5, 6, 7]);
+    const lags = runs.map((r) => r.lagMs.p95 as number).sort((a, b) => a - b);
+    assert.deepEqual(last.spread['lagMs.p95'], { min: lags[0], median: lags[1], max: lags[2] });
+    const events = runs.map((r) => r.events as number);
+    assert.ok(new Set(events).size > 1, 'the seeds made no difference: were they passed on?');
+    const report = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
+    assert.equal(report.runs.length, 3);
+    assert.deepEqual(report.spreads, [last]);
+    assert.match(fs.readFileSync(path.join(dir, 'report.md'), 'utf8'), /## N = 20, seeds 5, 6, 7[\s\S]*\| lagMs.p95 \|/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 });
+
+describe('seedSpread', () => {
+  test('min, median and max per figure; a figure no run had is null', () => {
+    const base = buildReportOf(0.99, 1000);
+    const reports = [
+      { ...base, seed: 1, S: 1.4, continuity: { p50: 1, p5: 0.97, mean: 0.99 } },
+      { ...base, seed: 2, S: 1.5, continuity: { p50: 1, p5: 0.99, mean: 0.99 } },
+      { ...base, seed: 3, S: 1.45, continuity: { p50: 1, p5: 0.98, mean: 0.99 } },
+      { ...base, seed: 4, S: 1.3, continuity: { p50: 1, p5: 0.95, mean: 0.99 } },
+    ].map((r) => ({ ...r, startupMs: { p50: null, p95: null }, wallMs: 10 }));
+    const s = seedSpread(reports);
+    assert.deepEqual(s.seeds, [1, 2, 3, 4]);
+    assert.deepEqual(s.spread.S, { min: 1.3, median: 1.4, max: 1.5 });
+    assert.deepEqual(s.spread['continuity.p5'], { min: 0.95, median: 0.97, max: 0.99 });
+    assert.equal(s.spread['startupMs.p95'], null);
+    assert.equal(s.wallMs, 40);
+  });
+});
+
+function buildReportOf(continuity: number, lagMs: number): SimReport {
+  return {
+    peers: 10,
+    N: 10,
+    r: 1_000_000,
+    rho: 1.25,
+    churn: 0,
+    seed: 1,
+    durationS: 10,
+    freeRiders: 0.2,
+    joinWindowS: 10,
+    S: 1,
+    continuity: { p50: continuity, p5: continuity, mean: continuity },
+    lagMs: { p50: lagMs, p95: lagMs },
+    startupMs: { p50: 500, p95: 900 },
+    overhead: 0.01,
+    duplicates: 0,
+    wallMs: 1,
+    peakRssMB: 1,
+    viewersSimulated: 10,
+    neverStarted: 0,
+    freeRiderMediaBytesOut: 0,
+    events: 1,
+    misbehaved: 0,
+    misbehavedReasons: {},
+  };
+}
+
+/** Runs `meshtv sim` with its printing captured: the exit code and the lines printed. */
+async function captured(args: string[]): Promise<{ code: number; lines: string[] }> {
+  const printed: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    printed.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    const code = await runSimCommand(args);
+    return { code, lines: printed.join('').trim().split('\n') };
+  } finally {
+    process.stdout.write = write;
+  }
+}
