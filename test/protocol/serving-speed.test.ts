@@ -136,6 +136,35 @@ test('a request given up after requestTimeoutMs is taken back with a Cancel', ()
   assert.ok(v.getChunk(0) !== undefined);
 });
 
+test('a chunk skipped by playback while still asked for is taken back with a Cancel', () => {
+  const v = new PeerCore(
+    { role: 'viewer', minStartLagMs: 0, maxPlayoutLagMs: 1000, requestTimeoutMs: 60_000 },
+    { channelKey: key.publicKey, localPeerId: new Uint8Array(16), verify: nodeVerify, random: seededRandom(5) },
+  );
+  connect(v, 0, 'a', 'viewer');
+  connect(v, 0, 'b', 'viewer');
+  // 'a' sends chunks 0 and 2; 'b' offers 1 and never sends it.
+  v.handleMessage(0, 'b', { type: MsgType.Have, seq: 1, flags: 0 });
+  v.handleMessage(0, 'a', { type: MsgType.ChunkData, chunk: chunk(0) });
+  v.handleMessage(0, 'a', { type: MsgType.ChunkData, chunk: chunk(2, 0) });
+  assert.deepEqual(requestsFor(drain(v), 1), ['b']);
+  const sent: { to: string; msg: WireMessage }[] = [];
+  let skippedAt: number | undefined;
+  for (let t = 100; t <= 5000 && skippedAt === undefined; t += 100) {
+    v.handleTimeout(t);
+    sent.push(...drain(v));
+    for (let e = v.pollEvent(); e !== undefined; e = v.pollEvent()) if (e.type === 'skip' && e.seq === 1) skippedAt = t;
+  }
+  assert.ok(skippedAt !== undefined, 'chunk 1 was never skipped');
+  assert.deepEqual(
+    sent.filter((m) => m.msg.type === MsgType.Cancel).map((m) => [m.to, m.msg.type === MsgType.Cancel && m.msg.seq]),
+    [['b', 1]],
+  );
+  // Its copy, if it crossed the Cancel, is no replay.
+  v.handleMessage(skippedAt + 50, 'b', { type: MsgType.ChunkData, chunk: chunk(1, 0) });
+  for (let e = v.pollEvent(); e !== undefined; e = v.pollEvent()) assert.notEqual(e.type, 'misbehaved');
+});
+
 test('a fresh chunk pushed to us goes on first to the neighbours that served us fastest; a pulled one does not', () => {
   const v = viewer(8_000_000);
   connect(v, 0, 'src', 'source');
