@@ -119,3 +119,47 @@ test('without a cap, control costs nothing', () => {
   pump(0);
   assert.deepEqual(sent, [['a', 1, 0]]);
 });
+
+test('yieldRoom drops the newest queued chunk of a yielding asker, only when that makes room', () => {
+  const { p, sent, pump } = pacer();
+  p.enqueue('relay', 0, BYTES, false);
+  p.enqueue('free', 1, BYTES, false);
+  p.enqueue('free', 2, BYTES, false);
+  pump(0);
+  assert.deepEqual(sent, [['relay', 0, 0]]);
+  // 100 ms on the wire + 200 queued = 300: room in 150, more than one chunk's 100 ms.
+  assert.equal(p.roomInMs(0), 150);
+  assert.equal(
+    p.yieldRoom(0, (to) => to === 'free'),
+    undefined,
+    'dropped a chunk that could not make room',
+  );
+  // 60 ms later: room in 90, and dropping one chunk (100 ms) is enough: the newest goes.
+  assert.deepEqual(
+    p.yieldRoom(60, (to) => to === 'free'),
+    { to: 'free', seq: 2 },
+  );
+  assert.equal(p.hasRoom(60), true);
+  assert.equal(
+    p.yieldRoom(60, () => true),
+    undefined,
+    'dropped a chunk while there was room',
+  );
+  for (let now = 60; now <= 400; now += 10) pump(now);
+  assert.deepEqual(
+    sent.map(([to, seq]) => [to, seq]),
+    [
+      ['relay', 0],
+      ['free', 1],
+    ],
+  );
+  p.enqueue('relay', 3, BYTES, false);
+  p.enqueue('relay', 4, BYTES, false);
+  p.enqueue('relay', 5, BYTES, false);
+  pump(400);
+  assert.equal(
+    p.yieldRoom(460, (to) => to === 'free'),
+    undefined,
+    'nothing of a yielding asker waits',
+  );
+});

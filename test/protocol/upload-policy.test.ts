@@ -184,3 +184,87 @@ test('switching upload back on serves again', () => {
   viewer.handleTimeout(10_000);
   assert.equal(drain(viewer).chunks, 1);
 });
+
+/**
+ * A holder capped at 2 Mbit/s (a 25 kB chunk leaves in 100 ms) with a relaying neighbour and
+ * one that uploads nothing. `short`: chunk 1 never comes, so playback skips it and the holder
+ * is short of supply.
+ */
+function favouringSetup(short: boolean) {
+  const holder = new PeerCore(
+    // No pushes: the chunks from the source would go on to 'relay' unasked.
+    { role: 'viewer', uploadEnabled: true, uploadLimitBps: 2_000_000, minStartLagMs: 0, freshPushFanout: 0 },
+    { channelKey: key.publicKey, localPeerId: new Uint8Array(16), verify: nodeVerify, random: seededRandom(3) },
+  );
+  for (const [peer, role, relays] of [
+    ['src', 'source', true],
+    ['relay', 'viewer', true],
+    ['free', 'viewer', false],
+  ] as const) {
+    holder.handleConnected(0, peer);
+    holder.handleMessage(0, peer, {
+      type: MsgType.Hello,
+      version: PROTOCOL_VERSION,
+      channelKey: key.publicKey,
+      peerId: new Uint8Array(16).fill(peer.charCodeAt(0)),
+      role,
+      relays,
+    });
+  }
+  for (let seq = 0; seq < 8; seq++) {
+    if (short && seq === 1) continue;
+    const chunk = signChunk(
+      {
+        channelKey: key.publicKey,
+        seq,
+        captureTimeMs: seq * 250,
+        flags: seq === 0 ? FLAG_KEYFRAME : 0,
+        payload: new Uint8Array(CHUNK_BYTES),
+      },
+      key.sign,
+    );
+    holder.handleMessage(0, 'src', { type: MsgType.ChunkData, chunk });
+  }
+  for (let now = 100; now <= 2000; now += 100) holder.handleTimeout(now);
+  assert.equal(holder.supplyShort(2000), short);
+  for (let t = holder.pollTransmit(); t !== undefined; t = holder.pollTransmit());
+  const answers = (now: number, from: string, seq: number) => {
+    holder.handleMessage(now, from, { type: MsgType.Request, seq });
+    const out: string[] = [];
+    for (let t = holder.pollTransmit(); t !== undefined; t = holder.pollTransmit()) {
+      if (t.msg.type === MsgType.Busy) out.push(`${t.to} Busy ${t.msg.seq}`);
+      if (t.msg.type === MsgType.ChunkData) out.push(`${t.to} chunk ${t.msg.chunk.seq}`);
+    }
+    return out;
+  };
+  const sentLater = (until: number) => {
+    const out: string[] = [];
+    for (let now = 2010; now <= until; now += 10) {
+      holder.handleTimeout(now);
+      for (let t = holder.pollTransmit(); t !== undefined; t = holder.pollTransmit())
+        if (t.msg.type === MsgType.ChunkData) out.push(`${t.to} chunk ${t.msg.chunk.seq}`);
+    }
+    return out;
+  };
+  return { holder, answers, sentLater };
+}
+
+test('short of supply, a holder gives a relaying neighbour the queue place of one that uploads nothing', () => {
+  const { holder, answers, sentLater } = favouringSetup(true);
+  assert.deepEqual(answers(2000, 'relay', 2), ['relay chunk 2'], 'an idle upload did not serve at once');
+  assert.deepEqual(answers(2000, 'free', 3), [], 'queued behind chunk 2');
+  assert.deepEqual(answers(2000, 'relay', 4), ['free Busy 3']);
+  assert.deepEqual(sentLater(2400), ['relay chunk 4']);
+  assert.equal(holder.getStats().uploadsYielded, 1);
+  // The free rider may ask again for the chunk it was turned away from.
+  assert.deepEqual(answers(2400, 'free', 3), ['free chunk 3']);
+});
+
+test('with supply to spare, requests are served in order whoever relays', () => {
+  const { holder, answers, sentLater } = favouringSetup(false);
+  assert.deepEqual(answers(2000, 'relay', 2), ['relay chunk 2']);
+  assert.deepEqual(answers(2000, 'free', 3), []);
+  assert.deepEqual(answers(2000, 'relay', 4), ['relay Busy 4']);
+  assert.deepEqual(sentLater(2400), ['free chunk 3']);
+  assert.equal(holder.getStats().uploadsYielded, 0);
+});
