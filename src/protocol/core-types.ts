@@ -166,8 +166,6 @@ export interface CoreStats {
   duplicateBytes: number;
   /** Requests taken back by their askers (Cancel) before their chunk left our upload queue. */
   uploadsCancelled: number;
-  /** Queued requests of neighbours that upload nothing, dropped for relaying ones while short of supply. */
-  uploadsYielded: number;
   chunksPlayed: number;
   chunksLate: number;
   chunksSkipped: number;
@@ -191,7 +189,6 @@ export function emptyCoreStats(): CoreStats {
     mediaBytesOut: 0,
     duplicateBytes: 0,
     uploadsCancelled: 0,
-    uploadsYielded: 0,
     chunksPlayed: 0,
     chunksLate: 0,
     chunksSkipped: 0,

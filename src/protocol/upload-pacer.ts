@@ -72,25 +72,6 @@ export class UploadPacer<T> {
     this.busyUntilMs = Math.max(nowMs - this.config.uploadBurstMs, this.busyUntilMs) + this.uploadMs(bytes);
   }
 
-  /**
-   * Makes room for one more request by dropping the newest queued chunk for a neighbour that
-   * `yields` picks, when dropping that one chunk is enough. Returns what was dropped (its asker
-   * is told Busy), or undefined when nothing was.
-   */
-  yieldRoom(nowMs: number, yields: (to: T) => boolean): { to: T; seq: number } | undefined {
-    const room = this.roomInMs(nowMs);
-    if (room === 0 || !this.paced) return undefined;
-    for (let i = this.queue.length - 1; i >= 0; i--) {
-      const item = this.queue[i] as Queued<T>;
-      if (!yields(item.to)) continue;
-      if (room > this.uploadMs(item.bytes)) return undefined;
-      this.queue.splice(i, 1);
-      this.queuedBytes -= item.bytes;
-      return { to: item.to, seq: item.seq };
-    }
-    return undefined;
-  }
-
   /** Drops a queued chunk for `to` that has not left yet; false when there was none. */
   cancel(to: T, seq: number): boolean {
     const i = this.queue.findIndex((item) => item.to === to && item.seq === seq);
