@@ -1,6 +1,7 @@
 // `meshtv sim`: parses the scenario flags, runs the simulator once per --peers value and seed,
 // prints the figures (with --json, the last line is one JSON object; with several seeds, the
-// spread of each figure over them) and with --out writes report.json, report.md and SVG plots. Wall time and memory are measured here, never inside the simulator.
+// spread of each figure over them) and with --out writes report.json, report.md and SVG
+// plots. Wall time and memory are measured here, never inside the simulator.
 
 import fs from 'node:fs';
 import path from 'node:path';
