@@ -84,7 +84,7 @@ export async function runSimCommand(args: string[]): Promise<number> {
     spreads.push(spread);
     process.stdout.write(`${parsed.json ? JSON.stringify(spread) : spreadSummary(spread)}\n`);
   }
-  if (parsed.out !== undefined) writeReport(parsed.out, reports, spreads, parsed.seeds.length > 1);
+  if (parsed.out !== undefined) writeReport(parsed.out, reports, spreads);
   return 0;
 }
 
@@ -220,12 +220,9 @@ function abrSummary(a: AbrReport): string[] {
   ];
 }
 
-function writeReport(
-  dir: string,
-  runs: { report: SimReport; cdfs: ReportDistributions }[],
-  spreads: SeedSpread[],
-  severalSeeds: boolean,
-): void {
+/** `spreads` is empty unless several seeds ran (each N then has one). */
+function writeReport(dir: string, runs: { report: SimReport; cdfs: ReportDistributions }[], spreads: SeedSpread[]): void {
+  const severalSeeds = spreads.length > 0;
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (err) {
@@ -234,7 +231,7 @@ function writeReport(
   const reports = runs.map((r) => r.report);
   const name = (r: SimReport) => (severalSeeds ? `N=${r.N} seed=${r.seed}` : `N=${r.N}`);
   const write = (file: string, text: string) => fs.writeFileSync(path.join(dir, file), text);
-  const json = spreads.length > 0 ? { runs: reports, spreads } : reports.length === 1 ? reports[0] : reports;
+  const json = severalSeeds ? { runs: reports, spreads } : reports.length === 1 ? reports[0] : reports;
   write('report.json', `${JSON.stringify(json, null, 2)}\n`);
   write('report.md', reportMarkdown(reports, spreads));
   const cdf = (pick: (d: ReportDistributions) => [number, number][]): Series[] =>
