@@ -37,9 +37,9 @@ import {
   type PeerCoreConfig,
   type PeerId,
 } from './core-types.js';
+import { Neighbour } from './neighbour.js';
 import { Playout } from './playout.js';
 import { type SchedulerNeighbour, scheduleRequests } from './scheduler.js';
-import { SeqWindow } from './seq-window.js';
 import { BUSY_RETRY_MAX_MS, UploadPacer } from './upload-pacer.js';
 
 // Its configuration, events and counts are part of this module's interface.
@@ -57,35 +57,6 @@ const DEFAULT_SERVICE_MS = 300;
 
 /** The first unrequested copy of one of the newest chunks from a neighbour is a crossed push, not a replay. */
 const FRESH_PUSH_TOLERANCE_CHUNKS = 2000 / CHUNK_MS;
-
-interface Neighbour {
-  readonly peer: PeerId;
-  readonly connectedAtMs: number;
-  role: PeerRole | undefined;
-  /** It relays what it gets (false: upload turned off, so pushing to it helps nobody). */
-  relays: boolean;
-  has: SeqWindow;
-  /** The scheduler's view of this neighbour, made once (schedule() runs after most messages). */
-  readonly view: SchedulerNeighbour;
-  newestKeySeq: number;
-  pending: Map<number, number>;
-  /** Requests we took back with a Cancel (seq -> when): their copy may still come, as a duplicate, not a replay. */
-  cancelled: Map<number, number>;
-  bytesIn: number;
-  bytesOut: number;
-  closing: boolean;
-  /** Token bucket for the neighbour's requests (flood protection). */
-  requestTokens: number;
-  tokensAtMs: number;
-  /** Consecutive broken promises: chunks it advertised then refused or never sent, unrequested replays. */
-  strikes: number;
-  /** Answered Busy: not asked again before this. */
-  busyUntilMs: number;
-  /** Last time chunks went either way or it asked for one: who may make room when we are full. */
-  lastActiveMs: number;
-  /** Moving average of request-to-chunk time: how fast it serves us (its queue included). */
-  serviceMs: number | undefined;
-}
 
 export class PeerCore {
   private readonly config: PeerCoreConfig;
@@ -180,41 +151,7 @@ export class PeerCore {
 
   handleConnected(nowMs: number, peer: PeerId): void {
     if (this.neighbours.has(peer)) throw new Error(`peer ${peer} already connected`);
-    const n: Neighbour = {
-      peer,
-      connectedAtMs: nowMs,
-      role: undefined,
-      relays: true,
-      has: new SeqWindow(),
-      newestKeySeq: NO_SEQ,
-      pending: new Map(),
-      cancelled: new Map(),
-      bytesIn: 0,
-      bytesOut: 0,
-      closing: false,
-      requestTokens: this.config.requestBurst,
-      tokensAtMs: nowMs,
-      strikes: 0,
-      busyUntilMs: 0,
-      lastActiveMs: nowMs,
-      serviceMs: undefined,
-      view: {
-        id: peer,
-        get isSource() {
-          return n.role === 'source';
-        },
-        get proven() {
-          return n.bytesIn > 0;
-        },
-        get pendingCount() {
-          return n.pending.size;
-        },
-        get serviceMs() {
-          return n.serviceMs;
-        },
-        has: (s: number) => n.has.has(s),
-      },
-    };
+    const n = new Neighbour(peer, nowMs, this.config.requestBurst);
     this.neighbours.set(peer, n);
     this.send(nowMs, peer, {
       type: MsgType.Hello,
@@ -273,9 +210,9 @@ export class PeerCore {
         this.onRequest(nowMs, n, msg.seq);
         return;
       case MsgType.Reject:
-        if (this.unpend(n, msg.seq) && n.has.has(msg.seq)) {
+        if (this.unpend(n, msg.seq) && n.holds.has(msg.seq)) {
           // It advertised the chunk, we asked, it refused: a broken promise.
-          n.has.delete(msg.seq);
+          n.holds.delete(msg.seq);
           if (this.strike(n, 'refuses chunks it advertised')) return;
         }
         this.scheduleOne(nowMs, msg.seq);
@@ -298,7 +235,7 @@ export class PeerCore {
         // keyframe other viewers offer (waiting on a flooded source, newcomers of a flash
         // crowd took 6 s to start in meshtv bench).
         if (this.unpend(n, msg.seq)) n.busyUntilMs = nowMs + this.busyBackoff(n, msg.retryMs);
-        if (n.role === 'source' && !this.playout.isStarted && msg.seq === this.playout.nextSeq) n.has.delete(msg.seq);
+        if (n.role === 'source' && !this.playout.isStarted && msg.seq === this.playout.nextSeq) n.holds.delete(msg.seq);
         this.scheduleOne(nowMs, msg.seq);
         return;
     }
@@ -319,7 +256,7 @@ export class PeerCore {
       for (const [seq, sentAt] of n.pending) {
         if (nowMs - sentAt > this.config.requestTimeoutMs) {
           this.unpend(n, seq);
-          n.has.delete(seq);
+          n.holds.delete(seq);
           // Taken back like a request answered elsewhere: a slow holder need not send it, and a
           // copy that still comes is a duplicate, not a second strike for a replay (at 10,000
           // peers one honest viewer was dropped so).
@@ -418,7 +355,7 @@ export class PeerCore {
   }
 
   private onBufferMap(nowMs: number, n: Neighbour, msg: BufferMapMsg): void {
-    n.has.clear();
+    n.holds.clear();
     for (const seq of bufferMapSeqs(msg)) this.noteHas(nowMs, n, seq);
     n.newestKeySeq = msg.newestKeySeq;
   }
@@ -427,8 +364,8 @@ export class PeerCore {
     // Only verified chunks move our window; advertisements far ahead of it are ignored, so a
     // peer cannot make us evict good chunks or chase chunks that do not exist.
     if (seq < this.windowStart() || (this.newestSeq >= 0 && seq > this.newestSeq + this.config.maxAheadChunks)) return;
-    if (n.has.size >= this.config.windowChunks + this.config.maxAheadChunks) this.pruneHas(n);
-    n.has.add(seq);
+    if (n.holds.size >= this.config.windowChunks + this.config.maxAheadChunks) this.pruneHas(n);
+    n.holds.add(seq);
     if (!this.firstSeen.has(seq) && this.firstSeen.size < this.config.windowChunks + this.config.maxAheadChunks)
       this.firstSeen.set(seq, nowMs);
     if (seq > this.newestKnownSeq) this.newestKnownSeq = seq;
@@ -451,7 +388,7 @@ export class PeerCore {
     }
     // Sent it already (or it says it holds it): asking again would make us upload one chunk
     // over and over, which is how one peer could multiply the broadcaster's upload.
-    if (n.has.has(seq)) {
+    if (n.holds.has(seq)) {
       this.send(nowMs, n.peer, { type: MsgType.Busy, seq, retryMs: busyRetryOnWire(this.config.busyBackoffMs) });
       return;
     }
@@ -487,9 +424,9 @@ export class PeerCore {
       // except the first copy of a fresh chunk from a neighbour not known to hold it: a push
       // that crossed our request elsewhere.
       this.stats.duplicateBytes += size;
-      const crossedPush = !n.has.has(chunk.seq) && chunk.seq + FRESH_PUSH_TOLERANCE_CHUNKS >= this.newestSeq;
+      const crossedPush = !n.holds.has(chunk.seq) && chunk.seq + FRESH_PUSH_TOLERANCE_CHUNKS >= this.newestSeq;
       const wasCancelled = n.cancelled.delete(chunk.seq);
-      n.has.add(chunk.seq);
+      n.holds.add(chunk.seq);
       if (!requested && !crossedPush && !wasCancelled) this.strike(n, 'replays chunks nobody asked for');
       return;
     }
@@ -500,7 +437,7 @@ export class PeerCore {
     n.lastActiveMs = nowMs;
     if (this.startsNewRun(chunk)) this.restart();
     n.strikes = 0;
-    n.has.add(chunk.seq);
+    n.holds.add(chunk.seq);
     if ((chunk.flags & FLAG_KEYFRAME) !== 0 && (n.newestKeySeq === NO_SEQ || chunk.seq > n.newestKeySeq)) n.newestKeySeq = chunk.seq;
     n.bytesIn += size;
     this.stats.mediaBytesIn += size;
@@ -525,7 +462,7 @@ export class PeerCore {
       // ahead of this on the link, and a chunk that arrived in between was otherwise never
       // advertised to them (a newcomer skipped it soon after starting).
       for (const other of this.neighbours.values()) {
-        if (other === from || other.closing || other.has.has(chunk.seq)) continue;
+        if (other === from || other.closing || other.holds.has(chunk.seq)) continue;
         this.send(nowMs, other.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
       }
       this.pumpUploads(nowMs);
@@ -552,7 +489,7 @@ export class PeerCore {
     let holders = 0;
     for (const n of this.neighbours.values()) {
       if (!n.relays || n.role !== 'viewer' || n.closing) continue;
-      if (n.has.has(chunk.seq)) holders++;
+      if (n.holds.has(chunk.seq)) holders++;
       else candidates.push(n);
     }
     if (holders > this.config.pushMaxHolderShare * (holders + candidates.length)) return;
@@ -631,7 +568,7 @@ export class PeerCore {
       this.sendChunk(n, chunk);
       return;
     }
-    n.has.add(chunk.seq);
+    n.holds.add(chunk.seq);
     this.uploads.enqueue(n, chunk.seq, chunkMessageBytes(chunk), first);
   }
 
@@ -687,7 +624,7 @@ export class PeerCore {
     this.lastNewChunkAtMs = undefined;
     for (const n of this.neighbours.values()) {
       this.dropPending(n);
-      n.has.clear();
+      n.holds.clear();
     }
     // Back on a restarted broadcaster, the swarm is formed already: resume at once.
     this.playout = this.newPlayout(0);
@@ -711,8 +648,8 @@ export class PeerCore {
 
   private pruneHas(n: Neighbour): void {
     const start = this.windowStart();
-    n.has.deleteBelow(start);
-    if (n.has.size >= this.config.windowChunks + this.config.maxAheadChunks) n.has.clear();
+    n.holds.deleteBelow(start);
+    if (n.holds.size >= this.config.windowChunks + this.config.maxAheadChunks) n.holds.clear();
   }
 
   /** Counts a broken promise; returns true when the neighbour has used up its strikes and is dropped. */
@@ -782,7 +719,7 @@ export class PeerCore {
     // Planning one chunk (after a HAVE), only its holders matter: the scheduler skips the rest.
     const one = fromSeq === toSeq ? fromSeq : undefined;
     for (const n of this.neighbours.values())
-      if (n.role !== undefined && !n.closing && n.busyUntilMs <= nowMs && (one === undefined || n.has.has(one))) neighbours.push(n.view);
+      if (n.role !== undefined && !n.closing && n.busyUntilMs <= nowMs && (one === undefined || n.holds.has(one))) neighbours.push(n);
     if (neighbours.length === 0) return;
     const plan = scheduleRequests({
       nowMs,
@@ -841,7 +778,7 @@ export class PeerCore {
   }
 
   private offeredByNeighbour(seq: number): boolean {
-    for (const n of this.neighbours.values()) if (!n.closing && n.has.has(seq)) return true;
+    for (const n of this.neighbours.values()) if (!n.closing && n.holds.has(seq)) return true;
     return false;
   }
 
@@ -870,7 +807,7 @@ export class PeerCore {
 
   private sendChunk(n: Neighbour, chunk: Chunk): void {
     n.bytesOut += chunk.payload.length;
-    n.has.add(chunk.seq);
+    n.holds.add(chunk.seq);
     this.stats.mediaBytesOut += chunk.payload.length;
     this.transmits.push({ to: n.peer, msg: { type: MsgType.ChunkData, chunk } });
   }

@@ -50,40 +50,45 @@ export interface PlannedRequest {
 
 export function scheduleRequests(input: SchedulerInput): PlannedRequest[] {
   const planned: PlannedRequest[] = [];
-  const extraLoad = new Map<string, number>();
-  const load = (n: SchedulerNeighbour) => n.pendingCount + (extraLoad.get(n.id) ?? 0);
-  // Expected wait for one more chunk: what is already asked of it, plus this, at its measured
-  // pace. A fast holder takes more of the load, which is how spare upload gets used. Unproven
-  // holders rank after every proven one.
-  const rank = (n: SchedulerNeighbour) => (load(n) + 1) * (n.serviceMs ?? input.defaultServiceMs) + (n.proven === false ? 1e9 : 0);
+  const neighbours = input.neighbours;
+  // Requests planned by this call, by neighbour index (allocated with the first one).
+  let extraLoad: number[] | undefined;
   const toSeq = Math.min(input.toSeq, input.fromSeq + MAX_SCAN_CHUNKS);
   for (let seq = input.fromSeq; seq <= toSeq && planned.length < input.maxNewRequests; seq++) {
     if (input.isSettled(seq)) continue;
-    let best: SchedulerNeighbour | undefined;
-    let bestLoad = Number.POSITIVE_INFINITY;
+    let best = -1;
+    let bestRank = Number.POSITIVE_INFINITY;
     let ties = 0;
-    let source: SchedulerNeighbour | undefined;
-    for (const n of input.neighbours) {
-      if (!n.has(seq) || load(n) >= (n.proven === false ? 1 : input.maxPendingPerPeer)) continue;
+    let source = -1;
+    for (let i = 0; i < neighbours.length; i++) {
+      const n = neighbours[i] as SchedulerNeighbour;
+      if (!n.has(seq)) continue;
+      const load = n.pendingCount + (extraLoad === undefined ? 0 : (extraLoad[i] as number));
+      const unproven = n.proven === false;
+      if (load >= (unproven ? 1 : input.maxPendingPerPeer)) continue;
       if (n.isSource) {
-        source = n;
+        source = i;
         continue;
       }
-      const l = rank(n);
-      if (l < bestLoad) {
-        best = n;
-        bestLoad = l;
+      // Expected wait for one more chunk: what is already asked of it, plus this, at its
+      // measured pace. A fast holder takes more of the load, which is how spare upload gets
+      // used. Unproven holders rank after every proven one.
+      const rank = (load + 1) * (n.serviceMs ?? input.defaultServiceMs) + (unproven ? 1e9 : 0);
+      if (rank < bestRank) {
+        best = i;
+        bestRank = rank;
         ties = 1;
-      } else if (l === bestLoad) {
+      } else if (rank === bestRank) {
         // Reservoir choice among equally loaded holders spreads requests evenly.
         ties++;
-        if (input.random() * ties < 1) best = n;
+        if (input.random() * ties < 1) best = i;
       }
     }
-    if (best === undefined && source !== undefined && mayAskSource(input, seq)) best = source;
-    if (best === undefined) continue;
-    planned.push({ peer: best.id, seq });
-    extraLoad.set(best.id, (extraLoad.get(best.id) ?? 0) + 1);
+    if (best < 0 && source >= 0 && mayAskSource(input, seq)) best = source;
+    if (best < 0) continue;
+    planned.push({ peer: (neighbours[best] as SchedulerNeighbour).id, seq });
+    extraLoad ??= new Array<number>(neighbours.length).fill(0);
+    extraLoad[best] = (extraLoad[best] as number) + 1;
   }
   return planned;
 }
