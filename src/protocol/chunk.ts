@@ -50,7 +50,10 @@ export interface Chunk {
 export type UnsignedChunk = Omit<Chunk, 'signature'>;
 
 export type SignFn = (message: Uint8Array) => Uint8Array;
-/** Returns true when `signature` is a valid signature of `message` by `publicKey`. */
+/**
+ * Returns true when `signature` is a valid signature of `message` by `publicKey`. Synchronous,
+ * and keeps nothing of `message`: verifyChunk reuses its buffer for the next chunk.
+ */
 export type VerifyFn = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean;
 
 /** The exact bytes the signature covers: the header followed by the payload. */
@@ -65,8 +68,20 @@ export function signChunk(c: UnsignedChunk, sign: SignFn): Chunk {
   return { ...c, signature: sign(signedBytes(c)) };
 }
 
+/**
+ * Where verifyChunk lays out the signed bytes, reused: a viewer checks every chunk it stores,
+ * and a fresh copy of each payload was garbage to collect at every one.
+ */
+let verifyScratch = new Uint8Array(0);
+
 export function verifyChunk(c: Chunk, verify: VerifyFn): boolean {
-  return c.signature.length === SIGNATURE_BYTES && verify(c.channelKey, signedBytes(c), c.signature);
+  if (c.signature.length !== SIGNATURE_BYTES) return false;
+  const length = HEADER_BYTES + c.payload.length;
+  if (verifyScratch.length < length) verifyScratch = new Uint8Array(Math.max(length, 2 * verifyScratch.length));
+  const message = verifyScratch.subarray(0, length);
+  writeHeader(message, c, true);
+  message.set(c.payload, HEADER_BYTES);
+  return verify(c.channelKey, message, c.signature);
 }
 
 /** Encoded size of a chunk on the wire. */

@@ -64,6 +64,8 @@ export class PeerCore {
   private readonly store = new Map<number, Chunk>();
   private readonly firstSeen = new Map<number, number>();
   private readonly originAsked = new Set<number>();
+  /** Keys of store and firstSeen are all at or above this (where evict() left them). */
+  private evictedBelow = 0;
   private readonly transmits: { to: PeerId; msg: WireMessage }[] = [];
   private readonly events: CoreEvent[] = [];
   private playout: Playout;
@@ -579,7 +581,8 @@ export class PeerCore {
 
   private storeChunk(nowMs: number, chunk: Chunk): void {
     if (chunk.seq > this.newestSeq) this.lastNewChunkAtMs = nowMs;
-    this.store.set(chunk.seq, chunk);
+    // Viewers refuse chunks behind the window; a source that published one keeps it out too.
+    if (chunk.seq >= this.evictedBelow) this.store.set(chunk.seq, chunk);
     if (chunk.seq > this.newestSeq) this.newestSeq = chunk.seq;
     if (chunk.seq > this.newestKnownSeq) this.newestKnownSeq = chunk.seq;
     if ((chunk.flags & FLAG_KEYFRAME) !== 0 && (this.newestKeySeq === NO_SEQ || chunk.seq > this.newestKeySeq))
@@ -617,6 +620,7 @@ export class PeerCore {
   private restart(): void {
     this.store.clear();
     this.firstSeen.clear();
+    this.evictedBelow = 0;
     this.originAsked.clear();
     this.newestSeq = -1;
     this.newestKnownSeq = -1;
@@ -662,8 +666,15 @@ export class PeerCore {
 
   private evict(): void {
     const start = this.windowStart();
-    for (const seq of this.store.keys()) if (seq < start) this.store.delete(seq);
-    for (const seq of this.firstSeen.keys()) if (seq < start || seq > this.requestHorizon()) this.firstSeen.delete(seq);
+    if (start > this.evictedBelow) {
+      deleteBelow(this.store, this.evictedBelow, start);
+      deleteBelow(this.firstSeen, this.evictedBelow, start);
+      this.evictedBelow = start;
+    }
+    // No key of firstSeen is past newestKnownSeq (noteHas): only claims beyond the request
+    // horizon, made before our first chunk, are worth a scan.
+    const horizon = this.requestHorizon();
+    if (this.newestKnownSeq > horizon) for (const seq of this.firstSeen.keys()) if (seq > horizon) this.firstSeen.delete(seq);
     for (const seq of this.originAsked) if (seq < start) this.originAsked.delete(seq);
     if (this.newestKeySeq !== NO_SEQ && this.newestKeySeq < start) this.newestKeySeq = NO_SEQ;
   }
@@ -850,6 +861,16 @@ export class PeerCore {
   private armTick(nowMs: number): void {
     if (this.nextTickMs === undefined) this.nextTickMs = nowMs + this.config.tickMs;
   }
+}
+
+/**
+ * Deletes the keys below `start` of a map whose keys are all at or above `from`: one delete per
+ * number in between, or one pass over the map when that is shorter.
+ */
+function deleteBelow(map: Map<number, unknown>, from: number, start: number): void {
+  if (start - from > map.size) {
+    for (const key of map.keys()) if (key < start) map.delete(key);
+  } else for (let seq = from; seq < start; seq++) map.delete(seq);
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
