@@ -179,14 +179,18 @@ class SimEvent {
     readonly x: number,
     readonly bytes: number,
     readonly list: SimPeer[] | undefined,
-    /** The connection a message travels on: what was sent on a closed one is never delivered. */
-    readonly link = 0,
+    /** The receiving end of the connection a message travels on: what was sent on a closed one is never delivered. */
+    readonly link: SimLink | undefined = undefined,
   ) {}
 }
 
+/** One end of a connection, as its peer sees it. */
 interface SimLink {
-  readonly id: number;
   readonly other: SimPeer;
+  /** Until this end notices the other left (or drops it). */
+  open: boolean;
+  /** The other end, which receives what is sent on this one. */
+  remote: SimLink | undefined;
   readonly latencyMs: number;
   /** The sending direction's last sequence number, for the codec's short steps (wire-size.ts). */
   readonly txSeq: SeqRef;
@@ -287,7 +291,6 @@ export class Simulator {
   private readonly chunkCount: number;
   private readonly slackMs: number;
   private nextIndex = 0;
-  private nextLinkId = 1;
 
   constructor(config: Partial<SimConfig>) {
     this.config = { ...DEFAULT_SIM_CONFIG, ...config };
@@ -386,7 +389,7 @@ export class Simulator {
       case ARRIVE: {
         // The chunk's last byte reached the receiver's access link: queue it on its download.
         const from = e.other as SimPeer;
-        if (!p.alive || (!from.alive && e.x > from.leftAtMs) || p.links.get(from.id)?.id !== e.link) return;
+        if (!p.alive || (!from.alive && e.x > from.leftAtMs) || !(e.link as SimLink).open) return;
         const done = Math.max(now, p.host.downloadFreeAtMs) + e.bytes / p.profile.downloadBytesPerMs;
         p.host.downloadFreeAtMs = done;
         this.queue.push(done, new SimEvent(DELIVER, p, from, e.msg, 0, e.bytes, undefined, e.link));
@@ -394,7 +397,7 @@ export class Simulator {
       }
       case DELIVER: {
         const from = e.other as SimPeer;
-        if (!p.alive || p.links.get(from.id)?.id !== e.link) return;
+        if (!p.alive || !(e.link as SimLink).open) return;
         p.core.handleMessage(now, from.id, e.msg as WireMessage);
         this.drain(p, now);
         return;
@@ -496,12 +499,12 @@ export class Simulator {
       this.totals.controlBytes += bytes - media;
       const finish = Math.max(now, p.host.uploadFreeAtMs) + bytes / p.profile.uploadBytesPerMs;
       p.host.uploadFreeAtMs = finish;
-      this.queue.push(finish + link.latencyMs, new SimEvent(ARRIVE, link.other, p, msg, finish, bytes, undefined, link.id));
+      this.queue.push(finish + link.latencyMs, new SimEvent(ARRIVE, link.other, p, msg, finish, bytes, undefined, link.remote));
       return;
     }
     p.wireBytesOut += bytes;
     this.totals.controlBytes += bytes;
-    this.queue.push(now + link.latencyMs, new SimEvent(DELIVER, link.other, p, msg, 0, bytes, undefined, link.id));
+    this.queue.push(now + link.latencyMs, new SimEvent(DELIVER, link.other, p, msg, 0, bytes, undefined, link.remote));
   }
 
   private onCoreEvent(p: SimPeer, e: CoreEvent, now: number): void {
@@ -604,9 +607,11 @@ export class Simulator {
     }
     p.dialing.delete(q.id);
     if (!p.alive || p.links.has(q.id) || !p.core.acceptsNeighbour() || !q.core.acceptsNeighbour()) return;
-    const id = this.nextLinkId++;
-    p.links.set(q.id, { id, other: q, latencyMs, txSeq: { seq: 0 } });
-    q.links.set(p.id, { id, other: p, latencyMs, txSeq: { seq: 0 } });
+    const pq: SimLink = { other: q, open: true, remote: undefined, latencyMs, txSeq: { seq: 0 } };
+    const qp: SimLink = { other: p, open: true, remote: pq, latencyMs, txSeq: { seq: 0 } };
+    pq.remote = qp;
+    p.links.set(q.id, pq);
+    q.links.set(p.id, qp);
     p.core.handleConnected(now, q.id);
     q.core.handleConnected(now, p.id);
     this.drain(p, now);
@@ -614,7 +619,10 @@ export class Simulator {
   }
 
   private disconnect(p: SimPeer, gone: SimPeer, now: number): void {
-    if (!p.alive || !p.links.delete(gone.id)) return;
+    const link = p.links.get(gone.id);
+    if (!p.alive || link === undefined) return;
+    link.open = false;
+    p.links.delete(gone.id);
     p.core.handleDisconnected(now, gone.id);
     this.drain(p, now);
   }
