@@ -37,6 +37,7 @@ import {
   type PeerCoreConfig,
   type PeerId,
 } from './core-types.js';
+import { FetchRateMeter } from './fetch-rate.js';
 import { Neighbour } from './neighbour.js';
 import { Playout } from './playout.js';
 import { type SchedulerNeighbour, scheduleRequests } from './scheduler.js';
@@ -50,8 +51,6 @@ export const SHORT_SUPPLY_DIAL_FACTOR = 2;
 
 /** Weight of the newest sample in a neighbour's service-time average. */
 const SERVICE_EWMA_GAIN = 0.25;
-/** Recent fetches whose rates tell the download capacity (for rendition choice). */
-const FETCH_WINDOW = 16;
 /** Service time assumed for a neighbour that has not served us yet: about one chunk's transfer and a round trip. */
 const DEFAULT_SERVICE_MS = 300;
 
@@ -75,17 +74,7 @@ export class PeerCore {
   private lastNewChunkAtMs: number | undefined;
   /** When playback last skipped a chunk or played one late. */
   private lastMissAtMs: number | undefined;
-  /** Rates (bit/s) of the last FETCH_WINDOW requested chunks, request to arrival, and their count. */
-  private readonly fetchBps: number[] = [];
-  private fetchSamples = 0;
-  /**
-   * Rates (bit/s) from the spacing of chunk arrivals: a requested chunk that was on its way
-   * when the previous chunk arrived came in behind it on our download link, so its size over
-   * the gap is at most what that link carries.
-   */
-  private readonly spacingBps: number[] = [];
-  private spacingSamples = 0;
-  private lastMediaAtMs: number | undefined;
+  private readonly fetches = new FetchRateMeter();
   private newestSeq = -1;
   private newestKnownSeq = -1;
   private newestKeySeq = NO_SEQ;
@@ -341,18 +330,9 @@ export class PeerCore {
     return this.lastMissAtMs !== undefined && nowMs - this.lastMissAtMs < this.config.shortSupplyMs;
   }
 
-  /**
-   * What this viewer's download carries, as far as fetches show, bit/s. Two lower bounds, the
-   * higher one wins: the second fastest of the last 16 requested chunks (bytes over request-to-
-   * arrival time; one chunk comes from one holder, and with small chunks the round trip weighs
-   * most), and the second highest of the last 16 arrival spacings (see spacingBps), which the
-   * round trip does not enter. Whether the swarm supplies a higher rendition is another
-   * question, which only trying it answers. Undefined before the first fetch.
-   */
+  /** What this viewer's download carries, as far as fetches show, bit/s (see FetchRateMeter.rate). */
   fetchRate(): { peakBps: number | undefined; samples: number } {
-    if (this.fetchBps.length === 0) return { peakBps: undefined, samples: 0 };
-    const second = (xs: number[]) => [...xs].sort((a, b) => b - a)[Math.min(1, xs.length - 1)] ?? 0;
-    return { peakBps: Math.round(Math.max(second(this.fetchBps), second(this.spacingBps))), samples: this.fetchSamples };
+    return this.fetches.rate();
   }
 
   /** Safety margin before the next needed chunk is late (0 before playback). */
@@ -417,14 +397,8 @@ export class PeerCore {
     if (askedAt !== undefined) {
       const took = nowMs - askedAt;
       n.serviceMs = n.serviceMs === undefined ? took : n.serviceMs + SERVICE_EWMA_GAIN * (took - n.serviceMs);
-      if (size > 0) {
-        this.fetchBps[this.fetchSamples++ % FETCH_WINDOW] = (size * 8000) / Math.max(took, 1);
-        const last = this.lastMediaAtMs;
-        if (last !== undefined && askedAt < last && nowMs > last)
-          this.spacingBps[this.spacingSamples++ % FETCH_WINDOW] = (size * 8000) / (nowMs - last);
-      }
     }
-    this.lastMediaAtMs = nowMs;
+    this.fetches.noteArrival(nowMs, size, askedAt);
     if (this.config.role === 'source' || this.store.has(chunk.seq) || chunk.seq < this.windowStart()) {
       // Nothing new: no need to spend a signature check on it. Unrequested copies are replays,
       // except the first copy of a fresh chunk from a neighbour not known to hold it: a push

@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
 import { type Chunk, FLAG_KEYFRAME, signChunk } from '../../src/protocol/chunk.js';
+import type { PeerRole } from '../../src/protocol/codec.js';
 import { MsgType, PROTOCOL_VERSION } from '../../src/protocol/codec.js';
-import { PeerCore, type PeerRole } from '../../src/protocol/peer-core.js';
+import { PeerCore } from '../../src/protocol/peer-core.js';
 import { seededRandom } from '../../src/protocol/random.js';
 import { tempDir } from '../helpers/processes.js';
 
