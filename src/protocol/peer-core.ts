@@ -13,6 +13,7 @@
 
 import { frameHeaderBytes } from '../transport/framing.js';
 import { CHUNK_MS, type Chunk, FLAG_KEYFRAME, verifyChunk } from './chunk.js';
+import { ChunkWindow } from './chunk-window.js';
 import {
   type BufferMapMsg,
   bufferMapSeqs,
@@ -62,11 +63,8 @@ export class PeerCore {
   private readonly neighbours = new Map<PeerId, Neighbour>();
   /** The same neighbours in the order they came: the hot loops walk an array faster than a map. */
   private readonly neighbourList: Neighbour[] = [];
-  private readonly store = new Map<number, Chunk>();
-  private readonly firstSeen = new Map<number, number>();
+  private readonly chunks: ChunkWindow;
   private readonly originAsked = new Set<number>();
-  /** Keys of store and firstSeen are all at or above this (where evict() left them). */
-  private evictedBelow = 0;
   private readonly transmits: { to: PeerId; msg: WireMessage }[] = [];
   private readonly events: CoreEvent[] = [];
   private playout: Playout;
@@ -75,9 +73,6 @@ export class PeerCore {
   /** When playback last skipped a chunk or played one late. */
   private lastMissAtMs: number | undefined;
   private readonly fetches = new FetchRateMeter();
-  private newestSeq = -1;
-  private newestKnownSeq = -1;
-  private newestKeySeq = NO_SEQ;
   private pushCursor = 0;
   private readonly uploads: UploadPacer<Neighbour>;
   private nextTickMs: number | undefined;
@@ -85,15 +80,15 @@ export class PeerCore {
   private readonly schedulerViews: SchedulerNeighbour[] = [];
   /** Every sequence number some neighbour was asked for, with how many were: kept with the pending maps. */
   private readonly requested = new Map<number, number>();
-  private readonly isSettled = (s: number) => this.store.has(s) || this.requested.has(s);
+  private readonly isSettled = (s: number) => this.chunks.has(s) || this.requested.has(s);
   /** Sends a chunk the upload pacer lets go; false when its neighbour left or it was evicted. */
   private readonly sendQueued = (n: Neighbour, seq: number): boolean => {
-    const chunk = this.store.get(seq);
+    const chunk = this.chunks.get(seq);
     if (chunk === undefined || n.closing || this.neighbours.get(n.peer) !== n) return false;
     this.sendChunk(n, chunk);
     return true;
   };
-  private readonly firstSeenMs = (s: number) => this.firstSeen.get(s);
+  private readonly firstSeenMs = (s: number) => this.chunks.firstSeenMs(s);
   private readonly deadlineMs = (s: number) => this.playout.deadlineMs(s);
   /** A missing chunk on its way: asked for, or offered by a neighbour we can ask. */
   private readonly awaited = (s: number) => {
@@ -108,6 +103,7 @@ export class PeerCore {
     this.config = { ...DEFAULT_PEER_CORE_CONFIG, ...config };
     this.playout = this.newPlayout();
     this.uploads = new UploadPacer(this.config);
+    this.chunks = new ChunkWindow(this.config);
   }
 
   /** The stream this core is in (its links carry chunks without it). */
@@ -304,7 +300,7 @@ export class PeerCore {
     return {
       ...this.stats,
       neighbours: this.neighbours.size,
-      newestSeq: this.newestSeq < 0 ? undefined : this.newestSeq,
+      newestSeq: this.chunks.newest < 0 ? undefined : this.chunks.newest,
       started: this.playout.isStarted,
       lastChunkAtMs: this.lastNewChunkAtMs,
       lastMissAtMs: this.lastMissAtMs,
@@ -349,12 +345,10 @@ export class PeerCore {
   private noteHas(nowMs: number, n: Neighbour, seq: number): void {
     // Only verified chunks move our window; advertisements far ahead of it are ignored, so a
     // peer cannot make us evict good chunks or chase chunks that do not exist.
-    if (seq < this.windowStart() || (this.newestSeq >= 0 && seq > this.newestSeq + this.config.maxAheadChunks)) return;
+    if (!this.chunks.inReach(seq)) return;
     if (n.holds.size >= this.config.windowChunks + this.config.maxAheadChunks) this.pruneHas(n);
     n.holds.add(seq);
-    if (!this.firstSeen.has(seq) && this.firstSeen.size < this.config.windowChunks + this.config.maxAheadChunks)
-      this.firstSeen.set(seq, nowMs);
-    if (seq > this.newestKnownSeq) this.newestKnownSeq = seq;
+    this.chunks.noteOffered(seq, nowMs);
   }
 
   private onRequest(nowMs: number, n: Neighbour, seq: number): void {
@@ -367,7 +361,7 @@ export class PeerCore {
     }
     n.requestTokens -= 1;
     n.lastActiveMs = nowMs;
-    const chunk = this.store.get(seq);
+    const chunk = this.chunks.get(seq);
     if (chunk === undefined) {
       this.send(nowMs, n.peer, { type: MsgType.Reject, seq });
       return;
@@ -399,12 +393,12 @@ export class PeerCore {
       n.serviceMs = n.serviceMs === undefined ? took : n.serviceMs + SERVICE_EWMA_GAIN * (took - n.serviceMs);
     }
     this.fetches.noteArrival(nowMs, size, askedAt);
-    if (this.config.role === 'source' || this.store.has(chunk.seq) || chunk.seq < this.windowStart()) {
+    if (this.config.role === 'source' || this.chunks.has(chunk.seq) || chunk.seq < this.chunks.start()) {
       // Nothing new: no need to spend a signature check on it. Unrequested copies are replays,
       // except the first copy of a fresh chunk from a neighbour not known to hold it: a push
       // that crossed our request elsewhere.
       this.stats.duplicateBytes += size;
-      const crossedPush = !n.holds.has(chunk.seq) && chunk.seq + FRESH_PUSH_TOLERANCE_CHUNKS >= this.newestSeq;
+      const crossedPush = !n.holds.has(chunk.seq) && chunk.seq + FRESH_PUSH_TOLERANCE_CHUNKS >= this.chunks.newest;
       const wasCancelled = n.cancelled.delete(chunk.seq);
       n.holds.add(chunk.seq);
       if (!requested && !crossedPush && !wasCancelled) this.strike(n, 'replays chunks nobody asked for');
@@ -431,7 +425,7 @@ export class PeerCore {
    * taken back, announced to the neighbours lacking it, handed to playout.
    */
   private accept(nowMs: number, chunk: Chunk, from: Neighbour | undefined, pushOn: boolean): void {
-    const fresh = chunk.seq > this.newestSeq;
+    const fresh = chunk.seq > this.chunks.newest;
     this.storeChunk(nowMs, chunk);
     if (this.requested.has(chunk.seq)) this.cancelRequests(nowMs, chunk.seq);
     this.events.push({ type: 'chunk', chunk, from: from?.peer });
@@ -518,7 +512,7 @@ export class PeerCore {
 
   /** A chunk the runtime fetched from the HTTP origin; returns true when it was new and valid. */
   handleOriginChunk(nowMs: number, chunk: Chunk): boolean {
-    if (!equalBytes(chunk.channelKey, this.components.channelKey) || this.store.has(chunk.seq) || chunk.seq < this.windowStart())
+    if (!equalBytes(chunk.channelKey, this.components.channelKey) || this.chunks.has(chunk.seq) || chunk.seq < this.chunks.start())
       return false;
     if (!verifyChunk(chunk, this.components.verify)) return false;
     if (this.startsNewRun(chunk)) this.restart();
@@ -529,7 +523,7 @@ export class PeerCore {
 
   /** A stored chunk (the source's HTTP origin serves from here). */
   getChunk(seq: number): Chunk | undefined {
-    return this.store.get(seq);
+    return this.chunks.get(seq);
   }
 
   /** Changes what this node gives: upload on or off, and a cap in bits per second. */
@@ -558,14 +552,10 @@ export class PeerCore {
   }
 
   private storeChunk(nowMs: number, chunk: Chunk): void {
-    if (chunk.seq > this.newestSeq) this.lastNewChunkAtMs = nowMs;
-    // Viewers refuse chunks behind the window; a source that published one keeps it out too.
-    if (chunk.seq >= this.evictedBelow) this.store.set(chunk.seq, chunk);
-    if (chunk.seq > this.newestSeq) this.newestSeq = chunk.seq;
-    if (chunk.seq > this.newestKnownSeq) this.newestKnownSeq = chunk.seq;
-    if ((chunk.flags & FLAG_KEYFRAME) !== 0 && (this.newestKeySeq === NO_SEQ || chunk.seq > this.newestKeySeq))
-      this.newestKeySeq = chunk.seq;
-    this.evict();
+    if (chunk.seq > this.chunks.newest) this.lastNewChunkAtMs = nowMs;
+    this.chunks.add(chunk);
+    const start = this.chunks.start();
+    for (const seq of this.originAsked) if (seq < start) this.originAsked.delete(seq);
   }
 
   /**
@@ -580,7 +570,7 @@ export class PeerCore {
     if (nowMs - this.lastNewChunkAtMs < this.config.restartSilenceMs) return;
     let ahead = false;
     for (const n of this.neighbourList) {
-      if (!n.closing && n.newestKeySeq !== NO_SEQ && n.newestKeySeq > this.newestSeq + this.config.maxAheadChunks) ahead = true;
+      if (!n.closing && n.newestKeySeq !== NO_SEQ && n.newestKeySeq > this.chunks.newest + this.config.maxAheadChunks) ahead = true;
     }
     if (ahead) this.restart();
   }
@@ -591,18 +581,13 @@ export class PeerCore {
    */
   private startsNewRun(chunk: Chunk): boolean {
     if (!this.playout.isStarted) return false;
-    return chunk.seq > this.newestSeq + this.config.maxAheadChunks || this.playout.beginsNewRun(chunk);
+    return chunk.seq > this.chunks.newest + this.config.maxAheadChunks || this.playout.beginsNewRun(chunk);
   }
 
   /** Starts over as a newcomer: the channel's numbering jumped (a broadcaster restart). */
   private restart(): void {
-    this.store.clear();
-    this.firstSeen.clear();
-    this.evictedBelow = 0;
+    this.chunks.clear();
     this.originAsked.clear();
-    this.newestSeq = -1;
-    this.newestKnownSeq = -1;
-    this.newestKeySeq = NO_SEQ;
     this.lastNewChunkAtMs = undefined;
     for (const n of this.neighbourList) {
       this.dropPending(n);
@@ -618,18 +603,8 @@ export class PeerCore {
     return new Playout({ slackMs: c.playoutSlackMs, nominalChunkMs: c.nominalChunkMs, maxLagMs: c.maxPlayoutLagMs, minStartLagMs });
   }
 
-  /** Oldest chunk kept; it follows verified chunks only, never what peers merely claim. */
-  private windowStart(): number {
-    return Math.max(0, this.newestSeq - this.config.windowChunks + 1);
-  }
-
-  /** Newest chunk worth requesting: what neighbours advertise, bounded ahead of verified data. */
-  private requestHorizon(): number {
-    return this.newestSeq < 0 ? this.newestKnownSeq : Math.min(this.newestKnownSeq, this.newestSeq + this.config.maxAheadChunks);
-  }
-
   private pruneHas(n: Neighbour): void {
-    const start = this.windowStart();
+    const start = this.chunks.start();
     n.holds.deleteBelow(start);
     if (n.holds.size >= this.config.windowChunks + this.config.maxAheadChunks) n.holds.clear();
   }
@@ -642,28 +617,13 @@ export class PeerCore {
     return true;
   }
 
-  private evict(): void {
-    const start = this.windowStart();
-    if (start > this.evictedBelow) {
-      deleteBelow(this.store, this.evictedBelow, start);
-      deleteBelow(this.firstSeen, this.evictedBelow, start);
-      this.evictedBelow = start;
-    }
-    // No key of firstSeen is past newestKnownSeq (noteHas): only claims beyond the request
-    // horizon, made before our first chunk, are worth a scan.
-    const horizon = this.requestHorizon();
-    if (this.newestKnownSeq > horizon) for (const seq of this.firstSeen.keys()) if (seq > horizon) this.firstSeen.delete(seq);
-    for (const seq of this.originAsked) if (seq < start) this.originAsked.delete(seq);
-    if (this.newestKeySeq !== NO_SEQ && this.newestKeySeq < start) this.newestKeySeq = NO_SEQ;
-  }
-
   private schedule(nowMs: number): void {
     if (this.config.role !== 'viewer') return;
     if (!this.playout.isStarted) this.chooseStart();
     this.advancePlayout(nowMs);
     const from = this.playout.nextSeq;
     if (from === undefined) return;
-    this.requestPlan(nowMs, Math.max(from, this.windowStart()), this.requestHorizon());
+    this.requestPlan(nowMs, Math.max(from, this.chunks.start()), this.chunks.horizon());
     if (this.config.originFallback && this.playout.isStarted) this.askOrigin(nowMs, from, this.requested);
   }
 
@@ -677,7 +637,7 @@ export class PeerCore {
       return;
     }
     const from = this.playout.nextSeq as number;
-    if (seq < Math.max(from, this.windowStart()) || seq > this.requestHorizon() || this.store.has(seq)) return;
+    if (seq < Math.max(from, this.chunks.start()) || seq > this.chunks.horizon() || this.chunks.has(seq)) return;
     if (this.requested.has(seq)) return;
     this.requestPlan(nowMs, seq, seq);
   }
@@ -736,7 +696,7 @@ export class PeerCore {
     // Not bounded by what neighbours advertise: with no neighbour at all, a chunk whose deadline
     // is this close was captured long enough ago that the origin holds it.
     for (let seq = from; seq <= from + this.config.maxAheadChunks; seq++) {
-      if (this.store.has(seq) || requested.has(seq) || this.originAsked.has(seq) || this.offeredByNeighbour(seq)) continue;
+      if (this.chunks.has(seq) || requested.has(seq) || this.originAsked.has(seq) || this.offeredByNeighbour(seq)) continue;
       const deadline = this.playout.deadlineMs(seq);
       if (deadline === undefined || deadline - nowMs > this.config.originUrgentMs) break;
       this.originAsked.add(seq);
@@ -752,17 +712,17 @@ export class PeerCore {
    */
   private chooseStart(): void {
     const current = this.playout.nextSeq;
-    const plausible = current !== undefined && (this.newestSeq < 0 || current <= this.newestSeq + this.config.maxAheadChunks);
-    if (current !== undefined && plausible && (this.store.has(current) || this.offeredByNeighbour(current))) return;
+    const plausible = current !== undefined && (this.chunks.newest < 0 || current <= this.chunks.newest + this.config.maxAheadChunks);
+    if (current !== undefined && plausible && (this.chunks.has(current) || this.offeredByNeighbour(current))) return;
     const claims = new Map<number, number>();
     for (const n of this.neighbourList) {
-      if (n.role === undefined || n.closing || n.newestKeySeq === NO_SEQ || n.newestKeySeq < this.windowStart()) continue;
-      if (this.newestSeq >= 0 && n.newestKeySeq > this.newestSeq + this.config.maxAheadChunks) continue;
+      if (n.role === undefined || n.closing || n.newestKeySeq === NO_SEQ || n.newestKeySeq < this.chunks.start()) continue;
+      if (this.chunks.newest >= 0 && n.newestKeySeq > this.chunks.newest + this.config.maxAheadChunks) continue;
       claims.set(n.newestKeySeq, (claims.get(n.newestKeySeq) ?? 0) + 1);
     }
     const seqs = [...claims.keys()].sort((a, b) => b - a);
     let best = seqs.find((q) => (claims.get(q) as number) >= 2) ?? seqs[0] ?? NO_SEQ;
-    if (this.newestKeySeq !== NO_SEQ && (best === NO_SEQ || this.newestKeySeq >= best)) best = this.newestKeySeq;
+    if (this.chunks.newestKey !== NO_SEQ && (best === NO_SEQ || this.chunks.newestKey >= best)) best = this.chunks.newestKey;
     if (best !== NO_SEQ && best !== current) this.playout.chooseStart(best);
   }
 
@@ -773,7 +733,7 @@ export class PeerCore {
 
   private advancePlayout(nowMs: number): void {
     if (this.config.role !== 'viewer') return;
-    for (const a of this.playout.advance(nowMs, (s) => this.store.get(s), this.newestSeq, this.awaited)) {
+    for (const a of this.playout.advance(nowMs, (s) => this.chunks.get(s), this.chunks.newest, this.awaited)) {
       if (a.type === 'play') {
         this.stats.chunksPlayed++;
         this.stats.lastLagMs = a.lagMs;
@@ -802,9 +762,9 @@ export class PeerCore {
   }
 
   private bufferMap(): BufferMapMsg {
-    const start = this.windowStart();
-    const count = this.newestSeq < 0 ? 0 : this.newestSeq - start + 1;
-    return makeBufferMap(start, count, (s) => this.config.uploadEnabled && this.store.has(s), this.newestKeySeq);
+    const start = this.chunks.start();
+    const count = this.chunks.newest < 0 ? 0 : this.chunks.newest - start + 1;
+    return makeBufferMap(start, count, (s) => this.config.uploadEnabled && this.chunks.has(s), this.chunks.newestKey);
   }
 
   /**
@@ -839,16 +799,6 @@ export class PeerCore {
   private armTick(nowMs: number): void {
     if (this.nextTickMs === undefined) this.nextTickMs = nowMs + this.config.tickMs;
   }
-}
-
-/**
- * Deletes the keys below `start` of a map whose keys are all at or above `from`: one delete per
- * number in between, or one pass over the map when that is shorter.
- */
-function deleteBelow(map: Map<number, unknown>, from: number, start: number): void {
-  if (start - from > map.size) {
-    for (const key of map.keys()) if (key < start) map.delete(key);
-  } else for (let seq = from; seq < start; seq++) map.delete(seq);
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

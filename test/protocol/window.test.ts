@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
 import { type Chunk, FLAG_KEYFRAME, signChunk } from '../../src/protocol/chunk.js';
+import { ChunkWindow } from '../../src/protocol/chunk-window.js';
 import type { PeerRole } from '../../src/protocol/codec.js';
 import { MsgType, PROTOCOL_VERSION } from '../../src/protocol/codec.js';
 import { PeerCore } from '../../src/protocol/peer-core.js';
@@ -73,4 +74,32 @@ test('a viewer drops the old run at a broadcaster restart and keeps a window of 
   }
   assert.deepEqual(held(viewer, 990, 1030), [], 'the old run is gone');
   assert.deepEqual(held(viewer, 8990, 9030), range(9006, 9015));
+});
+
+test('ChunkWindow believes claims only within reach, and forgets first offers that fall out of it', () => {
+  const w = new ChunkWindow({ windowChunks: 10, maxAheadChunks: 5 });
+  // Before any chunk, every claim is in reach: the first offers are all kept.
+  for (const seq of [100, 120, 500]) {
+    assert.equal(w.inReach(seq), true);
+    w.noteOffered(seq, seq);
+  }
+  assert.equal(w.horizon(), 500);
+  // The first chunk (100) bounds what is believed: up to 105, and first offers past it go.
+  w.add(chunk(100, 0));
+  assert.equal(w.horizon(), 105);
+  assert.deepEqual([w.firstSeenMs(100), w.firstSeenMs(120), w.firstSeenMs(500)], [100, undefined, undefined]);
+  assert.equal(w.inReach(105), true);
+  assert.equal(w.inReach(106), false);
+  assert.equal(w.inReach(99), true, 'the window reaches back windowChunks - 1 from the newest');
+  assert.equal(w.inReach(90), false);
+  // Moving on: offers behind the window are forgotten with the chunks.
+  w.noteOffered(103, 7);
+  for (let seq = 101; seq <= 115; seq++) w.add(chunk(seq, 0));
+  assert.equal(w.start(), 106);
+  assert.equal(w.firstSeenMs(103), undefined);
+  assert.equal(w.has(105), false);
+  assert.equal(w.has(106), true);
+  assert.equal(w.newestKey, 112, 'newest keyframe (every fourth number) held');
+  w.clear();
+  assert.deepEqual([w.newest, w.newestKnown, w.horizon(), w.has(115)], [-1, -1, -1, false]);
 });
