@@ -11,14 +11,14 @@ import { CHUNK_MS, MAX_CHUNK_PAYLOAD_BYTES } from '../protocol/chunk.js';
 import {
   type AbrClassReport,
   type AbrReport,
-  buildReport,
   type ReportDistributions,
   reportMarkdown,
   type SeedSpread,
   type SimReport,
   seedSpread,
 } from './report.js';
-import { DEFAULT_SIM_CONFIG, type SimConfig, type SimRendition, Simulator } from './simulator.js';
+import { runAll, type SimRun } from './run-pool.js';
+import { DEFAULT_SIM_CONFIG, type SimConfig, type SimRendition } from './simulator.js';
 import { linePlot, type Series } from './svg-plot.js';
 
 const USAGE = `meshtv sim — the swarm protocol with virtual peers, in virtual time
@@ -26,7 +26,7 @@ const USAGE = `meshtv sim — the swarm protocol with virtual peers, in virtual 
 Usage:
   meshtv sim [--peers N[,N...]] [--duration-s D] [--rho R] [--free-riders F] [--churn PER_MIN]
              [--flash-crowd-s T] [--seed S[,S...]] [--bitrate-kbps K] [--chunk-ms MS] [--source-upload X]
-             [--renditions NAME=KBPS,... [--weak-share F] [--relay lowest|playing]] [--out DIR] [--json] [--progress]
+             [--renditions NAME=KBPS,... [--weak-share F] [--relay lowest|playing]] [--out DIR] [--json] [--progress] [--jobs J]
 
   --peers N          viewers (default 200); several comma-separated values run one simulation each
   --duration-s D     seconds of stream (default 60)
@@ -50,6 +50,8 @@ Usage:
   --json             print one JSON object per run; the last line printed is the last run's (with
                      several seeds, the spread of the last N: {peers, seeds, spread: {FIGURE: {min,
                      median, max}}, wallMs})
+  --jobs J           run up to J simulations at once, each on its own thread (default 1): a sweep over
+                     seeds or --peers values on all cores; results print in the same order
   --progress         print the virtual time reached to stderr every 10 s of virtual time (and at
                      least once a minute of wall time), with the peak memory so far
 `;
@@ -61,6 +63,8 @@ interface ParsedArgs {
   out: string | undefined;
   json: boolean;
   progress: boolean;
+  /** Simulations run at once, each on its own thread. */
+  jobs: number;
 }
 
 export async function runSimCommand(args: string[]): Promise<number> {
@@ -69,21 +73,18 @@ export async function runSimCommand(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const reports: { report: SimReport; cdfs: ReportDistributions }[] = [];
+  const reports: SimRun[] = [];
   const spreads: SeedSpread[] = [];
-  for (const peers of parsed.peers) {
-    const runs: SimReport[] = [];
-    for (const seed of parsed.seeds) {
-      const r = runOne({ ...parsed.config, peers, seed }, parsed.progress);
-      reports.push(r);
-      runs.push(r.report);
-      process.stdout.write(`${parsed.json ? JSON.stringify(r.report) : humanSummary(r.report)}\n`);
-    }
-    if (runs.length < 2) continue;
-    const spread = seedSpread(runs);
+  const configs = parsed.peers.flatMap((peers) => parsed.seeds.map((seed) => ({ ...parsed.config, peers, seed })));
+  await runAll(configs, parsed.jobs, parsed.progress, (r, i) => {
+    reports.push(r);
+    process.stdout.write(`${parsed.json ? JSON.stringify(r.report) : humanSummary(r.report)}\n`);
+    // The last seed of an audience size: the spread over its seeds.
+    if (parsed.seeds.length < 2 || (i + 1) % parsed.seeds.length !== 0) return;
+    const spread = seedSpread(reports.slice(-parsed.seeds.length).map((run) => run.report));
     spreads.push(spread);
     process.stdout.write(`${parsed.json ? JSON.stringify(spread) : spreadSummary(spread)}\n`);
-  }
+  });
   if (parsed.out !== undefined) writeReport(parsed.out, reports, spreads);
   return 0;
 }
@@ -112,6 +113,7 @@ export function parseSimArgs(args: string[]): ParsedArgs | undefined {
         out: { type: 'string' },
         json: { type: 'boolean' },
         progress: { type: 'boolean' },
+        jobs: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -164,26 +166,8 @@ export function parseSimArgs(args: string[]): ParsedArgs | undefined {
     out,
     json: values.json === true,
     progress: values.progress === true,
+    jobs: int('--jobs', str('jobs') ?? '1', 1, 64),
   };
-}
-
-function runOne(config: Partial<SimConfig>, progress: boolean): { report: SimReport; cdfs: ReportDistributions } {
-  const started = performance.now();
-  let peakRss = process.memoryUsage.rss();
-  const sim = new Simulator(config);
-  let reportedAt = started;
-  const result = sim.run((virtualMs) => {
-    peakRss = Math.max(peakRss, process.memoryUsage.rss());
-    const now = performance.now();
-    // Every 10 s of virtual time, and at least once a minute: a big run takes minutes per second.
-    if (progress && (virtualMs % 10_000 === 0 || now - reportedAt >= 60_000)) {
-      reportedAt = now;
-      process.stderr.write(
-        `sim: ${virtualMs / 1000} s of ${config.durationS} s, ${((now - started) / 1000).toFixed(1)} s wall, ${Math.round(peakRss / 2 ** 20)} MB peak RSS\n`,
-      );
-    }
-  });
-  return buildReport(result, performance.now() - started, peakRss / 2 ** 20);
 }
 
 function humanSummary(r: SimReport): string {
@@ -221,7 +205,7 @@ function abrSummary(a: AbrReport): string[] {
 }
 
 /** `spreads` is empty unless several seeds ran (each N then has one). */
-function writeReport(dir: string, runs: { report: SimReport; cdfs: ReportDistributions }[], spreads: SeedSpread[]): void {
+function writeReport(dir: string, runs: SimRun[], spreads: SeedSpread[]): void {
   const severalSeeds = spreads.length > 0;
   try {
     fs.mkdirSync(dir, { recursive: true });

@@ -108,6 +108,34 @@ describe('meshtv sim command line', () => {
     assert.match(fs.readFileSync(path.join(dir, 'report.md'), 'utf8'), /## N = 20, seeds 5, 6, 7[\s\S]*\| lagMs.p95 \|/);
     fs.rmSync(dir, { recursive: true, force: true });
   });
+
+  test('--jobs runs the sweep on worker threads and prints the same reports in the same order', async () => {
+    assert.equal(parseSimArgs([])?.jobs, 1);
+    assert.throws(() => parseSimArgs(['--jobs', '0']), /--jobs must be between 1 and 64/);
+    const args = ['--peers', '20,24', '--duration-s', '5', '--seed', '2,3', '--json'];
+    const alone = await captured(args);
+    const pooled = await captured([...args, '--jobs', '3']);
+    assert.equal(pooled.code, 0);
+    // Wall time and memory are the only fields a run's circumstances may change.
+    const figures = (lines: string[]) =>
+      lines.map((l) => {
+        const { wallMs: _w, peakRssMB: _m, ...rest } = JSON.parse(l);
+        return rest;
+      });
+    assert.equal(pooled.lines.length, 6, 'four runs and a spread after each audience size');
+    assert.deepEqual(figures(pooled.lines), figures(alone.lines));
+    assert.deepEqual(
+      figures(pooled.lines).map((r) => [r.peers, r.seed ?? r.seeds]),
+      [
+        [20, 2],
+        [20, 3],
+        [20, [2, 3]],
+        [24, 2],
+        [24, 3],
+        [24, [2, 3]],
+      ],
+    );
+  });
 });
 
 describe('seedSpread', () => {
@@ -160,8 +188,11 @@ function buildReportOf(continuity: number, lagMs: number): SimReport {
 async function captured(args: string[]): Promise<{ code: number; lines: string[] }> {
   const printed: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    printed.push(String(chunk));
+  // The command writes strings; the test runner's own reports (bytes) pass through, as they
+  // go out while the runs of --jobs are awaited.
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    if (typeof chunk !== 'string') return write(chunk, ...rest);
+    printed.push(chunk);
     return true;
   }) as typeof process.stdout.write;
   try {
