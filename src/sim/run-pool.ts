@@ -70,21 +70,31 @@ export async function runAll(
   };
   // Each worker may grow its heap as far as this process may (node --max-old-space-size=...).
   const heapMb = Math.floor(v8.getHeapStatistics().heap_size_limit / 2 ** 20);
+  const running = new Set<Worker>();
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let i = next++; i < configs.length; i = next++) {
       const config = configs[i] as Partial<SimConfig>;
-      results[i] = await runInWorker({ kind: 'meshtv-sim-run', config, progress }, heapMb);
+      results[i] = await runInWorker({ kind: 'meshtv-sim-run', config, progress }, heapMb, running);
       deliver();
     }
   };
-  await Promise.all(Array.from({ length: Math.min(jobs, configs.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(jobs, configs.length) }, worker));
+  } catch (err) {
+    // One run failed (out of memory, say): the others would only keep the process alive.
+    next = configs.length;
+    await Promise.all([...running].map((w) => w.terminate()));
+    throw err;
+  }
 }
 
-function runInWorker(job: WorkerJob, heapMb: number): Promise<SimRun> {
+function runInWorker(job: WorkerJob, heapMb: number, running: Set<Worker>): Promise<SimRun> {
   return new Promise((resolve, reject) => {
     let run: SimRun | undefined;
     const w = new Worker(workerEntry(), { eval: true, workerData: job, resourceLimits: { maxOldGenerationSizeMb: heapMb } });
+    running.add(w);
+    w.once('exit', () => running.delete(w));
     w.once('message', (m: SimRun) => {
       run = m;
     });
