@@ -11,8 +11,10 @@ import { RemoteProtocolError } from './errors.js';
  * 4: HAVE, request, Reject, Busy and Cancel carry their sequence number as a 1- or 2-byte step
  *    from the previous one on the link; a HAVE without flags drops its flags byte; Busy's hint
  *    is a byte (BUSY_RETRY_UNIT_MS each).
+ * 5: a request may say it is urgent (due soon at the asker's player); a holder takes it ahead
+ *    of the rest and a little past its usual queue length.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 export const PEER_ID_BYTES = 16;
 /** Largest frame body accepted from a peer: one maximal chunk plus its header, with room to spare. */
 export const MAX_FRAME_BYTES = 1024 * 1024 + 4096;
@@ -62,6 +64,8 @@ export interface HaveMsg {
 export interface RequestMsg {
   type: MsgType.Request;
   seq: number;
+  /** Due soon at the asker's player (absent: not urgent). */
+  urgent?: boolean;
 }
 export interface ChunkMsg {
   type: MsgType.ChunkData;
@@ -91,13 +95,15 @@ export type SeqMessage = HaveMsg | RequestMsg | RejectMsg | BusyMsg | CancelMsg;
  * track it: links are ordered). The type byte's top two bits say how the number follows: as a
  * signed 1-byte step from that one (11), a 2-byte step (10, only when 1 byte is too few), or in
  * full, 4 bytes (00, valid on any link). Bit 0x20 of a HAVE sent as a step says a flags byte
- * follows; without it the flags are 0 (7 HAVEs in 8).
+ * follows; without it the flags are 0 (7 HAVEs in 8). Bit 0x20 of a request, in any form, says
+ * it is urgent.
  */
 const FORM_MASK = 0xc0;
 const FULL = 0x00;
 const STEP_2 = 0x80;
 const STEP_1 = 0xc0;
 const HAS_FLAGS = 0x20;
+const URGENT = 0x20;
 const TYPE_MASK = 0x1f;
 
 /** One direction of a link: the sequence number its last HAVE, request or answer named. */
@@ -190,6 +196,7 @@ function encodeSeqMessage(msg: SeqMessage, tx: SeqRef | undefined): Uint8Array {
     if (n !== 4) type |= HAS_FLAGS;
     out[at] = msg.flags;
   } else if (msg.type === MsgType.Busy) out[at] = busyRetryOnWire(msg.retryMs) / BUSY_RETRY_UNIT_MS;
+  else if (msg.type === MsgType.Request && msg.urgent === true) type |= URGENT;
   out[0] = type;
   if (tx !== undefined) tx.seq = msg.seq;
   return out;
@@ -284,7 +291,7 @@ function decodeSeqMessage(buf: Uint8Array, first: number, rx: SeqRef): SeqMessag
   const form = first & FORM_MASK;
   const flagged = (first & HAS_FLAGS) !== 0;
   const name = SEQ_MESSAGE_NAMES[type] as string;
-  if (form === 0x40 || (flagged && (form === FULL || type !== MsgType.Have)))
+  if (form === 0x40 || (flagged && type !== MsgType.Request && (form === FULL || type !== MsgType.Have)))
     throw new RemoteProtocolError(`unknown message type ${first}`);
   const n = form === STEP_1 ? 1 : form === STEP_2 ? 2 : 4;
   const extra = type === MsgType.Busy || (type === MsgType.Have && (flagged || n === 4)) ? 1 : 0;
@@ -305,6 +312,8 @@ function decodeSeqMessage(buf: Uint8Array, first: number, rx: SeqRef): SeqMessag
     }
     case MsgType.Busy:
       return { type, seq, retryMs: (buf[1 + n] as number) * BUSY_RETRY_UNIT_MS };
+    case MsgType.Request:
+      return flagged ? { type, seq, urgent: true } : { type, seq };
     default:
       return { type, seq };
   }

@@ -73,6 +73,16 @@ export interface PeerCoreConfig {
    * continuity). @default 150
    */
   maxUploadBacklogMs: number;
+  /**
+   * A request for a chunk due at the player within this is sent urgent (protocol 5). @default 500
+   */
+  urgentRequestMs: number;
+  /**
+   * With an upload cap, an urgent request is still taken while the queue drains within
+   * maxUploadBacklogMs plus this, and goes ahead of the queue: a viewer about to stall gets its
+   * chunk before requests that can wait. @default 300
+   */
+  urgentBacklogMs: number;
   /** With an upload cap, the next chunk goes to the runtime this long before the previous one has left. @default 20 */
   uploadLeadMs: number;
   /**
@@ -124,6 +134,8 @@ export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
   idleEvictMs: 10_000,
   restartSilenceMs: 1500,
   maxUploadBacklogMs: 150,
+  urgentRequestMs: 500,
+  urgentBacklogMs: 300,
   uploadLeadMs: 20,
   uploadBurstMs: 0,
   busyBackoffMs: 300,

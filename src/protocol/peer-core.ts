@@ -198,7 +198,7 @@ export class PeerCore {
         this.scheduleOne(nowMs, msg.seq);
         return;
       case MsgType.Request:
-        this.onRequest(nowMs, n, msg.seq);
+        this.onRequest(nowMs, n, msg.seq, msg.urgent === true);
         return;
       case MsgType.Reject:
         if (this.unpend(n, msg.seq) && n.holds.has(msg.seq)) {
@@ -351,7 +351,7 @@ export class PeerCore {
     this.chunks.noteOffered(seq, nowMs);
   }
 
-  private onRequest(nowMs: number, n: Neighbour, seq: number): void {
+  private onRequest(nowMs: number, n: Neighbour, seq: number, urgent: boolean): void {
     const rate = this.config.requestRatePerS / 1000;
     n.requestTokens = Math.min(this.config.requestBurst, n.requestTokens + (nowMs - n.tokensAtMs) * rate);
     n.tokensAtMs = nowMs;
@@ -372,11 +372,14 @@ export class PeerCore {
       this.send(nowMs, n.peer, { type: MsgType.Busy, seq, retryMs: busyRetryOnWire(this.config.busyBackoffMs) });
       return;
     }
-    if (!this.uploads.hasRoom(nowMs)) {
-      this.send(nowMs, n.peer, { type: MsgType.Busy, seq, retryMs: busyRetryOnWire(this.uploads.roomInMs(nowMs)) });
+    // An urgent request (its asker is about to stall) goes ahead of the queue, and is taken
+    // a little past the queue's usual length.
+    const room = this.uploads.roomInMs(nowMs);
+    if (!this.config.uploadEnabled || room > (urgent ? this.config.urgentBacklogMs : 0)) {
+      this.send(nowMs, n.peer, { type: MsgType.Busy, seq, retryMs: busyRetryOnWire(room) });
       return;
     }
-    this.queueUpload(n, chunk, false);
+    this.queueUpload(n, chunk, urgent);
     this.pumpUploads(nowMs);
   }
 
@@ -687,7 +690,9 @@ export class PeerCore {
     });
     for (const { peer, seq } of plan) {
       this.pend(this.neighbours.get(peer) as Neighbour, seq, nowMs);
-      this.send(nowMs, peer, { type: MsgType.Request, seq });
+      const deadline = this.playout.deadlineMs(seq);
+      const urgent = deadline !== undefined && deadline - nowMs < this.config.urgentRequestMs;
+      this.send(nowMs, peer, urgent ? { type: MsgType.Request, seq, urgent } : { type: MsgType.Request, seq });
     }
   }
 

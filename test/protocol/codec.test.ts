@@ -263,8 +263,32 @@ describe('codec refuses malformed frames with RemoteProtocolError', () => {
   test('unknown type bytes', () => {
     for (const type of [0, 9, 10, 0x7f, 0x80, 0xff]) assertRefused(Uint8Array.of(type, 0, 0, 0, 1, 0), /unknown message type/);
     // The short-number and flags bits on a type that has no number, or no flags.
-    for (const type of [0x81, 0xc2, 0x85, 0xe4, 0xa7, 0x23, 0x43, 0x44])
+    for (const type of [0x81, 0xc2, 0x85, 0xe6, 0xa7, 0x23, 0x43, 0x44, 0x64, 0x28])
       assertRefused(Uint8Array.of(type, 0, 0, 0, 1, 0), /unknown message type/);
+  });
+
+  test('an urgent request carries its flag in the type byte, in every form, at no extra byte', () => {
+    const key = new Uint8Array(CHANNEL_ID_BYTES);
+    const tx = { seq: 1000 };
+    const rx = { seq: 1000 };
+    for (const [seq, length] of [
+      [1001, 2],
+      [1001 + 0x100, 3],
+      [9_000_000, 5],
+    ] as const) {
+      const urgent: WireMessage = { type: MsgType.Request, seq, urgent: true };
+      const frame = encodeMessage(urgent, tx);
+      assert.equal(frame.length, length);
+      assert.equal((frame[0] as number) & 0x20, 0x20);
+      assert.deepEqual(decodeMessage(frame, key, rx), urgent);
+    }
+    // Not urgent: no flag, and the decoded message has no urgent field.
+    assert.deepEqual(roundTrip({ type: MsgType.Request, seq: 7, urgent: false }), { type: MsgType.Request, seq: 7 });
+    assert.deepEqual(decodeMessage(Uint8Array.of(0x20 | MsgType.Request, 0, 0, 0, 7), key), {
+      type: MsgType.Request,
+      seq: 7,
+      urgent: true,
+    });
   });
 
   test('a have sent as a step whose flags byte is 0 is refused: that have has no flags byte', () => {

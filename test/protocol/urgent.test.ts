@@ -1,0 +1,98 @@
+// Urgent requests (protocol 5): a viewer asks for a chunk due at its player within
+// urgentRequestMs with the urgent flag, and a capped holder takes such a request a little past
+// its usual queue length and sends it ahead of the requests that can wait.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
+import { type Chunk, FLAG_KEYFRAME, signChunk } from '../../src/protocol/chunk.js';
+import { MsgType, type PeerRole, PROTOCOL_VERSION, type WireMessage } from '../../src/protocol/codec.js';
+import { PeerCore, type PeerCoreConfig } from '../../src/protocol/peer-core.js';
+import { seededRandom } from '../../src/protocol/random.js';
+import { tempDir } from '../helpers/processes.js';
+
+const { key } = loadOrCreateKey(`${tempDir('urgent')}/k.key`);
+const chunk = (seq: number, captureTimeMs = seq * 100): Chunk =>
+  signChunk(
+    { channelKey: key.publicKey, seq, captureTimeMs, flags: seq % 10 === 0 ? FLAG_KEYFRAME : 0, payload: new Uint8Array(20_000) },
+    key.sign,
+  );
+
+function core(role: PeerRole, config: Partial<PeerCoreConfig> = {}): PeerCore {
+  return new PeerCore(
+    { role, ...config },
+    { channelKey: key.publicKey, localPeerId: new Uint8Array(16), verify: nodeVerify, random: seededRandom(3) },
+  );
+}
+
+function connect(c: PeerCore, now: number, peer: string, role: PeerRole): void {
+  c.handleConnected(now, peer);
+  c.handleMessage(now, peer, {
+    type: MsgType.Hello,
+    version: PROTOCOL_VERSION,
+    channelKey: key.publicKey,
+    peerId: new Uint8Array(16).fill(peer.charCodeAt(0)),
+    role,
+  });
+}
+
+function drain(c: PeerCore): { to: string; msg: WireMessage }[] {
+  const out: { to: string; msg: WireMessage }[] = [];
+  for (let t = c.pollTransmit(); t !== undefined; t = c.pollTransmit()) out.push(t);
+  return out;
+}
+
+/** A holder capped at 800 kbit/s (a 20 kB chunk takes 200 ms) holding chunks 0-9, with one asker. */
+function holder(config: Partial<PeerCoreConfig>): PeerCore {
+  const h = core('source', { uploadLimitBps: 800_000, ...config });
+  for (let seq = 0; seq < 10; seq++) h.publish(0, chunk(seq));
+  connect(h, 0, 'a', 'viewer');
+  drain(h);
+  return h;
+}
+
+test('a full holder answers Busy to a request that can wait, and takes an urgent one', () => {
+  const h = holder({ maxUploadBacklogMs: 150, urgentBacklogMs: 300 });
+  h.handleMessage(0, 'a', { type: MsgType.Request, seq: 0 });
+  // 200 ms of upload queued: 50 ms more than the queue's usual length.
+  h.handleMessage(0, 'a', { type: MsgType.Request, seq: 1 });
+  h.handleMessage(0, 'a', { type: MsgType.Request, seq: 2, urgent: true });
+  h.handleMessage(0, 'a', { type: MsgType.Request, seq: 3, urgent: true });
+  // Now 600 ms are queued: 450 ms past the usual length, more than the 300 an urgent one may go.
+  h.handleMessage(0, 'a', { type: MsgType.Request, seq: 4, urgent: true });
+  const busy = drain(h)
+    .filter((t) => t.msg.type === MsgType.Busy)
+    .map((t) => (t.msg as { seq: number }).seq);
+  assert.deepEqual(busy, [1, 4]);
+});
+
+test('an urgent request leaves before the requests queued ahead of it', () => {
+  const h = holder({ maxUploadBacklogMs: 1000 });
+  for (const seq of [0, 1, 2]) h.handleMessage(0, 'a', { type: MsgType.Request, seq });
+  h.handleMessage(0, 'a', { type: MsgType.Request, seq: 3, urgent: true });
+  const sent: number[] = [];
+  for (let t = 0; t <= 1000; t += 10) {
+    h.handleTimeout(t);
+    for (const x of drain(h)) if (x.msg.type === MsgType.ChunkData) sent.push(x.msg.chunk.seq);
+  }
+  assert.deepEqual(sent, [0, 3, 1, 2], 'chunk 0 had left already; 3 goes next');
+});
+
+test('a viewer marks urgent the requests for chunks due within urgentRequestMs, and only those', () => {
+  const v = core('viewer', { minStartLagMs: 0, urgentRequestMs: 1000, playoutSlackMs: 1500 }); // 1 s: more chunks in view
+  connect(v, 0, 's', 'source');
+  connect(v, 0, 'b', 'viewer');
+  // Playback starts on chunk 0 at t = 0 (captured at 0): chunk k is due at 1500 + 100 k. It
+  // comes from b, which has then served us (asked up to maxPendingPerPeer at a time).
+  v.handleMessage(0, 'b', { type: MsgType.ChunkData, chunk: chunk(0) });
+  drain(v);
+  // At t = 900, b offers chunks 1-20: 1-3 are due within 1 s, the rest later.
+  for (let seq = 1; seq <= 20; seq++) v.handleMessage(900, 'b', { type: MsgType.Have, seq, flags: 0 });
+  const requests = drain(v).filter((t) => t.msg.type === MsgType.Request) as { to: string; msg: { seq: number; urgent?: boolean } }[];
+  assert.ok(requests.length > 0);
+  for (const r of requests) {
+    const due = 1500 + 100 * r.msg.seq;
+    assert.equal(r.msg.urgent === true, due - 900 < 1000, `chunk ${r.msg.seq} due at ${due}`);
+  }
+  assert.ok(requests.some((r) => r.msg.urgent === true) && requests.some((r) => r.msg.urgent !== true), 'both kinds asked');
+});
