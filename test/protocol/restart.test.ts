@@ -8,20 +8,11 @@ import { type Chunk, FLAG_KEYFRAME, FLAG_STREAM_START, signChunk } from '../../s
 import { MsgType, PROTOCOL_VERSION } from '../../src/protocol/codec.js';
 import { type CoreEvent, PeerCore } from '../../src/protocol/peer-core.js';
 import { seededRandom } from '../../src/protocol/random.js';
+import { testChunk } from '../helpers/cores.js';
 import { tempDir } from '../helpers/processes.js';
 
 const { key } = loadOrCreateKey(`${tempDir('restart')}/k.key`);
-const chunk = (seq: number, captureTimeMs: number): Chunk =>
-  signChunk(
-    {
-      channelKey: key.publicKey,
-      seq,
-      captureTimeMs,
-      flags: seq % 4 === 0 ? FLAG_KEYFRAME : 0,
-      payload: new Uint8Array(300).fill(seq & 0xff),
-    },
-    key.sign,
-  );
+const chunk = (seq: number, captureTimeMs: number): Chunk => testChunk(key, seq, captureTimeMs, 300, 4);
 const hello = { type: MsgType.Hello, version: PROTOCOL_VERSION, channelKey: key.publicKey, role: 'source' } as const;
 
 function drain(core: PeerCore): { events: CoreEvent[]; requests: { to: string; seq: number }[] } {

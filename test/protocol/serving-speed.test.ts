@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
 import { type Chunk, FLAG_KEYFRAME, signChunk } from '../../src/protocol/chunk.js';
-import { MsgType, type PeerRole, PROTOCOL_VERSION, type WireMessage } from '../../src/protocol/codec.js';
+import { MsgType, type PeerRole, type WireMessage } from '../../src/protocol/codec.js';
 import { DEFAULT_PEER_CORE_CONFIG, PeerCore } from '../../src/protocol/peer-core.js';
 import { seededRandom } from '../../src/protocol/random.js';
+import { connectPeer, drainTransmits } from '../helpers/cores.js';
 import { tempDir } from '../helpers/processes.js';
 
 const { key } = loadOrCreateKey(`${tempDir('serving')}/k.key`);
@@ -25,22 +26,8 @@ function viewer(uploadLimitBps?: number): PeerCore {
   );
 }
 
-function connect(core: PeerCore, now: number, peer: string, role: PeerRole): void {
-  core.handleConnected(now, peer);
-  core.handleMessage(now, peer, {
-    type: MsgType.Hello,
-    version: PROTOCOL_VERSION,
-    channelKey: key.publicKey,
-    peerId: new Uint8Array(16).fill(peer.charCodeAt(0)),
-    role,
-  });
-}
-
-function drain(core: PeerCore): { to: string; msg: WireMessage }[] {
-  const out: { to: string; msg: WireMessage }[] = [];
-  for (let t = core.pollTransmit(); t !== undefined; t = core.pollTransmit()) out.push(t);
-  return out;
-}
+const connect = (core: PeerCore, now: number, peer: string, role: PeerRole) => connectPeer(core, now, peer, role, key);
+const drain = drainTransmits;
 
 const requestsFor = (sent: { to: string; msg: WireMessage }[], seq: number) =>
   sent.filter((t) => t.msg.type === MsgType.Request && t.msg.seq === seq).map((t) => t.to);

@@ -5,18 +5,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
-import { type Chunk, FLAG_KEYFRAME, signChunk } from '../../src/protocol/chunk.js';
-import { MsgType, type PeerRole, PROTOCOL_VERSION, type WireMessage } from '../../src/protocol/codec.js';
+import type { Chunk } from '../../src/protocol/chunk.js';
+import { MsgType, type PeerRole } from '../../src/protocol/codec.js';
 import { PeerCore, type PeerCoreConfig } from '../../src/protocol/peer-core.js';
 import { seededRandom } from '../../src/protocol/random.js';
+import { connectPeer, drainTransmits, testChunk } from '../helpers/cores.js';
 import { tempDir } from '../helpers/processes.js';
 
 const { key } = loadOrCreateKey(`${tempDir('urgent')}/k.key`);
-const chunk = (seq: number, captureTimeMs = seq * 100): Chunk =>
-  signChunk(
-    { channelKey: key.publicKey, seq, captureTimeMs, flags: seq % 10 === 0 ? FLAG_KEYFRAME : 0, payload: new Uint8Array(20_000) },
-    key.sign,
-  );
+const chunk = (seq: number): Chunk => testChunk(key, seq, seq * 100, 20_000, 10);
 
 function core(role: PeerRole, config: Partial<PeerCoreConfig> = {}): PeerCore {
   return new PeerCore(
@@ -25,22 +22,8 @@ function core(role: PeerRole, config: Partial<PeerCoreConfig> = {}): PeerCore {
   );
 }
 
-function connect(c: PeerCore, now: number, peer: string, role: PeerRole): void {
-  c.handleConnected(now, peer);
-  c.handleMessage(now, peer, {
-    type: MsgType.Hello,
-    version: PROTOCOL_VERSION,
-    channelKey: key.publicKey,
-    peerId: new Uint8Array(16).fill(peer.charCodeAt(0)),
-    role,
-  });
-}
-
-function drain(c: PeerCore): { to: string; msg: WireMessage }[] {
-  const out: { to: string; msg: WireMessage }[] = [];
-  for (let t = c.pollTransmit(); t !== undefined; t = c.pollTransmit()) out.push(t);
-  return out;
-}
+const connect = (c: PeerCore, now: number, peer: string, role: PeerRole) => connectPeer(c, now, peer, role, key);
+const drain = drainTransmits;
 
 /** A holder capped at 800 kbit/s (a 20 kB chunk takes 200 ms) holding chunks 0-9, with one asker. */
 function holder(config: Partial<PeerCoreConfig>): PeerCore {

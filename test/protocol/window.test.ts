@@ -4,26 +4,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
-import { type Chunk, FLAG_KEYFRAME, signChunk } from '../../src/protocol/chunk.js';
+import { type Chunk, FLAG_KEYFRAME } from '../../src/protocol/chunk.js';
 import { ChunkWindow } from '../../src/protocol/chunk-window.js';
 import type { PeerRole } from '../../src/protocol/codec.js';
 import { MsgType, PROTOCOL_VERSION } from '../../src/protocol/codec.js';
 import { PeerCore } from '../../src/protocol/peer-core.js';
 import { seededRandom } from '../../src/protocol/random.js';
+import { testChunk } from '../helpers/cores.js';
 import { tempDir } from '../helpers/processes.js';
 
 const { key } = loadOrCreateKey(`${tempDir('window')}/k.key`);
-const chunk = (seq: number, captureTimeMs: number): Chunk =>
-  signChunk(
-    {
-      channelKey: key.publicKey,
-      seq,
-      captureTimeMs,
-      flags: seq % 4 === 0 ? FLAG_KEYFRAME : 0,
-      payload: new Uint8Array(200).fill(seq & 0xff),
-    },
-    key.sign,
-  );
+const chunk = (seq: number, captureTimeMs: number): Chunk => testChunk(key, seq, captureTimeMs, 200, 4);
 
 function core(role: PeerRole, windowChunks: number): PeerCore {
   return new PeerCore(
