@@ -99,6 +99,7 @@ function sampleMessages(chunks: Chunk[], channelKey: Uint8Array): WireMessage[] 
     { type: MsgType.Have, seq: c.seq + 1, flags: FLAG_KEYFRAME },
     { type: MsgType.Have, seq: c.seq + 2, flags: 0 },
     { type: MsgType.Request, seq: c.seq },
+    { type: MsgType.Request, seq: c.seq + 1, urgent: true },
     { type: MsgType.Reject, seq: c.seq },
     { type: MsgType.Busy, seq: c.seq, retryMs: 40 },
     { type: MsgType.Cancel, seq: c.seq },
