@@ -78,6 +78,12 @@ export interface PeerCoreConfig {
    */
   urgentRequestMs: number;
   /**
+   * A viewer flags requests urgent only this long after its playback starts: while it joins,
+   * with a short buffer and neighbours that do not know it yet. Later, in a starved swarm,
+   * serving first the viewers furthest behind slowed every chunk's spread. @default 10000
+   */
+  urgentJoinMs: number;
+  /**
    * With an upload cap, an urgent request is still taken while the queue drains within
    * maxUploadBacklogMs plus this, and goes ahead of the queue: a viewer about to stall gets its
    * chunk before requests that can wait. @default 300
@@ -135,6 +141,7 @@ export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
   restartSilenceMs: 1500,
   maxUploadBacklogMs: 150,
   urgentRequestMs: 500,
+  urgentJoinMs: 10_000,
   urgentBacklogMs: 300,
   uploadLeadMs: 20,
   uploadBurstMs: 0,

@@ -691,7 +691,8 @@ export class PeerCore {
     for (const { peer, seq } of plan) {
       this.pend(this.neighbours.get(peer) as Neighbour, seq, nowMs);
       const deadline = this.playout.deadlineMs(seq);
-      const urgent = deadline !== undefined && deadline - nowMs < this.config.urgentRequestMs;
+      const joining = nowMs - (this.playout.startedAtMs ?? nowMs) < this.config.urgentJoinMs;
+      const urgent = joining && deadline !== undefined && deadline - nowMs < this.config.urgentRequestMs;
       this.send(nowMs, peer, urgent ? { type: MsgType.Request, seq, urgent } : { type: MsgType.Request, seq });
     }
   }

@@ -61,21 +61,35 @@ test('an urgent request leaves before the requests queued ahead of it', () => {
   assert.deepEqual(sent, [0, 3, 1, 2], 'chunk 0 had left already; 3 goes next');
 });
 
-test('a viewer marks urgent the requests for chunks due within urgentRequestMs, and only those', () => {
-  const v = core('viewer', { minStartLagMs: 0, urgentRequestMs: 1000, playoutSlackMs: 1500 }); // 1 s: more chunks in view
+/** Requests a viewer sends at t = 900 for chunks 1-20 offered then, its playback started at 0 on chunk 0. */
+function requestsAt900(config: Partial<PeerCoreConfig>): { seq: number; urgent?: boolean }[] {
+  const v = core('viewer', { minStartLagMs: 0, playoutSlackMs: 1500, ...config });
   connect(v, 0, 's', 'source');
   connect(v, 0, 'b', 'viewer');
   // Playback starts on chunk 0 at t = 0 (captured at 0): chunk k is due at 1500 + 100 k. It
   // comes from b, which has then served us (asked up to maxPendingPerPeer at a time).
   v.handleMessage(0, 'b', { type: MsgType.ChunkData, chunk: chunk(0) });
   drain(v);
-  // At t = 900, b offers chunks 1-20: 1-3 are due within 1 s, the rest later.
   for (let seq = 1; seq <= 20; seq++) v.handleMessage(900, 'b', { type: MsgType.Have, seq, flags: 0 });
-  const requests = drain(v).filter((t) => t.msg.type === MsgType.Request) as { to: string; msg: { seq: number; urgent?: boolean } }[];
+  return drain(v).flatMap((t) => (t.msg.type === MsgType.Request ? [t.msg] : []));
+}
+
+test('a joining viewer marks urgent the requests for chunks due within urgentRequestMs, and only those', () => {
+  // 1 s: more chunks in view. At t = 900 chunks 1-3 are due within it, the rest later.
+  const requests = requestsAt900({ urgentRequestMs: 1000 });
   assert.ok(requests.length > 0);
   for (const r of requests) {
-    const due = 1500 + 100 * r.msg.seq;
-    assert.equal(r.msg.urgent === true, due - 900 < 1000, `chunk ${r.msg.seq} due at ${due}`);
+    const due = 1500 + 100 * r.seq;
+    assert.equal(r.urgent === true, due - 900 < 1000, `chunk ${r.seq} due at ${due}`);
   }
-  assert.ok(requests.some((r) => r.msg.urgent === true) && requests.some((r) => r.msg.urgent !== true), 'both kinds asked');
+  assert.ok(requests.some((r) => r.urgent === true) && requests.some((r) => r.urgent !== true), 'both kinds asked');
+});
+
+test('past urgentJoinMs of playback a viewer flags nothing urgent', () => {
+  const requests = requestsAt900({ urgentRequestMs: 1000, urgentJoinMs: 800 });
+  assert.ok(requests.length > 0);
+  assert.deepEqual(
+    requests.filter((r) => r.urgent === true),
+    [],
+  );
 });
