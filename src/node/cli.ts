@@ -54,6 +54,9 @@ Usage:
   meshtv bench     [--peers 20] [--duration-s 30] [--rho 1.25] [--free-riders 0.2] [--churn SHARE_PER_MIN]
                    [--hosts 4] [--netns] [--restart-tracker-at-s T] [--restart-source-at-s T]
                    [--source-upload-limit RATE] [--video-bitrate RATE] [--out DIR] [--json]
+  meshtv sim       [--peers 200[,N...]] [--duration-s 60] [--rho 1.25] [--free-riders 0.2] [--churn PER_MIN]
+                   [--flash-crowd-s 10] [--seed 1[,S...]] [--jobs J] [--out DIR] [--json] [--progress]
+                   (meshtv sim --help lists every flag)
 
 Common flags: --log-level debug|info|warn|error, --log-format text|json, --help.
 Every flag may also be set by the environment (MESHTV_<FLAG>, e.g. MESHTV_UPLOAD_LIMIT=2mbit) or
