@@ -4,8 +4,7 @@
 // ones only), so no claim can make a node evict good chunks or chase numbers that do not exist.
 // Plain state: time is an input, and it never talks to a neighbour.
 
-import type { Chunk } from './chunk.js';
-import { FLAG_KEYFRAME } from './chunk.js';
+import { type Chunk, FLAG_KEYFRAME } from './chunk.js';
 import { NO_SEQ } from './codec.js';
 
 /** The part of PeerCoreConfig the window reads; read live. */
@@ -61,7 +60,12 @@ export class ChunkWindow {
 
   /** Whether a claim about `seq` is worth believing: not behind the window, not too far past our newest. */
   inReach(seq: number): boolean {
-    return seq >= this.start() && (this.newestSeq < 0 || seq <= this.newestSeq + this.config.maxAheadChunks);
+    return seq >= this.start() && !this.beyondReach(seq);
+  }
+
+  /** Whether `seq` lies further past our newest chunk than a claim is believed (never before the first chunk). */
+  beyondReach(seq: number): boolean {
+    return this.newestSeq >= 0 && seq > this.newestSeq + this.config.maxAheadChunks;
   }
 
   /** A neighbour offers `seq` (in reach): the first offer's time is kept, bounded in number. */

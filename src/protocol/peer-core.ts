@@ -573,7 +573,7 @@ export class PeerCore {
     if (nowMs - this.lastNewChunkAtMs < this.config.restartSilenceMs) return;
     let ahead = false;
     for (const n of this.neighbourList) {
-      if (!n.closing && n.newestKeySeq !== NO_SEQ && n.newestKeySeq > this.chunks.newest + this.config.maxAheadChunks) ahead = true;
+      if (!n.closing && n.newestKeySeq !== NO_SEQ && this.chunks.beyondReach(n.newestKeySeq)) ahead = true;
     }
     if (ahead) this.restart();
   }
@@ -584,7 +584,7 @@ export class PeerCore {
    */
   private startsNewRun(chunk: Chunk): boolean {
     if (!this.playout.isStarted) return false;
-    return chunk.seq > this.chunks.newest + this.config.maxAheadChunks || this.playout.beginsNewRun(chunk);
+    return this.chunks.beyondReach(chunk.seq) || this.playout.beginsNewRun(chunk);
   }
 
   /** Starts over as a newcomer: the channel's numbering jumped (a broadcaster restart). */
@@ -718,12 +718,12 @@ export class PeerCore {
    */
   private chooseStart(): void {
     const current = this.playout.nextSeq;
-    const plausible = current !== undefined && (this.chunks.newest < 0 || current <= this.chunks.newest + this.config.maxAheadChunks);
+    const plausible = current !== undefined && !this.chunks.beyondReach(current);
     if (current !== undefined && plausible && (this.chunks.has(current) || this.offeredByNeighbour(current))) return;
     const claims = new Map<number, number>();
     for (const n of this.neighbourList) {
       if (n.role === undefined || n.closing || n.newestKeySeq === NO_SEQ || n.newestKeySeq < this.chunks.start()) continue;
-      if (this.chunks.newest >= 0 && n.newestKeySeq > this.chunks.newest + this.config.maxAheadChunks) continue;
+      if (this.chunks.beyondReach(n.newestKeySeq)) continue;
       claims.set(n.newestKeySeq, (claims.get(n.newestKeySeq) ?? 0) + 1);
     }
     const seqs = [...claims.keys()].sort((a, b) => b - a);
