@@ -6,131 +6,52 @@
 
 import { AbrSession, type AbrSessionHooks } from '../protocol/abr-session.js';
 import { type Chunk, FLAG_KEYFRAME, signChunk } from '../protocol/chunk.js';
-import { MsgType, PEER_ID_BYTES, type SeqRef, type WireMessage } from '../protocol/codec.js';
+import { MsgType, PEER_ID_BYTES, type WireMessage } from '../protocol/codec.js';
 import { type CoreEvent, DEFAULT_PEER_CORE_CONFIG, PeerCore, type PeerId, SHORT_SUPPLY_DIAL_FACTOR } from '../protocol/peer-core.js';
 import { type RandomFn, seededRandom } from '../protocol/random.js';
 import { EventQueue } from './event-queue.js';
 import { fakeSigner, fakeVerify } from './fake-crypto.js';
 import { MsHistogram } from './metrics.js';
-import { drawAbrProfiles, drawLinkLatencyMs, drawProfiles, type PeerProfile, shuffleInPlace } from './network.js';
+import { drawAbrProfiles, drawLinkLatencyMs, drawProfiles } from './network.js';
 import { DEFAULT_SIM_CONFIG, type PeerResult, type SimConfig, type SimRendition, type SimResult, type SimTotals } from './sim-config.js';
+import {
+  ABR_TICK,
+  AbrAgent,
+  AGENT_JOIN,
+  ANNOUNCE,
+  ANSWER,
+  ARRIVE,
+  CONNECT,
+  DELIVER,
+  DIAL_FAIL,
+  DISCONNECT,
+  JOIN,
+  LEAVE,
+  PUBLISH,
+  removeAt,
+  SimEvent,
+  SimHost,
+  type SimLink,
+  SimPeer,
+  TIMER,
+  UNLIST,
+} from './sim-peer.js';
+import { agentResult, peerResult } from './sim-results.js';
+import { announceBytes, SimTracker } from './sim-tracker.js';
 import { messageWireBytes } from './wire-size.js';
 
 // The scenario and result types are part of this module's interface.
 export * from './sim-config.js';
 
-const PUBLISH = 0;
-const ARRIVE = 1;
-const DELIVER = 2;
-const TIMER = 3;
-const JOIN = 4;
-const ANNOUNCE = 5;
-const ANSWER = 6;
-const CONNECT = 7;
-const DIAL_FAIL = 8;
-const DISCONNECT = 9;
-const LEAVE = 10;
-const UNLIST = 11;
-const ABR_TICK = 12;
-const AGENT_JOIN = 13;
-
-class SimEvent {
-  constructor(
-    readonly kind: number,
-    readonly peer: SimPeer,
-    readonly other: SimPeer | undefined,
-    readonly msg: WireMessage | undefined,
-    /** Kind-specific number: upload finish time, timer time, link latency. */
-    readonly x: number,
-    readonly bytes: number,
-    readonly list: SimPeer[] | undefined,
-    /** The receiving end of the connection a message travels on: what was sent on a closed one is never delivered. */
-    readonly link: SimLink | undefined = undefined,
-  ) {}
-}
-
-/** One end of a connection, as its peer sees it. */
-interface SimLink {
-  readonly other: SimPeer;
-  /** Until this end notices the other left (or drops it). */
-  open: boolean;
-  /** The other end, which receives what is sent on this one. */
-  remote: SimLink | undefined;
-  readonly latencyMs: number;
-  /** The sending direction's last sequence number, for the codec's short steps (wire-size.ts). */
-  readonly txSeq: SeqRef;
-}
-
-/** A machine on the network: its access link's queues, shared by every swarm it is in. */
-class SimHost {
-  uploadFreeAtMs = 0;
-  downloadFreeAtMs = 0;
-  constructor(readonly profile: PeerProfile) {}
-}
-
-/** One peer in one swarm (a viewer on a ladder has one per rendition it is in). */
-class SimPeer {
-  readonly links = new Map<PeerId, SimLink>();
-  readonly dialing = new Set<PeerId>();
-  alive = true;
-  leftAtMs = -1;
-  timerAtMs = -1;
-  listedIndex = -1;
-  aliveIndex = -1;
-  firstPlayMs = -1;
-  startSeq = -1;
-  offsetMs = 0;
-  onTime: Uint8Array | undefined;
-  wireBytesOut = 0;
-  mediaBytesOut = 0;
-
-  /** The viewer whose rendition lane this is (ladder runs only). */
-  agent: AbrAgent | undefined;
-  isSource = false;
-
-  constructor(
-    readonly id: PeerId,
-    readonly core: PeerCore,
-    readonly host: SimHost,
-    readonly joinedAtMs: number,
-    readonly rendition: number,
-  ) {}
-
-  get profile(): PeerProfile {
-    return this.host.profile;
-  }
-}
-
-/** A viewer on a ladder: its host, its AbrSession and the lanes the session opened. */
-class AbrAgent {
-  session!: AbrSession;
-  readonly lanes = new Map<number, SimPeer>();
-  /** Media bytes uploaded by lanes since closed. */
-  closedBytesOut = 0;
-  firstPlayMs = -1;
-  constructor(
-    readonly host: SimHost,
-    readonly joinedAtMs: number,
-  ) {}
-}
-
-/** Rough HTTP sizes of a tracker announce: request line and headers, JSON bodies (tracker-client.ts). */
-const TRACKER_REQUEST_BYTES =
-  200 + JSON.stringify({ channelId: '0'.repeat(64), peerId: '0'.repeat(32), port: 40000, role: 'viewer' }).length;
-const TRACKER_ANSWER_BASE_BYTES = 150 + JSON.stringify({ intervalMs: 5000, yourAddress: '100.64.123.45', peers: [] }).length;
-const TRACKER_ANSWER_PEER_BYTES =
-  1 + JSON.stringify({ peerId: '0'.repeat(32), address: '100.64.123.45', port: 40000, role: 'viewer' }).length;
-
 export class Simulator {
   private readonly config: SimConfig;
   private readonly queue = new EventQueue<SimEvent>();
   private readonly random: RandomFn;
-  /** Per rendition (one without a ladder): stream key, chunk payload, source peer, listed viewers. */
+  /** Per rendition (one without a ladder): stream key, chunk payload, source peer. */
   private readonly channelKeys: Uint8Array[] = [];
   private readonly payloads: Uint8Array[] = [];
   private readonly sources: SimPeer[] = [];
-  /** Viewers the tracker lists per swarm (alive, or gone but not yet expired). */
-  private readonly listed: SimPeer[][] = [];
+  private readonly tracker: SimTracker;
   private readonly sign = fakeSigner();
   private readonly source: SimPeer;
   private readonly all: SimPeer[] = [];
@@ -165,7 +86,6 @@ export class Simulator {
     rates.forEach((rate, i) => {
       this.channelKeys.push(new Uint8Array(32).map((_, k) => (mix(c.seed, k + 32 * i) & 0xff) as number));
       this.payloads.push(new Uint8Array(Math.round((rate * c.chunkMs) / 8000)));
-      this.listed.push([]);
     });
     this.chunkCount = Math.floor((c.durationS * 1000) / c.chunkMs);
     this.slackMs = c.core.playoutSlackMs ?? DEFAULT_PEER_CORE_CONFIG.playoutSlackMs;
@@ -188,6 +108,7 @@ export class Simulator {
           );
     const sourceHost = new SimHost(profiles.source);
     for (let i = 0; i < rates.length; i++) this.sources.push(this.newPeer('source', sourceHost, 0, i));
+    this.tracker = new SimTracker(this.sources, c.trackerAnswerPeers, this.random);
     this.source = this.sources[0] as SimPeer;
     const joinRandom = seededRandom(mix(c.seed, 0x10e1));
     for (const profile of profiles.viewers) {
@@ -305,7 +226,7 @@ export class Simulator {
         this.churnOne(now);
         return;
       case UNLIST:
-        this.unlist(p);
+        this.tracker.unlist(p);
         return;
     }
   }
@@ -412,39 +333,16 @@ export class Simulator {
 
   private announce(p: SimPeer, now: number): void {
     const c = this.config;
-    if (!p.isSource && p.listedIndex < 0) p.listedIndex = (this.listed[p.rendition] as SimPeer[]).push(p) - 1;
+    if (!p.isSource) this.tracker.list(p);
     // Like SwarmNode: peers are asked for only with room to dial them (AnnounceRequest.numWant).
-    const answer = p.isSource || !this.roomToDial(p, now) ? [] : this.trackerSample(p);
-    this.totals.trackerBytes += TRACKER_REQUEST_BYTES + TRACKER_ANSWER_BASE_BYTES + answer.length * TRACKER_ANSWER_PEER_BYTES;
+    const answer = p.isSource || !this.roomToDial(p, now) ? [] : this.tracker.sample(p);
+    this.totals.trackerBytes += announceBytes(answer.length);
     const rttMs = 2 * (p.profile.accessLatencyMs + 10);
     if (answer.length > 0) this.queue.push(now + rttMs, new SimEvent(ANSWER, p, undefined, undefined, 0, 0, answer));
     this.queue.push(now + c.announceIntervalMs, new SimEvent(ANNOUNCE, p, undefined, undefined, 0, 0, undefined));
   }
 
-  /** Like src/tracker/directory.ts: the source while it is listed, then a random sample of viewers. */
-  private trackerSample(p: SimPeer): SimPeer[] {
-    const want = this.config.trackerAnswerPeers - 1;
-    const listed = this.listed[p.rendition] as SimPeer[];
-    const out: SimPeer[] = [this.sources[p.rendition] as SimPeer];
-    const n = listed.length;
-    if (n - 1 <= want) {
-      const others = listed.filter((q) => q !== p);
-      shuffleInPlace(others, this.random);
-      out.push(...others);
-      return out;
-    }
-    const chosen = new Set<number>();
-    while (chosen.size < want) {
-      const i = Math.floor(this.random() * n);
-      if (listed[i] === p || chosen.has(i)) continue;
-      chosen.add(i);
-      out.push(listed[i] as SimPeer);
-    }
-    return out;
-  }
-
-  /** Like SwarmNode.announceTo: dial answered peers until links + dials reach the dial target (doubled while short of supply). */
-  /** Links plus dials in progress are below the dial target (doubled while supply is short), and the core takes more. */
+  /** Like SwarmNode.announceTo: links plus dials in progress are below the dial target (doubled while supply is short), and the core takes more. */
   private roomToDial(p: SimPeer, now: number): boolean {
     const target = this.config.dialTarget * (p.core.supplyShort(now) ? SHORT_SUPPLY_DIAL_FACTOR : 1);
     return p.links.size + p.dialing.size < target && p.core.acceptsNeighbour();
@@ -567,15 +465,7 @@ export class Simulator {
       this.queue.push(now + link.latencyMs, new SimEvent(DISCONNECT, link.other, p, undefined, 0, 0, undefined));
     }
     p.links.clear();
-    this.unlist(p);
-  }
-
-  private unlist(p: SimPeer): void {
-    if (p.listedIndex < 0) return;
-    removeAt(this.listed[p.rendition] as SimPeer[], p.listedIndex, (q, i) => {
-      q.listedIndex = i;
-    });
-    p.listedIndex = -1;
+    this.tracker.unlist(p);
   }
 
   private finish(endMs: number): SimResult {
@@ -591,66 +481,15 @@ export class Simulator {
       this.totals.mediaBytesDelivered += stats.mediaBytesIn;
       this.totals.duplicateBytes += stats.duplicateBytes;
       if (p.agent !== undefined) continue;
-      const until = p.alive ? endMs : p.leftAtMs;
-      peers.push({
-        freeRider: p.profile.freeRider,
-        uploadBps: p.profile.uploadBytesPerMs * 8000,
-        joinedAtMs: p.joinedAtMs,
-        leftAtMs: p.alive ? undefined : p.leftAtMs,
-        startupMs: p.firstPlayMs < 0 ? undefined : p.firstPlayMs - p.joinedAtMs,
-        continuity: this.continuity(p, until),
-        mediaBytesOut: p.mediaBytesOut,
-      });
+      peers.push(peerResult(p, endMs, this.chunkCount, this.config.chunkMs));
     }
-    for (const agent of this.agents) if (agent.session !== undefined) peers.push(this.agentResult(agent, endMs));
+    for (const agent of this.agents) if (agent.session !== undefined) peers.push(agentResult(agent, endMs));
     return {
       config: this.config,
       peers,
       lag: this.lag,
       totals: { ...this.totals, misbehavedReasons: { ...this.totals.misbehavedReasons } },
     };
-  }
-
-  private agentResult(agent: AbrAgent, endMs: number): PeerResult {
-    const t = agent.session.totals();
-    const due = t.mediaMsPlayed + t.mediaMsMissed;
-    const played = agent.session.playedMsByRendition();
-    const playedTotal = played.reduce((a, b) => a + b, 0);
-    let out = agent.closedBytesOut;
-    for (const lane of agent.lanes.values()) out += lane.mediaBytesOut;
-    return {
-      freeRider: agent.host.profile.freeRider,
-      uploadBps: agent.host.profile.uploadBytesPerMs * 8000,
-      joinedAtMs: agent.joinedAtMs,
-      leftAtMs: undefined,
-      startupMs: agent.firstPlayMs < 0 ? undefined : agent.firstPlayMs - agent.joinedAtMs,
-      // Like a native viewer's: media time played on time / media time due, while a lane fed the player.
-      continuity: agent.firstPlayMs < 0 || due === 0 || endMs <= agent.firstPlayMs ? undefined : t.mediaMsPlayed / due,
-      mediaBytesOut: out,
-      abr: {
-        weak: agent.host.profile.weak === true,
-        final: agent.session.current,
-        playedShare: played.map((ms) => (playedTotal === 0 ? 0 : ms / playedTotal)),
-        switches: agent.session.switches,
-      },
-    };
-  }
-
-  /**
-   * DESIGN.md: media time played on time / media time due after startup. A chunk is due once its
-   * playout deadline (capture + the offset fixed at the first play) has passed before `untilMs`;
-   * undefined when nothing was due yet.
-   */
-  private continuity(p: SimPeer, untilMs: number): number | undefined {
-    if (p.firstPlayMs < 0 || p.onTime === undefined) return undefined;
-    const chunkMs = this.config.chunkMs;
-    // deadline(seq) = seq * chunkMs + offset <= untilMs
-    const lastDue = Math.min(this.chunkCount - 1, Math.floor((untilMs - p.offsetMs) / chunkMs));
-    const due = lastDue - p.startSeq + 1;
-    if (due <= 0) return undefined;
-    let onTime = 0;
-    for (let i = 0; i < due; i++) onTime += p.onTime[i] as number;
-    return onTime / due;
   }
 }
 
@@ -660,12 +499,4 @@ export function mix(seed: number, n: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
   h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
   return (h ^ (h >>> 16)) >>> 0;
-}
-
-function removeAt<T>(items: T[], i: number, moved: (item: T, index: number) => void): void {
-  const last = items.pop() as T;
-  if (i < items.length) {
-    items[i] = last;
-    moved(last, i);
-  }
 }
