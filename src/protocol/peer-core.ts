@@ -41,7 +41,9 @@ import {
 import { FetchRateMeter } from './fetch-rate.js';
 import { Neighbour } from './neighbour.js';
 import { Playout } from './playout.js';
+import { RequestBook } from './request-book.js';
 import { type SchedulerNeighbour, scheduleRequests } from './scheduler.js';
+import { chooseStartSeq, offeredBy } from './start-choice.js';
 import { BUSY_RETRY_MAX_MS, UploadPacer } from './upload-pacer.js';
 
 // Its configuration, events and counts are part of this module's interface.
@@ -78,9 +80,9 @@ export class PeerCore {
   private nextTickMs: number | undefined;
   /** Scratch space of schedule(), reused: it runs after most messages. */
   private readonly schedulerViews: SchedulerNeighbour[] = [];
-  /** Every sequence number some neighbour was asked for, with how many were: kept with the pending maps. */
-  private readonly requested = new Map<number, number>();
-  private readonly isSettled = (s: number) => this.chunks.has(s) || this.requested.has(s);
+  /** What each neighbour was asked for, and which chunks are on their way. */
+  private readonly requests = new RequestBook();
+  private readonly isSettled = (s: number) => this.chunks.has(s) || this.requests.has(s);
   /** Sends a chunk the upload pacer lets go; false when its neighbour left or it was evicted. */
   private readonly sendQueued = (n: Neighbour, seq: number): boolean => {
     const chunk = this.chunks.get(seq);
@@ -92,7 +94,7 @@ export class PeerCore {
   private readonly deadlineMs = (s: number) => this.playout.deadlineMs(s);
   /** A missing chunk on its way: asked for, or offered by a neighbour we can ask. */
   private readonly awaited = (s: number) => {
-    return this.requested.has(s) || this.offeredByNeighbour(s);
+    return this.requests.has(s) || offeredBy(this.neighbourList, s);
   };
   private readonly stats: CoreStats = emptyCoreStats();
 
@@ -158,7 +160,7 @@ export class PeerCore {
   handleDisconnected(nowMs: number, peer: PeerId): void {
     const n = this.neighbours.get(peer);
     if (n === undefined) return;
-    this.dropPending(n);
+    this.requests.removeAll(n);
     this.neighbours.delete(peer);
     this.neighbourList.splice(this.neighbourList.indexOf(n), 1);
     this.schedule(nowMs);
@@ -201,7 +203,7 @@ export class PeerCore {
         this.onRequest(nowMs, n, msg.seq, msg.urgent === true);
         return;
       case MsgType.Reject:
-        if (this.unpend(n, msg.seq) && n.holds.has(msg.seq)) {
+        if (this.requests.remove(n, msg.seq) && n.holds.has(msg.seq)) {
           // It advertised the chunk, we asked, it refused: a broken promise.
           n.holds.delete(msg.seq);
           if (this.strike(n, 'refuses chunks it advertised')) return;
@@ -225,7 +227,7 @@ export class PeerCore {
         // newcomer's start chunk: a busy source is forgotten for it, so the start moves to a
         // keyframe other viewers offer (waiting on a flooded source, newcomers of a flash
         // crowd took 6 s to start in meshtv bench).
-        if (this.unpend(n, msg.seq)) n.busyUntilMs = nowMs + this.busyBackoff(n, msg.retryMs);
+        if (this.requests.remove(n, msg.seq)) n.busyUntilMs = nowMs + this.busyBackoff(n, msg.retryMs);
         if (n.role === 'source' && !this.playout.isStarted && msg.seq === this.playout.nextSeq) n.holds.delete(msg.seq);
         this.scheduleOne(nowMs, msg.seq);
         return;
@@ -246,7 +248,7 @@ export class PeerCore {
       if (n.pending.size === 0) continue;
       for (const [seq, sentAt] of n.pending) {
         if (nowMs - sentAt > this.config.requestTimeoutMs) {
-          this.unpend(n, seq);
+          this.requests.remove(n, seq);
           n.holds.delete(seq);
           // Taken back like a request answered elsewhere: a slow holder need not send it, and a
           // copy that still comes is a duplicate, not a second strike for a replay (at 10,000
@@ -390,7 +392,7 @@ export class PeerCore {
     }
     const size = chunk.payload.length;
     const askedAt = n.pending.get(chunk.seq);
-    const requested = this.unpend(n, chunk.seq);
+    const requested = this.requests.remove(n, chunk.seq);
     if (askedAt !== undefined) {
       const took = nowMs - askedAt;
       n.serviceMs = n.serviceMs === undefined ? took : n.serviceMs + SERVICE_EWMA_GAIN * (took - n.serviceMs);
@@ -430,7 +432,7 @@ export class PeerCore {
   private accept(nowMs: number, chunk: Chunk, from: Neighbour | undefined, pushOn: boolean): void {
     const fresh = chunk.seq > this.chunks.newest;
     this.storeChunk(nowMs, chunk);
-    if (this.requested.has(chunk.seq)) this.cancelRequests(nowMs, chunk.seq);
+    if (this.requests.has(chunk.seq)) this.cancelRequests(nowMs, chunk.seq);
     this.events.push({ type: 'chunk', chunk, from: from?.peer });
     // A viewer that does not upload does not advertise either: nobody waits on it.
     if (this.config.uploadEnabled) {
@@ -484,7 +486,7 @@ export class PeerCore {
   /** The chunk came (or playback skipped it): take back the requests for it still out. */
   private cancelRequests(nowMs: number, seq: number): void {
     for (const o of this.neighbourList) {
-      if (!this.unpend(o, seq)) continue;
+      if (!this.requests.remove(o, seq)) continue;
       o.cancelled.set(seq, nowMs);
       this.send(nowMs, o.peer, { type: MsgType.Cancel, seq });
     }
@@ -593,7 +595,7 @@ export class PeerCore {
     this.originAsked.clear();
     this.lastNewChunkAtMs = undefined;
     for (const n of this.neighbourList) {
-      this.dropPending(n);
+      this.requests.removeAll(n);
       n.holds.clear();
     }
     // Back on a restarted broadcaster, the swarm is formed already: resume at once.
@@ -627,7 +629,7 @@ export class PeerCore {
     const from = this.playout.nextSeq;
     if (from === undefined) return;
     this.requestPlan(nowMs, Math.max(from, this.chunks.start()), this.chunks.horizon());
-    if (this.config.originFallback && this.playout.isStarted) this.askOrigin(nowMs, from, this.requested);
+    if (this.config.originFallback && this.playout.isStarted) this.askOrigin(nowMs, from);
   }
 
   /**
@@ -641,27 +643,8 @@ export class PeerCore {
     }
     const from = this.playout.nextSeq as number;
     if (seq < Math.max(from, this.chunks.start()) || seq > this.chunks.horizon() || this.chunks.has(seq)) return;
-    if (this.requested.has(seq)) return;
+    if (this.requests.has(seq)) return;
     this.requestPlan(nowMs, seq, seq);
-  }
-
-  /** Notes that `seq` was asked of `n`. */
-  private pend(n: Neighbour, seq: number, nowMs: number): void {
-    n.pending.set(seq, nowMs);
-    this.requested.set(seq, (this.requested.get(seq) ?? 0) + 1);
-  }
-
-  /** Forgets that `seq` was asked of `n`; true when it had been. */
-  private unpend(n: Neighbour, seq: number): boolean {
-    if (!n.pending.delete(seq)) return false;
-    const count = (this.requested.get(seq) ?? 1) - 1;
-    if (count > 0) this.requested.set(seq, count);
-    else this.requested.delete(seq);
-    return true;
-  }
-
-  private dropPending(n: Neighbour): void {
-    for (const seq of n.pending.keys()) this.unpend(n, seq);
   }
 
   /** Asks neighbours for the chunks in [fromSeq, toSeq] that the scheduler picks. */
@@ -689,7 +672,7 @@ export class PeerCore {
       random: this.components.random,
     });
     for (const { peer, seq } of plan) {
-      this.pend(this.neighbours.get(peer) as Neighbour, seq, nowMs);
+      this.requests.add(this.neighbours.get(peer) as Neighbour, seq, nowMs);
       const deadline = this.playout.deadlineMs(seq);
       const joining = nowMs - (this.playout.startedAtMs ?? nowMs) < this.config.urgentJoinMs;
       const urgent = joining && deadline !== undefined && deadline - nowMs < this.config.urgentRequestMs;
@@ -698,11 +681,11 @@ export class PeerCore {
   }
 
   /** Last resort: chunks due very soon that no neighbour offers or is sending. */
-  private askOrigin(nowMs: number, from: number, requested: ReadonlyMap<number, number>): void {
+  private askOrigin(nowMs: number, from: number): void {
     // Not bounded by what neighbours advertise: with no neighbour at all, a chunk whose deadline
     // is this close was captured long enough ago that the origin holds it.
     for (let seq = from; seq <= from + this.config.maxAheadChunks; seq++) {
-      if (this.chunks.has(seq) || requested.has(seq) || this.originAsked.has(seq) || this.offeredByNeighbour(seq)) continue;
+      if (this.chunks.has(seq) || this.requests.has(seq) || this.originAsked.has(seq) || offeredBy(this.neighbourList, seq)) continue;
       const deadline = this.playout.deadlineMs(seq);
       if (deadline === undefined || deadline - nowMs > this.config.originUrgentMs) break;
       this.originAsked.add(seq);
@@ -710,31 +693,10 @@ export class PeerCore {
     }
   }
 
-  /**
-   * Joins at the newest keyframe chunk the neighbours offer: the lowest lag that can still start
-   * cleanly. A claim made by a single neighbour is used only when no two agree, and the choice is
-   * revisited while nobody actually offers the chosen chunk, so one liar cannot park the start
-   * on a chunk that does not exist.
-   */
+  /** Joins at the newest keyframe chunk the neighbours offer (start-choice.ts). */
   private chooseStart(): void {
-    const current = this.playout.nextSeq;
-    const plausible = current !== undefined && !this.chunks.beyondReach(current);
-    if (current !== undefined && plausible && (this.chunks.has(current) || this.offeredByNeighbour(current))) return;
-    const claims = new Map<number, number>();
-    for (const n of this.neighbourList) {
-      if (n.role === undefined || n.closing || n.newestKeySeq === NO_SEQ || n.newestKeySeq < this.chunks.start()) continue;
-      if (this.chunks.beyondReach(n.newestKeySeq)) continue;
-      claims.set(n.newestKeySeq, (claims.get(n.newestKeySeq) ?? 0) + 1);
-    }
-    const seqs = [...claims.keys()].sort((a, b) => b - a);
-    let best = seqs.find((q) => (claims.get(q) as number) >= 2) ?? seqs[0] ?? NO_SEQ;
-    if (this.chunks.newestKey !== NO_SEQ && (best === NO_SEQ || this.chunks.newestKey >= best)) best = this.chunks.newestKey;
-    if (best !== NO_SEQ && best !== current) this.playout.chooseStart(best);
-  }
-
-  private offeredByNeighbour(seq: number): boolean {
-    for (const n of this.neighbourList) if (!n.closing && n.holds.has(seq)) return true;
-    return false;
+    const seq = chooseStartSeq(this.playout.nextSeq, this.neighbourList, this.chunks);
+    if (seq !== undefined) this.playout.chooseStart(seq);
   }
 
   private advancePlayout(nowMs: number): void {
@@ -751,7 +713,7 @@ export class PeerCore {
       } else {
         // A request still out for a skipped chunk would only spend the holder's upload on a
         // copy nobody plays (3 per mille of what viewers received at rho 1.05).
-        if (this.requested.has(a.seq)) this.cancelRequests(nowMs, a.seq);
+        if (this.requests.has(a.seq)) this.cancelRequests(nowMs, a.seq);
         this.lastMissAtMs = nowMs;
         this.stats.chunksSkipped++;
         this.stats.mediaMsMissed += a.mediaMs;
@@ -787,7 +749,7 @@ export class PeerCore {
 
   private misbehaved(n: Neighbour, reason: string): void {
     n.closing = true;
-    this.dropPending(n);
+    this.requests.removeAll(n);
     this.events.push({ type: 'misbehaved', peer: n.peer, reason });
   }
 
