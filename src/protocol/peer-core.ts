@@ -39,6 +39,7 @@ import {
   type PeerId,
 } from './core-types.js';
 import { FetchRateMeter } from './fetch-rate.js';
+import { choosePushTargets, DEFAULT_SERVICE_MS } from './fresh-push.js';
 import { Neighbour } from './neighbour.js';
 import { Playout } from './playout.js';
 import { RequestBook } from './request-book.js';
@@ -54,8 +55,6 @@ export const SHORT_SUPPLY_DIAL_FACTOR = 2;
 
 /** Weight of the newest sample in a neighbour's service-time average. */
 const SERVICE_EWMA_GAIN = 0.25;
-/** Service time assumed for a neighbour that has not served us yet: about one chunk's transfer and a round trip. */
-const DEFAULT_SERVICE_MS = 300;
 
 /** The first unrequested copy of one of the newest chunks from a neighbour is a crossed push, not a replay. */
 const FRESH_PUSH_TOLERANCE_CHUNKS = 2000 / CHUNK_MS;
@@ -450,35 +449,17 @@ export class PeerCore {
   }
 
   /**
-   * The newest chunk goes on at once to freshPushFanout relaying neighbours that lack it: it
-   * saves those a HAVE-request round trip and spreads fresh chunks before old ones ("latest
-   * useful chunk", Bonald et al. 2008). Each goes to the lacking neighbour that has served us
-   * fastest: a fast server is most likely a fast uploader, and a fresh chunk that reaches the
-   * fast uploaders first reaches everyone sooner (pushing at random left them idle).
-   *
-   * Only chunks that came unasked (from the source's push, or a viewer's) are pushed on, so
-   * pushes run down chains from the source, ahead of the HAVEs. A viewer that pulled a chunk
-   * pushed it too, to neighbours that had mostly asked for it elsewhere meanwhile: nearly all
-   * duplicates were such crossed pushes. At 10,000 peers, chains of two pushes per step against
-   * one push from every new holder: duplicates 0.91% -> 0.12%, lag p50 2.95 -> 2.78 s,
-   * continuity p5 0.984 -> 0.986 (docs/architecture.md has the alternatives).
+   * Hands a fresh chunk on to a few relaying neighbours that lack it (fresh-push.ts). Only
+   * chunks that came unasked (from the source's push, or a viewer's) are pushed on, so pushes
+   * run down chains from the source, ahead of the HAVEs. A viewer that pulled a chunk pushed it
+   * too, to neighbours that had mostly asked for it elsewhere meanwhile: nearly all duplicates
+   * were such crossed pushes. At 10,000 peers, chains of two pushes per step against one push
+   * from every new holder: duplicates 0.91% -> 0.12%, lag p50 2.95 -> 2.78 s, continuity p5
+   * 0.984 -> 0.986 (docs/architecture.md has the alternatives).
    */
   private pushFresh(chunk: Chunk): void {
-    const candidates: Neighbour[] = [];
-    let holders = 0;
-    for (const n of this.neighbourList) {
-      if (!n.relays || n.role !== 'viewer' || n.closing) continue;
-      if (n.holds.has(chunk.seq)) holders++;
-      else candidates.push(n);
-    }
-    if (holders > this.config.pushMaxHolderShare * (holders + candidates.length)) return;
-    const targets: Neighbour[] = [];
-    for (let i = 0; i < this.config.freshPushFanout && candidates.length > 0; i++) {
-      const j = this.fastestOf(candidates);
-      targets.push(candidates[j] as Neighbour);
-      candidates[j] = candidates[candidates.length - 1] as Neighbour;
-      candidates.pop();
-    }
+    const c = this.config;
+    const targets = choosePushTargets(this.neighbourList, chunk.seq, c.freshPushFanout, c.pushMaxHolderShare, this.components.random);
     // Each push goes ahead of the queue: queued last to first, the fastest leaves first.
     for (let i = targets.length - 1; i >= 0; i--) this.queueUpload(targets[i] as Neighbour, chunk, true);
   }
@@ -497,22 +478,6 @@ export class PeerCore {
     if (!this.uploads.cancel(n, seq)) return;
     this.stats.uploadsCancelled++;
     this.pumpUploads(nowMs);
-  }
-
-  /** Index of the neighbour with the lowest service time (unmeasured ones assumed average), ties at random. */
-  private fastestOf(candidates: readonly Neighbour[]): number {
-    let best = 0;
-    let bestMs = Number.POSITIVE_INFINITY;
-    let ties = 0;
-    for (let k = 0; k < candidates.length; k++) {
-      const ms = (candidates[k] as Neighbour).serviceMs ?? DEFAULT_SERVICE_MS;
-      if (ms < bestMs) {
-        best = k;
-        bestMs = ms;
-        ties = 1;
-      } else if (ms === bestMs && this.components.random() * ++ties < 1) best = k;
-    }
-    return best;
   }
 
   /** A chunk the runtime fetched from the HTTP origin; returns true when it was new and valid. */
