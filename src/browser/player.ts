@@ -6,7 +6,7 @@
 // delivery: the swarm decides when data arrives, the player shows it as early as it can.
 
 import { FLAG_END_OF_STREAM } from '../protocol/chunk.js';
-import { icon } from './ui/icons.js';
+import { PlayerControls } from './ui/player-controls.js';
 import { type RemuxSegment, type TsChunkIn, TsRemuxer } from './ui/ts-remuxer.js';
 
 export type PlayerChunk = TsChunkIn;
@@ -102,8 +102,7 @@ export class MsePlayer {
   readonly video: HTMLVideoElement;
   private readonly config: MsePlayerConfig;
   private readonly container: HTMLElement;
-  private readonly controls: HTMLElement;
-  private readonly soundButton: HTMLButtonElement;
+  private readonly controls: PlayerControls;
   private readonly remuxer = new TsRemuxer();
   private readonly cleanups: (() => void)[] = [];
   private readonly timer: ReturnType<typeof setInterval>;
@@ -149,24 +148,15 @@ export class MsePlayer {
     video.setAttribute('playsinline', '');
     this.video = video;
 
-    this.controls = document.createElement('div');
-    this.controls.className = 'mtv-controls';
-    this.soundButton = document.createElement('button');
-    this.soundButton.type = 'button';
-    this.soundButton.className = 'mtv-sound';
-    const fullscreen = document.createElement('button');
-    fullscreen.type = 'button';
-    fullscreen.className = 'mtv-fullscreen';
-    fullscreen.title = 'Full screen';
-    fullscreen.setAttribute('aria-label', 'Full screen');
-    fullscreen.append(icon('fullscreen'));
-    this.controls.append(this.soundButton, fullscreen);
-    container.append(video, this.controls);
-
-    this.listen(this.soundButton, 'click', () => this.onSoundButton());
-    this.listen(fullscreen, 'click', () => this.toggleFullscreen());
-    this.listen(video, 'dblclick', () => this.toggleFullscreen());
-    this.listen(video, 'volumechange', () => this.renderControls());
+    this.controls = new PlayerControls(video, container, {
+      blocked: () => this.needsGesture,
+      resume: () => {
+        this.needsGesture = false;
+        this.play();
+      },
+      listen: (target, type, fn) => this.listen(target, type, fn),
+    });
+    container.append(video, this.controls.element);
     this.listen(video, 'waiting', () => this.onWaiting());
     this.listen(video, 'timeupdate', () => this.noteProgress(performance.now()));
     // A seek moves currentTime without playing anything: not progress.
@@ -174,7 +164,6 @@ export class MsePlayer {
       this.lastCurrentTime = video.currentTime;
     });
     this.listen(video, 'error', () => this.recover(`media error ${video.error?.code ?? '?'}: ${video.error?.message ?? ''}`.trim()));
-    this.renderControls();
     this.attachSource();
     this.timer = setInterval(() => this.tick(), this.config.tickMs);
   }
@@ -249,7 +238,7 @@ export class MsePlayer {
     for (const c of this.cleanups.splice(0)) c();
     this.detach();
     this.video.remove();
-    this.controls.remove();
+    this.controls.element.remove();
     this.container.classList.remove('mtv-player');
   }
 
@@ -407,7 +396,7 @@ export class MsePlayer {
     this.lastError = reason;
     this.failed = true;
     this.endStall(performance.now());
-    this.renderControls();
+    this.controls.render();
   }
 
   // --- Playback control ------------------------------------------------------------------
@@ -499,13 +488,13 @@ export class MsePlayer {
     this.video.play().then(
       () => {
         this.needsGesture = false;
-        this.renderControls();
+        this.controls.render();
       },
       (err: unknown) => {
         // Autoplay refused (even muted, e.g. by a user setting): wait for a click.
         if (err instanceof DOMException && err.name === 'NotAllowedError') {
           this.needsGesture = true;
-          this.renderControls();
+          this.controls.render();
         }
       },
     );
@@ -579,42 +568,6 @@ export class MsePlayer {
       if (e.startS <= ct + 0.001) return Date.now() - (e.captureTimeMs + (ct - e.startS) * 1000);
     }
     return undefined;
-  }
-
-  // --- Controls ---------------------------------------------------------------------------
-
-  private onSoundButton(): void {
-    const v = this.video;
-    if (this.needsGesture) {
-      this.needsGesture = false;
-      this.play();
-    }
-    if (v.muted) {
-      v.muted = false;
-      if (v.volume === 0) v.volume = 1;
-    } else {
-      v.muted = true;
-    }
-    this.renderControls();
-  }
-
-  private renderControls(): void {
-    const b = this.soundButton;
-    const state = this.needsGesture ? 'play' : this.video.muted ? 'muted' : 'sound';
-    if (b.dataset.state === state) return;
-    b.dataset.state = state;
-    const label = state === 'play' ? 'Play' : state === 'muted' ? 'Unmute' : 'Mute';
-    b.title = label;
-    b.setAttribute('aria-label', label);
-    b.replaceChildren(icon(state));
-    // Muted (or blocked) is the state to get out of: say so in words, not only with an icon.
-    if (state !== 'sound') b.append(` ${state === 'play' ? 'Play' : 'Tap to unmute'}`);
-    b.classList.toggle('mtv-prominent', state !== 'sound');
-  }
-
-  private toggleFullscreen(): void {
-    if (document.fullscreenElement !== null) void document.exitFullscreen().catch(() => undefined);
-    else void this.container.requestFullscreen?.().catch(() => undefined);
   }
 
   private listen<K extends keyof HTMLElementEventMap>(target: HTMLElement, type: K, fn: (e: HTMLElementEventMap[K]) => void): void {

@@ -101,6 +101,22 @@ test('MsePlayer plays a live chunk stream in Chromium', { skip: browserSkipReaso
     assert.ok(s1.chunksSkipped >= 1, 'the withheld chunk was not skipped');
     assert.ok(s1.behindNewestS < 2.5, `playing ${s1.behindNewestS.toFixed(2)} s behind the newest data`);
     assert.ok(fs.statSync(shot).size > 10_000, 'the screenshot is empty');
+
+    // The sound button: muted autoplay says how to get sound; a click unmutes, another mutes.
+    const sound = async () =>
+      page.evaluate(() => {
+        const b = document.querySelector('.mtv-sound') as HTMLButtonElement;
+        return {
+          state: b.dataset.state,
+          label: b.getAttribute('aria-label'),
+          muted: (document.querySelector('video') as HTMLVideoElement).muted,
+        };
+      });
+    assert.deepEqual(await sound(), { state: 'muted', label: 'Unmute', muted: true });
+    await page.click('.mtv-sound');
+    assert.deepEqual(await sound(), { state: 'sound', label: 'Mute', muted: false });
+    await page.click('.mtv-sound');
+    assert.deepEqual(await sound(), { state: 'muted', label: 'Unmute', muted: true });
     await page.close();
   });
 
