@@ -185,22 +185,7 @@ export function hostLayout(peers: number, freeRiders: number, hosts: number, net
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
-  if (!Number.isInteger(o.peers) || o.peers < 1 || o.peers > 1000) throw new UserError('--peers must be 1-1000');
-  if (!(o.durationS >= 5 && o.durationS <= 3600)) throw new UserError('--duration-s must be 5-3600');
-  if (!(o.rho > 0 && o.rho <= 100)) throw new UserError('--rho must be above 0');
-  if (!(o.freeRiders >= 0 && o.freeRiders < 1)) throw new UserError('--free-riders must be in [0, 1)');
-  if (!(o.churnPerMin >= 0 && o.churnPerMin <= 1)) throw new UserError('--churn must be a share per minute in [0, 1]');
-  for (const [flag, t] of [
-    ['--restart-tracker-at-s', o.restartTrackerAtS],
-    ['--restart-source-at-s', o.restartSourceAtS],
-  ] as const)
-    if (t !== undefined && !(t > 0 && t < o.durationS - 5))
-      throw new UserError(`${flag} must be within the run and leave 5 s after it (0 < T < ${o.durationS - 5})`);
-  if (!(Number.isInteger(o.hosts) && o.hosts >= 1)) throw new UserError('--hosts must be a whole number, 1 or more');
-  if (o.netns === true) {
-    const reason = netnsUnavailable();
-    if (reason !== undefined) throw new UserError(reason);
-  }
+  checkBenchOptions(o);
   const mode: BenchMode = o.netns === true ? 'netns' : 'app';
   const log = (msg: string) => {
     if (!o.json) process.stderr.write(`bench: ${msg}\n`);
@@ -342,7 +327,6 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     let sourceKilledAtMs: number | undefined;
     const fanoutBefore = (await (await fetch(`${fanoutUrl}stats`)).json()) as FanoutStats;
     const startedAt = Date.now();
-    const killed: HostReport[] = [];
     // Churn: SIGKILL whole host processes at the asked rate and start fresh ones in their place.
     const killEveryMs = o.churnPerMin > 0 ? 60_000 / ((o.churnPerMin * o.peers) / Math.ceil(o.peers / hosts)) : 0;
     let churnTimer: NodeJS.Timeout | undefined;
@@ -406,7 +390,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const produced = carried.bytesProduced + now.bytesProduced - base.bytesProduced;
     const sourceSent = carried.mediaBytesSent + now.mediaBytesSent - base.mediaBytesSent;
     const wallMs = Date.now() - startedAt;
-    const reports: HostReport[] = [...killed];
+    // Hosts killed by churn took their viewers' measures with them: the survivors report.
+    const reports: HostReport[] = [];
     for (const { proc } of hostProcs) proc.child.kill('SIGTERM');
     for (const { proc } of hostProcs) {
       const m = await proc.line(/^HOST-REPORT (.*)$/m, 30_000);
@@ -424,28 +409,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const clients = fanoutReport.fanout;
     const cpuMs = reports.reduce((a, h) => a + h.cpuMs, 0);
     const rss = reports.reduce((a, h) => a + h.rssMB, 0);
-    if (sourceBackAtMs !== undefined && sourceKilledAtMs !== undefined) {
-      const back = sourceBackAtMs;
-      const killedAt = sourceKilledAtMs;
-      // Viewers playing before the kill, and when each first played the new run.
-      const playing = viewers.filter((v) => v.firstPlayAtMs !== undefined && v.firstPlayAtMs < killedAt);
-      const across = playing.flatMap((v) => {
-        const t = v.resumedAtMs.find((r) => r >= killedAt);
-        return t === undefined ? [] : [Math.max(0, t - back)];
-      });
-      restarts.resumed = `${across.length}/${playing.length}`;
-      const noticed = playing.flatMap((v) => {
-        const t = v.restartedAtMs.find((r) => r >= killedAt);
-        return t === undefined ? [] : [Math.max(0, t - back)];
-      });
-      if (noticed.length > 0) restarts.noticedMs = { p50: round(quantile(noticed, 0.5), 0), p95: round(quantile(noticed, 0.95), 0) };
-      if (across.length > 0)
-        restarts.resumeMs = {
-          p50: round(quantile(across, 0.5), 0),
-          p95: round(quantile(across, 0.95), 0),
-          max: Math.max(...across),
-        };
-    }
+    if (sourceBackAtMs !== undefined && sourceKilledAtMs !== undefined)
+      Object.assign(restarts, sourceRestartTimes(viewers, sourceKilledAtMs, sourceBackAtMs));
     const result: BenchResult = {
       mode,
       streamBps: Math.round((produced * 8000) / wallMs),
@@ -470,6 +435,52 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     net?.destroy();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Refuses options outside what a bench run can do, naming the flag. */
+function checkBenchOptions(o: BenchOptions): void {
+  if (!Number.isInteger(o.peers) || o.peers < 1 || o.peers > 1000) throw new UserError('--peers must be 1-1000');
+  if (!(o.durationS >= 5 && o.durationS <= 3600)) throw new UserError('--duration-s must be 5-3600');
+  if (!(o.rho > 0 && o.rho <= 100)) throw new UserError('--rho must be above 0');
+  if (!(o.freeRiders >= 0 && o.freeRiders < 1)) throw new UserError('--free-riders must be in [0, 1)');
+  if (!(o.churnPerMin >= 0 && o.churnPerMin <= 1)) throw new UserError('--churn must be a share per minute in [0, 1]');
+  for (const [flag, t] of [
+    ['--restart-tracker-at-s', o.restartTrackerAtS],
+    ['--restart-source-at-s', o.restartSourceAtS],
+  ] as const)
+    if (t !== undefined && !(t > 0 && t < o.durationS - 5))
+      throw new UserError(`${flag} must be within the run and leave 5 s after it (0 < T < ${o.durationS - 5})`);
+  if (!(Number.isInteger(o.hosts) && o.hosts >= 1)) throw new UserError('--hosts must be a whole number, 1 or more');
+  if (o.netns === true) {
+    const reason = netnsUnavailable();
+    if (reason !== undefined) throw new UserError(reason);
+  }
+}
+
+type ViewerRestartTimes = Pick<RestartSummary, 'resumed' | 'noticedMs' | 'resumeMs'>;
+
+/**
+ * After the broadcaster was killed at `killedAt` and produced again at `backAt`: how many of the
+ * viewers playing before the kill played the new run, how soon after `backAt` they noticed the
+ * restart and resumed.
+ */
+function sourceRestartTimes(viewers: HostReport['viewers'], killedAt: number, backAt: number): ViewerRestartTimes {
+  const out: ViewerRestartTimes = {};
+  // Viewers playing before the kill, and when each first played the new run.
+  const playing = viewers.filter((v) => v.firstPlayAtMs !== undefined && v.firstPlayAtMs < killedAt);
+  const across = playing.flatMap((v) => {
+    const t = v.resumedAtMs.find((r) => r >= killedAt);
+    return t === undefined ? [] : [Math.max(0, t - backAt)];
+  });
+  out.resumed = `${across.length}/${playing.length}`;
+  const noticed = playing.flatMap((v) => {
+    const t = v.restartedAtMs.find((r) => r >= killedAt);
+    return t === undefined ? [] : [Math.max(0, t - backAt)];
+  });
+  if (noticed.length > 0) out.noticedMs = { p50: round(quantile(noticed, 0.5), 0), p95: round(quantile(noticed, 0.95), 0) };
+  if (across.length > 0)
+    out.resumeMs = { p50: round(quantile(across, 0.5), 0), p95: round(quantile(across, 0.95), 0), max: Math.max(...across) };
+  return out;
 }
 
 function writeReport(o: BenchOptions, result: BenchResult, viewers: ViewerMeasures[], clients: ViewerMeasures[]): void {
