@@ -8,11 +8,8 @@
 // reaches everyone sooner (pushing at random left them idle). Once a tenth of the relaying
 // neighbours hold it, pulls cover the rest: later pushes mostly cross requests and arrive twice.
 
-import type { Neighbour } from './neighbour.js';
+import { DEFAULT_SERVICE_MS, type Neighbour } from './neighbour.js';
 import type { RandomFn } from './random.js';
-
-/** Service time assumed for a neighbour that has not served us yet: about one chunk's transfer and a round trip. */
-export const DEFAULT_SERVICE_MS = 300;
 
 /**
  * Up to `fanout` relaying viewers among `neighbours` that lack `seq`, fastest first; none once

@@ -7,6 +7,9 @@ import type { PeerId } from './core-types.js';
 import type { SchedulerNeighbour } from './scheduler.js';
 import { SeqWindow } from './seq-window.js';
 
+/** Service time assumed for a neighbour that has not served us yet: about one chunk's transfer and a round trip. */
+export const DEFAULT_SERVICE_MS = 300;
+
 export class Neighbour implements SchedulerNeighbour {
   role: PeerRole | undefined = undefined;
   /** It relays what it gets (false: upload turned off, so pushing to it helps nobody). */

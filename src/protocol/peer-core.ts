@@ -39,8 +39,8 @@ import {
   type PeerId,
 } from './core-types.js';
 import { FetchRateMeter } from './fetch-rate.js';
-import { choosePushTargets, DEFAULT_SERVICE_MS } from './fresh-push.js';
-import { Neighbour } from './neighbour.js';
+import { choosePushTargets } from './fresh-push.js';
+import { DEFAULT_SERVICE_MS, Neighbour } from './neighbour.js';
 import { Playout } from './playout.js';
 import { RequestBook } from './request-book.js';
 import { type SchedulerNeighbour, scheduleRequests } from './scheduler.js';
@@ -636,10 +636,11 @@ export class PeerCore {
       defaultServiceMs: DEFAULT_SERVICE_MS,
       random: this.components.random,
     });
+    // Only a viewer in its first urgentJoinMs of playback flags requests urgent.
+    const joining = nowMs - (this.playout.startedAtMs ?? nowMs) < this.config.urgentJoinMs;
     for (const { peer, seq } of plan) {
       this.requests.add(this.neighbours.get(peer) as Neighbour, seq, nowMs);
       const deadline = this.playout.deadlineMs(seq);
-      const joining = nowMs - (this.playout.startedAtMs ?? nowMs) < this.config.urgentJoinMs;
       const urgent = joining && deadline !== undefined && deadline - nowMs < this.config.urgentRequestMs;
       this.send(nowMs, peer, urgent ? { type: MsgType.Request, seq, urgent } : { type: MsgType.Request, seq });
     }
