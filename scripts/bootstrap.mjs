@@ -48,6 +48,7 @@ const debianNeeds = [
   ['nftables', 'the NAT tests', ['/usr/sbin/nft']],
   ['coturn', 'the TURN tests', ['/usr/bin/turnserver']],
   ['iproute2', 'the NAT tests', ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip']],
+  ['tcpdump', 'the test that peer links are encrypted on the wire', ['/usr/bin/tcpdump', '/usr/sbin/tcpdump']],
 ];
 const missing = process.argv.includes('--test') ? debianNeeds.filter(([, , paths]) => !paths.some(executable)) : [];
 if (missing.length > 0) {

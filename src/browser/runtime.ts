@@ -5,15 +5,16 @@
 // deadline and no neighbour offers it, it is fetched from the broadcaster's HTTP origin; those
 // bytes are counted (they are source load).
 
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { AbrSession } from '../protocol/abr-session.js';
 import { type ChannelRecord, canonicalRecord, checkSignedChannelRecord, type SignedChannelRecord } from '../protocol/channel-record.js';
 import { decodeChunk } from '../protocol/chunk.js';
-import { PEER_ID_BYTES } from '../protocol/codec.js';
-import { bytesToHex, hexToBytes } from '../protocol/hex.js';
+import { hexToBytes } from '../protocol/hex.js';
 import { PeerCore, SHORT_SUPPLY_DIAL_FACTOR } from '../protocol/peer-core.js';
 import { seededRandom } from '../protocol/random.js';
 import { nobleVerify } from '../protocol/verify-noble.js';
 import { CoreDriver } from '../runtime/core-driver.js';
+import { type NodeIdentity, peerIdOf } from '../runtime/link-auth.js';
 import { checkNetworkConfig, type LinkPath, type NetworkConfig } from '../transport/ice.js';
 import { type PeerConnectionLike, signalingUrlOf, WebRtcSignaling, type WebSocketLike } from '../transport/webrtc-signaling.js';
 
@@ -34,6 +35,8 @@ export interface BrowserViewerStats {
   chunksPlayed: number;
   chunksSkipped: number;
   continuity: number;
+  /** Before playback: the age of the newest chunk offered, when it was too old to start on. */
+  notLiveAgeMs: number | undefined;
   /** The rendition playing (absent: the channel has no ladder). */
   rendition: string | undefined;
   /** 'auto', or the rendition the user chose. */
@@ -91,8 +94,11 @@ interface Lane {
 const RETIRE_AFTER_MS = 2000;
 
 export async function startBrowserViewer(o: BrowserViewerOptions): Promise<BrowserViewer> {
-  const idBytes = new Uint8Array(PEER_ID_BYTES);
-  crypto.getRandomValues(idBytes);
+  // A node key per tab and run: its first 16 bytes are the tab's peer id on every link
+  // (src/runtime/link-auth.ts), in every rendition's swarm.
+  const nodeSeed = ed25519.utils.randomSecretKey();
+  const identity: NodeIdentity = { publicKey: ed25519.getPublicKey(nodeSeed), sign: (m) => ed25519.sign(m, nodeSeed) };
+  const idBytes = peerIdOf(identity.publicKey);
   const log = { debug: () => {}, warn: (m: string) => console.warn(`meshtv: ${m}`) };
   const tracker = new URL(o.trackerUrl);
   // How the tracker's operator wants peers to meet: STUN/TURN servers (none: host candidates
@@ -133,6 +139,7 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
   const playCbs: ((c: PlayedChunk, lagMs: number) => void)[] = [];
   const skipCbs: ((seq: number) => void)[] = [];
   const switchCbs: ((to: string) => void)[] = [];
+  let notLiveAgeMs: number | undefined;
   const lanes = new Map<number, Lane>();
   const retired = new Map<number, { lane: Lane; timer: ReturnType<typeof setTimeout> }>();
   /** What lanes stopped since had counted. */
@@ -163,7 +170,7 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
       { role: 'viewer', uploadEnabled: upload.enabled, uploadLimitBps: upload.limitBps, originFallback: index === 0 },
       { channelKey, localPeerId: idBytes, verify: nobleVerify, random: seededRandom(seed[0] as number) },
     );
-    const driver = new CoreDriver(core, bytesToHex(idBytes), log);
+    const driver = new CoreDriver(core, { identity, verify: nobleVerify, log });
     const signaling = new WebRtcSignaling({
       trackerUrls: network.signaling.length > 0 ? network.signaling : [signalingUrlOf(o.trackerUrl)],
       channelKey,
@@ -183,6 +190,7 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
     const lane: Lane = { core, driver, signaling, originBytes: 0 };
     driver.onEvent((e) => {
       if (lanes.get(index) !== lane) return;
+      if (e.type === 'not-live') notLiveAgeMs = e.ageMs;
       if (session === undefined) return;
       if (e.type === 'play') session.played(index, e.chunk, Date.now());
       else if (e.type === 'skip') session.skipped(index, e.seq);
@@ -287,6 +295,7 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
         mediaBytesOut: t.mediaBytesOut,
         mediaBytesFromOrigin: originBytes,
         chunksPlayed: t.chunksPlayed,
+        notLiveAgeMs: t.chunksPlayed > 0 ? undefined : notLiveAgeMs,
         chunksSkipped: t.chunksSkipped,
         continuity: due === 0 ? 1 : t.mediaMsPlayed / due,
         rendition: ladder.length > 1 ? ladder[abr.current]?.name : undefined,

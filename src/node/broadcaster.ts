@@ -11,7 +11,7 @@ import type { PeerCoreConfig } from '../protocol/peer-core.js';
 import { formatChannelUri } from './channel-uri.js';
 import { UserError } from './errors.js';
 import { type HttpOutput, startHttpOutput } from './http-output.js';
-import { type ChannelKey, deriveRenditionKey, loadOrCreateKey } from './keys.js';
+import { type ChannelKey, deriveRenditionKey, loadOrCreateKey, loadOrCreateNodeKey } from './keys.js';
 import type { Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { RateMeter } from './rate-meter.js';
@@ -123,6 +123,8 @@ interface Lane {
 
 export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
   const { key, created } = loadOrCreateKey(o.keyFile);
+  // The broadcaster's own peer id (not the channel's): kept beside the channel key.
+  const nodeKey = loadOrCreateNodeKey(o.keyFile);
   const ffmpeg = ffmpegPath();
   const source: InputSource = o.input ?? { kind: 'testsrc' };
   const encoding = { ...DEFAULT_ENCODING, ...o.encoding };
@@ -149,6 +151,7 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
     const node = new SwarmNode({
       role: 'source',
       channelKey: laneKey.publicKey,
+      nodeKey,
       host: o.host,
       // Renditions past the base listen on the next ports (any free one when the base's is).
       port: o.port === 0 ? 0 : o.port + i,

@@ -5,6 +5,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, type 
 import fs from 'node:fs';
 import path from 'node:path';
 import { bytesToHex } from '../protocol/hex.js';
+import type { NodeIdentity } from '../runtime/link-auth.js';
 import { UserError } from './errors.js';
 
 export interface ChannelKey {
@@ -71,6 +72,42 @@ function wrap(privateKey: KeyObject): ChannelKey {
     publicKey,
     channelId: bytesToHex(publicKey),
     sign: (message) => new Uint8Array(sign(null, message, privateKey)),
+  };
+}
+
+/**
+ * A node key: who a node is on its peer links (its peer id is the first 16 bytes of the public
+ * key, src/runtime/link-auth.ts). `keyPair` is the same key in libsodium's form, for the Noise
+ * handshake of TCP links.
+ */
+export interface NodeKey extends NodeIdentity {
+  readonly keyPair: { publicKey: Buffer; secretKey: Buffer };
+}
+
+/**
+ * A fresh node key, for one run of a viewer: several viewers on one machine stay distinct, and
+ * a viewer cannot be followed from channel to channel by its id.
+ */
+export function newNodeKey(): NodeKey {
+  return nodeKeyOf(wrap(generateKeyPairSync('ed25519').privateKey));
+}
+
+/**
+ * A broadcaster's node key, kept beside its channel key (`<key>.node`, mode 0600): its peer id
+ * stays the same across restarts, which viewers' bans and duplicate checks rely on.
+ */
+export function loadOrCreateNodeKey(channelKeyFile: string): NodeKey {
+  return nodeKeyOf(loadOrCreateKey(`${channelKeyFile}.node`).key);
+}
+
+function nodeKeyOf(key: ChannelKey): NodeKey {
+  const d = key.privateKey.export({ format: 'jwk' }).d;
+  if (d === undefined) throw new Error('node key has no private part');
+  const publicKey = Buffer.from(key.publicKey);
+  return {
+    publicKey: key.publicKey,
+    sign: key.sign,
+    keyPair: { publicKey, secretKey: Buffer.concat([Buffer.from(d, 'base64url'), publicKey]) },
   };
 }
 

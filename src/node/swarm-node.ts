@@ -2,16 +2,16 @@
 // announces; the CoreDriver (src/runtime) feeds the connections into PeerCore. Decisions about
 // chunks live in the core; decisions about connections (dial, refuse, ban) in the runtime.
 
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import os from 'node:os';
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { WebSocket } from 'ws';
 import type { Chunk } from '../protocol/chunk.js';
-import { PEER_ID_BYTES } from '../protocol/codec.js';
 import { bytesToHex } from '../protocol/hex.js';
 import { type CoreEvent, PeerCore, type PeerCoreConfig, SHORT_SUPPLY_DIAL_FACTOR } from '../protocol/peer-core.js';
 import { seededRandom } from '../protocol/random.js';
 import { CoreDriver, type LinkStats } from '../runtime/core-driver.js';
+import { peerIdOf } from '../runtime/link-auth.js';
 import { describeIceServers, forNodeDataChannel, type IceServer } from '../transport/ice.js';
 import { TcpTransport } from '../transport/tcp.js';
 import type { Listener } from '../transport/transport.js';
@@ -23,7 +23,7 @@ import {
   type WebSocketLike,
 } from '../transport/webrtc-signaling.js';
 import { DhtDiscovery, type DhtDiscoveryStats } from './dht-discovery.js';
-import { nodeVerify } from './keys.js';
+import { type NodeKey, newNodeKey, nodeVerify } from './keys.js';
 import type { Logger } from './log.js';
 import { announce, fetchNetworkConfig } from './tracker-client.js';
 
@@ -64,10 +64,11 @@ export interface SwarmNodeOptions {
    */
   sourceOnly?: boolean;
   /**
-   * This node's peer id; default: a new random one. A viewer in several renditions' swarms uses
-   * one id in all of them, so the tracker counts it once.
+   * This node's key, whose first 16 bytes are its peer id on every link; default: a new one. A
+   * viewer in several renditions' swarms uses one key in all of them, so the tracker counts it
+   * once; a broadcaster keeps its own on disk.
    */
-  peerId?: Uint8Array;
+  nodeKey?: NodeKey;
   log: Logger;
 }
 
@@ -84,7 +85,7 @@ export class SwarmNode {
   readonly core: PeerCore;
   readonly peerId: string;
   readonly driver: CoreDriver;
-  private readonly transport = new TcpTransport();
+  private readonly transport: TcpTransport;
   private listener: Listener | undefined;
   private readonly dialing = new Set<string>();
   private announceTimer: NodeJS.Timeout | undefined;
@@ -97,13 +98,23 @@ export class SwarmNode {
   trackerFailures = 0;
 
   constructor(private readonly options: SwarmNodeOptions) {
-    const peerId = options.peerId ?? randomBytes(PEER_ID_BYTES);
+    const nodeKey = options.nodeKey ?? newNodeKey();
+    const peerId = peerIdOf(nodeKey.publicKey);
     this.peerId = bytesToHex(peerId);
     this.core = new PeerCore(
       { ...options.core, role: options.role },
       { channelKey: options.channelKey, localPeerId: peerId, verify: nodeVerify, random: seededRandom(randomInt(2 ** 31)) },
     );
-    this.driver = new CoreDriver(this.core, this.peerId, options.log);
+    this.driver = new CoreDriver(this.core, { identity: nodeKey, verify: nodeVerify, log: options.log });
+    this.transport = new TcpTransport({
+      keyPair: nodeKey.keyPair,
+      admit: (address) => {
+        const refusal = this.options.sourceOnly === true ? 'takes no one' : this.driver.refusesAddress(address);
+        if (refusal !== undefined) this.options.log.debug(`refused a connection from ${address}: ${refusal}`);
+        return refusal === undefined;
+      },
+      onRefused: (address, reason) => this.options.log.warn(`refused a peer at ${address}: it ${reason}`),
+    });
   }
 
   get port(): number {
@@ -122,8 +133,12 @@ export class SwarmNode {
   async start(): Promise<void> {
     if (this.options.role === 'viewer') this.watchSource();
     this.listener = await this.transport.listen(this.options.host, this.options.port, (conn) => {
-      if (this.stopped || this.options.sourceOnly === true || !this.driver.acceptsIncoming(conn.remoteAddress)) conn.close();
-      else this.driver.attach(conn, 'tcp', false);
+      const refusal = this.options.sourceOnly === true ? 'takes no one' : this.driver.refuseIncoming(conn.remoteAddress);
+      if (refusal === undefined && !this.stopped) this.driver.attach(conn, 'tcp', false);
+      else {
+        this.options.log.debug(`refused a peer at ${conn.remoteAddress}: ${refusal ?? 'stopping'}`);
+        conn.close();
+      }
     });
     // Stopped while the listener was opening (Ctrl-C during startup): start nothing more.
     if (this.stopped) {
@@ -213,7 +228,7 @@ export class SwarmNode {
         if (this.options.role === 'source' || this.stopped || (port === this.port && isLocalAddress(address))) return;
         const key = `${address}:${port}`;
         if (this.dialing.has(key) || this.driver.linkStats().some((l) => l.address === key)) return;
-        if (!this.roomToDial() || !this.driver.accepts()) return;
+        if (!this.roomToDial() || !this.driver.accepts(undefined, address)) return;
         this.dial(key, address, port, false);
       },
     });
@@ -370,11 +385,11 @@ export class SwarmNode {
       numWant: this.roomToDial() || this.starvedOfSource() ? ANNOUNCE_WANT_PEERS : 0,
     });
     const known = this.driver.knownPeerIds();
-    const dialable = (p: { peerId: string; role: string }) =>
+    const dialable = (p: { peerId: string; role: string; address: string }) =>
       p.peerId !== this.peerId &&
       !known.has(p.peerId) &&
       !this.dialing.has(p.peerId) &&
-      !this.driver.isBanned(p.peerId) &&
+      !this.driver.isBanned(p.peerId, p.address) &&
       // A broadcaster's former entry names its own address: it dials viewers only.
       (this.options.role !== 'source' || p.role === 'viewer') &&
       (this.options.sourceOnly !== true || p.role === 'source');
@@ -417,7 +432,7 @@ export class SwarmNode {
       .dial(address, port, DIAL_TIMEOUT_MS)
       .then((conn) => {
         this.dialing.delete(key);
-        if (this.stopped || !this.driver.accepts(knownId ? key : undefined)) conn.close();
+        if (this.stopped || !this.driver.accepts(knownId ? key : undefined, address)) conn.close();
         else this.driver.attach(conn, 'tcp', true, knownId ? key : undefined);
       })
       .catch((err: Error) => {

@@ -2,20 +2,19 @@
 // hands played chunks to the local /stream.ts and HLS outputs, ends them when the channel
 // ends, and keeps the numbers for /stats.json and the status line.
 
-import { randomBytes } from 'node:crypto';
 import { HlsSegmenter, type HlsSegmenterConfig, masterPlaylist } from '../media/hls-segmenter.js';
 import { StreamOutput } from '../media/stream-output.js';
 import type { SignedChannelRecord } from '../protocol/channel-record.js';
 import { FLAG_END_OF_STREAM } from '../protocol/chunk.js';
-import { PEER_ID_BYTES } from '../protocol/codec.js';
 import { hexToBytes } from '../protocol/hex.js';
 import type { PeerCoreConfig } from '../protocol/peer-core.js';
+import { notLiveMessage } from '../runtime/not-live.js';
 import type { SignalingStats } from '../transport/webrtc-signaling.js';
 import { CHANNEL_ID_PATTERN, type ChannelRef, checkTrackerUrl, parseChannelUri } from './channel-uri.js';
 import type { DhtDiscoveryStats } from './dht-discovery.js';
 import { UserError } from './errors.js';
 import { type HttpOutput, startHttpOutput } from './http-output.js';
-import { nodeVerify } from './keys.js';
+import { newNodeKey, nodeVerify } from './keys.js';
 import type { Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { formatBps, formatBytes, RateMeter } from './rate-meter.js';
@@ -189,17 +188,18 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
   let isEnded = false;
   const joinedAt = Date.now();
   let startupMs: number | undefined;
-  // One peer id in every rendition's swarm: the tracker counts this viewer once.
-  const peerId = randomBytes(PEER_ID_BYTES);
+  // One node key, so one peer id, in every rendition's swarm: the tracker counts this viewer
+  // once. A new one each run: a viewer cannot be followed from channel to channel by its id.
+  const nodeKey = newNodeKey();
   const lanes = new RenditionLanes({
     ladder,
     quality,
     uploadLimitBps: o.core?.uploadLimitBps,
-    makeNode: (spec, index) =>
-      new SwarmNode({
+    makeNode: (spec, index) => {
+      const node = new SwarmNode({
         role: 'viewer',
         channelKey: hexToBytes(spec.channelId),
-        peerId,
+        nodeKey,
         host: o.host,
         // Renditions past the base take the next ports (any free one when the base's is).
         port: o.port === 0 ? 0 : o.port + index,
@@ -210,7 +210,12 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
         core: { ...o.core, ...(o.maxPeers !== undefined ? { maxNeighbours: o.maxPeers } : {}) },
         ...o.network,
         log: o.log.child(ladder.length > 1 ? `swarm ${spec.name}` : 'swarm'),
-      }),
+      });
+      node.onEvent((e) => {
+        if (e.type === 'not-live') o.log.warn(notLiveMessage(e.ageMs));
+      });
+      return node;
+    },
     onOutput: (e) => {
       if (isEnded) return;
       if (e.type === 'skip') hls.skip();

@@ -13,9 +13,17 @@ import { RemoteProtocolError } from './errors.js';
  *    is a byte (BUSY_RETRY_UNIT_MS each).
  * 5: a request may say it is urgent (due soon at the asker's player); a holder takes it ahead
  *    of the rest and a little past its usual queue length.
+ * 6: links are authenticated. A peer id is the first PEER_ID_BYTES of the peer's Ed25519 node
+ *    key; TCP links run a Noise XX handshake under that key before any message, and on a
+ *    WebRTC link an Auth message follows the hello, signing both ends' DTLS fingerprints.
+ *    The hello keeps its layout, so a peer of protocol 5 reads our version and refuses
+ *    cleanly, as we refuse it.
  */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 export const PEER_ID_BYTES = 16;
+/** Bytes of a node key (an Ed25519 public key) and of a signature made with it. */
+export const NODE_KEY_BYTES = 32;
+export const LINK_PROOF_BYTES = 64;
 /** Largest frame body accepted from a peer: one maximal chunk plus its header, with room to spare. */
 export const MAX_FRAME_BYTES = 1024 * 1024 + 4096;
 /** Largest buffer map a peer may send (chunks); bounds the bitfield we parse. */
@@ -34,6 +42,12 @@ export enum MsgType {
   Busy = 7,
   /** "Do not send the chunk I asked for": it came from elsewhere first. */
   Cancel = 8,
+  /**
+   * Right after the hello on a link whose transport does not authenticate its ends (WebRTC):
+   * the sender's node key and its signature over both ends' DTLS fingerprints. Never reaches
+   * the core: the runtime checks it (src/runtime/link-auth.ts).
+   */
+  Auth = 9,
 }
 
 export type PeerRole = 'source' | 'viewer';
@@ -85,7 +99,14 @@ export interface CancelMsg {
   type: MsgType.Cancel;
   seq: number;
 }
-export type WireMessage = HelloMsg | BufferMapMsg | HaveMsg | RequestMsg | ChunkMsg | RejectMsg | BusyMsg | CancelMsg;
+export interface AuthMsg {
+  type: MsgType.Auth;
+  /** The sender's Ed25519 node key: its peer id is the first PEER_ID_BYTES of it. */
+  nodeKey: Uint8Array;
+  /** The node key's signature over the link's binding (see linkProofMessage). */
+  proof: Uint8Array;
+}
+export type WireMessage = HelloMsg | BufferMapMsg | HaveMsg | RequestMsg | ChunkMsg | RejectMsg | BusyMsg | CancelMsg | AuthMsg;
 /** The messages that name one chunk by its sequence number (and nothing bigger). */
 export type SeqMessage = HaveMsg | RequestMsg | RejectMsg | BusyMsg | CancelMsg;
 
@@ -121,7 +142,7 @@ export function busyRetryOnWire(ms: number): number {
 
 /** Whether a message names a chunk by number (and so moves its link's SeqRef when sent). */
 export function isSeqMessage(msg: WireMessage): msg is SeqMessage {
-  return msg.type !== MsgType.Hello && msg.type !== MsgType.BufferMap && msg.type !== MsgType.ChunkData;
+  return msg.type !== MsgType.Hello && msg.type !== MsgType.BufferMap && msg.type !== MsgType.ChunkData && msg.type !== MsgType.Auth;
 }
 
 /** Bytes of `seq` sent after `ref` on a link: 1 or 2 as a step, else 4 (undefined: no link, in full). */
@@ -163,6 +184,8 @@ export function messageBodyBytes(msg: WireMessage, tx?: SeqRef): number {
       return 11 + Math.ceil(msg.count / 8);
     case MsgType.ChunkData:
       return chunkMessageBytes(msg.chunk);
+    case MsgType.Auth:
+      return AUTH_BYTES;
     default:
       return seqMessageBytes(msg, tx);
   }
@@ -202,7 +225,9 @@ function encodeSeqMessage(msg: SeqMessage, tx: SeqRef | undefined): Uint8Array {
   return out;
 }
 
-function encodeOther(msg: HelloMsg | BufferMapMsg | ChunkMsg): Uint8Array {
+const AUTH_BYTES = 1 + NODE_KEY_BYTES + LINK_PROOF_BYTES;
+
+function encodeOther(msg: HelloMsg | BufferMapMsg | ChunkMsg | AuthMsg): Uint8Array {
   switch (msg.type) {
     case MsgType.Hello: {
       const out = new Uint8Array(1 + 1 + CHANNEL_ID_BYTES + PEER_ID_BYTES + 1);
@@ -229,6 +254,15 @@ function encodeOther(msg: HelloMsg | BufferMapMsg | ChunkMsg): Uint8Array {
       const out = new Uint8Array(chunkMessageBytes(msg.chunk));
       out[0] = msg.type;
       encodeLinkChunkInto(out, 1, msg.chunk);
+      return out;
+    }
+    case MsgType.Auth: {
+      if (msg.nodeKey.length !== NODE_KEY_BYTES || msg.proof.length !== LINK_PROOF_BYTES)
+        throw new RangeError('auth with a key or proof of the wrong size');
+      const out = new Uint8Array(AUTH_BYTES);
+      out[0] = msg.type;
+      out.set(msg.nodeKey, 1);
+      out.set(msg.proof, 1 + NODE_KEY_BYTES);
       return out;
     }
   }
@@ -273,6 +307,9 @@ export function decodeMessage(buf: Uint8Array, channelKey: Uint8Array, rx: SeqRe
     }
     case MsgType.ChunkData:
       return { type, chunk: decodeLinkChunk(buf.subarray(1), channelKey) };
+    case MsgType.Auth:
+      expectLength(buf, AUTH_BYTES, 'auth');
+      return { type, nodeKey: buf.slice(1, 1 + NODE_KEY_BYTES), proof: buf.slice(1 + NODE_KEY_BYTES) };
     default:
       throw new RemoteProtocolError(`unknown message type ${type}`);
   }

@@ -4,6 +4,8 @@
 
 import { CHUNK_MS, type Chunk, type VerifyFn } from './chunk.js';
 import type { PeerRole } from './codec.js';
+import type { MessageBudgets } from './message-budget.js';
+import { DEFAULT_MESSAGE_BUDGETS } from './message-budget.js';
 import type { PlayoutAction } from './playout.js';
 import type { RandomFn } from './random.js';
 
@@ -59,8 +61,21 @@ export interface PeerCoreConfig {
   originFallback: boolean;
   /** @default 700 */
   originUrgentMs: number;
-  /** A neighbour idle this long may be dropped for a newcomer when we are full. @default 10000 */
+  /**
+   * A neighbour idle this long may be dropped for a newcomer when we are full. Activity is
+   * useful traffic only: chunks it sent us or we sent it, requests for chunks we hold, answers
+   * to our requests; a peer that only asks for what nobody holds is idle. @default 10000
+   */
   idleEvictMs: number;
+  /** What each neighbour may send, by message kind (./message-budget.ts). */
+  messageBudgets: MessageBudgets;
+  /**
+   * A viewer does not start on a chunk captured longer ago than this: 30 s of delay a live
+   * channel may have, plus 30 s for the broadcaster's and the viewer's clocks to disagree.
+   * Older chunks are a replay (or a channel that stopped): the viewer says so and keeps
+   * looking. @default 60000
+   */
+  maxStartAgeMs: number;
   /** A viewer that got nothing new for this long, while a neighbour offers a keyframe far past
    * its window, takes the channel as restarted. @default 1500 */
   restartSilenceMs: number;
@@ -138,6 +153,8 @@ export const DEFAULT_PEER_CORE_CONFIG: Omit<PeerCoreConfig, 'role'> = {
   originFallback: false,
   originUrgentMs: 700,
   idleEvictMs: 10_000,
+  messageBudgets: DEFAULT_MESSAGE_BUDGETS,
+  maxStartAgeMs: 60_000,
   restartSilenceMs: 1500,
   maxUploadBacklogMs: 150,
   urgentRequestMs: 500,
@@ -167,6 +184,11 @@ export type CoreEvent =
   | { type: 'origin-fetch'; seq: number }
   /** The channel restarted (a broadcaster restart): playback begins again at its new chunks. */
   | { type: 'restarted' }
+  /**
+   * The newest keyframe offered was captured `ageMs` ago, past maxStartAgeMs: the channel is
+   * not live (or a peer replays old chunks). Playback waits for fresh chunks. Once per offer.
+   */
+  | { type: 'not-live'; seq: number; ageMs: number }
   | PlayoutAction;
 
 export interface NeighbourStats {

@@ -4,6 +4,7 @@
 
 import { NO_SEQ, type PeerRole } from './codec.js';
 import type { PeerId } from './core-types.js';
+import { DEFAULT_MESSAGE_BUDGETS, type MessageBudgets, NeighbourBudget } from './message-budget.js';
 import type { SchedulerNeighbour } from './scheduler.js';
 import { SeqWindow } from './seq-window.js';
 
@@ -31,8 +32,10 @@ export class Neighbour implements SchedulerNeighbour {
   strikes = 0;
   /** Answered Busy: not asked again before this. */
   busyUntilMs = 0;
-  /** Last time chunks went either way or it asked for one: who may make room when we are full. */
+  /** Last useful traffic (see PeerCoreConfig.idleEvictMs): who may make room when we are full. */
   lastActiveMs: number;
+  /** What it may still send, by message kind. */
+  readonly budget: NeighbourBudget;
   /** Moving average of request-to-chunk time: how fast it serves us (its queue included). */
   serviceMs: number | undefined = undefined;
 
@@ -40,7 +43,9 @@ export class Neighbour implements SchedulerNeighbour {
     readonly peer: PeerId,
     readonly connectedAtMs: number,
     requestBurst: number,
+    budgets: MessageBudgets = DEFAULT_MESSAGE_BUDGETS,
   ) {
+    this.budget = new NeighbourBudget(budgets, connectedAtMs);
     this.requestTokens = requestBurst;
     this.tokensAtMs = connectedAtMs;
     this.lastActiveMs = connectedAtMs;

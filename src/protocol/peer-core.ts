@@ -53,6 +53,9 @@ export * from './core-types.js';
 /** Runtimes dial this many times their usual number of neighbours while a viewer's supply is short. */
 export const SHORT_SUPPLY_DIAL_FACTOR = 2;
 
+/** A viewer offered only stale chunks says so again at most this often. */
+const NOT_LIVE_REPEAT_MS = 30_000;
+
 /** Weight of the newest sample in a neighbour's service-time average. */
 const SERVICE_EWMA_GAIN = 0.25;
 
@@ -73,6 +76,8 @@ export class PeerCore {
   private lastNewChunkAtMs: number | undefined;
   /** When playback last skipped a chunk or played one late. */
   private lastMissAtMs: number | undefined;
+  /** When the last 'not-live' event went out. */
+  private notLiveSaidAtMs = Number.NEGATIVE_INFINITY;
   private readonly fetches = new FetchRateMeter();
   private pushCursor = 0;
   private readonly uploads: UploadPacer<Neighbour>;
@@ -141,7 +146,7 @@ export class PeerCore {
 
   handleConnected(nowMs: number, peer: PeerId): void {
     if (this.neighbours.has(peer)) throw new Error(`peer ${peer} already connected`);
-    const n = new Neighbour(peer, nowMs, this.config.requestBurst);
+    const n = new Neighbour(peer, nowMs, this.config.requestBurst, this.config.messageBudgets);
     this.neighbours.set(peer, n);
     this.neighbourList.push(n);
     this.send(nowMs, peer, {
@@ -170,6 +175,11 @@ export class PeerCore {
     if (n === undefined || n.closing) return;
     if (n.role === undefined && msg.type !== MsgType.Hello) {
       this.misbehaved(n, 'sent a message before its hello');
+      return;
+    }
+    const over = n.budget.charge(nowMs, msg, msg.type === MsgType.ChunkData ? 0 : messageBodyBytes(msg));
+    if (over !== undefined) {
+      this.misbehaved(n, `floods us with ${over}`);
       return;
     }
     switch (msg.type) {
@@ -215,6 +225,9 @@ export class PeerCore {
       case MsgType.Cancel:
         this.onCancel(nowMs, n, msg.seq);
         return;
+      case MsgType.Auth:
+        // The runtime checks and strips a link's Auth before the core hears of the link's hello.
+        return;
       case MsgType.Busy:
         // Not a broken promise: it holds the chunk but will not send it now. Ask someone else,
         // and leave it alone until it expects room (its hint, spread so the askers it turned
@@ -226,7 +239,10 @@ export class PeerCore {
         // newcomer's start chunk: a busy source is forgotten for it, so the start moves to a
         // keyframe other viewers offer (waiting on a flooded source, newcomers of a flash
         // crowd took 6 s to start in meshtv bench).
-        if (this.requests.remove(n, msg.seq)) n.busyUntilMs = nowMs + this.busyBackoff(n, msg.retryMs);
+        if (this.requests.remove(n, msg.seq)) {
+          n.busyUntilMs = nowMs + this.busyBackoff(n, msg.retryMs);
+          n.lastActiveMs = nowMs;
+        }
         if (n.role === 'source' && !this.playout.isStarted && msg.seq === this.playout.nextSeq) n.holds.delete(msg.seq);
         this.scheduleOne(nowMs, msg.seq);
         return;
@@ -273,10 +289,10 @@ export class PeerCore {
     this.pushCursor = (this.pushCursor + pushTo.size) % Math.max(1, ready.length);
     for (const n of this.neighbourList) {
       if (n.closing) continue;
-      if (pushTo.has(n)) {
-        n.lastActiveMs = nowMs;
-        this.queueUpload(n, chunk, true);
-      } else this.send(nowMs, n.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
+      // A push is no activity of the neighbour's: a link that takes pushes and throws them
+      // away must not keep its slot against newcomers.
+      if (pushTo.has(n)) this.queueUpload(n, chunk, true);
+      else this.send(nowMs, n.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
     }
     this.pumpUploads(nowMs);
     this.armTick(nowMs);
@@ -361,12 +377,13 @@ export class PeerCore {
       return;
     }
     n.requestTokens -= 1;
-    n.lastActiveMs = nowMs;
     const chunk = this.chunks.get(seq);
     if (chunk === undefined) {
+      // Asking for what we do not hold is no activity: a link that only does that is idle.
       this.send(nowMs, n.peer, { type: MsgType.Reject, seq });
       return;
     }
+    n.lastActiveMs = nowMs;
     // Sent it already (or it says it holds it): asking again would make us upload one chunk
     // over and over, which is how one peer could multiply the broadcaster's upload.
     if (n.holds.has(seq)) {
@@ -570,7 +587,13 @@ export class PeerCore {
 
   private newPlayout(minStartLagMs = this.config.minStartLagMs): Playout {
     const c = this.config;
-    return new Playout({ slackMs: c.playoutSlackMs, nominalChunkMs: c.nominalChunkMs, maxLagMs: c.maxPlayoutLagMs, minStartLagMs });
+    return new Playout({
+      slackMs: c.playoutSlackMs,
+      nominalChunkMs: c.nominalChunkMs,
+      maxLagMs: c.maxPlayoutLagMs,
+      minStartLagMs,
+      maxStartAgeMs: c.maxStartAgeMs,
+    });
   }
 
   private pruneHas(n: Neighbour): void {
@@ -659,15 +682,28 @@ export class PeerCore {
     }
   }
 
-  /** Joins at the newest keyframe chunk the neighbours offer (start-choice.ts). */
+  /**
+   * Joins at the newest keyframe chunk the neighbours offer (start-choice.ts); past a start
+   * found too old to play, only a newer one.
+   */
   private chooseStart(): void {
-    const seq = chooseStartSeq(this.playout.nextSeq, this.neighbourList, this.chunks);
-    if (seq !== undefined) this.playout.chooseStart(seq);
+    const stale = this.playout.staleStart?.seq;
+    const current = this.playout.nextSeq;
+    const seq = chooseStartSeq(current === stale ? undefined : current, this.neighbourList, this.chunks);
+    if (seq !== undefined && (stale === undefined || seq > stale)) this.playout.chooseStart(seq);
   }
 
   private advancePlayout(nowMs: number): void {
     if (this.config.role !== 'viewer') return;
-    for (const a of this.playout.advance(nowMs, (s) => this.chunks.get(s), this.chunks.newest, this.awaited)) {
+    const staleBefore = this.playout.staleStart;
+    const actions = this.playout.advance(nowMs, (s) => this.chunks.get(s), this.chunks.newest, this.awaited);
+    const stale = this.playout.staleStart;
+    // Said once, and again at most every NOT_LIVE_REPEAT_MS while newer stale starts come.
+    if (stale !== undefined && stale !== staleBefore && !(nowMs - this.notLiveSaidAtMs < NOT_LIVE_REPEAT_MS)) {
+      this.notLiveSaidAtMs = nowMs;
+      this.events.push({ type: 'not-live', seq: stale.seq, ageMs: stale.ageMs });
+    }
+    for (const a of actions) {
       if (a.type === 'play') {
         this.stats.chunksPlayed++;
         this.stats.lastLagMs = a.lagMs;

@@ -28,6 +28,11 @@ export interface PlayoutConfig {
    * tighter than what the swarm can meet for the chunks that follow. @default 0
    */
   minStartLagMs?: number;
+  /**
+   * Playback never starts on a chunk captured longer ago than this (PeerCoreConfig.maxStartAgeMs):
+   * it is a replay, or the channel stopped. @default no bound
+   */
+  maxStartAgeMs?: number;
 }
 
 export type PlayoutAction =
@@ -43,6 +48,8 @@ export class Playout {
   private chunkMsEstimate: number;
   private started = false;
   startedAtMs: number | undefined;
+  /** The chosen start that was too old to play, and its age then (see maxStartAgeMs). */
+  staleStart: { seq: number; ageMs: number } | undefined;
 
   constructor(private readonly config: PlayoutConfig) {
     this.chunkMsEstimate = config.nominalChunkMs;
@@ -101,6 +108,11 @@ export class Playout {
       const first = get(this.startSeq);
       if (first === undefined || (first.flags & FLAG_KEYFRAME) === 0) return actions;
       if (nowMs - first.captureTimeMs < (this.config.minStartLagMs ?? 0)) return actions;
+      const ageMs = nowMs - first.captureTimeMs;
+      if (this.config.maxStartAgeMs !== undefined && ageMs > this.config.maxStartAgeMs) {
+        if (this.staleStart?.seq !== first.seq) this.staleStart = { seq: first.seq, ageMs };
+        return actions;
+      }
       this.started = true;
       this.startedAtMs = nowMs;
       this.next = this.startSeq;

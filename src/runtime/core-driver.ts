@@ -1,23 +1,24 @@
-// Drives a PeerCore over any set of Connections (TCP, WebRTC): decodes frames into the core,
+// Drives a PeerCore over any set of Connections (TCP, WebRTC): proves who is at the other end
+// of each link before the core hears of it (./link-auth.ts), decodes frames into the core,
 // drains its outputs after every input, keeps its timer armed, and decides what happens to a
-// peer that breaks the protocol (the one place for that policy). Runs in node and in browsers:
-// it uses only timers and Date.now, which both have.
+// peer that breaks the protocol (the one place for that policy, with the bans and per-address
+// caps of Admission). Runs in node and in browsers: it uses only timers and Date.now.
 
-import { decodeMessage, encodeMessage, MsgType, type SeqRef } from '../protocol/codec.js';
+import { Admission, type AdmissionConfig, addressGroup } from '../protocol/admission.js';
+import type { VerifyFn } from '../protocol/chunk.js';
+import { decodeMessage, encodeMessage, MsgType, type SeqRef, type WireMessage } from '../protocol/codec.js';
 import { RemoteProtocolError } from '../protocol/errors.js';
-import { bytesToHex } from '../protocol/hex.js';
 import type { CoreEvent, PeerCore, PeerId } from '../protocol/peer-core.js';
 import { frameHeaderBytes } from '../transport/framing.js';
 import type { LinkPath } from '../transport/ice.js';
 import type { Connection } from '../transport/transport.js';
+import { type AuthResult, LinkAuth, makeAuth, type NodeIdentity, peerIdHexOf } from './link-auth.js';
 
 export interface DriverLog {
   debug(msg: string): void;
   warn(msg: string): void;
 }
 
-/** How long a peer that broke the protocol is refused. */
-export const BAN_MS = 10 * 60 * 1000;
 /** Bytes queued to one peer beyond which it is dropped: it does not read what it asked for. */
 export const MAX_SEND_BUFFER_BYTES = 8 * 1024 * 1024;
 
@@ -29,7 +30,11 @@ export interface Link {
   readonly kind: LinkKind;
   readonly outbound: boolean;
   readonly dialedPeerId?: string;
+  /** The remote's id, once its link proved it (never merely claimed). */
   remotePeerId?: string;
+  readonly auth: LinkAuth;
+  /** The address group it counts in (see Admission); undefined: none. */
+  readonly group: string | undefined;
   wireBytesIn: number;
   wireBytesOut: number;
   /** Each direction's last sequence number: the codec sends the next as a step from it. */
@@ -48,9 +53,20 @@ export interface LinkStats {
   wireBytesOut: number;
 }
 
+export interface CoreDriverInit {
+  /** This node's key: its peer id on every link. */
+  identity: NodeIdentity;
+  /** Ed25519 verification, for the Auth of WebRTC links. */
+  verify: VerifyFn;
+  log: DriverLog;
+  admission?: Partial<AdmissionConfig>;
+}
+
 export class CoreDriver {
   private readonly links = new Map<PeerId, Link>();
-  private readonly banned = new Map<string, number>();
+  readonly admission: Admission;
+  readonly localPeerId: string;
+  private readonly log: DriverLog;
   private readonly listeners: ((e: CoreEvent) => void)[] = [];
   private nextLinkId = 1;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -61,9 +77,12 @@ export class CoreDriver {
 
   constructor(
     readonly core: PeerCore,
-    readonly localPeerId: string,
-    private readonly log: DriverLog,
-  ) {}
+    private readonly init: CoreDriverInit,
+  ) {
+    this.localPeerId = peerIdHexOf(init.identity.publicKey);
+    this.log = init.log;
+    this.admission = new Admission(init.admission);
+  }
 
   onEvent(listener: (e: CoreEvent) => void): void {
     this.listeners.push(listener);
@@ -89,32 +108,60 @@ export class CoreDriver {
     return ids;
   }
 
-  /** Whether a new connection may be taken: room in the core, and the key (peer id or address) not banned. */
-  accepts(key?: string): boolean {
-    return !this.stopped && this.core.acceptsNeighbour() && (key === undefined || !this.isBanned(key));
+  /**
+   * Whether a connection we dial may be taken: room in the core, and neither the peer id a
+   * tracker vouched for nor its address banned.
+   */
+  accepts(peerId?: string, address?: string): boolean {
+    return !this.stopped && this.core.acceptsNeighbour() && this.admission.refusal(Date.now(), addressGroup(address), peerId) === undefined;
   }
 
   /**
-   * For a connection someone opened to us: as accepts(), but when full, first drop the
-   * neighbour idle for longest if the core names one (idle connections, an attacker's too,
-   * must not keep every newcomer away from the broadcaster).
+   * Why a connection someone opened to us is refused (undefined: it may come in). When full,
+   * the neighbour idle for longest goes first if the core names one: idle connections, an
+   * attacker's too, must not keep every newcomer away. Links from one address are capped, so
+   * one host cannot take the slots that eviction frees.
    */
-  acceptsIncoming(key?: string): boolean {
-    if (this.stopped || (key !== undefined && this.isBanned(key))) return false;
-    if (this.core.acceptsNeighbour()) return true;
+  refuseIncoming(address?: string, relayed = false): string | undefined {
+    if (this.stopped) return 'stopping';
+    const group = addressGroup(address, relayed);
+    const refusal = this.admission.refusal(Date.now(), group);
+    if (refusal !== undefined) return refusal;
+    if (!this.admission.roomFor(group)) return `already ${this.linkCountFrom(group)} links from ${group}`;
+    if (this.core.acceptsNeighbour()) return undefined;
     const idle = this.core.idleNeighbour(Date.now());
     const link = idle === undefined ? undefined : this.links.get(idle);
-    if (link === undefined) return false;
+    if (link === undefined) return 'no free slot and no idle neighbour';
     this.log.debug(`dropping idle peer ${link.remotePeerId?.slice(0, 8) ?? link.conn.remoteAddress} for a newcomer`);
+    this.detach(link);
     link.conn.close();
-    this.links.delete(link.id);
-    this.core.handleDisconnected(Date.now(), link.id);
     this.pump();
-    return this.core.acceptsNeighbour();
+    return this.core.acceptsNeighbour() ? undefined : 'full';
+  }
+
+  /**
+   * The cheap part of refuseIncoming, before a handshake is spent on the connection: a banned
+   * address, or one over its cap.
+   */
+  refusesAddress(address: string): string | undefined {
+    const group = addressGroup(address);
+    if (this.stopped) return 'stopping';
+    return this.admission.refusal(Date.now(), group) ?? (this.admission.roomFor(group) ? undefined : `over the cap of links from ${group}`);
+  }
+
+  /** refuseIncoming() as a yes or no. */
+  acceptsIncoming(address?: string, relayed = false): boolean {
+    return this.refuseIncoming(address, relayed) === undefined;
   }
 
   attach(conn: Connection, kind: LinkKind, outbound: boolean, dialedPeerId?: string): void {
+    if (conn.binding === undefined) {
+      this.log.warn(`refused a ${kind} link from ${conn.remoteAddress}: the transport cannot say who is at its end`);
+      conn.close();
+      return;
+    }
     const id = `${kind === 'tcp' ? 't' : 'w'}${outbound ? 'o' : 'i'}${this.nextLinkId++}`;
+    const group = addressGroup(conn.remoteAddress, conn.path === 'relayed');
     const link: Link = {
       id,
       conn,
@@ -125,8 +172,11 @@ export class CoreDriver {
       wireBytesOut: 0,
       txSeq: { seq: 0 },
       rxSeq: { seq: 0 },
+      auth: new LinkAuth(conn.binding, this.core.channelKey, this.init.verify),
+      group,
     };
     this.links.set(id, link);
+    this.admission.linkUp(group);
     conn.setHandlers({
       onFrame: (frame) => {
         const framed = framedBytes(link, frame.length);
@@ -142,13 +192,15 @@ export class CoreDriver {
           throw err;
         }
         this.controlBytes += framed - (msg.type === MsgType.ChunkData ? msg.chunk.payload.length : 0);
-        this.core.handleMessage(Date.now(), id, msg);
+        if (msg.type === MsgType.Hello) this.onAuth(link, link.auth.onHello(msg));
+        else if (msg.type === MsgType.Auth) this.onAuth(link, link.auth.onAuth(msg));
+        else this.core.handleMessage(Date.now(), id, msg);
         this.pump();
       },
       onClose: (error) => {
-        this.links.delete(id);
+        if (this.links.get(id) !== link) return;
+        this.detach(link);
         if (error instanceof RemoteProtocolError) this.log.warn(`dropped peer at ${conn.remoteAddress}: ${error.message}`);
-        this.core.handleDisconnected(Date.now(), id);
         this.pump();
       },
     });
@@ -165,14 +217,13 @@ export class CoreDriver {
         this.punish(link, 'does not read what it requests');
         continue;
       }
-      const frame = encodeMessage(t.msg, link.txSeq);
-      const framed = framedBytes(link, frame.length);
-      link.wireBytesOut += framed;
-      this.controlBytes += framed - (t.msg.type === MsgType.ChunkData ? t.msg.chunk.payload.length : 0);
-      link.conn.send(frame);
+      this.sendTo(link, t.msg);
+      // On a link that does not authenticate its ends, our Auth follows our hello.
+      if (t.msg.type === MsgType.Hello && link.conn.binding?.kind === 'fingerprints')
+        this.sendTo(link, makeAuth(this.init.identity, this.core.channelKey, link.conn.binding));
     }
     for (let e = this.core.pollEvent(); e !== undefined; e = this.core.pollEvent()) {
-      if (e.type === 'hello') this.onHello(e.peer, bytesToHex(e.peerId));
+      if (e.type === 'hello') this.onHello(e.peer);
       else if (e.type === 'misbehaved') {
         const link = this.links.get(e.peer);
         if (link) this.punish(link, e.reason);
@@ -193,6 +244,55 @@ export class CoreDriver {
     );
   }
 
+  private sendTo(link: Link, msg: WireMessage): void {
+    const frame = encodeMessage(msg, link.txSeq);
+    const framed = framedBytes(link, frame.length);
+    link.wireBytesOut += framed;
+    this.controlBytes += framed - (msg.type === MsgType.ChunkData ? msg.chunk.payload.length : 0);
+    link.conn.send(frame);
+  }
+
+  /** Forgets a link that closed or that we drop. */
+  private detach(link: Link): void {
+    if (!this.links.delete(link.id)) return;
+    this.admission.linkDown(link.group);
+    this.core.handleDisconnected(Date.now(), link.id);
+  }
+
+  private linkCountFrom(group: string | undefined): number {
+    let n = 0;
+    for (const l of this.links.values()) if (l.group === group) n++;
+    return n;
+  }
+
+  /**
+   * A hello or Auth went through the link's authentication. A proven hello reaches the core;
+   * a refused one closes the link. A ban names only what the link proved (its own key, its
+   * address), never the id it claimed: that is how a forged hello framed honest peers.
+   */
+  private onAuth(link: Link, result: AuthResult): void {
+    if (result.kind === 'wait') return;
+    if (result.kind === 'ok') {
+      if (this.admission.refusal(Date.now(), link.group, result.peerId) !== undefined) {
+        this.log.debug(`refused banned peer ${result.peerId.slice(0, 8)} at ${link.conn.remoteAddress}`);
+        link.conn.close();
+        return;
+      }
+      link.remotePeerId = result.peerId;
+      this.core.handleMessage(Date.now(), link.id, result.hello);
+      return;
+    }
+    const who = `${link.kind} peer at ${link.conn.remoteAddress}`;
+    if (result.oldVersion === true) {
+      this.log.warn(`refused ${who}: it ${result.reason}`);
+      link.conn.close();
+      return;
+    }
+    this.log.warn(`refused ${who}: it ${result.reason}`);
+    this.admission.ban(Date.now(), link.group, result.provenPeerId);
+    link.conn.close();
+  }
+
   linkStats(): LinkStats[] {
     return [...this.links.values()].map((l) => ({
       peerId: l.remotePeerId,
@@ -205,12 +305,9 @@ export class CoreDriver {
     }));
   }
 
-  isBanned(key: string): boolean {
-    const until = this.banned.get(key);
-    if (until === undefined) return false;
-    if (until > Date.now()) return true;
-    this.banned.delete(key);
-    return false;
+  /** Whether a peer id (or address) is refused now. */
+  isBanned(peerId: string | undefined, address?: string): boolean {
+    return this.admission.refusal(Date.now(), addressGroup(address), peerId) !== undefined;
   }
 
   stop(): void {
@@ -219,25 +316,28 @@ export class CoreDriver {
     for (const l of this.links.values()) l.conn.close();
   }
 
-  /** The policy for a peer that broke the protocol: drop the connection and refuse it for a while. */
+  /**
+   * The policy for a peer that broke the protocol: drop the connection and refuse its proven
+   * key and its address for a while (Admission). A link that proved nothing is dropped only.
+   */
   private punish(link: Link, reason: string): void {
     this.log.warn(`dropping peer ${link.remotePeerId?.slice(0, 8) ?? link.conn.remoteAddress}: ${reason}`);
-    const until = Date.now() + BAN_MS;
-    if (link.remotePeerId) this.banned.set(link.remotePeerId, until);
-    if (link.dialedPeerId) this.banned.set(link.dialedPeerId, until);
-    if (this.banned.size > 10_000) this.banned.delete(this.banned.keys().next().value as string);
+    // A TCP link proved its key in the handshake, before any hello.
+    const binding = link.conn.binding;
+    const proven = link.remotePeerId ?? (binding?.kind === 'key' ? peerIdHexOf(binding.remoteKey) : undefined);
+    this.admission.ban(Date.now(), link.group, proven);
     link.conn.close();
   }
 
-  private onHello(id: PeerId, remotePeerId: string): void {
+  private onHello(id: PeerId): void {
     const link = this.links.get(id);
-    if (link === undefined) return;
-    if (remotePeerId === this.localPeerId || this.isBanned(remotePeerId)) {
+    const remotePeerId = link?.remotePeerId;
+    if (link === undefined || remotePeerId === undefined) return;
+    if (remotePeerId === this.localPeerId) {
       link.conn.close();
       return;
     }
     const other = [...this.links.values()].find((l) => l !== link && l.remotePeerId === remotePeerId);
-    link.remotePeerId = remotePeerId;
     if (other === undefined) return;
     // Two connections to one peer (both dialled at once): both sides keep the one dialled by
     // the smaller peer id, so they agree without talking; same direction twice keeps the older.

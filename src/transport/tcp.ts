@@ -1,10 +1,36 @@
-// Peer transport over TCP with length-prefixed frames (./framing.ts). Frames that break the
-// framing end the connection with a RemoteProtocolError; nothing a peer sends can throw here.
+// Peer transport over TCP. A link runs a Noise XX handshake (Hypercore's
+// @hyperswarm/secret-stream: Noise_XX over Ed25519 keys, then libsodium's secretstream with
+// XChaCha20-Poly1305) before any meshtv message, so both ends know each other's node key and
+// every byte after it is encrypted and authenticated. Inside the encrypted stream, frames keep
+// their length prefix (./framing.ts), and the frames sent within one turn of the event loop
+// travel as one encrypted message (the 20 bytes each message costs would otherwise outweigh
+// the 3-byte HAVEs that are most frames). Nothing a peer sends can throw here: a broken
+// handshake, framing or message ends the connection with an error.
 
 import net from 'node:net';
-import { MAX_FRAME_BYTES } from '../protocol/codec.js';
+import NoiseSecretStream, { type SecretStreamKeyPair } from '@hyperswarm/secret-stream';
+import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../protocol/codec.js';
+import { RemoteProtocolError } from '../protocol/errors.js';
 import { encodeFrame, FrameReader } from './framing.js';
-import type { Connection, ConnectionHandlers, Listener, Transport } from './transport.js';
+import type { Connection, ConnectionHandlers, LinkBinding, Listener, Transport } from './transport.js';
+
+/** A handshake not done within this ends the connection. */
+export const HANDSHAKE_TIMEOUT_MS = 5000;
+/** Frames sent in one turn are sealed together up to this many bytes. */
+const BATCH_BYTES = 64 * 1024;
+/** Bytes an encrypted message adds: its 3-byte length and secretstream's 17-byte tag. */
+export const SEAL_BYTES = 20;
+/** Received bytes not yet decrypted beyond this: a message larger than any frame. */
+const MAX_UNREAD_BYTES = MAX_FRAME_BYTES + BATCH_BYTES + 4096;
+
+export interface TcpTransportInit {
+  /** This node's key: the Noise static key of every link. */
+  keyPair: SecretStreamKeyPair;
+  /** Whether to spend a handshake on a connection from this address (banned or over its cap: no). */
+  admit?: (address: string) => boolean;
+  /** Told of a connection refused before its handshake (a peer of an older protocol). */
+  onRefused?: (address: string, reason: string) => void;
+}
 
 class TcpConnection implements Connection {
   private handlers: ConnectionHandlers | undefined;
@@ -12,17 +38,26 @@ class TcpConnection implements Connection {
   private readonly reader = new FrameReader(MAX_FRAME_BYTES);
   private closed = false;
   private closeError: Error | undefined;
+  private batch: Uint8Array[] = [];
+  private batchBytes = 0;
+  private flushQueued = false;
+  private plainBytesIn = 0;
+  readonly binding: LinkBinding;
+  readonly path = 'direct';
 
-  constructor(private readonly socket: net.Socket) {
-    socket.setNoDelay(true);
-    socket.on('data', (data: Buffer) => {
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly stream: NoiseSecretStream,
+  ) {
+    this.binding = { kind: 'key', remoteKey: new Uint8Array(stream.remotePublicKey as Buffer) };
+    stream.on('data', (data: Buffer) => {
       if (this.closed) return;
+      this.plainBytesIn += data.length + SEAL_BYTES;
       let frames: Uint8Array[];
       try {
         frames = this.reader.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       } catch (err) {
-        this.closeError = err as Error;
-        this.close();
+        this.fail(err as Error);
         return;
       }
       for (const f of frames) {
@@ -31,10 +66,16 @@ class TcpConnection implements Connection {
         else this.early.push(f);
       }
     });
-    socket.on('error', (err) => {
+    // secretstream reads a whole message before it decrypts it; a peer announcing a huge one
+    // must not make us hold megabytes.
+    socket.on('data', () => {
+      if (stream.rawBytesRead - this.plainBytesIn > MAX_UNREAD_BYTES)
+        this.fail(new RemoteProtocolError(`encrypted message of more than ${MAX_UNREAD_BYTES} bytes`));
+    });
+    stream.on('error', (err) => {
       this.closeError ??= err;
     });
-    socket.on('close', () => {
+    stream.on('close', () => {
       this.closed = true;
       this.handlers?.onClose(this.closeError);
     });
@@ -43,13 +84,13 @@ class TcpConnection implements Connection {
   get remoteAddress(): string {
     return normalizeAddress(this.socket.remoteAddress ?? '');
   }
-  readonly path = 'direct';
 
   get remotePort(): number {
     return this.socket.remotePort ?? 0;
   }
+
   get bufferedBytes(): number {
-    return this.socket.writableLength;
+    return this.batchBytes + (this.stream._writableState?.buffered ?? 0) + this.socket.writableLength;
   }
 
   setHandlers(handlers: ConnectionHandlers): void {
@@ -59,21 +100,49 @@ class TcpConnection implements Connection {
   }
 
   send(frame: Uint8Array): void {
-    if (this.closed || this.socket.destroyed) return;
-    this.socket.write(encodeFrame(frame));
+    if (this.closed) return;
+    const framed = encodeFrame(frame);
+    if (this.batchBytes > 0 && this.batchBytes + framed.length > BATCH_BYTES) this.flush();
+    this.batch.push(framed);
+    this.batchBytes += framed.length;
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => this.flush());
+    }
   }
 
   close(): void {
-    if (this.socket.destroyed) return;
+    if (this.closed) return;
+    this.flush();
     this.closed = true;
-    this.socket.destroy();
+    this.stream.end();
+    // A peer that does not read its last bytes is not waited for.
+    setTimeout(() => this.stream.destroy(), 2000).unref();
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    if (this.closed || this.batchBytes === 0) return;
+    const parts = this.batch;
+    const out = parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts, this.batchBytes);
+    this.batch = [];
+    this.batchBytes = 0;
+    this.stream.write(out);
+  }
+
+  private fail(err: Error): void {
+    this.closeError ??= err;
+    this.closed = true;
+    this.stream.destroy();
   }
 }
 
 export class TcpTransport implements Transport {
+  constructor(private readonly init: TcpTransportInit) {}
+
   listen(host: string, port: number, onConnection: (c: Connection) => void): Promise<Listener> {
     return new Promise((resolve, reject) => {
-      const server = net.createServer((socket) => onConnection(new TcpConnection(socket)));
+      const server = net.createServer((socket) => this.accept(socket, onConnection));
       server.once('error', reject);
       server.listen(port, host, () => {
         server.off('error', reject);
@@ -93,21 +162,93 @@ export class TcpTransport implements Transport {
   dial(host: string, port: number, timeoutMs: number): Promise<Connection> {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host, port });
+      socket.setNoDelay(true);
+      const stream = new NoiseSecretStream(true, socket, { keyPair: this.init.keyPair });
       const timer = setTimeout(() => {
-        socket.destroy();
+        stream.destroy();
         reject(new Error(`connection to ${host}:${port} timed out`));
       }, timeoutMs);
-      socket.once('connect', () => {
+      const failed = (err?: Error) => {
         clearTimeout(timer);
-        socket.off('error', reject);
-        resolve(new TcpConnection(socket));
-      });
-      socket.once('error', (err) => {
+        reject(
+          err?.message.includes('ECONNREFUSED') || err?.message.includes('ETIMEDOUT')
+            ? err
+            : new Error(`handshake with ${host}:${port} failed (${err?.message ?? 'closed'}); an older meshtv?`),
+        );
+      };
+      stream.on('error', failed);
+      stream.once('close', () => failed());
+      stream.once('connect', () => {
         clearTimeout(timer);
-        reject(err);
+        resolve(new TcpConnection(socket, stream));
       });
     });
   }
+
+  /**
+   * An incoming socket: a peer of protocol 5 or older speaks first, in plain text, with its
+   * hello; it is answered with a hello of the same layout carrying our version (which it
+   * refuses by name) and closed. Anyone else must complete the handshake in time.
+   */
+  private accept(socket: net.Socket, onConnection: (c: Connection) => void): void {
+    if (this.init.admit?.(normalizeAddress(socket.remoteAddress ?? '')) === false) {
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    socket.on('error', () => {});
+    const timer = setTimeout(() => socket.destroy(), HANDSHAKE_TIMEOUT_MS);
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      const old = oldHello(first);
+      if (old !== undefined) {
+        clearTimeout(timer);
+        this.init.onRefused?.(
+          normalizeAddress(socket.remoteAddress ?? ''),
+          `speaks protocol ${old.version} in plain text, this node ${PROTOCOL_VERSION}: it must upgrade meshtv`,
+        );
+        socket.end(encodeFrame(versionRefusal(old.body)));
+        setTimeout(() => socket.destroy(), 2000).unref();
+        return;
+      }
+      // The stream listens for data once it has opened: the bytes already read go back, and
+      // the socket resumes, only then (earlier, they would be lost).
+      const resume = (event: string) => {
+        if (event !== 'data') return;
+        socket.off('newListener', resume);
+        process.nextTick(() => {
+          socket.unshift(first);
+          socket.resume();
+        });
+      };
+      socket.on('newListener', resume);
+      const stream = new NoiseSecretStream(false, socket, { keyPair: this.init.keyPair });
+      stream.on('error', () => {});
+      stream.once('close', () => clearTimeout(timer));
+      stream.once('connect', () => {
+        clearTimeout(timer);
+        onConnection(new TcpConnection(socket, stream));
+      });
+    });
+  }
+}
+
+/** Bytes of a hello up to protocol 6: type, version, channel key (32), peer id (16), role. */
+const PLAIN_HELLO_BYTES = 51;
+
+/** An older peer's plain-text hello at the start of a connection (its length prefix, then type 1, then a version below ours). */
+function oldHello(first: Uint8Array): { version: number; body: Uint8Array } | undefined {
+  if (first.length < 1 + PLAIN_HELLO_BYTES || first[0] !== PLAIN_HELLO_BYTES || first[1] !== 1) return undefined;
+  const version = first[2] as number;
+  if (version >= PROTOCOL_VERSION || version === 0) return undefined;
+  return { version, body: first.subarray(1, 1 + PLAIN_HELLO_BYTES) };
+}
+
+/** The old peer's own hello sent back with our version in it: it refuses us with a clear reason. */
+function versionRefusal(theirHello: Uint8Array): Uint8Array {
+  const out = new Uint8Array(theirHello);
+  out[1] = PROTOCOL_VERSION;
+  return out;
 }
 
 /** Strips the IPv4-mapped IPv6 prefix so addresses compare and print the usual way. */

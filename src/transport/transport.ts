@@ -9,8 +9,17 @@ export interface ConnectionHandlers {
   onClose(error?: Error): void;
 }
 
+/** What a transport knows of the far end of a link (src/runtime/link-auth.ts checks the hello against it). */
+export type LinkBinding =
+  /** Its handshake proved the remote's node key (Noise XX on TCP). */
+  | { kind: 'key'; remoteKey: Uint8Array }
+  /** The link runs inside DTLS with these certificate fingerprints (ours and theirs, as the SDPs say them). */
+  | { kind: 'fingerprints'; local: string; remote: string };
+
 export interface Connection {
   readonly remoteAddress: string;
+  /** What authenticates the far end; undefined when the transport could not tell (the link is refused). */
+  readonly binding: LinkBinding | undefined;
   readonly remotePort: number;
   /** How the link crosses the network, once known (TCP: direct; WebRTC: from ICE). */
   readonly path?: LinkPath;

@@ -11,6 +11,12 @@ import type { DriverLog } from '../runtime/core-driver.js';
 import { type IceServer, isTurnServer, type LinkPath, linkPathOf, type StatsLike } from './ice.js';
 import { type DataChannelLike, WebRtcConnection } from './webrtc.js';
 
+/** The first DTLS fingerprint of an SDP, normalised (`sha-256 ab:cd:...`); undefined if it has none. */
+export function sdpFingerprint(sdp: string | undefined): string | undefined {
+  const m = /^a=fingerprint:(\S+) ([0-9A-Fa-f:]+)\s*$/m.exec(sdp ?? '');
+  return m === null ? undefined : `${(m[1] as string).toLowerCase()} ${(m[2] as string).toLowerCase()}`;
+}
+
 export interface SessionDescriptionLike {
   type: string;
   sdp?: string;
@@ -18,6 +24,7 @@ export interface SessionDescriptionLike {
 
 export interface PeerConnectionLike {
   readonly localDescription: SessionDescriptionLike | null;
+  readonly remoteDescription: SessionDescriptionLike | null;
   readonly iceGatheringState: string;
   createDataChannel(label: string, init?: { ordered?: boolean }): DataChannelLike;
   createOffer(): Promise<SessionDescriptionLike>;
@@ -351,6 +358,11 @@ export class WebRtcSignaling {
   }
 
   private opened(pc: PeerConnectionLike, conn: WebRtcConnection, outbound: boolean): void {
+    // What the hello's Auth binds a node key to (src/runtime/link-auth.ts); a link without
+    // both fingerprints is refused there.
+    const local = sdpFingerprint(pc.localDescription?.sdp);
+    const remote = sdpFingerprint(pc.remoteDescription?.sdp);
+    if (local !== undefined && remote !== undefined) conn.binding = { kind: 'fingerprints', local, remote };
     linkPathOf(pc)
       .catch(() => undefined)
       .then((path) => {

@@ -9,7 +9,7 @@ import { concatBytes } from '../protocol/bytes.js';
 import { MAX_FRAME_BYTES } from '../protocol/codec.js';
 import { RemoteProtocolError } from '../protocol/errors.js';
 import type { LinkPath } from './ice.js';
-import type { Connection, ConnectionHandlers } from './transport.js';
+import type { Connection, ConnectionHandlers, LinkBinding } from './transport.js';
 
 export const FRAGMENT_BYTES = 16 * 1024;
 const LOW_WATER_BYTES = 64 * 1024;
@@ -39,6 +39,8 @@ export class WebRtcConnection implements Connection {
   private closeError: Error | undefined;
   /** Set by the signalling once ICE reports the selected candidate pair. */
   path: LinkPath | undefined;
+  /** Set by the signalling when the channel opens: both ends' DTLS fingerprints. */
+  binding: LinkBinding | undefined;
 
   constructor(
     private readonly channel: DataChannelLike,

@@ -195,7 +195,7 @@ test('attackers cannot change what honest viewers play, and are dropped', { time
     assert.ok(await a.droppedWithin(15_000), `attacker "${name}" was not dropped`);
   }
   // A dropped attacker coming back under the same identity is refused.
-  const back = await Attacker.connect(target.address, target.port, (launched[0] as readonly [string, Attacker])[1].peerId);
+  const back = await Attacker.connect(target.address, target.port, { nodeKey: (launched[0] as readonly [string, Attacker])[1].nodeKey });
   back.hello(channelKey);
   assert.ok(await back.droppedWithin(5000), 'a banned attacker was let back in');
 

@@ -1,19 +1,36 @@
 // A hostile peer for tests: speaks just enough of the wire protocol to join a swarm over a
-// real TCP connection, and can send anything — forged chunks, floods, raw garbage.
+// real TCP connection (with the Noise handshake, under a node key of its own, as any peer
+// can), and can send anything inside it: forged chunks, floods, raw garbage, a hello that
+// claims someone else's id. `plain` skips the handshake, as a peer of protocol 5 did.
 
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import NoiseSecretStream from '@hyperswarm/secret-stream';
+import { type NodeKey, newNodeKey } from '../../src/node/keys.js';
 import { type Chunk, signChunk } from '../../src/protocol/chunk.js';
-import {
-  decodeMessage,
-  encodeMessage,
-  MAX_FRAME_BYTES,
-  MsgType,
-  PEER_ID_BYTES,
-  PROTOCOL_VERSION,
-  type WireMessage,
-} from '../../src/protocol/codec.js';
+import { decodeMessage, encodeMessage, MAX_FRAME_BYTES, MsgType, PROTOCOL_VERSION, type WireMessage } from '../../src/protocol/codec.js';
+import { peerIdOf } from '../../src/runtime/link-auth.js';
 import { encodeFrame, FrameReader } from '../../src/transport/framing.js';
+
+export interface AttackerOptions {
+  /** Its node key; default: a new one. */
+  nodeKey?: NodeKey;
+  /** The peer id its hello claims; default: its key's. */
+  claimPeerId?: Uint8Array;
+  /** Local address to connect from (127.0.0.x plays another host). */
+  localAddress?: string;
+  /** No handshake, plain frames: a peer of protocol 5. */
+  plain?: boolean;
+  /** The protocol version its hello says. */
+  version?: number;
+}
+
+/** Where the attacker's bytes go: the encrypted stream, or the bare socket. */
+interface Pipe {
+  write(bytes: Uint8Array): void;
+  destroy(): void;
+  readonly destroyed: boolean;
+}
 
 export class Attacker {
   readonly received: WireMessage[] = [];
@@ -28,16 +45,17 @@ export class Attacker {
   private readonly rxSeq = { seq: 0 };
 
   private constructor(
-    private readonly socket: net.Socket,
-    peerId?: Uint8Array,
+    private readonly socket: Pipe,
+    readable: { on(event: 'data', cb: (d: Buffer) => void): unknown; on(event: 'close', cb: () => void): unknown },
+    private readonly options: AttackerOptions,
+    readonly nodeKey: NodeKey,
   ) {
-    this.peerId = peerId ?? randomBytes(PEER_ID_BYTES);
-    this.closed = new Promise((resolve) => socket.on('close', () => resolve()));
+    this.peerId = options.claimPeerId ?? peerIdOf(nodeKey.publicKey);
+    this.closed = new Promise((resolve) => readable.on('close', () => resolve()));
     this.closed.then(() => {
       this.isClosed = true;
     });
-    socket.on('error', () => {});
-    socket.on('data', (d: Buffer) => {
+    readable.on('data', (d: Buffer) => {
       try {
         for (const f of this.reader.push(new Uint8Array(d))) this.received.push(decodeMessage(f, this.channelKey, this.rxSeq));
       } catch {
@@ -47,10 +65,20 @@ export class Attacker {
     });
   }
 
-  static connect(host: string, port: number, peerId?: Uint8Array): Promise<Attacker> {
+  static connect(host: string, port: number, options: AttackerOptions = {}): Promise<Attacker> {
+    const nodeKey = options.nodeKey ?? newNodeKey();
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port }, () => resolve(new Attacker(socket, peerId)));
+      const socket = net.connect({ host, port, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
+      socket.on('error', () => {});
       socket.once('error', reject);
+      if (options.plain === true) {
+        socket.once('connect', () => resolve(new Attacker(socket, socket, options, nodeKey)));
+        return;
+      }
+      const stream = new NoiseSecretStream(true, socket, { keyPair: nodeKey.keyPair });
+      stream.on('error', () => {});
+      stream.once('close', () => reject(new Error('attacker: refused before the handshake')));
+      stream.once('connect', () => resolve(new Attacker(stream as unknown as Pipe, stream, options, nodeKey)));
     });
   }
 
@@ -68,7 +96,7 @@ export class Attacker {
 
   hello(channelKey: Uint8Array): void {
     this.channelKey = channelKey;
-    this.send({ type: MsgType.Hello, version: PROTOCOL_VERSION, channelKey, peerId: this.peerId, role: 'viewer' });
+    this.send({ type: MsgType.Hello, version: this.options.version ?? PROTOCOL_VERSION, channelKey, peerId: this.peerId, role: 'viewer' });
   }
 
   /** Waits for a message matching `pick` (returns it) or fails after `timeoutMs`. */

@@ -8,11 +8,14 @@ import {
   bufferMapSeqs,
   decodeMessage,
   encodeMessage,
+  LINK_PROOF_BYTES,
   MAX_BUFFER_MAP_CHUNKS,
   MAX_FRAME_BYTES,
   MsgType,
   makeBufferMap,
+  messageBodyBytes,
   NO_SEQ,
+  NODE_KEY_BYTES,
   PEER_ID_BYTES,
   PROTOCOL_VERSION,
   type WireMessage,
@@ -95,6 +98,14 @@ describe('codec round trip', () => {
       assert.equal(frame.length, HELLO_BYTES);
       assert.deepEqual(decodeMessage(frame, linkKey(msg)), msg);
     }
+  });
+
+  test('auth: a node key and its proof', () => {
+    const msg: WireMessage = { type: MsgType.Auth, nodeKey: bytes(NODE_KEY_BYTES, random), proof: bytes(LINK_PROOF_BYTES, random) };
+    const frame = encodeMessage(msg);
+    assert.equal(frame.length, 1 + NODE_KEY_BYTES + LINK_PROOF_BYTES);
+    assert.equal(messageBodyBytes(msg), frame.length);
+    assert.deepEqual(decodeMessage(frame, linkKey(msg)), msg);
   });
 
   test('buffer map, including empty, odd-sized and maximal maps', () => {
@@ -261,7 +272,8 @@ describe('codec refuses malformed frames with RemoteProtocolError', () => {
   });
 
   test('unknown type bytes', () => {
-    for (const type of [0, 9, 10, 0x7f, 0x80, 0xff]) assertRefused(Uint8Array.of(type, 0, 0, 0, 1, 0), /unknown message type/);
+    for (const type of [0, 10, 0x7f, 0x80, 0xff]) assertRefused(Uint8Array.of(type, 0, 0, 0, 1, 0), /unknown message type/);
+    assertRefused(Uint8Array.of(MsgType.Auth, 0, 0, 0, 1, 0), /auth message has 6 bytes, expected 97/);
     // The short-number and flags bits on a type that has no number, or no flags.
     for (const type of [0x81, 0xc2, 0x85, 0xe6, 0xa7, 0x23, 0x43, 0x44, 0x64, 0x28])
       assertRefused(Uint8Array.of(type, 0, 0, 0, 1, 0), /unknown message type/);

@@ -1,31 +1,43 @@
-// CoreDriver's view of who it is linked to, which WebRTC signalling uses to leave offers from
-// peers we already have unanswered (a second link would be dropped as a duplicate at once).
+// CoreDriver: who it is linked to (WebRTC signalling leaves offers from peers we already have
+// unanswered), and how it proves who is at the other end of a link before the core hears of
+// it: a hello's peer id must be the link's key (TCP, after Noise) or be backed by an Auth that
+// signs both DTLS fingerprints (WebRTC). A forged claim is refused, and bans name only what a
+// link proved.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
-import { encodeMessage, MsgType, PROTOCOL_VERSION } from '../../src/protocol/codec.js';
+import { loadOrCreateKey, type NodeKey, newNodeKey, nodeVerify } from '../../src/node/keys.js';
+import { decodeMessage, encodeMessage, MsgType, PROTOCOL_VERSION, type WireMessage } from '../../src/protocol/codec.js';
 import { bytesToHex } from '../../src/protocol/hex.js';
 import { PeerCore } from '../../src/protocol/peer-core.js';
 import { seededRandom } from '../../src/protocol/random.js';
 import { CoreDriver } from '../../src/runtime/core-driver.js';
-import type { Connection, ConnectionHandlers } from '../../src/transport/transport.js';
+import { makeAuth, peerIdHexOf, peerIdOf } from '../../src/runtime/link-auth.js';
+import type { Connection, ConnectionHandlers, LinkBinding } from '../../src/transport/transport.js';
 import { tempDir } from '../helpers/processes.js';
 
 const { key } = loadOrCreateKey(`${tempDir('driver')}/k.key`);
 const quiet = { debug: () => {}, warn: () => {} };
 
+type FakeConnection = Connection & { handlers: ConnectionHandlers | undefined; closed: boolean; sent: WireMessage[] };
+
 /** A connection whose far side is driven by the test. */
-function fakeConnection(): Connection & { handlers: ConnectionHandlers | undefined; closed: boolean } {
+function fakeConnection(binding: LinkBinding, remoteAddress = '192.0.2.7'): FakeConnection {
   return {
-    remoteAddress: '192.0.2.7',
+    remoteAddress,
     remotePort: 4000,
     bufferedBytes: 0,
+    binding,
     handlers: undefined,
     closed: false,
-    send() {},
+    sent: [],
+    send(frame) {
+      this.sent.push(decodeMessage(frame, key.publicKey));
+    },
     close() {
+      if (this.closed) return;
       this.closed = true;
+      this.handlers?.onClose();
     },
     setHandlers(h) {
       this.handlers = h;
@@ -33,23 +45,109 @@ function fakeConnection(): Connection & { handlers: ConnectionHandlers | undefin
   };
 }
 
-test('linkedTo: a peer is known by its id prefix once its hello arrives, and forgotten when the link closes', () => {
+function newDriver(): { driver: CoreDriver; me: NodeKey } {
+  const me = newNodeKey();
   const core = new PeerCore(
     { role: 'viewer' },
-    { channelKey: key.publicKey, localPeerId: new Uint8Array(16), verify: nodeVerify, random: seededRandom(1) },
+    { channelKey: key.publicKey, localPeerId: peerIdOf(me.publicKey), verify: nodeVerify, random: seededRandom(1) },
   );
-  const driver = new CoreDriver(core, '00'.repeat(16), quiet);
-  const remoteId = new Uint8Array(16).fill(0xab);
-  const prefix = bytesToHex(remoteId).slice(0, 20);
-  const conn = fakeConnection();
-  driver.attach(conn, 'webrtc', false);
+  return { driver: new CoreDriver(core, { identity: me, verify: nodeVerify, log: quiet }), me };
+}
+
+function hello(peerId: Uint8Array): Uint8Array {
+  return encodeMessage({ type: MsgType.Hello, version: PROTOCOL_VERSION, channelKey: key.publicKey, peerId, role: 'viewer' });
+}
+
+test('linkedTo: a peer is known by its id prefix once its proven hello arrives, and forgotten when the link closes', () => {
+  const { driver } = newDriver();
+  const remote = newNodeKey();
+  const prefix = peerIdHexOf(remote.publicKey).slice(0, 20);
+  const conn = fakeConnection({ kind: 'key', remoteKey: remote.publicKey });
+  driver.attach(conn, 'tcp', false);
   assert.equal(driver.linkedTo(prefix), false, 'known before its hello');
-  conn.handlers?.onFrame(
-    encodeMessage({ type: MsgType.Hello, version: PROTOCOL_VERSION, channelKey: key.publicKey, peerId: remoteId, role: 'viewer' }),
-  );
+  conn.handlers?.onFrame(hello(peerIdOf(remote.publicKey)));
+  assert.equal(conn.closed, false);
   assert.equal(driver.linkedTo(prefix), true);
   assert.equal(driver.linkedTo('cd'.repeat(10)), false);
   conn.handlers?.onClose();
   assert.equal(driver.linkedTo(prefix), false);
+  driver.stop();
+});
+
+test("a TCP hello claiming another peer's id is refused; the claimed id is not banned, the link's own key and address are", () => {
+  const { driver } = newDriver();
+  const victim = newNodeKey();
+  const attacker = newNodeKey();
+  const conn = fakeConnection({ kind: 'key', remoteKey: attacker.publicKey }, '198.51.100.9');
+  driver.attach(conn, 'tcp', false);
+  conn.handlers?.onFrame(hello(peerIdOf(victim.publicKey)));
+  assert.equal(conn.closed, true, 'a forged hello was let through');
+  assert.equal(driver.isBanned(peerIdHexOf(victim.publicKey)), false, 'the framed peer was banned');
+  assert.equal(driver.isBanned(peerIdHexOf(attacker.publicKey)), true);
+  assert.equal(driver.refusesAddress('198.51.100.9') !== undefined, true, 'its address may come back at once');
+  // The real victim, from another address, still gets in.
+  const honest = fakeConnection({ kind: 'key', remoteKey: victim.publicKey }, '203.0.113.5');
+  driver.attach(honest, 'tcp', false);
+  honest.handlers?.onFrame(hello(peerIdOf(victim.publicKey)));
+  assert.equal(honest.closed, false);
+  driver.stop();
+});
+
+test('on WebRTC, our Auth follows our hello, and a hello is proven only by an Auth over both DTLS fingerprints', () => {
+  const fpA = 'sha-256 aa:aa';
+  const fpB = 'sha-256 bb:bb';
+  const { driver } = newDriver();
+  const remote = newNodeKey();
+  // We are B: our fingerprint is local, A's is remote.
+  const conn = fakeConnection({ kind: 'fingerprints', local: fpB, remote: fpA });
+  driver.attach(conn, 'webrtc', false);
+  assert.deepEqual(
+    conn.sent.slice(0, 2).map((m) => m.type),
+    [MsgType.Hello, MsgType.Auth],
+  );
+  conn.handlers?.onFrame(hello(peerIdOf(remote.publicKey)));
+  assert.equal(driver.linkedTo(peerIdHexOf(remote.publicKey).slice(0, 20)), false, 'a hello counted before its Auth');
+  conn.handlers?.onFrame(encodeMessage(makeAuth(remote, key.publicKey, { kind: 'fingerprints', local: fpA, remote: fpB })));
+  assert.equal(conn.closed, false);
+  assert.equal(driver.linkedTo(peerIdHexOf(remote.publicKey).slice(0, 20)), true);
+
+  // An Auth made for another link (fingerprints swapped in by a man in the middle) fails.
+  const mitm = fakeConnection({ kind: 'fingerprints', local: fpB, remote: 'sha-256 cc:cc' });
+  const other = newNodeKey();
+  driver.attach(mitm, 'webrtc', false);
+  mitm.handlers?.onFrame(hello(peerIdOf(other.publicKey)));
+  mitm.handlers?.onFrame(encodeMessage(makeAuth(other, key.publicKey, { kind: 'fingerprints', local: fpA, remote: fpB })));
+  assert.equal(mitm.closed, true);
+
+  // Someone else's id with one's own key fails, and does not get the claimed id banned.
+  const thief = fakeConnection({ kind: 'fingerprints', local: fpB, remote: 'sha-256 dd:dd' });
+  driver.attach(thief, 'webrtc', false);
+  const thiefKey = newNodeKey();
+  thief.handlers?.onFrame(hello(peerIdOf(other.publicKey)));
+  thief.handlers?.onFrame(encodeMessage(makeAuth(thiefKey, key.publicKey, { kind: 'fingerprints', local: 'sha-256 dd:dd', remote: fpB })));
+  assert.equal(thief.closed, true);
+  assert.equal(driver.isBanned(peerIdHexOf(other.publicKey)), false);
+  driver.stop();
+});
+
+test('a peer of an older protocol is refused by name, and not banned', () => {
+  const { driver } = newDriver();
+  const remote = newNodeKey();
+  const warnings: string[] = [];
+  const core = new PeerCore(
+    { role: 'viewer' },
+    { channelKey: key.publicKey, localPeerId: peerIdOf(newNodeKey().publicKey), verify: nodeVerify, random: seededRandom(1) },
+  );
+  const d = new CoreDriver(core, { identity: newNodeKey(), verify: nodeVerify, log: { debug: () => {}, warn: (m) => warnings.push(m) } });
+  const conn = fakeConnection({ kind: 'fingerprints', local: 'sha-256 aa', remote: 'sha-256 bb' }, '198.51.100.20');
+  d.attach(conn, 'webrtc', false);
+  conn.handlers?.onFrame(
+    encodeMessage({ type: MsgType.Hello, version: 5, channelKey: key.publicKey, peerId: peerIdOf(remote.publicKey), role: 'viewer' }),
+  );
+  assert.equal(conn.closed, true);
+  assert.match(warnings.join('\n'), /speaks protocol 5, this node 6/);
+  assert.equal(d.refusesAddress('198.51.100.20'), undefined, 'an old peer got its address banned');
+  assert.equal(d.isBanned(bytesToHex(peerIdOf(remote.publicKey))), false);
+  d.stop();
   driver.stop();
 });

@@ -90,6 +90,7 @@ export async function startFeedViewer(src: string): Promise<BrowserViewer> {
         failedConnections: 0,
         shareFromPeers: 0,
         lagMs,
+        notLiveAgeMs: undefined,
         bufferMs: 0,
         downloadBps: rate(),
         uploadBps: 0,

@@ -3,6 +3,7 @@
 // channel's name and audience from the directory, a stats panel with a one-minute chart, and
 // the viewer's sharing settings (upload cap, "don't upload"), remembered in localStorage.
 
+import { notLiveMessage } from '../../runtime/not-live.js';
 import { MsePlayer, type MsePlayerStats } from '../player.js';
 import type { BrowserViewer, BrowserViewerStats } from '../runtime.js';
 import { fetchChannels } from './channel-grid.js';
@@ -45,6 +46,7 @@ const EMPTY_VIEWER_STATS: BrowserViewerStats = {
   chunksPlayed: 0,
   chunksSkipped: 0,
   continuity: 1,
+  notLiveAgeMs: undefined,
   rendition: undefined,
   quality: 'auto',
   switchingTo: undefined,
@@ -157,7 +159,10 @@ export function startWatchPage(o: WatchPageOptions): { stats(): PageStats } {
     if (p.failed) showNotice(`Playback stopped: ${p.error ?? 'unknown error'}`, 'error');
     else if (p.ended) showNotice('The broadcast has ended.');
     else if (viewer === undefined) return;
-    else if (p.startupMs === undefined)
+    else if (p.startupMs === undefined && s.notLiveAgeMs !== undefined && s.chunksPlayed === 0) {
+      const m = notLiveMessage(s.notLiveAgeMs);
+      showNotice(`${m.charAt(0).toUpperCase()}${m.slice(1)}.`);
+    } else if (p.startupMs === undefined)
       showNotice(s.chunksPlayed > 0 ? 'Starting playback…' : s.peers > 0 ? 'Buffering…' : 'Looking for peers…');
     else if (!p.playing && p.bufferAheadS === 0) showNotice('Waiting for the stream…');
     else showNotice(undefined);
