@@ -63,8 +63,9 @@ export interface PeerCoreConfig {
   originUrgentMs: number;
   /**
    * A neighbour idle this long may be dropped for a newcomer when we are full. Activity is
-   * useful traffic only: chunks it sent us or we sent it, requests for chunks we hold, answers
-   * to our requests; a peer that only asks for what nobody holds is idle. @default 10000
+   * useful traffic only: chunks it sent us, requests for chunks we hold, the source's pushes to
+   * it, answers to our requests; a peer that only asks for what nobody holds is idle.
+   * @default 10000
    */
   idleEvictMs: number;
   /** What each neighbour may send, by message kind (./message-budget.ts). */

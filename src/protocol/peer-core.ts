@@ -289,10 +289,13 @@ export class PeerCore {
     this.pushCursor = (this.pushCursor + pushTo.size) % Math.max(1, ready.length);
     for (const n of this.neighbourList) {
       if (n.closing) continue;
-      // A push is no activity of the neighbour's: a link that takes pushes and throws them
-      // away must not keep its slot against newcomers.
-      if (pushTo.has(n)) this.queueUpload(n, chunk, true);
-      else this.send(nowMs, n.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
+      // A push counts as activity: the source cannot see whether its neighbour relays what it
+      // is pushed, and evicting push-fed relays for every newcomer would churn the very
+      // links the swarm's supply starts on (docs/security.md says what that leaves open).
+      if (pushTo.has(n)) {
+        n.lastActiveMs = nowMs;
+        this.queueUpload(n, chunk, true);
+      } else this.send(nowMs, n.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
     }
     this.pumpUploads(nowMs);
     this.armTick(nowMs);

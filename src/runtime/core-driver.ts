@@ -19,6 +19,12 @@ export interface DriverLog {
   warn(msg: string): void;
 }
 
+/**
+ * A link that has brought nothing for this long may be dead (a WebRTC peer killed outright is
+ * only noticed after ICE's timeouts): a new link to the same peer replaces it. Live links carry
+ * a HAVE or a chunk every chunk-time.
+ */
+export const STALE_LINK_MS = 3000;
 /** Bytes queued to one peer beyond which it is dropped: it does not read what it asked for. */
 export const MAX_SEND_BUFFER_BYTES = 8 * 1024 * 1024;
 
@@ -37,6 +43,8 @@ export interface Link {
   readonly group: string | undefined;
   wireBytesIn: number;
   wireBytesOut: number;
+  /** When its last frame arrived (when it opened, before any). */
+  lastFrameAtMs: number;
   /** Each direction's last sequence number: the codec sends the next as a step from it. */
   readonly txSeq: SeqRef;
   readonly rxSeq: SeqRef;
@@ -88,9 +96,18 @@ export class CoreDriver {
     this.listeners.push(listener);
   }
 
-  /** Whether we hold a link to (or are dialling) the peer whose hex id starts with `prefix`. */
+  /**
+   * Whether we hold a live link to (or are dialling) the peer whose hex id starts with
+   * `prefix`. A link silent for STALE_LINK_MS does not count: its peer may have died and come
+   * back under the same id (a restarted broadcaster keeps its key), and its new offer must be
+   * answered.
+   */
   linkedTo(prefix: string): boolean {
-    for (const id of this.knownPeerIds()) if (id.startsWith(prefix)) return true;
+    const now = Date.now();
+    for (const l of this.links.values()) {
+      const id = l.remotePeerId ?? l.dialedPeerId;
+      if (id !== undefined && id.startsWith(prefix) && now - l.lastFrameAtMs < STALE_LINK_MS) return true;
+    }
     return false;
   }
 
@@ -170,6 +187,7 @@ export class CoreDriver {
       ...(dialedPeerId ? { dialedPeerId } : {}),
       wireBytesIn: 0,
       wireBytesOut: 0,
+      lastFrameAtMs: Date.now(),
       txSeq: { seq: 0 },
       rxSeq: { seq: 0 },
       auth: new LinkAuth(conn.binding, this.core.channelKey, this.init.verify),
@@ -181,6 +199,7 @@ export class CoreDriver {
       onFrame: (frame) => {
         const framed = framedBytes(link, frame.length);
         link.wireBytesIn += framed;
+        link.lastFrameAtMs = Date.now();
         let msg: ReturnType<typeof decodeMessage>;
         try {
           msg = decodeMessage(frame, this.core.channelKey, link.rxSeq);
@@ -341,8 +360,10 @@ export class CoreDriver {
     if (other === undefined) return;
     // Two connections to one peer (both dialled at once): both sides keep the one dialled by
     // the smaller peer id, so they agree without talking; same direction twice keeps the older.
+    // An old link gone silent is the one to go: its peer came back (a restarted broadcaster).
     let loser = link;
-    if (other.outbound !== link.outbound) {
+    if (Date.now() - other.lastFrameAtMs >= STALE_LINK_MS) loser = other;
+    else if (other.outbound !== link.outbound) {
       const keepOutbound = this.localPeerId < remotePeerId;
       loser = link.outbound === keepOutbound ? other : link;
     }

@@ -23,6 +23,8 @@ export interface AttackerOptions {
   plain?: boolean;
   /** The protocol version its hello says. */
   version?: number;
+  /** Whether its hello says it relays (a broadcaster pushes only to relays). @default true */
+  relays?: boolean;
 }
 
 /** Where the attacker's bytes go: the encrypted stream, or the bare socket. */
@@ -96,7 +98,14 @@ export class Attacker {
 
   hello(channelKey: Uint8Array): void {
     this.channelKey = channelKey;
-    this.send({ type: MsgType.Hello, version: this.options.version ?? PROTOCOL_VERSION, channelKey, peerId: this.peerId, role: 'viewer' });
+    this.send({
+      type: MsgType.Hello,
+      version: this.options.version ?? PROTOCOL_VERSION,
+      channelKey,
+      peerId: this.peerId,
+      role: 'viewer',
+      relays: this.options.relays !== false,
+    });
   }
 
   /** Waits for a message matching `pick` (returns it) or fails after `timeoutMs`. */

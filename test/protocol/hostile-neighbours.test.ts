@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
 import { CHUNK_MS, FLAG_KEYFRAME } from '../../src/protocol/chunk.js';
-import { MsgType, makeBufferMap } from '../../src/protocol/codec.js';
+import { MsgType, makeBufferMap, PROTOCOL_VERSION } from '../../src/protocol/codec.js';
 import type { CoreEvent } from '../../src/protocol/peer-core.js';
 import { PeerCore } from '../../src/protocol/peer-core.js';
 import { seededRandom } from '../../src/protocol/random.js';
@@ -75,8 +75,18 @@ test('asking for chunks nobody holds is no activity: such a link becomes the idl
     { role: 'source', maxNeighbours: 2, idleEvictMs: 10_000 },
     { channelKey: key.publicKey, localPeerId: new Uint8Array(16), verify: nodeVerify, random: seededRandom(1) },
   );
-  connectPeer(source, 0, 'squatter', 'viewer', key);
-  connectPeer(source, 0, 'viewer', 'viewer', key);
+  // Neither relays, so the source pushes to neither: only requests tell them apart.
+  for (const peer of ['squatter', 'viewer']) {
+    source.handleConnected(0, peer);
+    source.handleMessage(0, peer, {
+      type: MsgType.Hello,
+      version: PROTOCOL_VERSION,
+      channelKey: key.publicKey,
+      peerId: new Uint8Array(16).fill(peer.charCodeAt(0)),
+      role: 'viewer',
+      relays: false,
+    });
+  }
   for (let t = 0; t < 20_000; t += 1000) {
     source.publish(t, testChunk(key, 100 + t / 1000, t, 100, 1));
     // The squatter asks every second for a chunk that does not exist; the viewer for a real one.
