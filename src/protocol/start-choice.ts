@@ -1,10 +1,11 @@
 // Where a joining viewer starts playing: the newest keyframe chunk its neighbours offer, the
 // lowest lag that can still start cleanly. Claims are only words (a neighbour's newest keyframe
-// in its buffer map or HAVEs), so a number claimed by one neighbour alone is used only when no
-// two agree, claims past what the window will fetch are ignored, and a chosen start nobody
-// offers any longer is revisited: one liar cannot park a newcomer on a chunk that does not
-// exist. Pure: it reads the window and the neighbours and changes neither.
+// in its buffer map or HAVEs), so the start is the newest keyframe two neighbours have reached
+// (a lone claim only when it is the only one), claims past what the window will fetch are
+// ignored, and a chosen start nobody offers any longer is revisited: one liar cannot park a
+// newcomer on a chunk that does not exist, nor colluders on an old one. Pure: it reads the window and the neighbours and changes neither.
 
+import { FLAG_KEYFRAME } from './chunk.js';
 import type { ChunkWindow } from './chunk-window.js';
 import { NO_SEQ } from './codec.js';
 import type { Neighbour } from './neighbour.js';
@@ -21,15 +22,29 @@ export function offeredBy(neighbours: readonly Neighbour[], seq: number): boolea
  */
 export function chooseStartSeq(current: number | undefined, neighbours: readonly Neighbour[], window: ChunkWindow): number | undefined {
   const plausible = current !== undefined && !window.beyondReach(current);
-  if (current !== undefined && plausible && (window.has(current) || offeredBy(neighbours, current))) return undefined;
-  const claims = new Map<number, number>();
+  // A newer keyframe in hand beats an older start still missing (one that colluding peers
+  // offer and never send could hold a newcomer back for good).
+  // A start held that is no keyframe can never begin playback (a lie about a newest keyframe).
+  const held = current === undefined ? undefined : window.get(current);
+  const dead = held !== undefined && (held.flags & FLAG_KEYFRAME) === 0;
+  const passed = current !== undefined && held === undefined && window.newestKey !== NO_SEQ && window.newestKey > current;
+  if (current !== undefined && plausible && !passed && !dead && (held !== undefined || offeredBy(neighbours, current))) return undefined;
+  const seqs: number[] = [];
   for (const n of neighbours) {
-    if (n.role === undefined || n.closing || n.newestKeySeq === NO_SEQ || n.newestKeySeq < window.start()) continue;
+    // A neighbour that broke a promise lately (a chunk advertised and not sent) is not believed.
+    if (n.role === undefined || n.closing || n.strikes > 0 || n.newestKeySeq === NO_SEQ || n.newestKeySeq < window.start()) continue;
     if (window.beyondReach(n.newestKeySeq)) continue;
-    claims.set(n.newestKeySeq, (claims.get(n.newestKeySeq) ?? 0) + 1);
+    // A "keyframe" we hold that is none is a lie.
+    const claimed = window.get(n.newestKeySeq);
+    if (claimed !== undefined && (claimed.flags & FLAG_KEYFRAME) === 0) continue;
+    seqs.push(n.newestKeySeq);
   }
-  const seqs = [...claims.keys()].sort((a, b) => b - a);
-  let best = seqs.find((q) => (claims.get(q) as number) >= 2) ?? seqs[0] ?? NO_SEQ;
+  // Newest first. A claim is backed by every neighbour that claims it or a newer keyframe
+  // (who holds a newer one passed this one): the newest claim two back is the second-newest.
+  // Exact agreement let two colluding peers park newcomers on an old keyframe while honest
+  // neighbours, a second apart, each claimed a different newer one (meshtv sim --attack replay).
+  seqs.sort((a, b) => b - a);
+  let best = seqs[1] ?? seqs[0] ?? NO_SEQ;
   if (window.newestKey !== NO_SEQ && (best === NO_SEQ || window.newestKey >= best)) best = window.newestKey;
   return best !== NO_SEQ && best !== current ? best : undefined;
 }

@@ -106,7 +106,7 @@ export class CoreDriver {
     const now = Date.now();
     for (const l of this.links.values()) {
       const id = l.remotePeerId ?? l.dialedPeerId;
-      if (id !== undefined && id.startsWith(prefix) && now - l.lastFrameAtMs < STALE_LINK_MS) return true;
+      if (id?.startsWith(prefix) && now - l.lastFrameAtMs < STALE_LINK_MS) return true;
     }
     return false;
   }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UserError } from '../node/errors.js';
 import { CHUNK_MS, MAX_CHUNK_PAYLOAD_BYTES } from '../protocol/chunk.js';
+import { ATTACKS, type AttackKind } from './hostile.js';
 import {
   type AbrClassReport,
   type AbrReport,
@@ -26,7 +27,8 @@ const USAGE = `meshtv sim — the swarm protocol with virtual peers, in virtual 
 Usage:
   meshtv sim [--peers N[,N...]] [--duration-s D] [--rho R] [--free-riders F] [--churn PER_MIN]
              [--flash-crowd-s T] [--seed S[,S...]] [--bitrate-kbps K] [--chunk-ms MS] [--source-upload X]
-             [--renditions NAME=KBPS,... [--weak-share F] [--relay lowest|playing]] [--out DIR] [--json] [--progress] [--jobs J]
+             [--renditions NAME=KBPS,... [--weak-share F] [--relay lowest|playing]] [--attackers F --attack KIND]
+             [--out DIR] [--json] [--progress] [--jobs J]
 
   --peers N          viewers (default 200); several comma-separated values run one simulation each
   --duration-s D     seconds of stream (default 60)
@@ -46,6 +48,11 @@ Usage:
   --weak-share F     with --renditions: share of viewers on weak lines (default 0.5)
   --relay WHAT       with --renditions: lowest (default: viewers above the lowest rendition keep relaying
                      it, as native viewers do) or playing (viewers relay only what they play)
+  --attackers F      hostile peers besides the N viewers, as a share of N (default 0); the figures are
+                     the honest viewers'
+  --attack KIND      what they do: slots (hold links, ask for nothing held), liar (advertise chunks
+                     they refuse), flood (HAVEs and buffer maps past every budget), replay (offer
+                     chunks a minute old) (default slots)
   --out DIR          write report.json, report.md and SVG plots there
   --json             print one JSON object per run; the last line printed is the last run's (with
                      several seeds, the spread of the last N: {peers, seeds, spread: {FIGURE: {min,
@@ -110,6 +117,8 @@ export function parseSimArgs(args: string[]): ParsedArgs | undefined {
         renditions: { type: 'string' },
         'weak-share': { type: 'string' },
         relay: { type: 'string' },
+        attackers: { type: 'string' },
+        attack: { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean' },
         progress: { type: 'boolean' },
@@ -145,6 +154,13 @@ export function parseSimArgs(args: string[]): ParsedArgs | undefined {
   const relay = str('relay') ?? 'lowest';
   if (relay !== 'lowest' && relay !== 'playing') throw new UserError(`sim: --relay must be lowest or playing, got '${relay}'`);
   config.relayLowest = relay === 'lowest';
+  config.attackers = num('--attackers', str('attackers'), DEFAULT_SIM_CONFIG.attackers, 0, 1);
+  const attack = str('attack') ?? DEFAULT_SIM_CONFIG.attack;
+  if (!(ATTACKS as readonly string[]).includes(attack))
+    throw new UserError(`sim: --attack must be one of ${ATTACKS.join(', ')}, got '${attack}'`);
+  config.attack = attack as AttackKind;
+  if (str('attack') !== undefined && config.attackers === 0) throw new UserError('sim: --attack needs --attackers');
+  if (config.attackers > 0 && ladder !== undefined) throw new UserError('sim: --attackers is not simulated with --renditions yet');
   config.joinWindowS = num('--flash-crowd-s', str('flash-crowd-s'), DEFAULT_SIM_CONFIG.joinWindowS, 0, config.durationS as number);
   const topBps = Math.max(config.bitrateBps as number, ...(config.renditions ?? []).map((r) => r.bitrateBps));
   const payload = (topBps * (config.chunkMs as number)) / 8000;
@@ -177,6 +193,11 @@ function humanSummary(r: SimReport): string {
     `  S=${r.S.toFixed(3)}  continuity p50=${f(r.continuity.p50, 4)} p5=${f(r.continuity.p5, 4)}`,
     `  lag p50=${f(r.lagMs.p50)} ms p95=${f(r.lagMs.p95)} ms  startup p50=${f(r.startupMs.p50)} ms p95=${f(r.startupMs.p95)} ms`,
     `  overhead=${(r.overhead * 100).toFixed(2)}%  duplicates=${(r.duplicates * 100).toFixed(2)}%  never started=${r.neverStarted}`,
+    ...(r.hostile === undefined
+      ? []
+      : [
+          `  hostile: ${r.hostile.peers} ${r.hostile.attack} peers (figures above are the honest viewers'), dropped ${r.hostile.dropped} times`,
+        ]),
     `  wall=${(r.wallMs / 1000).toFixed(1)} s  peak RSS=${r.peakRssMB} MB  events=${r.events}`,
     ...(r.abr === undefined ? [] : abrSummary(r.abr)),
   ].join('\n');

@@ -40,6 +40,8 @@ export interface SimReport {
   events: number;
   misbehaved: number;
   misbehavedReasons: Record<string, number>;
+  /** Hostile peers besides the N viewers (a share of N), what they did, and how often honest peers dropped one. Absent: none. */
+  hostile?: { share: number; attack: string; peers: number; dropped: number };
   /** Ladder runs: how each kind of line fared (S above counts copies of the whole ladder). */
   abr?: AbrReport;
 }
@@ -115,6 +117,9 @@ export function buildReport(result: SimResult, wallMs: number, peakRssMB: number
     events: t.events,
     misbehaved: t.misbehaved,
     misbehavedReasons: t.misbehavedReasons,
+    ...(c.attackers > 0
+      ? { hostile: { share: c.attackers, attack: c.attack, peers: Math.round(c.attackers * c.peers), dropped: t.hostileDropped } }
+      : {}),
     ...(c.renditions !== undefined
       ? {
           abr: {

@@ -4,6 +4,7 @@
 
 import { CHUNK_MS } from '../protocol/chunk.js';
 import type { PeerCoreConfig } from '../protocol/peer-core.js';
+import type { AttackKind } from './hostile.js';
 import type { MsHistogram } from './metrics.js';
 
 export interface SimConfig {
@@ -59,6 +60,10 @@ export interface SimConfig {
    * False: viewers are only in the swarm of what they play. @default true
    */
   relayLowest: boolean;
+  /** Hostile peers joining besides the N viewers, as a share of N (0.1: 100 more for N = 1,000). @default 0 */
+  attackers: number;
+  /** What the hostile peers do (src/sim/hostile.ts). @default 'slots' */
+  attack: AttackKind;
 }
 
 export interface SimRendition {
@@ -88,6 +93,8 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   renditions: undefined,
   weakShare: 0.5,
   relayLowest: true,
+  attackers: 0,
+  attack: 'slots',
 };
 
 export interface PeerResult {
@@ -128,6 +135,8 @@ export interface SimTotals {
   misbehaved: number;
   /** Why neighbours were reported, by reason (peer-specific numbers removed). */
   misbehavedReasons: Record<string, number>;
+  /** Of those, links to hostile peers dropped. */
+  hostileDropped: number;
   chunksPublished: number;
 }
 

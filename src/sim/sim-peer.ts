@@ -3,8 +3,10 @@
 // and the events of the virtual-time queue. Plain state: what happens to it is simulator.ts.
 
 import type { AbrSession } from '../protocol/abr-session.js';
+import type { Admission } from '../protocol/admission.js';
 import type { SeqRef, WireMessage } from '../protocol/codec.js';
 import type { PeerCore, PeerId } from '../protocol/peer-core.js';
+import type { AttackKind } from './hostile.js';
 import type { PeerProfile } from './network.js';
 
 /** Event kinds. */
@@ -22,6 +24,7 @@ export const LEAVE = 10;
 export const UNLIST = 11;
 export const ABR_TICK = 12;
 export const AGENT_JOIN = 13;
+export const HOSTILE_TICK = 14;
 
 export class SimEvent {
   constructor(
@@ -76,6 +79,10 @@ export class SimPeer {
   /** The viewer whose rendition lane this is (ladder runs only). */
   agent: AbrAgent | undefined;
   isSource = false;
+  /** What a hostile peer does; undefined: an honest peer. */
+  hostile: AttackKind | undefined;
+  /** Whom it refuses (bans, as CoreDriver keeps them); made at its first ban. */
+  admission: Admission | undefined;
 
   constructor(
     readonly id: PeerId,

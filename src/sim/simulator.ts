@@ -5,12 +5,14 @@
 // decides anything about chunks. No clock and no Math.random: a seed fixes the whole run.
 
 import { AbrSession, type AbrSessionHooks } from '../protocol/abr-session.js';
+import { Admission } from '../protocol/admission.js';
 import { type Chunk, FLAG_KEYFRAME, signChunk } from '../protocol/chunk.js';
 import { MsgType, PEER_ID_BYTES, type WireMessage } from '../protocol/codec.js';
 import { type CoreEvent, DEFAULT_PEER_CORE_CONFIG, PeerCore, type PeerId, SHORT_SUPPLY_DIAL_FACTOR } from '../protocol/peer-core.js';
 import { type RandomFn, seededRandom } from '../protocol/random.js';
 import { EventQueue } from './event-queue.js';
 import { fakeSigner, fakeVerify } from './fake-crypto.js';
+import { HOSTILE_DIAL_TARGET, HOSTILE_TICK_MS, onLinkOpen, onTick, passesOwnMessage } from './hostile.js';
 import { MsHistogram } from './metrics.js';
 import { drawAbrProfiles, drawLinkLatencyMs, drawProfiles } from './network.js';
 import { DEFAULT_SIM_CONFIG, type PeerResult, type SimConfig, type SimRendition, type SimResult, type SimTotals } from './sim-config.js';
@@ -25,6 +27,7 @@ import {
   DELIVER,
   DIAL_FAIL,
   DISCONNECT,
+  HOSTILE_TICK,
   JOIN,
   LEAVE,
   PUBLISH,
@@ -72,6 +75,7 @@ export class Simulator {
     events: 0,
     misbehaved: 0,
     misbehavedReasons: {},
+    hostileDropped: 0,
     chunksPublished: 0,
   };
   private readonly chunkCount: number;
@@ -120,6 +124,16 @@ export class Simulator {
       }
       const p = this.newPeer('viewer', new SimHost(profile), joinAt, 0);
       this.queue.push(p.joinedAtMs, new SimEvent(JOIN, p, undefined, undefined, 0, 0, undefined));
+    }
+    // Hostile peers join with the audience, on lines like the honest viewers' (src/sim/hostile.ts).
+    const hostileRandom = seededRandom(mix(c.seed, 0xbad));
+    for (let i = 0; i < Math.round(c.attackers * c.peers); i++) {
+      const profile = profiles.viewers[Math.floor(hostileRandom() * profiles.viewers.length)];
+      if (profile === undefined) break;
+      const p = this.newPeer('viewer', new SimHost({ ...profile, freeRider: true }), Math.floor(hostileRandom() * c.joinWindowS * 1000), 0);
+      p.hostile = c.attack;
+      this.queue.push(p.joinedAtMs, new SimEvent(JOIN, p, undefined, undefined, 0, 0, undefined));
+      this.queue.push(p.joinedAtMs + HOSTILE_TICK_MS, new SimEvent(HOSTILE_TICK, p, undefined, undefined, 0, 0, undefined));
     }
     for (const source of this.sources) this.queue.push(0, new SimEvent(ANNOUNCE, source, undefined, undefined, 0, 0, undefined));
     for (let seq = 0; seq < this.chunkCount; seq++)
@@ -228,6 +242,13 @@ export class Simulator {
       case UNLIST:
         this.tracker.unlist(p);
         return;
+      case HOSTILE_TICK:
+        if (!p.alive) return;
+        for (const link of p.links.values())
+          for (const msg of onTick(p.hostile as NonNullable<SimPeer['hostile']>, e.x, this.newestSeq))
+            this.send(p, link.other.id, msg, now);
+        this.queue.push(now + HOSTILE_TICK_MS, new SimEvent(HOSTILE_TICK, p, undefined, undefined, e.x + 1, 0, undefined));
+        return;
     }
   }
 
@@ -254,8 +275,10 @@ export class Simulator {
   /** After every input: send what the core queued, record its events, re-arm its timer. */
   private drain(p: SimPeer, now: number): void {
     const core = p.core;
-    for (let t = core.pollTransmit(); t !== undefined; t = core.pollTransmit()) this.send(p, t.to, t.msg, now);
-    for (let e = core.pollEvent(); e !== undefined; e = core.pollEvent()) this.onCoreEvent(p, e, now);
+    const hostile = p.hostile;
+    for (let t = core.pollTransmit(); t !== undefined; t = core.pollTransmit())
+      if (hostile === undefined || passesOwnMessage(hostile, t.msg)) this.send(p, t.to, t.msg, now);
+    for (let e = core.pollEvent(); e !== undefined; e = core.pollEvent()) if (hostile === undefined) this.onCoreEvent(p, e, now);
     const at = core.pollTimeout();
     if (at !== undefined && at !== p.timerAtMs) {
       p.timerAtMs = at;
@@ -289,7 +312,8 @@ export class Simulator {
       return;
     }
     p.wireBytesOut += bytes;
-    this.totals.controlBytes += bytes;
+    // What hostile peers send is the attack, not the protocol's overhead.
+    if (p.hostile === undefined) this.totals.controlBytes += bytes;
     this.queue.push(now + link.latencyMs, new SimEvent(DELIVER, link.other, p, msg, 0, bytes, undefined, link.remote));
   }
 
@@ -315,12 +339,16 @@ export class Simulator {
         return;
       }
       case 'misbehaved': {
-        // Honest simulated peers never misbehave; if one is reported, the core has a bug.
+        // Honest simulated peers never misbehave: without hostile peers, a report is a core bug.
         this.totals.misbehaved++;
+        if (p.links.get(e.peer)?.other.hostile !== undefined) this.totals.hostileDropped++;
         const reason = e.reason.replace(/\d+/g, 'N');
         this.totals.misbehavedReasons[reason] = (this.totals.misbehavedReasons[reason] ?? 0) + 1;
         const link = p.links.get(e.peer);
         if (link !== undefined) {
+          // As CoreDriver.punish: drop it, and refuse its key and its address (one per peer here).
+          p.admission ??= new Admission();
+          p.admission.ban(now, link.other.id, link.other.id);
           this.disconnect(p, link.other, now);
           this.disconnect(link.other, p, now);
         }
@@ -344,6 +372,7 @@ export class Simulator {
 
   /** Like SwarmNode.announceTo: links plus dials in progress are below the dial target (doubled while supply is short), and the core takes more. */
   private roomToDial(p: SimPeer, now: number): boolean {
+    if (p.hostile !== undefined) return p.links.size + p.dialing.size < HOSTILE_DIAL_TARGET;
     const target = this.config.dialTarget * (p.core.supplyShort(now) ? SHORT_SUPPLY_DIAL_FACTOR : 1);
     return p.links.size + p.dialing.size < target && p.core.acceptsNeighbour();
   }
@@ -369,7 +398,18 @@ export class Simulator {
       return;
     }
     p.dialing.delete(q.id);
-    if (!p.alive || p.links.has(q.id) || !p.core.acceptsNeighbour() || !q.core.acceptsNeighbour()) return;
+    if (!p.alive || p.links.has(q.id) || !p.core.acceptsNeighbour()) return;
+    // The dialled side decides as CoreDriver.refuseIncoming: bans first, then, when full, the
+    // neighbour idle for longest makes room.
+    if (q.admission?.refusal(now, p.id, p.id) !== undefined || p.admission?.refusal(now, q.id, q.id) !== undefined) return;
+    if (!q.core.acceptsNeighbour()) {
+      const idle = q.core.idleNeighbour(now);
+      const gone = idle === undefined ? undefined : q.links.get(idle)?.other;
+      if (gone === undefined) return;
+      this.disconnect(q, gone, now);
+      this.disconnect(gone, q, now);
+      if (!q.core.acceptsNeighbour()) return;
+    }
     const pq: SimLink = { other: q, open: true, remote: undefined, latencyMs, txSeq: { seq: 0 } };
     const qp: SimLink = { other: p, open: true, remote: pq, latencyMs, txSeq: { seq: 0 } };
     pq.remote = qp;
@@ -379,6 +419,16 @@ export class Simulator {
     q.core.handleConnected(now, p.id);
     this.drain(p, now);
     this.drain(q, now);
+    for (const [a, b] of [
+      [p, q],
+      [q, p],
+    ] as const)
+      if (a.hostile !== undefined) for (const msg of onLinkOpen(a.hostile, this.newestSeq)) this.send(a, b.id, msg, now);
+  }
+
+  /** The newest chunk the broadcaster has cut (hostile peers aim at the live edge). */
+  private get newestSeq(): number {
+    return Math.max(0, this.totals.chunksPublished - 1);
   }
 
   private disconnect(p: SimPeer, gone: SimPeer, now: number): void {
@@ -476,7 +526,7 @@ export class Simulator {
       this.totals.sourceMediaBytesOut += source.mediaBytesOut;
     }
     for (const p of this.all) {
-      if (p.isSource) continue;
+      if (p.isSource || p.hostile !== undefined) continue;
       const stats = p.core.getStats();
       this.totals.mediaBytesDelivered += stats.mediaBytesIn;
       this.totals.duplicateBytes += stats.duplicateBytes;

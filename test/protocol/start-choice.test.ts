@@ -1,6 +1,6 @@
-// Where a newcomer starts: the newest keyframe its neighbours agree on, never a lone claim over
-// an agreed one, nothing past what the window would fetch, and its own newest keyframe when it
-// is at least as new.
+// Where a newcomer starts: the newest keyframe two of its neighbours have reached, never a lone
+// claim, nothing past what the window would fetch, and its own newest keyframe when it is at
+// least as new.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -34,8 +34,14 @@ test('two neighbours agreeing beat a newer lone claim', () => {
   assert.equal(chooseStartSeq(undefined, ns, window()), 40);
 });
 
-test('with no two agreeing, the newest claim is taken', () => {
-  assert.equal(chooseStartSeq(undefined, [neighbour('a', 20), neighbour('b', 50)], window()), 50);
+test('with no two agreeing, the newest that two have reached is taken; a lone neighbour is believed', () => {
+  assert.equal(chooseStartSeq(undefined, [neighbour('a', 20), neighbour('b', 50)], window()), 20);
+  assert.equal(chooseStartSeq(undefined, [neighbour('a', 50)], window()), 50);
+});
+
+test('colluding peers agreeing on an old keyframe do not beat honest neighbours a second apart', () => {
+  const ns = [neighbour('x', 10), neighbour('y', 10), neighbour('z', 10), neighbour('a', 40), neighbour('b', 50)];
+  assert.equal(chooseStartSeq(undefined, ns, window()), 40);
 });
 
 test('claims past the reach of the chunks held, behind the window, or from neighbours without a hello or leaving are ignored', () => {
@@ -74,4 +80,15 @@ test('offeredBy ignores neighbours being dropped', () => {
   assert.equal(offeredBy([a], 8), false);
   a.closing = true;
   assert.equal(offeredBy([a], 7), false);
+});
+
+test('a start that is no keyframe, or one still missing when a newer keyframe is held, is left', () => {
+  // testChunk makes every 10th chunk a keyframe: 25 is none.
+  const liars = [neighbour('x', 25, [25]), neighbour('y', 25, [25])];
+  assert.equal(chooseStartSeq(25, liars, window([25, 26])), undefined, 'no keyframe known: nothing better');
+  assert.equal(chooseStartSeq(25, [...liars, neighbour('a', 30, [30])], window([25, 30])), 30, 'held and no keyframe');
+  // Colluders offer keyframe 10 and never send it; keyframe 40 came from elsewhere.
+  const colluders = [neighbour('x', 10, [10]), neighbour('y', 10, [10]), neighbour('z', 10, [10])];
+  assert.equal(chooseStartSeq(10, colluders, window([40, 41])), 40);
+  assert.equal(chooseStartSeq(10, colluders, window([10, 40])), undefined, 'a held start is kept');
 });
