@@ -20,11 +20,13 @@ export interface DriverLog {
 }
 
 /**
- * A link that has brought nothing for this long may be dead (a WebRTC peer killed outright is
- * only noticed after ICE's timeouts): a new link to the same peer replaces it. Live links carry
- * a HAVE or a chunk every chunk-time.
+ * A link to the broadcaster that has brought nothing for this long, while nothing new came from
+ * anyone, may be dead: a broadcaster killed outright and restarted keeps its key, so its id,
+ * and WebRTC notices the old link's death only after ICE's timeouts. Its new run's offer is then
+ * answered and the new link replaces the old. Only then: a viewer's link silent behind a
+ * throttled line is slow, not dead, and replacing it cost a throttled browser its stream.
  */
-export const STALE_LINK_MS = 3000;
+export const STALE_LINK_MS = 5000;
 /** Bytes queued to one peer beyond which it is dropped: it does not read what it asked for. */
 export const MAX_SEND_BUFFER_BYTES = 8 * 1024 * 1024;
 
@@ -45,6 +47,8 @@ export interface Link {
   wireBytesOut: number;
   /** When its last frame arrived (when it opened, before any). */
   lastFrameAtMs: number;
+  /** The role its hello gave. */
+  remoteRole?: 'source' | 'viewer';
   /** Each direction's last sequence number: the codec sends the next as a step from it. */
   readonly txSeq: SeqRef;
   readonly rxSeq: SeqRef;
@@ -98,17 +102,23 @@ export class CoreDriver {
 
   /**
    * Whether we hold a live link to (or are dialling) the peer whose hex id starts with
-   * `prefix`. A link silent for STALE_LINK_MS does not count: its peer may have died and come
-   * back under the same id (a restarted broadcaster keeps its key), and its new offer must be
-   * answered.
+   * `prefix`. A stale link to the broadcaster does not count (see STALE_LINK_MS): its new
+   * run's offer must be answered.
    */
   linkedTo(prefix: string): boolean {
     const now = Date.now();
     for (const l of this.links.values()) {
       const id = l.remotePeerId ?? l.dialedPeerId;
-      if (id?.startsWith(prefix) && now - l.lastFrameAtMs < STALE_LINK_MS) return true;
+      if (id?.startsWith(prefix) && !this.stale(l, now)) return true;
     }
     return false;
+  }
+
+  /** A link to the broadcaster silent for STALE_LINK_MS while the core starves: maybe dead. */
+  private stale(l: Link, now: number): boolean {
+    if (l.remoteRole !== 'source' || now - l.lastFrameAtMs < STALE_LINK_MS) return false;
+    const last = this.core.getStats().lastChunkAtMs;
+    return last === undefined || now - last >= STALE_LINK_MS;
   }
 
   get linkCount(): number {
@@ -242,7 +252,7 @@ export class CoreDriver {
         this.sendTo(link, makeAuth(this.init.identity, this.core.channelKey, link.conn.binding));
     }
     for (let e = this.core.pollEvent(); e !== undefined; e = this.core.pollEvent()) {
-      if (e.type === 'hello') this.onHello(e.peer);
+      if (e.type === 'hello') this.onHello(e.peer, e.role);
       else if (e.type === 'misbehaved') {
         const link = this.links.get(e.peer);
         if (link) this.punish(link, e.reason);
@@ -348,10 +358,11 @@ export class CoreDriver {
     link.conn.close();
   }
 
-  private onHello(id: PeerId): void {
+  private onHello(id: PeerId, role: 'source' | 'viewer'): void {
     const link = this.links.get(id);
     const remotePeerId = link?.remotePeerId;
     if (link === undefined || remotePeerId === undefined) return;
+    link.remoteRole = role;
     if (remotePeerId === this.localPeerId) {
       link.conn.close();
       return;
@@ -360,9 +371,9 @@ export class CoreDriver {
     if (other === undefined) return;
     // Two connections to one peer (both dialled at once): both sides keep the one dialled by
     // the smaller peer id, so they agree without talking; same direction twice keeps the older.
-    // An old link gone silent is the one to go: its peer came back (a restarted broadcaster).
+    // A stale link to the broadcaster is the one to go: it came back (a restart).
     let loser = link;
-    if (Date.now() - other.lastFrameAtMs >= STALE_LINK_MS) loser = other;
+    if (this.stale(other, Date.now())) loser = other;
     else if (other.outbound !== link.outbound) {
       const keepOutbound = this.localPeerId < remotePeerId;
       loser = link.outbound === keepOutbound ? other : link;
