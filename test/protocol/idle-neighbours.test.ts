@@ -1,5 +1,6 @@
 // A full node makes room for newcomers by naming the neighbour idle for longest, and only one
-// idle for at least idleEvictMs: idle connections cannot keep a broadcaster closed for good.
+// idle for at least idleEvictMs (3 s for one never active since it came): idle connections
+// cannot keep a broadcaster closed for good.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -28,7 +29,8 @@ test('the neighbour idle for longest, past the threshold, is the one to drop', (
     });
   }
   assert.equal(source.acceptsNeighbour(), false);
-  assert.equal(source.idleNeighbour(5000), undefined, 'nobody is idle long enough yet');
+  assert.equal(source.idleNeighbour(2999), undefined, 'nobody is idle long enough yet');
+  assert.equal(source.idleNeighbour(3001), 'a', 'a neighbour never active since it came goes after 3 s');
   source.publish(
     7000,
     signChunk({ channelKey: key.publicKey, seq: 1, captureTimeMs: 7000, flags: FLAG_KEYFRAME, payload: new Uint8Array(10) }, key.sign),
