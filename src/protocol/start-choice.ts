@@ -5,17 +5,10 @@
 // ignored, and a chosen start nobody offers any longer is revisited: one liar cannot park a
 // newcomer on a chunk that does not exist, nor colluders on an old one. Pure: it reads the window and the neighbours and changes neither.
 
-import { CHUNK_MS, FLAG_KEYFRAME } from './chunk.js';
+import { FLAG_KEYFRAME } from './chunk.js';
 import type { ChunkWindow } from './chunk-window.js';
 import { NO_SEQ } from './codec.js';
 import type { Neighbour } from './neighbour.js';
-
-/**
- * A missing start gives way to a keyframe held this far past it: far enough that a start still
- * on its way is not dropped for the next keyframe a push brought first (that start would sit
- * closer to live, with tighter deadlines), near enough that a newcomer is not held back long.
- */
-const PASSED_BY_CHUNKS = 3000 / CHUNK_MS;
 
 /** Whether a neighbour that is not being dropped holds (or offers) `seq`. */
 export function offeredBy(neighbours: readonly Neighbour[], seq: number): boolean {
@@ -34,8 +27,7 @@ export function chooseStartSeq(current: number | undefined, neighbours: readonly
   // A start held that is no keyframe can never begin playback (a lie about a newest keyframe).
   const held = current === undefined ? undefined : window.get(current);
   const dead = held !== undefined && (held.flags & FLAG_KEYFRAME) === 0;
-  const passed =
-    current !== undefined && held === undefined && window.newestKey !== NO_SEQ && window.newestKey > current + PASSED_BY_CHUNKS;
+  const passed = current !== undefined && held === undefined && window.newestKey !== NO_SEQ && window.newestKey > current;
   if (current !== undefined && plausible && !passed && !dead && (held !== undefined || offeredBy(neighbours, current))) return undefined;
   const seqs: number[] = [];
   for (const n of neighbours) {

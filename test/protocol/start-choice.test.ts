@@ -87,9 +87,8 @@ test('a start that is no keyframe, or one still missing when a newer keyframe is
   const liars = [neighbour('x', 25, [25]), neighbour('y', 25, [25])];
   assert.equal(chooseStartSeq(25, liars, window([25, 26])), undefined, 'no keyframe known: nothing better');
   assert.equal(chooseStartSeq(25, [...liars, neighbour('a', 30, [30])], window([25, 30])), 30, 'held and no keyframe');
-  // Colluders offer keyframe 10 and never send it; keyframe 50 came from elsewhere, 4 s later.
+  // Colluders offer keyframe 10 and never send it; keyframe 50 came from elsewhere.
   const colluders = [neighbour('x', 10, [10]), neighbour('y', 10, [10]), neighbour('z', 10, [10])];
   assert.equal(chooseStartSeq(10, colluders, window([50, 51])), 50);
-  assert.equal(chooseStartSeq(10, colluders, window([20, 21])), undefined, 'the next keyframe alone does not pass a start on its way');
   assert.equal(chooseStartSeq(10, colluders, window([10, 50])), undefined, 'a held start is kept');
 });
