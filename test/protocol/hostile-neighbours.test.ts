@@ -1,16 +1,16 @@
 // What one neighbour can make a core do: every message kind has a budget (a flood of HAVEs or
-// buffer maps gets it dropped, honest traffic never comes near), only useful traffic keeps a
-// link from being idle, and a newcomer never starts on chunks captured long ago (a replay).
+// buffer maps gets it dropped, honest traffic never comes near), and a newcomer never starts on
+// chunks captured long ago (a replay). Idle links: idle-neighbours.test.ts.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
 import { CHUNK_MS, FLAG_KEYFRAME } from '../../src/protocol/chunk.js';
-import { MsgType, makeBufferMap, PROTOCOL_VERSION } from '../../src/protocol/codec.js';
+import { MsgType, makeBufferMap } from '../../src/protocol/codec.js';
 import type { CoreEvent } from '../../src/protocol/peer-core.js';
 import { PeerCore } from '../../src/protocol/peer-core.js';
 import { seededRandom } from '../../src/protocol/random.js';
-import { connectPeer, drainTransmits, testChunk } from '../helpers/cores.js';
+import { connectPeer, testChunk } from '../helpers/cores.js';
 import { tempDir } from '../helpers/processes.js';
 
 const { key } = loadOrCreateKey(`${tempDir('hostile')}/k.key`);
@@ -68,33 +68,6 @@ test('a buffer-map flood gets its sender dropped; one map per link is fine', () 
     dropped = misbehaved(events(core));
   }
   assert.match(dropped.join(), /b: floods us with buffer maps/);
-});
-
-test('asking for chunks nobody holds is no activity: such a link becomes the idle one to drop', () => {
-  const source = new PeerCore(
-    { role: 'source', maxNeighbours: 2, idleEvictMs: 10_000 },
-    { channelKey: key.publicKey, localPeerId: new Uint8Array(16), verify: nodeVerify, random: seededRandom(1) },
-  );
-  // Neither relays, so the source pushes to neither: only requests tell them apart.
-  for (const peer of ['squatter', 'viewer']) {
-    source.handleConnected(0, peer);
-    source.handleMessage(0, peer, {
-      type: MsgType.Hello,
-      version: PROTOCOL_VERSION,
-      channelKey: key.publicKey,
-      peerId: new Uint8Array(16).fill(peer.charCodeAt(0)),
-      role: 'viewer',
-      relays: false,
-    });
-  }
-  for (let t = 0; t < 20_000; t += 1000) {
-    source.publish(t, testChunk(key, 100 + t / 1000, t, 100, 1));
-    // The squatter asks every second for a chunk that does not exist; the viewer for a real one.
-    source.handleMessage(t + 1, 'squatter', { type: MsgType.Request, seq: 999_999 });
-    source.handleMessage(t + 1, 'viewer', { type: MsgType.Request, seq: 100 + t / 1000 });
-    drainTransmits(source);
-  }
-  assert.equal(source.idleNeighbour(20_000), 'squatter');
 });
 
 test('a newcomer offered only old chunks does not play them, says so once, and starts when live chunks come', () => {
