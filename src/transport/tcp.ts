@@ -67,9 +67,9 @@ class TcpConnection implements Connection {
       }
     });
     // secretstream reads a whole message before it decrypts it; a peer announcing a huge one
-    // must not make us hold megabytes.
+    // must not make us hold megabytes (the socket's count includes what is still buffered).
     socket.on('data', () => {
-      if (stream.rawBytesRead - this.plainBytesIn > MAX_UNREAD_BYTES)
+      if (socket.bytesRead - this.plainBytesIn > MAX_UNREAD_BYTES)
         this.fail(new RemoteProtocolError(`encrypted message of more than ${MAX_UNREAD_BYTES} bytes`));
     });
     stream.on('error', (err) => {

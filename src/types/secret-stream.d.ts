@@ -16,8 +16,6 @@ declare module '@hyperswarm/secret-stream' {
     static keyPair(seed?: Buffer): SecretStreamKeyPair;
     /** The remote's static key, once the handshake is done. */
     readonly remotePublicKey: Buffer | null;
-    readonly rawBytesRead: number;
-    readonly rawBytesWritten: number;
     readonly _writableState?: { buffered?: number };
     write(data: Uint8Array): boolean;
     end(): void;
