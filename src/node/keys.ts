@@ -58,9 +58,7 @@ const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'he
  * has to be stored or backed up.
  */
 export function deriveRenditionKey(channel: ChannelKey, name: string): ChannelKey {
-  const d = channel.privateKey.export({ format: 'jwk' }).d;
-  if (d === undefined) throw new Error('channel key has no private part');
-  const seed = Buffer.from(hkdfSync('sha256', Buffer.from(d, 'base64url'), 'meshtv-rendition-v1', name, 32));
+  const seed = Buffer.from(hkdfSync('sha256', seedOf(channel), 'meshtv-rendition-v1', name, 32));
   return wrap(createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' }));
 }
 
@@ -101,14 +99,15 @@ export function loadOrCreateNodeKey(channelKeyFile: string): NodeKey {
 }
 
 function nodeKeyOf(key: ChannelKey): NodeKey {
-  const d = key.privateKey.export({ format: 'jwk' }).d;
-  if (d === undefined) throw new Error('node key has no private part');
   const publicKey = Buffer.from(key.publicKey);
-  return {
-    publicKey: key.publicKey,
-    sign: key.sign,
-    keyPair: { publicKey, secretKey: Buffer.concat([Buffer.from(d, 'base64url'), publicKey]) },
-  };
+  return { publicKey: key.publicKey, sign: key.sign, keyPair: { publicKey, secretKey: Buffer.concat([seedOf(key), publicKey]) } };
+}
+
+/** The 32-byte Ed25519 seed of a key (its private part). */
+function seedOf(key: ChannelKey): Buffer {
+  const d = key.privateKey.export({ format: 'jwk' }).d;
+  if (d === undefined) throw new Error('key has no private part');
+  return Buffer.from(d, 'base64url');
 }
 
 const keyCache = new Map<string, KeyObject>();

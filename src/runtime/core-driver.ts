@@ -150,11 +150,8 @@ export class CoreDriver {
    * one host cannot take the slots that eviction frees.
    */
   refuseIncoming(address?: string, relayed = false): string | undefined {
-    if (this.stopped) return 'stopping';
-    const group = addressGroup(address, relayed);
-    const refusal = this.admission.refusal(Date.now(), group);
+    const refusal = this.groupRefusal(addressGroup(address, relayed));
     if (refusal !== undefined) return refusal;
-    if (!this.admission.roomFor(group)) return `already ${this.linkCountFrom(group)} links from ${group}`;
     if (this.core.acceptsNeighbour()) return undefined;
     const idle = this.core.idleNeighbour(Date.now());
     const link = idle === undefined ? undefined : this.links.get(idle);
@@ -171,9 +168,16 @@ export class CoreDriver {
    * address, or one over its cap.
    */
   refusesAddress(address: string): string | undefined {
-    const group = addressGroup(address);
+    return this.groupRefusal(addressGroup(address));
+  }
+
+  /** Stopping, a banned address group, or one at its cap of links. */
+  private groupRefusal(group: string | undefined): string | undefined {
     if (this.stopped) return 'stopping';
-    return this.admission.refusal(Date.now(), group) ?? (this.admission.roomFor(group) ? undefined : `over the cap of links from ${group}`);
+    return (
+      this.admission.refusal(Date.now(), group) ??
+      (this.admission.roomFor(group) ? undefined : `already ${this.linkCountFrom(group)} links from ${group}`)
+    );
   }
 
   /** refuseIncoming() as a yes or no. */
@@ -311,14 +315,9 @@ export class CoreDriver {
       this.core.handleMessage(Date.now(), link.id, result.hello);
       return;
     }
-    const who = `${link.kind} peer at ${link.conn.remoteAddress}`;
-    if (result.oldVersion === true) {
-      this.log.warn(`refused ${who}: it ${result.reason}`);
-      link.conn.close();
-      return;
-    }
-    this.log.warn(`refused ${who}: it ${result.reason}`);
-    this.admission.ban(Date.now(), link.group, result.provenPeerId);
+    this.log.warn(`refused ${link.kind} peer at ${link.conn.remoteAddress}: it ${result.reason}`);
+    // An older meshtv is honest software: refused, not banned.
+    if (result.oldVersion !== true) this.admission.ban(Date.now(), link.group, result.provenPeerId);
     link.conn.close();
   }
 
