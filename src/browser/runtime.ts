@@ -10,7 +10,8 @@ import { AbrSession } from '../protocol/abr-session.js';
 import { type ChannelRecord, canonicalRecord, checkSignedChannelRecord, type SignedChannelRecord } from '../protocol/channel-record.js';
 import { decodeChunk } from '../protocol/chunk.js';
 import { hexToBytes } from '../protocol/hex.js';
-import { PeerCore, SHORT_SUPPLY_DIAL_FACTOR } from '../protocol/peer-core.js';
+import { Membership } from '../protocol/membership.js';
+import { PeerCore } from '../protocol/peer-core.js';
 import { seededRandom } from '../protocol/random.js';
 import { nobleVerify } from '../protocol/verify-noble.js';
 import { CoreDriver } from '../runtime/core-driver.js';
@@ -171,6 +172,17 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
       { channelKey, localPeerId: idBytes, verify: nobleVerify, random: seededRandom(seed[0] as number) },
     );
     const driver = new CoreDriver(core, { identity, verify: nobleVerify, log });
+    // A tab meets peers only through signalling: the policy sizes how many it asks for.
+    const membership = new Membership(
+      { role: 'viewer', dialTarget: TARGET_PEERS },
+      {
+        core,
+        linkCount: () => driver.linkCount,
+        linkedTo: (peerId) => driver.linkedTo(peerId),
+        accepts: (peerId, address) => driver.accepts(peerId, address),
+      },
+      Math.random,
+    );
     const signaling = new WebRtcSignaling({
       trackerUrls: network.signaling.length > 0 ? network.signaling : [signalingUrlOf(o.trackerUrl)],
       channelKey,
@@ -180,7 +192,7 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
       iceServers: () => network.iceServers,
       noTurnAdvice: 'the site needs a TURN server for viewers behind such NATs (its tracker: --turn)',
       // More neighbours while playback misses chunks: the ones we have do not bring the stream in time.
-      wantPeers: () => Math.max(0, TARGET_PEERS * (core.supplyShort(Date.now()) ? SHORT_SUPPLY_DIAL_FACTOR : 1) - driver.linkCount),
+      wantPeers: () => membership.webrtcWanted(Date.now()),
       accept: () => driver.acceptsIncoming(),
       linkedTo: (signalPeerId) => driver.linkedTo(signalPeerId),
       onConnection: (conn, outbound) => driver.attach(conn, 'webrtc', outbound),

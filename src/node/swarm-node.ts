@@ -8,7 +8,8 @@ import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { WebSocket } from 'ws';
 import type { Chunk } from '../protocol/chunk.js';
 import { bytesToHex } from '../protocol/hex.js';
-import { type CoreEvent, PeerCore, type PeerCoreConfig, SHORT_SUPPLY_DIAL_FACTOR } from '../protocol/peer-core.js';
+import { Membership, type PeerCandidate } from '../protocol/membership.js';
+import { type CoreEvent, PeerCore, type PeerCoreConfig } from '../protocol/peer-core.js';
 import { seededRandom } from '../protocol/random.js';
 import { CoreDriver, type LinkStats } from '../runtime/core-driver.js';
 import { peerIdOf } from '../runtime/link-auth.js';
@@ -76,26 +77,21 @@ export interface SwarmNodeOptions {
 export type NetworkOptions = Pick<SwarmNodeOptions, 'iceServers' | 'dht'>;
 
 const DIAL_TIMEOUT_MS = 4000;
-/** Peers asked of a tracker when there is room to dial: a tracker's usual most. */
-const ANNOUNCE_WANT_PEERS = 30;
-/** Nothing new for this long while playing: the viewer is starved (see starvedOfSource). */
-const STARVED_MS = 1500;
 
 export class SwarmNode {
   readonly core: PeerCore;
   readonly peerId: string;
   readonly driver: CoreDriver;
+  /** Whom to dial and when to announce (src/protocol/membership.ts); this class does the I/O. */
+  readonly membership: Membership;
   private readonly transport: TcpTransport;
   private listener: Listener | undefined;
-  private readonly dialing = new Set<string>();
-  private announceTimer: NodeJS.Timeout | undefined;
-  private sourceWatch: NodeJS.Timeout | undefined;
+  private wakeTimer: NodeJS.Timeout | undefined;
   private signaling: WebRtcSignaling | undefined;
   private stopped = false;
   private iceServers: IceServer[] = [];
   private iceTimer: NodeJS.Timeout | undefined;
   private dht: DhtDiscovery | undefined;
-  trackerFailures = 0;
 
   constructor(private readonly options: SwarmNodeOptions) {
     const nodeKey = options.nodeKey ?? newNodeKey();
@@ -106,6 +102,16 @@ export class SwarmNode {
       { channelKey: options.channelKey, localPeerId: peerId, verify: nodeVerify, random: seededRandom(randomInt(2 ** 31)) },
     );
     this.driver = new CoreDriver(this.core, { identity: nodeKey, verify: nodeVerify, log: options.log });
+    this.membership = new Membership(
+      { role: options.role, sourceOnly: options.sourceOnly === true, ...(options.dialTarget ? { dialTarget: options.dialTarget } : {}) },
+      {
+        core: this.core,
+        linkCount: () => this.driver.linkCount,
+        linkedTo: (peerId) => this.driver.knownPeerIds().has(peerId),
+        accepts: (peerId, address) => this.driver.accepts(peerId, address),
+      },
+      Math.random,
+    );
     this.transport = new TcpTransport({
       keyPair: nodeKey.keyPair,
       admit: (address) => {
@@ -131,7 +137,6 @@ export class SwarmNode {
   }
 
   async start(): Promise<void> {
-    if (this.options.role === 'viewer') this.watchSource();
     this.listener = await this.transport.listen(this.options.host, this.options.port, (conn) => {
       const refusal = this.options.sourceOnly === true ? 'takes no one' : this.driver.refuseIncoming(conn.remoteAddress);
       if (refusal === undefined && !this.stopped) this.driver.attach(conn, 'tcp', false);
@@ -158,7 +163,7 @@ export class SwarmNode {
           new RTCPeerConnection(config as ConstructorParameters<typeof RTCPeerConnection>[0]) as unknown as PeerConnectionLike,
         createWebSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
         iceServers: () => forNodeDataChannel(this.iceServers),
-        wantPeers: () => (this.options.role === 'source' ? 0 : Math.max(0, this.dialTarget - this.driver.linkCount)),
+        wantPeers: () => this.membership.webrtcWanted(Date.now()),
         accept: () => this.driver.acceptsIncoming(),
         linkedTo: (signalPeerId) => this.driver.linkedTo(signalPeerId),
         onConnection: (conn, outbound) => this.driver.attach(conn, 'webrtc', outbound),
@@ -175,11 +180,24 @@ export class SwarmNode {
    * with the peers the DHT finds meanwhile.
    */
   async announceNow(): Promise<void> {
-    const results = await Promise.allSettled(this.options.trackers.map((t) => this.announceTo(t)));
-    const ok = results.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<number>[];
+    this.membership.announceNow();
+    await this.announce();
+  }
+
+  /** Announces that failed in a row (0: the last one was answered). */
+  get trackerFailures(): number {
+    return this.membership.trackerFailures;
+  }
+
+  /** The announce Membership asked for (or announceNow); the next one is scheduled whatever happens. */
+  private async announce(): Promise<void> {
+    const numWant = this.membership.numWant(Date.now());
+    const results = await Promise.allSettled(this.options.trackers.map((t) => this.announceTo(t, numWant)));
+    const ok = results.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<TrackerAnswer>[];
+    if (this.stopped) return;
     if (ok.length === 0) {
-      this.trackerFailures++;
-      this.scheduleAnnounce(Math.min(30_000, 2000 * this.trackerFailures));
+      this.membership.failed(Date.now());
+      this.scheduleWake();
       const reason = (results[0] as PromiseRejectedResult | undefined)?.reason as Error | undefined;
       if (this.dht === undefined) throw reason ?? new Error('no tracker to announce to');
       if (this.trackerFailures === 1)
@@ -187,8 +205,29 @@ export class SwarmNode {
       this.dht.lookupNow();
       return;
     }
-    this.trackerFailures = 0;
-    this.scheduleAnnounce(Math.min(...ok.map((r) => r.value)));
+    const peers = ok.flatMap((r) => r.value.peers);
+    const dial = this.membership.answered(Date.now(), Math.min(...ok.map((r) => r.value.intervalMs)), peers);
+    for (const p of dial) this.dial(p);
+    this.scheduleWake();
+  }
+
+  /** One timer for everything Membership waits for: the next announce, a search for the source, a look at the core. */
+  private scheduleWake(): void {
+    clearTimeout(this.wakeTimer);
+    const at = this.membership.wakeAtMs();
+    if (this.stopped || this.options.trackers.length === 0 || at === Number.POSITIVE_INFINITY) return;
+    this.wakeTimer = setTimeout(
+      () => {
+        if (this.membership.poll(Date.now()))
+          this.announce().catch((err: Error) => {
+            // A failure has scheduled its own retry.
+            if (this.trackerFailures === 1) this.options.log.warn(`${err.message}; retrying`);
+          });
+        else this.scheduleWake();
+      },
+      Math.max(0, at - Date.now()),
+    );
+    this.wakeTimer.unref();
   }
 
   /** The DHT's routing table size and what it found (undefined: DHT off). */
@@ -223,13 +262,12 @@ export class SwarmNode {
       bootstrap,
       host,
       log: this.options.log,
-      wantPeers: () => this.options.role === 'viewer' && this.roomToDial(),
+      wantPeers: () => this.membership.wantsPeers(Date.now()),
       onPeer: (address, port) => {
-        if (this.options.role === 'source' || this.stopped || (port === this.port && isLocalAddress(address))) return;
-        const key = `${address}:${port}`;
-        if (this.dialing.has(key) || this.driver.linkStats().some((l) => l.address === key)) return;
-        if (!this.roomToDial() || !this.driver.accepts(undefined, address)) return;
-        this.dial(key, address, port, false);
+        if (this.stopped || (port === this.port && isLocalAddress(address))) return;
+        if (this.driver.linkStats().some((l) => l.address === `${address}:${port}`)) return;
+        const p: PeerCandidate = { peerId: undefined, role: 'viewer', address, port };
+        if (this.membership.found(Date.now(), p)) this.dial(p);
       },
     });
   }
@@ -298,11 +336,10 @@ export class SwarmNode {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearTimeout(this.announceTimer);
+    clearTimeout(this.wakeTimer);
     clearTimeout(this.iceTimer);
     this.signaling?.stop();
     await this.dht?.stop();
-    clearInterval(this.sourceWatch);
     await Promise.allSettled(
       this.options.trackers.map((t) =>
         announce(t, {
@@ -318,128 +355,43 @@ export class SwarmNode {
     await this.listener?.close();
   }
 
-  /**
-   * A viewer that loses its link to the broadcaster asks the tracker every second (for up to
-   * 30 s) instead of at the next announce, so a restarted broadcaster is found within about a
-   * second; one that starves without such a link asks every 2-4 s.
-   */
-  private watchSource(): void {
-    let lostAtMs: number | undefined;
-    let hadSource = false;
-    let lastTryMs = 0;
-    // Between asks: 1 s for the broadcaster's former neighbours (at most its maxNeighbours);
-    // 2-4 s, spread at random, for the rest of a starved audience, which may be thousands.
-    let periodMs = 1000;
-    // The silence already searched for 30 s (its last chunk's time): not searched again.
-    let gaveUpOn: number | undefined;
-    this.sourceWatch = setInterval(() => {
-      const now = Date.now();
-      const hasSource = this.core.neighbourStats().some((n) => n.role === 'source');
-      if (hadSource && !hasSource) {
-        lostAtMs = now;
-        periodMs = 1000;
-      }
-      // Viewers that were not the broadcaster's neighbours search too once starved: after a
-      // restart every viewer may need a link to the new broadcaster (see announceTo).
-      const silenceOf = this.core.getStats().lastChunkAtMs;
-      if (lostAtMs === undefined && silenceOf !== gaveUpOn && this.starvedOfSource()) {
-        lostAtMs = now;
-        periodMs = 2000 + Math.random() * 2000;
-      }
-      if (hasSource) lostAtMs = undefined;
-      hadSource = hasSource;
-      if (lostAtMs === undefined || this.stopped || this.options.trackers.length === 0) return;
-      if (now - lostAtMs > 30_000) {
-        lostAtMs = undefined;
-        gaveUpOn = silenceOf;
-        return;
-      }
-      if (now - lastTryMs >= periodMs) {
-        lastTryMs = now;
-        this.announceNow().catch(() => {});
-      }
-    }, 250);
-    this.sourceWatch.unref();
-  }
-
-  private scheduleAnnounce(intervalMs: number): void {
-    clearTimeout(this.announceTimer);
-    if (this.stopped) return;
-    this.announceTimer = setTimeout(() => {
-      // A failure has scheduled its own retry.
-      this.announceNow().catch((err: Error) => {
-        if (this.trackerFailures === 1) this.options.log.warn(`${err.message}; retrying`);
-      });
-    }, intervalMs);
-  }
-
-  private async announceTo(trackerUrl: string): Promise<number> {
+  private async announceTo(trackerUrl: string, numWant: number): Promise<TrackerAnswer> {
     const answer = await announce(trackerUrl, {
       channelId: bytesToHex(this.options.channelKey),
       peerId: this.peerId,
       port: this.port,
       role: this.options.role,
       ...(this.options.announceAddress !== undefined ? { address: this.options.announceAddress } : {}),
-      // Peers only when we would dial them: a full list every few seconds to a node with all
-      // its neighbours was most of its tracker traffic (see AnnounceRequest.numWant).
-      numWant: this.roomToDial() || this.starvedOfSource() ? ANNOUNCE_WANT_PEERS : 0,
+      numWant,
     });
-    const known = this.driver.knownPeerIds();
-    const dialable = (p: { peerId: string; role: string; address: string }) =>
-      p.peerId !== this.peerId &&
-      !known.has(p.peerId) &&
-      !this.dialing.has(p.peerId) &&
-      !this.driver.isBanned(p.peerId, p.address) &&
-      // A broadcaster's former entry names its own address: it dials viewers only.
-      (this.options.role !== 'source' || p.role === 'viewer') &&
-      (this.options.sourceOnly !== true || p.role === 'source');
-    // A viewer starved since the broadcaster went away reaches for the (new) broadcaster even
-    // with every slot taken: its neighbours, starved too, have nothing to give it, and a
-    // restarted broadcaster dials only a few viewers.
-    if (this.starvedOfSource())
-      for (const p of answer.peers)
-        if (p.role === 'source' && dialable(p) && this.driver.accepts()) this.dial(p.peerId, p.address, p.port, true);
-    for (const p of answer.peers) {
-      if (!this.roomToDial() || !this.driver.accepts()) break;
-      if (dialable(p)) this.dial(p.peerId, p.address, p.port, true);
-    }
-    return answer.intervalMs;
+    return {
+      intervalMs: answer.intervalMs,
+      peers: answer.peers
+        .filter((p) => p.peerId !== this.peerId)
+        .map((p) => ({ peerId: p.peerId, role: p.role, address: p.address, port: p.port })),
+    };
   }
 
-  /** Neighbours to dial up to: more while a viewer's supply is short, so it finds better ones. */
-  private get dialTarget(): number {
-    const usual = this.options.dialTarget ?? 8;
-    return this.options.role === 'viewer' && this.core.supplyShort(Date.now()) ? usual * SHORT_SUPPLY_DIAL_FACTOR : usual;
-  }
-
-  /** Links plus dials in progress are below the dial target. */
-  private roomToDial(): boolean {
-    return this.driver.linkCount + this.dialing.size < this.dialTarget;
-  }
-
-  /** A playing viewer with no link to the broadcaster that has received nothing new for a while. */
-  private starvedOfSource(): boolean {
-    if (this.options.role !== 'viewer') return false;
-    const s = this.core.getStats();
-    if (!s.started || s.lastChunkAtMs === undefined || Date.now() - s.lastChunkAtMs < STARVED_MS) return false;
-    return !this.core.neighbourStats().some((n) => n.role === 'source');
-  }
-
-  /** Dials a peer; `key` is its peer id when a tracker vouched for one, else its address (DHT). */
-  private dial(key: string, address: string, port: number, knownId: boolean): void {
-    this.dialing.add(key);
+  /** Dials a peer a tracker named (by the peer id it vouched for) or the DHT found (by address). */
+  private dial(p: PeerCandidate): void {
+    const who = p.peerId === undefined ? '' : `${p.peerId.slice(0, 8)} `;
     this.transport
-      .dial(address, port, DIAL_TIMEOUT_MS)
+      .dial(p.address, p.port, DIAL_TIMEOUT_MS)
       .then((conn) => {
-        this.dialing.delete(key);
-        if (this.stopped || !this.driver.accepts(knownId ? key : undefined, address)) conn.close();
-        else this.driver.attach(conn, 'tcp', true, knownId ? key : undefined);
+        this.membership.dialEnded(p);
+        if (this.stopped || !this.driver.accepts(p.peerId, p.address)) conn.close();
+        else this.driver.attach(conn, 'tcp', true, p.peerId);
       })
       .catch((err: Error) => {
-        this.dialing.delete(key);
-        this.options.log.debug(`could not reach peer ${knownId ? key.slice(0, 8) : ''} at ${address}:${port}: ${err.message}`);
+        this.membership.dialEnded(p);
+        this.options.log.debug(`could not reach peer ${who}at ${p.address}:${p.port}: ${err.message}`);
       });
   }
+}
+
+interface TrackerAnswer {
+  intervalMs: number;
+  peers: PeerCandidate[];
 }
 
 /** Whether an address is one of this machine's own (a DHT lookup also returns our own announce). */

@@ -50,9 +50,6 @@ import { BUSY_RETRY_MAX_MS, UploadPacer } from './upload-pacer.js';
 // Its configuration, events and counts are part of this module's interface.
 export * from './core-types.js';
 
-/** Runtimes dial this many times their usual number of neighbours while a viewer's supply is short. */
-export const SHORT_SUPPLY_DIAL_FACTOR = 2;
-
 /**
  * A neighbour that has done nothing useful since it came may make room for a newcomer after
  * this, sooner than idleEvictMs: squatters take slots and do nothing (meshtv sim --attack
@@ -344,6 +341,12 @@ export class PeerCore {
       bytesOut: n.bytesOut,
       pending: n.pending.size,
     }));
+  }
+
+  /** Whether a neighbour said it is the channel's source. */
+  hasSourceNeighbour(): boolean {
+    for (const n of this.neighbourList) if (n.role === 'source') return true;
+    return false;
   }
 
   /**

@@ -5,6 +5,7 @@
 import type { AbrSession } from '../protocol/abr-session.js';
 import type { Admission } from '../protocol/admission.js';
 import type { SeqRef, WireMessage } from '../protocol/codec.js';
+import type { Membership } from '../protocol/membership.js';
 import type { PeerCore, PeerId } from '../protocol/peer-core.js';
 import type { AttackKind } from './hostile.js';
 import type { PeerProfile } from './network.js';
@@ -15,7 +16,8 @@ export const ARRIVE = 1;
 export const DELIVER = 2;
 export const TIMER = 3;
 export const JOIN = 4;
-export const ANNOUNCE = 5;
+/** Membership's wake-up: an announce when due, a look at the core's signals. */
+export const WAKE = 5;
 export const ANSWER = 6;
 export const CONNECT = 7;
 export const DIAL_FAIL = 8;
@@ -63,10 +65,13 @@ export class SimHost {
 /** One peer in one swarm (a viewer on a ladder has one per rendition it is in). */
 export class SimPeer {
   readonly links = new Map<PeerId, SimLink>();
-  readonly dialing = new Set<PeerId>();
   alive = true;
   leftAtMs = -1;
   timerAtMs = -1;
+  /** The WAKE event that counts (earlier ones were superseded). */
+  wakeAtMs = -1;
+  /** Whom it dials and when it announces: the policy native nodes run. */
+  membership!: Membership;
   listedIndex = -1;
   aliveIndex = -1;
   firstPlayMs = -1;

@@ -8,11 +8,12 @@ import { AbrSession, type AbrSessionHooks } from '../protocol/abr-session.js';
 import { Admission } from '../protocol/admission.js';
 import { type Chunk, FLAG_KEYFRAME, signChunk } from '../protocol/chunk.js';
 import { MsgType, PEER_ID_BYTES, type WireMessage } from '../protocol/codec.js';
-import { type CoreEvent, DEFAULT_PEER_CORE_CONFIG, PeerCore, type PeerId, SHORT_SUPPLY_DIAL_FACTOR } from '../protocol/peer-core.js';
+import { Membership, type PeerCandidate } from '../protocol/membership.js';
+import { type CoreEvent, DEFAULT_PEER_CORE_CONFIG, PeerCore, type PeerId } from '../protocol/peer-core.js';
 import { type RandomFn, seededRandom } from '../protocol/random.js';
 import { EventQueue } from './event-queue.js';
 import { fakeSigner, fakeVerify } from './fake-crypto.js';
-import { HOSTILE_DIAL_TARGET, HOSTILE_TICK_MS, onLinkOpen, onTick, passesOwnMessage } from './hostile.js';
+import { type AttackKind, HOSTILE_DIAL_TARGET, HOSTILE_TICK_MS, onLinkOpen, onTick, passesOwnMessage } from './hostile.js';
 import { MsHistogram } from './metrics.js';
 import { drawAbrProfiles, drawLinkLatencyMs, drawProfiles } from './network.js';
 import { DEFAULT_SIM_CONFIG, type PeerResult, type SimConfig, type SimRendition, type SimResult, type SimTotals } from './sim-config.js';
@@ -20,7 +21,6 @@ import {
   ABR_TICK,
   AbrAgent,
   AGENT_JOIN,
-  ANNOUNCE,
   ANSWER,
   ARRIVE,
   CONNECT,
@@ -38,6 +38,7 @@ import {
   SimPeer,
   TIMER,
   UNLIST,
+  WAKE,
 } from './sim-peer.js';
 import { agentResult, peerResult } from './sim-results.js';
 import { announceBytes, SimTracker } from './sim-tracker.js';
@@ -130,12 +131,17 @@ export class Simulator {
     for (let i = 0; i < Math.round(c.attackers * c.peers); i++) {
       const profile = profiles.viewers[Math.floor(hostileRandom() * profiles.viewers.length)];
       if (profile === undefined) break;
-      const p = this.newPeer('viewer', new SimHost({ ...profile, freeRider: true }), Math.floor(hostileRandom() * c.joinWindowS * 1000), 0);
-      p.hostile = c.attack;
+      const p = this.newPeer(
+        'viewer',
+        new SimHost({ ...profile, freeRider: true }),
+        Math.floor(hostileRandom() * c.joinWindowS * 1000),
+        0,
+        c.attack,
+      );
       this.queue.push(p.joinedAtMs, new SimEvent(JOIN, p, undefined, undefined, 0, 0, undefined));
       this.queue.push(p.joinedAtMs + HOSTILE_TICK_MS, new SimEvent(HOSTILE_TICK, p, undefined, undefined, 0, 0, undefined));
     }
-    for (const source of this.sources) this.queue.push(0, new SimEvent(ANNOUNCE, source, undefined, undefined, 0, 0, undefined));
+    for (const source of this.sources) this.queue.push(0, new SimEvent(JOIN, source, undefined, undefined, 0, 0, undefined));
     for (let seq = 0; seq < this.chunkCount; seq++)
       this.queue.push(seq * c.chunkMs, new SimEvent(PUBLISH, this.source, undefined, undefined, seq, 0, undefined));
     if (c.churnPerMin > 0) this.scheduleLeave(c.joinWindowS * 1000);
@@ -152,7 +158,7 @@ export class Simulator {
     return this.finish(endMs);
   }
 
-  private newPeer(role: 'source' | 'viewer', host: SimHost, joinedAtMs: number, rendition: number): SimPeer {
+  private newPeer(role: 'source' | 'viewer', host: SimHost, joinedAtMs: number, rendition: number, hostile?: AttackKind): SimPeer {
     const profile = host.profile;
     const index = this.nextIndex++;
     // A broadcaster with a ladder splits its upload between the renditions by their rates, as
@@ -174,6 +180,21 @@ export class Simulator {
     );
     const p = new SimPeer(role === 'source' ? (rendition === 0 ? 's' : `s${rendition}`) : `v${index}`, core, host, joinedAtMs, rendition);
     p.isSource = role === 'source';
+    p.hostile = hostile;
+    // The policy native nodes run, reading the simulated links and bans. A hostile peer dials
+    // as many as it can, full or not.
+    p.membership = new Membership(
+      { role, dialTarget: hostile === undefined ? this.config.dialTarget : HOSTILE_DIAL_TARGET },
+      {
+        core,
+        linkCount: () => p.links.size,
+        linkedTo: (id) => p.links.has(id),
+        accepts: (id) =>
+          hostile !== undefined ||
+          (core.acceptsNeighbour() && (id === undefined || p.admission?.refusal(this.nowMs, id, id) === undefined)),
+      },
+      this.random,
+    );
     this.all.push(p);
     return p;
   }
@@ -209,8 +230,8 @@ export class Simulator {
         this.drain(p, now);
         return;
       case JOIN:
-        if (p.agent === undefined) p.aliveIndex = this.aliveViewers.push(p) - 1;
-        if (p.alive) this.announce(p, now);
+        if (p.agent === undefined && !p.isSource) p.aliveIndex = this.aliveViewers.push(p) - 1;
+        if (p.alive) this.wake(p, now);
         return;
       case AGENT_JOIN:
         this.startAgent(this.agents[e.x] as AbrAgent, now);
@@ -221,8 +242,8 @@ export class Simulator {
         this.queue.push(now + agent.session.config.tickMs, new SimEvent(ABR_TICK, this.source, undefined, undefined, e.x, 0, undefined));
         return;
       }
-      case ANNOUNCE:
-        if (p.alive) this.announce(p, now);
+      case WAKE:
+        if (p.alive && e.x === p.wakeAtMs) this.wake(p, now);
         return;
       case ANSWER:
         if (p.alive) this.dialFrom(p, e.list as SimPeer[], now);
@@ -231,7 +252,7 @@ export class Simulator {
         this.connect(p, e.other as SimPeer, e.x, now);
         return;
       case DIAL_FAIL:
-        p.dialing.delete((e.other as SimPeer).id);
+        p.membership.dialEnded(candidateOf(e.other as SimPeer));
         return;
       case DISCONNECT:
         this.disconnect(p, e.other as SimPeer, now);
@@ -359,29 +380,37 @@ export class Simulator {
     }
   }
 
+  /** Membership's turn: an announce if one is due, then its next wake-up. */
+  private wake(p: SimPeer, now: number): void {
+    if (p.membership.poll(now)) this.announce(p, now);
+    this.scheduleWake(p);
+  }
+
+  private scheduleWake(p: SimPeer): void {
+    const at = p.membership.wakeAtMs();
+    if (at === p.wakeAtMs || at === Number.POSITIVE_INFINITY) return;
+    p.wakeAtMs = at;
+    this.queue.push(at, new SimEvent(WAKE, p, undefined, undefined, at, 0, undefined));
+  }
+
   private announce(p: SimPeer, now: number): void {
-    const c = this.config;
     if (!p.isSource) this.tracker.list(p);
-    // Like SwarmNode: peers are asked for only with room to dial them (AnnounceRequest.numWant).
-    const answer = p.isSource || !this.roomToDial(p, now) ? [] : this.tracker.sample(p);
+    const answer = p.membership.numWant(now) > 0 ? this.tracker.sample(p) : [];
     this.totals.trackerBytes += announceBytes(answer.length);
     const rttMs = 2 * (p.profile.accessLatencyMs + 10);
-    if (answer.length > 0) this.queue.push(now + rttMs, new SimEvent(ANSWER, p, undefined, undefined, 0, 0, answer));
-    this.queue.push(now + c.announceIntervalMs, new SimEvent(ANNOUNCE, p, undefined, undefined, 0, 0, undefined));
+    this.queue.push(now + rttMs, new SimEvent(ANSWER, p, undefined, undefined, 0, 0, answer));
   }
 
-  /** Like SwarmNode.announceTo: links plus dials in progress are below the dial target (doubled while supply is short), and the core takes more. */
-  private roomToDial(p: SimPeer, now: number): boolean {
-    if (p.hostile !== undefined) return p.links.size + p.dialing.size < HOSTILE_DIAL_TARGET;
-    const target = this.config.dialTarget * (p.core.supplyShort(now) ? SHORT_SUPPLY_DIAL_FACTOR : 1);
-    return p.links.size + p.dialing.size < target && p.core.acceptsNeighbour();
-  }
-
-  private dialFrom(p: SimPeer, candidates: SimPeer[], now: number): void {
-    for (const q of candidates) {
-      if (!this.roomToDial(p, now)) break;
-      if (q === p || p.links.has(q.id) || p.dialing.has(q.id)) continue;
-      p.dialing.add(q.id);
+  private dialFrom(p: SimPeer, answer: SimPeer[], now: number): void {
+    const byId = new Map<string, SimPeer>();
+    const candidates: PeerCandidate[] = [];
+    for (const q of answer)
+      if (q !== p) {
+        byId.set(q.id, q);
+        candidates.push(candidateOf(q));
+      }
+    for (const c of p.membership.answered(now, this.config.announceIntervalMs, candidates)) {
+      const q = byId.get(c.peerId as string) as SimPeer;
       if (!q.alive) {
         this.queue.push(now + this.config.dialTimeoutMs, new SimEvent(DIAL_FAIL, p, q, undefined, 0, 0, undefined));
         continue;
@@ -390,6 +419,7 @@ export class Simulator {
       // The TCP handshake takes one round trip before either side can send.
       this.queue.push(now + 2 * latency, new SimEvent(CONNECT, p, q, undefined, latency, 0, undefined));
     }
+    this.scheduleWake(p);
   }
 
   private connect(p: SimPeer, q: SimPeer, latencyMs: number, now: number): void {
@@ -397,7 +427,7 @@ export class Simulator {
       this.queue.push(now + this.config.dialTimeoutMs, new SimEvent(DIAL_FAIL, p, q, undefined, 0, 0, undefined));
       return;
     }
-    p.dialing.delete(q.id);
+    p.membership.dialEnded(candidateOf(q));
     if (!p.alive || p.links.has(q.id) || !p.core.acceptsNeighbour()) return;
     // The dialled side decides as CoreDriver.refuseIncoming: bans first, then, when full, the
     // neighbour idle for longest makes room.
@@ -541,6 +571,11 @@ export class Simulator {
       totals: { ...this.totals, misbehavedReasons: { ...this.totals.misbehavedReasons } },
     };
   }
+}
+
+/** A simulated peer as a tracker names it (its name stands for its address). */
+function candidateOf(q: SimPeer): PeerCandidate {
+  return { peerId: q.id, role: q.isSource ? 'source' : 'viewer', address: q.id, port: 0 };
 }
 
 /** Derives a 32-bit seed from a seed and a stream number (splitmix-style). */

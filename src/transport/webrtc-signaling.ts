@@ -83,6 +83,9 @@ const OFFER_TTL_MS = 30_000;
 /** Offers being answered at once, at most. */
 const MAX_INCOMING_PENDING = 8;
 const MAX_SIGNAL_MESSAGE_BYTES = 64 * 1024;
+/** Looks at an opened link's descriptions for their fingerprints, this often and this many times. */
+const BIND_RETRY_MS = 50;
+const BIND_TRIES = 20;
 
 /** The WebSocket signalling URL of one of our HTTP trackers (its /announce). */
 export function signalingUrlOf(trackerUrl: string): string {
@@ -110,6 +113,8 @@ export interface SignalingStats {
   connected: Record<LinkPath | 'unknown', number>;
   /** Both sides had each other's description, yet ICE found no working path. */
   failed: number;
+  /** Opened, but a description showed no DTLS fingerprint to bind the peer's key to: closed. */
+  unbound: number;
 }
 
 interface PendingOffer {
@@ -134,6 +139,7 @@ export class WebRtcSignaling {
     offersAnswered: 0,
     connected: { direct: 0, reflexive: 0, relayed: 0, unknown: 0 },
     failed: 0,
+    unbound: 0,
   };
 
   constructor(private readonly o: WebRtcSignalingOptions) {
@@ -357,12 +363,23 @@ export class WebRtcSignaling {
     return this.o.createPeerConnection({ iceServers: this.o.iceServers?.() ?? [] });
   }
 
-  private opened(pc: PeerConnectionLike, conn: WebRtcConnection, outbound: boolean): void {
-    // What the hello's Auth binds a node key to (src/runtime/link-auth.ts); a link without
-    // both fingerprints is refused there.
+  private opened(pc: PeerConnectionLike, conn: WebRtcConnection, outbound: boolean, tries = 0): void {
+    // What the hello's Auth binds a node key to (src/runtime/link-auth.ts). A stack may open
+    // the channel a moment before it shows the description it just applied: look again
+    // shortly, then give the link up (the driver refuses a link it cannot bind).
     const local = sdpFingerprint(pc.localDescription?.sdp);
     const remote = sdpFingerprint(pc.remoteDescription?.sdp);
-    if (local !== undefined && remote !== undefined) conn.binding = { kind: 'fingerprints', local, remote };
+    if (local === undefined || remote === undefined) {
+      if (tries < BIND_TRIES && !this.stopped) {
+        this.later(BIND_RETRY_MS, () => this.opened(pc, conn, outbound, tries + 1));
+        return;
+      }
+      this.o.log.debug(`signalling: a link without DTLS fingerprints (local ${local ?? 'none'}, remote ${remote ?? 'none'}), closed`);
+      this.counts.unbound++;
+      pc.close();
+      return;
+    }
+    conn.binding = { kind: 'fingerprints', local, remote };
     linkPathOf(pc)
       .catch(() => undefined)
       .then((path) => {
