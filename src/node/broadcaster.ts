@@ -151,6 +151,7 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
     const node = new SwarmNode({
       role: 'source',
       channelKey: laneKey.publicKey,
+      sign: laneKey.sign,
       nodeKey,
       host: o.host,
       // Renditions past the base listen on the next ports (any free one when the base's is).

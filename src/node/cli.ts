@@ -15,6 +15,7 @@ import {
   rtmpServerUrl,
 } from '../media/input.js';
 import { parseRenditions } from '../media/renditions.js';
+import { trustedProxies } from '../tracker/addresses.js';
 import { startTracker } from '../tracker/server.js';
 import { isSignalingUrl, isTurnServer } from '../transport/ice.js';
 import { startBroadcast } from './broadcaster.js';
@@ -34,6 +35,8 @@ const USAGE = `meshtv — peer-to-peer live TV
 Usage:
   meshtv tracker   [--host 127.0.0.1] [--port 8000] [--stun URL] [--turn URL] [--turn-secret SECRET]
                    [--signaling ws://STOCK-TRACKER] [--rate-limit 20 (requests/s per address; 0: none)]
+                   [--trust-proxy ADDR|CIDR (a reverse proxy whose X-Forwarded-For is believed)]
+                   [--private-network (peers may announce private addresses: LANs, labs)]
   meshtv broadcast [--input testsrc|FILE|-|udp://HOST:PORT|srt://HOST:PORT|rtmp://HOST:PORT/APP[/KEY]|URL]
                    [--loop] [--copy] [--video-bitrate 2500k] [--audio-bitrate 128k] [--resolution 1280x720|720p]
                    [--renditions [NAME=]HEIGHTp[@RATE],... (e.g. 360p,720p)] [--fps N]
@@ -102,8 +105,16 @@ async function runTracker(args: string[]): Promise<number> {
     'turn-secret': { type: 'string' },
     signaling: { type: 'string', multiple: true },
     'rate-limit': { type: 'string' },
+    'trust-proxy': { type: 'string', multiple: true },
+    'private-network': { type: 'boolean' },
   });
   if (values.help) return help();
+  const trustProxy = (values['trust-proxy'] as string[] | undefined) ?? [];
+  try {
+    trustedProxies(trustProxy);
+  } catch (err) {
+    throw new UserError(`--trust-proxy: ${(err as Error).message}`);
+  }
   const rate = str(values, 'rate-limit');
   const ratePerS = rate === undefined ? undefined : Number(rate);
   if (ratePerS !== undefined && !(Number.isFinite(ratePerS) && ratePerS >= 0 && ratePerS <= 1e6))
@@ -125,7 +136,10 @@ async function runTracker(args: string[]): Promise<number> {
     port: p,
     ice: { servers, ...(turnSecret !== undefined ? { turnSecret } : {}) },
     signalingUrls,
-    // Behind a reverse proxy (or in the bench, all on 127.0.0.1) every client shares an address.
+    trustProxy,
+    privateNetwork: values['private-network'] === true,
+    log,
+    // The bench runs every client on 127.0.0.1.
     ...(ratePerS === undefined
       ? {}
       : {
@@ -343,7 +357,8 @@ async function runChannels(args: string[]): Promise<number> {
     return 0;
   }
   for (const c of channels) {
-    const clash = c.sameNameAs.length > 0 ? `  (name also used by ${c.sameNameAs.map((id) => id.slice(0, 8)).join(', ')})` : '';
+    const more = c.sameNameCount > c.sameNameAs.length ? ` and ${c.sameNameCount - c.sameNameAs.length} more` : '';
+    const clash = c.sameNameCount > 0 ? `  (name also used by ${c.sameNameAs.map((id) => id.slice(0, 8)).join(', ')}${more})` : '';
     process.stdout.write(
       `${c.id}  ${String(c.viewers).padStart(5)} viewers  ${((c.bitrateBps ?? 0) / 1000).toFixed(0).padStart(5)} kbit/s  ${c.name}${clash}\n`,
     );

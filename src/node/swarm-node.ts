@@ -6,11 +6,12 @@ import { randomInt } from 'node:crypto';
 import os from 'node:os';
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { WebSocket } from 'ws';
-import type { Chunk } from '../protocol/chunk.js';
+import type { Chunk, SignFn } from '../protocol/chunk.js';
 import { bytesToHex } from '../protocol/hex.js';
 import { Membership, type PeerCandidate } from '../protocol/membership.js';
 import { type CoreEvent, PeerCore, type PeerCoreConfig } from '../protocol/peer-core.js';
 import { seededRandom } from '../protocol/random.js';
+import { signSourceProof } from '../protocol/source-proof.js';
 import { CoreDriver, type LinkStats } from '../runtime/core-driver.js';
 import { peerIdOf } from '../runtime/link-auth.js';
 import { describeIceServers, forNodeDataChannel, type IceServer } from '../transport/ice.js';
@@ -70,6 +71,11 @@ export interface SwarmNodeOptions {
    * once; a broadcaster keeps its own on disk.
    */
   nodeKey?: NodeKey;
+  /**
+   * The channel key's signer, for a source: its announces carry a proof by the channel key
+   * (src/protocol/source-proof.ts), without which trackers do not list it as the source.
+   */
+  sign?: SignFn;
   log: Logger;
 }
 
@@ -103,7 +109,7 @@ export class SwarmNode {
     );
     this.driver = new CoreDriver(this.core, { identity: nodeKey, verify: nodeVerify, log: options.log });
     this.membership = new Membership(
-      { role: options.role, sourceOnly: options.sourceOnly === true, ...(options.dialTarget ? { dialTarget: options.dialTarget } : {}) },
+      { role: options.role, sourceOnly: options.sourceOnly === true, ...(options.dialTarget !== undefined ? { dialTarget: options.dialTarget } : {}) },
       {
         core: this.core,
         linkCount: () => this.driver.linkCount,
@@ -362,6 +368,9 @@ export class SwarmNode {
       port: this.port,
       role: this.options.role,
       ...(this.options.announceAddress !== undefined ? { address: this.options.announceAddress } : {}),
+      ...(this.options.role === 'source' && this.options.sign !== undefined
+        ? { sourceProof: signSourceProof(bytesToHex(this.options.channelKey), this.peerId, Date.now(), this.options.sign) }
+        : {}),
       numWant,
     });
     return {

@@ -108,10 +108,16 @@ export async function publishChannelRecord(trackerUrl: string, signed: SignedCha
 export async function listChannels(trackerUrl: string): Promise<ChannelSummary[]> {
   const body = await call(trackerUrl, '/api/channels');
   if (!Array.isArray(body)) throw new UserError(`tracker ${trackerUrl} sent a malformed channel list`);
-  return body.filter(
-    (c): c is ChannelSummary =>
-      typeof c === 'object' && c !== null && typeof c.id === 'string' && typeof c.name === 'string' && typeof c.viewers === 'number',
-  );
+  return body
+    .filter(
+      (c): c is ChannelSummary =>
+        typeof c === 'object' && c !== null && typeof c.id === 'string' && typeof c.name === 'string' && typeof c.viewers === 'number',
+    )
+    .map((c) => {
+      const twins = Array.isArray(c.sameNameAs) ? c.sameNameAs.filter((x): x is string => typeof x === 'string') : [];
+      // Older trackers name every twin and send no count.
+      return { ...c, sameNameAs: twins.slice(0, 3), sameNameCount: Number.isInteger(c.sameNameCount) ? c.sameNameCount : twins.length };
+    });
 }
 
 /**

@@ -48,7 +48,7 @@ export function addressGroup(address: string | undefined, relayed = false): stri
 }
 
 /** The first four groups of an IPv6 address (its /64), written out in full. */
-function ipv6Prefix64(address: string): string {
+export function ipv6Prefix64(address: string): string {
   const bare = address.split('%')[0] as string;
   const [head = '', tail] = bare.split('::');
   const left = head === '' ? [] : head.split(':');

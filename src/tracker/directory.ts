@@ -3,6 +3,7 @@
 
 import type { ChannelRecord, SignedChannelRecord } from '../protocol/channel-record.js';
 import type { RandomFn } from '../protocol/random.js';
+import { nameSkeleton } from './names.js';
 import { PeerList } from './peer-list.js';
 
 export interface PeerEntry {
@@ -14,6 +15,28 @@ export interface PeerEntry {
   lastSeenMs: number;
   /** The address the tracker saw the announce come from: only that address may update or remove the entry. */
   seenFrom?: string;
+  /** The address group (IPv4 address, IPv6 /64) it came from, whose entries per channel are capped. */
+  group?: string;
+}
+
+/** Why the directory refused something, as a code for metrics and HTTP statuses, and a message for people. */
+export type RefusalCode =
+  | 'too-many-channels'
+  | 'too-many-channels-from-address'
+  | 'directory-full'
+  | 'swarm-full'
+  | 'id-in-use'
+  | 'address-cap'
+  | 'too-many-sources'
+  | 'stale-record'
+  | 'stale-thumbnail'
+  | 'unknown-channel';
+
+export class Refusal {
+  constructor(
+    readonly code: RefusalCode,
+    readonly message: string,
+  ) {}
 }
 
 export interface ChannelSummary {
@@ -21,8 +44,12 @@ export interface ChannelSummary {
   name: string;
   bitrateBps: number;
   viewers: number;
-  /** Other live channels with the same name (different keys): shown, never merged. */
+  /**
+   * Other live channels whose names look the same (same confusable skeleton, different keys):
+   * shown, never merged. At most MAX_SAME_NAME_IDS of them; sameNameCount says how many.
+   */
   sameNameAs: string[];
+  sameNameCount: number;
   /** The quality ladder, lowest first, when the channel has one (viewers counts all of them). */
   renditions?: { name: string; height: number; bitrateBps: number }[];
 }
@@ -38,7 +65,21 @@ export interface DirectoryConfig {
   maxPeersPerChannel: number;
   /** Most channels kept. @default 10000 */
   maxChannels: number;
+  /**
+   * Entries one address group may hold in one channel: carrier-grade NAT puts hundreds of
+   * subscribers behind one IPv4 address, but one host must not fill a channel's answers. @default 256
+   */
+  maxPeersPerAddress: number;
+  /** Sources listed per channel at once (a restart overlaps the old run for a moment). @default 4 */
+  maxSourcesPerChannel: number;
+  /** Channel records one address group may hold (an operator with a line-up of channels on one server). @default 64 */
+  maxChannelsPerAddress: number;
+  /** How long one channel listing is served before it is built again. @default 1000 */
+  listingCacheMs: number;
 }
+
+/** Ids named in sameNameAs at most. */
+export const MAX_SAME_NAME_IDS = 3;
 
 export const DEFAULT_DIRECTORY_CONFIG: DirectoryConfig = {
   announceIntervalMs: 5000,
@@ -46,6 +87,10 @@ export const DEFAULT_DIRECTORY_CONFIG: DirectoryConfig = {
   maxPeersPerAnswer: 30,
   maxPeersPerChannel: 50000,
   maxChannels: 10000,
+  maxPeersPerAddress: 256,
+  maxSourcesPerChannel: 4,
+  maxChannelsPerAddress: 64,
+  listingCacheMs: 1000,
 };
 
 /** All thumbnails together stay under this. */
@@ -55,6 +100,14 @@ export class Directory {
   private readonly records = new Map<string, ChannelRecord>();
   private readonly signatures = new Map<string, string>();
   private readonly recordStoredAt = new Map<string, number>();
+  /** Who published each record (address group), and how many records each group holds. */
+  private readonly recordGroup = new Map<string, string>();
+  private readonly recordsPerGroup = new Map<string, number>();
+  /** A rendition's swarm id -> its channel's id (renditions are swarms of their own). */
+  private readonly renditionOf = new Map<string, string>();
+  /** Each record's name skeleton (names.ts), computed once per record. */
+  private readonly skeletons = new Map<string, string>();
+  private listing: { builtAtMs: number; channels: ChannelSummary[] } | undefined;
   private readonly thumbnails = new Map<string, { issuedAtMs: number; jpeg: Uint8Array }>();
   private readonly peers = new Map<string, PeerList<PeerEntry>>();
   private lastExpiryMs = Number.NEGATIVE_INFINITY;
@@ -66,52 +119,104 @@ export class Directory {
 
   /**
    * Stores a verified record; an older record never replaces a newer one. When the directory is
-   * full, records of channels nobody has announced for a peer lifetime make room. Returns an
-   * error text or undefined. With its signature, the record can be handed on for peers to check.
+   * full, records of channels nobody has announced for a peer lifetime make room. With its
+   * signature, the record can be handed on for peers to check. `group` is the address group
+   * that published it, whose records are capped.
    */
-  putRecord(record: ChannelRecord, nowMs: number = record.issuedAtMs, signature?: string): string | undefined {
-    const old = this.records.get(record.channelId);
-    if (old !== undefined && old.issuedAtMs > record.issuedAtMs) return 'an older record cannot replace a newer one';
+  putRecord(record: ChannelRecord, nowMs: number = record.issuedAtMs, signature?: string, group?: string): Refusal | undefined {
+    const id = record.channelId;
+    const old = this.records.get(id);
+    if (old !== undefined && old.issuedAtMs > record.issuedAtMs)
+      return new Refusal('stale-record', 'an older record cannot replace a newer one');
+    if (
+      group !== undefined &&
+      this.recordGroup.get(id) !== group &&
+      (this.recordsPerGroup.get(group) ?? 0) >= this.config.maxChannelsPerAddress
+    )
+      return new Refusal('too-many-channels-from-address', `this address already publishes ${this.config.maxChannelsPerAddress} channels`);
     if (old === undefined && this.records.size >= this.config.maxChannels) {
       this.expire(nowMs);
-      for (const [id, storedAt] of this.recordStoredAt) {
-        if (!this.peers.has(id) && nowMs - storedAt > this.config.peerTtlMs) {
-          this.records.delete(id);
-          this.signatures.delete(id);
-          this.recordStoredAt.delete(id);
-          this.thumbnails.delete(id);
-        }
-      }
-      if (this.records.size >= this.config.maxChannels) return 'the directory is full';
+      for (const [other, storedAt] of this.recordStoredAt)
+        if (!this.peers.has(other) && nowMs - storedAt > this.config.peerTtlMs) this.deleteRecord(other);
+      if (this.records.size >= this.config.maxChannels) return new Refusal('directory-full', 'the directory is full');
     }
-    this.records.set(record.channelId, record);
-    if (signature !== undefined) this.signatures.set(record.channelId, signature);
-    else this.signatures.delete(record.channelId);
-    this.recordStoredAt.set(record.channelId, nowMs);
+    if (old !== undefined) for (const r of old.renditions ?? []) this.renditionOf.delete(r.channelId);
+    this.records.set(id, record);
+    this.skeletons.set(id, nameSkeleton(record.name));
+    for (const r of record.renditions ?? []) if (r.channelId !== id) this.renditionOf.set(r.channelId, id);
+    if (signature !== undefined) this.signatures.set(id, signature);
+    else this.signatures.delete(id);
+    this.recordStoredAt.set(id, nowMs);
+    this.setRecordGroup(id, group);
+    this.listing = undefined;
     return undefined;
   }
 
-  /** Records a peer's announce and returns up to `numWant` peers it should try (at most maxPeersPerAnswer). */
+  private deleteRecord(id: string): void {
+    for (const r of this.records.get(id)?.renditions ?? []) this.renditionOf.delete(r.channelId);
+    this.records.delete(id);
+    this.skeletons.delete(id);
+    this.signatures.delete(id);
+    this.recordStoredAt.delete(id);
+    this.thumbnails.delete(id);
+    this.setRecordGroup(id, undefined);
+  }
+
+  private setRecordGroup(id: string, group: string | undefined): void {
+    const was = this.recordGroup.get(id);
+    if (was === group) return;
+    if (was !== undefined) {
+      const left = (this.recordsPerGroup.get(was) ?? 1) - 1;
+      if (left > 0) this.recordsPerGroup.set(was, left);
+      else this.recordsPerGroup.delete(was);
+      this.recordGroup.delete(id);
+    }
+    if (group !== undefined) {
+      this.recordGroup.set(id, group);
+      this.recordsPerGroup.set(group, (this.recordsPerGroup.get(group) ?? 0) + 1);
+    }
+  }
+
+  /** Whether peers of this swarm may be stored: its channel (or the channel it is a rendition of) has a record. */
+  knows(channelId: string): boolean {
+    return this.records.has(channelId) || this.renditionOf.has(channelId);
+  }
+
+  /**
+   * Records a peer's announce and returns up to `numWant` peers it should try (at most
+   * maxPeersPerAnswer). A source must have proven itself to the caller (a signature by the
+   * channel key). A viewer of a channel the directory knows nothing of (no record, no source)
+   * is answered with nobody and not stored: random channel ids must not fill the directory, and
+   * a viewer waiting for its broadcaster simply asks again.
+   */
   announce(
     nowMs: number,
     channelId: string,
     entry: Omit<PeerEntry, 'lastSeenMs'>,
     numWant = this.config.maxPeersPerAnswer,
-  ): PeerEntry[] | string {
+  ): PeerEntry[] | Refusal {
     this.expire(nowMs);
+    const c = this.config;
     let swarm = this.peers.get(channelId);
     if (swarm === undefined) {
-      if (this.peers.size >= this.config.maxChannels) return 'too many channels';
+      if (entry.role !== 'source' && !this.knows(channelId)) return [];
+      if (this.peers.size >= c.maxChannels) return new Refusal('too-many-channels', 'too many channels');
       swarm = new PeerList();
       this.peers.set(channelId, swarm);
     }
     const existing = swarm.get(entry.peerId);
-    if (existing === undefined && swarm.size >= this.config.maxPeersPerChannel) return 'the swarm is full';
     // Peer ids are only claimed: another address may not take over or move someone's entry.
     if (existing?.seenFrom !== undefined && entry.seenFrom !== undefined && existing.seenFrom !== entry.seenFrom)
-      return 'this peer id is in use from another address';
+      return new Refusal('id-in-use', 'this peer id is in use from another address');
+    if (existing === undefined) {
+      if (swarm.size >= c.maxPeersPerChannel) return new Refusal('swarm-full', 'the swarm is full');
+      if (entry.group !== undefined && swarm.countIn(entry.group) >= c.maxPeersPerAddress)
+        return new Refusal('address-cap', `this address already has ${c.maxPeersPerAddress} peers in this channel`);
+    }
+    if (entry.role === 'source' && existing?.role !== 'source' && swarm.sourceCount >= c.maxSourcesPerChannel)
+      return new Refusal('too-many-sources', `this channel already has ${c.maxSourcesPerChannel} sources`);
     swarm.set({ ...entry, lastSeenMs: nowMs });
-    const limit = Math.min(numWant, this.config.maxPeersPerAnswer);
+    const limit = Math.min(numWant, c.maxPeersPerAnswer);
     if (limit <= 0) return [];
     // Always offer the source while it is listed, then a random sample of the viewers.
     return swarm.sample(limit, entry.peerId, this.random);
@@ -126,10 +231,11 @@ export class Directory {
   }
 
   /** Stores a verified thumbnail unless a newer one is held; only for channels with a record. */
-  putThumbnail(channelId: string, issuedAtMs: number, jpeg: Uint8Array): string | undefined {
-    if (!this.records.has(channelId)) return 'unknown channel: publish its record first';
+  putThumbnail(channelId: string, issuedAtMs: number, jpeg: Uint8Array): Refusal | undefined {
+    if (!this.records.has(channelId)) return new Refusal('unknown-channel', 'unknown channel: publish its record first');
     const old = this.thumbnails.get(channelId);
-    if (old !== undefined && old.issuedAtMs > issuedAtMs) return 'an older thumbnail cannot replace a newer one';
+    if (old !== undefined && old.issuedAtMs > issuedAtMs)
+      return new Refusal('stale-thumbnail', 'an older thumbnail cannot replace a newer one');
     this.thumbnails.set(channelId, { issuedAtMs, jpeg });
     // Bounded memory: past the cap, the thumbnails of channels without peers go, then the oldest.
     let total = 0;
@@ -173,6 +279,9 @@ export class Directory {
    * has in WebRTC signalling (browsers meet there only; native peers are in both places).
    */
   liveChannels(nowMs: number, webrtcPeers: (channelId: string) => number = () => 0): ChannelSummary[] {
+    // Built at most once per listingCacheMs: a listing costs every live channel, and anyone may ask.
+    if (this.listing !== undefined && nowMs - this.listing.builtAtMs < this.config.listingCacheMs && nowMs >= this.listing.builtAtMs)
+      return this.listing.channels;
     this.expire(nowMs);
     const live: ChannelSummary[] = [];
     for (const [id, swarm] of this.peers) {
@@ -198,13 +307,34 @@ export class Directory {
         bitrateBps: record.bitrateBps,
         viewers,
         sameNameAs: [],
+        sameNameCount: 0,
         ...(record.renditions !== undefined
           ? { renditions: record.renditions.map((e) => ({ name: e.name, height: e.height, bitrateBps: e.bitrateBps })) }
           : {}),
       });
     }
-    for (const c of live) c.sameNameAs = live.filter((o) => o !== c && o.name === c.name).map((o) => o.id);
-    return live.sort((a, b) => b.viewers - a.viewers || a.name.localeCompare(b.name));
+    // Channels grouped by their names' skeletons in one pass; each names a few of its twins.
+    const bySkeleton = new Map<string, ChannelSummary[]>();
+    for (const c of live) {
+      const key = this.skeletons.get(c.id) ?? c.name;
+      const group = bySkeleton.get(key);
+      if (group === undefined) bySkeleton.set(key, [c]);
+      else group.push(c);
+    }
+    for (const group of bySkeleton.values()) {
+      if (group.length === 1) continue;
+      const named = group.slice(0, MAX_SAME_NAME_IDS + 1);
+      for (const c of group) {
+        c.sameNameCount = group.length - 1;
+        c.sameNameAs = named
+          .filter((o) => o !== c)
+          .slice(0, MAX_SAME_NAME_IDS)
+          .map((o) => o.id);
+      }
+    }
+    live.sort((a, b) => b.viewers - a.viewers || a.name.localeCompare(b.name));
+    this.listing = { builtAtMs: nowMs, channels: live };
+    return live;
   }
 
   private expire(nowMs: number): void {

@@ -9,6 +9,8 @@ import type { RandomFn } from '../protocol/random.js';
 export interface ListedPeer {
   readonly peerId: string;
   readonly role: 'source' | 'viewer';
+  /** Whom the entry is counted against (the address group it was announced from), if anyone. */
+  readonly group?: string;
 }
 
 export class PeerList<E extends ListedPeer> {
@@ -17,6 +19,8 @@ export class PeerList<E extends ListedPeer> {
   /** The viewers packed densely, so one can be drawn by index; `slotOf` holds each one's place. */
   private readonly viewers: E[] = [];
   private readonly slotOf = new Map<string, number>();
+  /** Entries per group, so that one address cannot fill a swarm's answers. */
+  private readonly perGroup = new Map<string, number>();
 
   get size(): number {
     return this.byId.size;
@@ -30,6 +34,15 @@ export class PeerList<E extends ListedPeer> {
     return this.sources.size > 0;
   }
 
+  get sourceCount(): number {
+    return this.sources.size;
+  }
+
+  /** Entries announced from `group`. */
+  countIn(group: string): number {
+    return this.perGroup.get(group) ?? 0;
+  }
+
   get(peerId: string): E | undefined {
     return this.byId.get(peerId);
   }
@@ -41,7 +54,9 @@ export class PeerList<E extends ListedPeer> {
   /** Adds an entry or replaces the one with its id (a role change moves it between the lists). */
   set(entry: E): void {
     const old = this.byId.get(entry.peerId);
-    if (old !== undefined && old.role !== entry.role) this.delete(entry.peerId);
+    if (old !== undefined && (old.role !== entry.role || old.group !== entry.group)) this.delete(entry.peerId);
+    if (entry.group !== undefined && !this.byId.has(entry.peerId))
+      this.perGroup.set(entry.group, (this.perGroup.get(entry.group) ?? 0) + 1);
     this.byId.set(entry.peerId, entry);
     if (entry.role === 'source') {
       this.sources.set(entry.peerId, entry);
@@ -53,7 +68,14 @@ export class PeerList<E extends ListedPeer> {
   }
 
   delete(peerId: string): boolean {
-    if (!this.byId.delete(peerId)) return false;
+    const entry = this.byId.get(peerId);
+    if (entry === undefined) return false;
+    this.byId.delete(peerId);
+    if (entry.group !== undefined) {
+      const left = (this.perGroup.get(entry.group) ?? 1) - 1;
+      if (left > 0) this.perGroup.set(entry.group, left);
+      else this.perGroup.delete(entry.group);
+    }
     this.sources.delete(peerId);
     const slot = this.slotOf.get(peerId);
     if (slot !== undefined) {

@@ -5,17 +5,22 @@
 import { createHmac, randomInt } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { nodeVerify } from '../node/keys.js';
+import { Counter } from 'prom-client';
+import { newNodeKey, nodeVerify } from '../node/keys.js';
 import { createMetrics } from '../node/metrics.js';
 import type { SignedChannelRecord } from '../protocol/channel-record.js';
 import { canonicalRecord, checkSignedChannelRecord } from '../protocol/channel-record.js';
 import { hexToBytes } from '../protocol/hex.js';
 import { seededRandom } from '../protocol/random.js';
+import { checkSourceProof, type SourceProof } from '../protocol/source-proof.js';
 import { MAX_THUMBNAIL_BYTES, verifyThumbnail } from '../protocol/thumbnail.js';
+import { peerIdHexOf } from '../runtime/link-auth.js';
 import { type IceServer, isTurnServer, type NetworkConfig, turnRestCredentials } from '../transport/ice.js';
-import { normalizeAddress } from '../transport/tcp.js';
+import { normalizeAddress, TcpTransport } from '../transport/tcp.js';
 import { infoHashOf } from '../transport/webrtc-signaling.js';
-import { DEFAULT_DIRECTORY_CONFIG, Directory, type DirectoryConfig } from './directory.js';
+import { type AddressProofConfig, AddressProver, type ProveFn } from './address-proof.js';
+import { clientAddress, clientGroup, isPublicAddress, trustedProxies } from './addresses.js';
+import { DEFAULT_DIRECTORY_CONFIG, Directory, type DirectoryConfig, Refusal } from './directory.js';
 import { DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.js';
 import { DEFAULT_SIGNALING_CONFIG, type SignalingConfig, SignalingServer } from './signaling.js';
 import { serveWeb } from './web.js';
@@ -27,8 +32,14 @@ export interface AnnounceRequest {
   peerId: string;
   port: number;
   role: 'source' | 'viewer';
-  /** Address other peers should dial; by default the address the tracker sees. */
+  /**
+   * Address other peers should dial; by default the address the tracker sees. Another one is
+   * listed only once the tracker has connected back and the handshake proved the peer's key
+   * there; a private, loopback or host-name address only on a tracker run with --private-network.
+   */
   address?: string;
+  /** Required with role "source": a signature by the channel key (src/protocol/source-proof.ts). */
+  sourceProof?: SourceProof;
   event?: 'stopped';
   /**
    * Most peers wanted in the answer (0 to maxPeersPerAnswer; more is taken as the most). A peer
@@ -56,9 +67,29 @@ class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** Counted in /metrics under this reason (meshtv_tracker_refused_total). */
+    readonly reason = 'bad-request',
   ) {
     super(message);
   }
+}
+
+/** The HTTP status each directory refusal is answered with. */
+const REFUSAL_STATUS: Record<Refusal['code'], number> = {
+  'too-many-channels': 503,
+  'too-many-channels-from-address': 429,
+  'directory-full': 503,
+  'swarm-full': 503,
+  'id-in-use': 409,
+  'address-cap': 429,
+  'too-many-sources': 409,
+  'stale-record': 409,
+  'stale-thumbnail': 409,
+  'unknown-channel': 409,
+};
+
+function refused(r: Refusal): HttpError {
+  return new HttpError(REFUSAL_STATUS[r.code], r.message, r.code);
 }
 
 export interface TrackerOptions {
@@ -76,6 +107,36 @@ export interface TrackerOptions {
    * tracker's own /announce, e.g. a horizontally scaled stock tracker. Empty: our own.
    */
   signalingUrls?: string[];
+  /**
+   * Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For / Forwarded headers name
+   * the client. From anyone else those headers are ignored.
+   */
+  trustProxy?: string[];
+  /**
+   * A LAN, a lab or a test: peers may announce private, loopback and link-local addresses and
+   * host names. On the Internet such an address would have the whole swarm dial into someone's
+   * network. @default false
+   */
+  privateNetwork?: boolean;
+  /** How a claimed address is proven (default: a Noise handshake with the peer there); its limits. */
+  addressProof?: { prove?: ProveFn; config?: Partial<AddressProofConfig> };
+  /** Where refusals are reported, at most one line per reason per minute. */
+  log?: { warn(message: string): void };
+}
+
+/** A refusal reason is logged at most this often, with the count since its last line. */
+const REFUSAL_LOG_MS = 60_000;
+
+/** Connects to a peer's listener and returns the peer id its Noise handshake proves. */
+function noiseProver(): ProveFn {
+  const transport = new TcpTransport({ keyPair: newNodeKey().keyPair });
+  return async (address, port) => {
+    const conn = await transport.dial(address, port, 3000);
+    conn.close();
+    const binding = conn.binding;
+    if (binding?.kind !== 'key') throw new Error('no key proven');
+    return peerIdHexOf(binding.remoteKey);
+  };
 }
 
 export interface TrackerIceConfig {
@@ -107,14 +168,46 @@ export async function startTracker(options: TrackerOptions): Promise<TrackerServ
   const limiter = new RateLimiter({ ...DEFAULT_RATE_LIMIT, ...options.rateLimit });
   const signaling = new SignalingServer({ ...DEFAULT_SIGNALING_CONFIG, ...options.signaling }, seededRandom(randomInt(2 ** 31)));
   let requests = 0;
-  let refused = 0;
+  let refusedCount = 0;
+  const proxies = options.trustProxy === undefined ? undefined : trustedProxies(options.trustProxy);
+  const prover = new AddressProver(options.addressProof?.prove ?? noiseProver(), options.addressProof?.config);
   const metrics = createMetrics('meshtv_tracker', [
     { name: 'channels', help: 'Channel records held', read: () => directory.counts().channels },
     { name: 'peers', help: 'Peers announced (all channels)', read: () => directory.counts().peers },
     { name: 'signaling_sockets', help: 'Open WebRTC signalling sockets', read: () => signaling.socketCount },
     { name: 'http_requests', help: 'HTTP requests served since start', read: () => requests },
-    { name: 'http_refused', help: 'HTTP requests answered 4xx since start', read: () => refused },
+    { name: 'http_refused', help: 'HTTP requests answered 4xx since start', read: () => refusedCount },
+    { name: 'address_probes', help: 'Connections made to check an address a peer claimed', read: () => prover.counts.probes },
+    { name: 'address_proven', help: 'Claimed addresses proven by a handshake there', read: () => prover.counts.proven },
   ]);
+  const refusals = new Counter({
+    name: 'meshtv_tracker_refused_total',
+    help: 'Requests refused, by reason (rate-limit, address-cap, unproven-source, spoofed-address, ...)',
+    labelNames: ['reason'],
+    registers: [metrics.registry],
+  });
+  const lastLogged = new Map<string, { atMs: number; since: number }>();
+  const countRefusal = (err: HttpError, client: string) => {
+    refusedCount++;
+    refusals.inc({ reason: err.reason });
+    if (options.log === undefined) return;
+    const now = Date.now();
+    const seen = lastLogged.get(err.reason);
+    if (seen !== undefined && now - seen.atMs < REFUSAL_LOG_MS) {
+      seen.since++;
+      return;
+    }
+    const more = seen !== undefined && seen.since > 0 ? ` (and ${seen.since} more since the last line)` : '';
+    lastLogged.set(err.reason, { atMs: now, since: 0 });
+    options.log.warn(`refused ${err.reason}: ${err.message}; last from ${client}${more}`);
+  };
+  const ctx: RequestContext = {
+    directory,
+    limiter,
+    webrtcPeers: (id) => signaling.swarmSize(infoHashOf(hexToBytes(id))),
+    options,
+    prover,
+  };
   const server = http.createServer((req, res) => {
     requests++;
     // The WebTV pages and their assets; false for the API and anything else.
@@ -130,11 +223,13 @@ export async function startTracker(options: TrackerOptions): Promise<TrackerServ
       });
       return;
     }
-    handle(directory, limiter, req, (id) => signaling.swarmSize(infoHashOf(hexToBytes(id))), options)
+    // Read now: once a refusal closed the connection, the request has no socket.
+    const client = clientAddress(req, proxies);
+    handle(ctx, req, client)
       .then((body) => reply(res, 200, body))
       .catch((err: unknown) => {
         if (err instanceof HttpError) {
-          refused++;
+          countRefusal(err, client);
           reply(res, err.status, { error: err.message });
         } else {
           (options.onInternalError ?? ((e) => process.stderr.write(`tracker: internal error: ${(e as Error)?.stack ?? String(e)}\n`)))(
@@ -174,20 +269,25 @@ export async function startTracker(options: TrackerOptions): Promise<TrackerServ
   };
 }
 
-async function handle(
-  directory: Directory,
-  limiter: RateLimiter,
-  req: http.IncomingMessage,
-  webrtcPeers: (id: string) => number,
-  options: Pick<TrackerOptions, 'ice' | 'signalingUrls'>,
-): Promise<unknown> {
+interface RequestContext {
+  directory: Directory;
+  limiter: RateLimiter;
+  webrtcPeers: (channelId: string) => number;
+  options: Pick<TrackerOptions, 'ice' | 'signalingUrls' | 'privateNetwork'>;
+  prover: AddressProver;
+}
+
+/** Answers one API request from `client` (the address it comes from, see clientAddress). */
+async function handle(ctx: RequestContext, req: http.IncomingMessage, client: string): Promise<unknown> {
+  const { directory, options } = ctx;
   // Concatenated rather than resolved: a path such as "//x" must not be read as a host name.
   const url = requestUrl(req);
   const now = Date.now();
-  if (req.method === 'POST' && !limiter.take(normalizeAddress(req.socket.remoteAddress ?? ''), now)) {
-    throw new HttpError(429, 'too many requests from this address; slow down');
-  }
-  if (url.pathname === '/api/channels' && req.method === 'GET') return directory.liveChannels(now, webrtcPeers);
+  // Limits are per IPv4 address and per IPv6 /64.
+  const group = clientGroup(client);
+  if (url.pathname.startsWith('/api/') && !ctx.limiter.take(group, now))
+    throw new HttpError(429, 'too many requests from this address; slow down', 'rate-limit');
+  if (url.pathname === '/api/channels' && req.method === 'GET') return directory.liveChannels(now, ctx.webrtcPeers);
   if (url.pathname === '/api/network' && req.method === 'GET')
     return { iceServers: await iceServersFor(options.ice, now), signaling: options.signalingUrls ?? [] } satisfies NetworkConfig;
   const thumb = /^\/api\/channels\/([0-9a-f]{64})\/thumbnail\.jpg$/.exec(url.pathname);
@@ -201,8 +301,8 @@ async function handle(
     if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new HttpError(400, 'body is not a JPEG image');
     if (!verifyThumbnail(hexToBytes(id), issuedAtMs, jpeg, hexToBytes(signature), nodeVerify))
       throw new HttpError(400, 'thumbnail signature does not match the channel key');
-    const refused = directory.putThumbnail(id, issuedAtMs, jpeg);
-    if (refused !== undefined) throw new HttpError(409, refused);
+    const refusal = directory.putThumbnail(id, issuedAtMs, jpeg);
+    if (refusal !== undefined) throw refused(refusal);
     return { ok: true };
   }
   if (thumb !== null && req.method === 'GET') {
@@ -212,7 +312,7 @@ async function handle(
   }
   const one = /^\/api\/channels\/([0-9a-f]{64})$/.exec(url.pathname);
   if (one !== null && req.method === 'GET') {
-    const live = directory.liveChannels(now, webrtcPeers).find((c) => c.id === one[1]);
+    const live = directory.liveChannels(now, ctx.webrtcPeers).find((c) => c.id === one[1]);
     if (live === undefined) throw new HttpError(404, 'no such live channel');
     // The signed record lets a peer check the origin and the renditions' keys for itself.
     return { ...live, originUrl: directory.record(live.id)?.originUrl, signed: directory.signedRecord(live.id) };
@@ -222,34 +322,55 @@ async function handle(
     const problem = checkSignedChannelRecord(body, nodeVerify);
     if (problem !== undefined) throw new HttpError(400, `channel record refused: ${problem}`);
     const signed = body as SignedChannelRecord;
-    const refused = directory.putRecord(canonicalRecord(signed.record), now, signed.signature);
-    if (refused !== undefined) throw new HttpError(409, refused);
+    const refusal = directory.putRecord(canonicalRecord(signed.record), now, signed.signature, group);
+    if (refusal !== undefined) throw refused(refusal);
     return { ok: true };
   }
   if (url.pathname === '/api/announce' && req.method === 'POST') {
     const a = checkAnnounce(await readJson(req));
-    const seen = normalizeAddress(req.socket.remoteAddress ?? '');
     if (a.event === 'stopped') {
-      directory.leave(a.channelId, a.peerId, seen);
-      return { intervalMs: directory.config.announceIntervalMs, yourAddress: seen, peers: [] } satisfies AnnounceAnswer;
+      directory.leave(a.channelId, a.peerId, client);
+      return { intervalMs: directory.config.announceIntervalMs, yourAddress: client, peers: [] } satisfies AnnounceAnswer;
     }
-    const address = a.address === undefined ? seen : normalizeAddress(a.address);
+    if (a.role === 'source') {
+      const problem = checkSourceProof(a.sourceProof, a.channelId, a.peerId, now, nodeVerify);
+      if (problem !== undefined) throw new HttpError(403, problem, 'unproven-source');
+    }
     const peers = directory.announce(
       now,
       a.channelId,
-      { peerId: a.peerId, address, port: a.port, role: a.role, seenFrom: seen },
+      { peerId: a.peerId, address: listedAddress(ctx, a, client), port: a.port, role: a.role, seenFrom: client, group },
       a.numWant,
     );
-    if (typeof peers === 'string') throw new HttpError(peers.includes('another address') ? 409 : 503, peers);
-    const local = normalizeAddress(req.socket.localAddress ?? '');
+    if (peers instanceof Refusal) throw refused(peers);
+    const local = normalizeAddress(req.socket?.localAddress ?? '');
     return {
       intervalMs: directory.config.announceIntervalMs,
-      yourAddress: seen,
-      peers: peers.map((p) => ({ peerId: p.peerId, address: reachableAddress(p.address, seen, local), port: p.port, role: p.role })),
+      yourAddress: client,
+      peers: peers.map((p) => ({ peerId: p.peerId, address: reachableAddress(p.address, client, local), port: p.port, role: p.role })),
     } satisfies AnnounceAnswer;
   }
   if (url.pathname.startsWith('/api/')) throw new HttpError(404, `no such endpoint: ${req.method} ${url.pathname}`);
   throw new HttpError(404, 'not found');
+}
+
+/**
+ * The address an announce is listed at: the one the tracker sees, unless the peer names
+ * another. On a private network that one is taken as given; on the Internet it must be a public
+ * IP address, and it is listed once a handshake there proved the peer's key (until then, and
+ * if that fails, the address the tracker sees).
+ */
+function listedAddress(ctx: RequestContext, a: AnnounceRequest, client: string): string {
+  if (a.address === undefined) return client;
+  const claimed = normalizeAddress(a.address);
+  if (claimed === client || ctx.options.privateNetwork === true) return claimed;
+  if (!isPublicAddress(claimed))
+    throw new HttpError(
+      400,
+      `address ${claimed} is not a public IP address; this tracker lists peers at the address it sees them at (${client}) unless it runs with --private-network`,
+      'spoofed-address',
+    );
+  return ctx.prover.state(a.peerId, claimed, a.port) === 'proven' ? claimed : client;
 }
 
 /**

@@ -19,7 +19,7 @@ import {
 } from '../../src/protocol/channel-record.js';
 import { bytesToHex } from '../../src/protocol/hex.js';
 import { seededRandom } from '../../src/protocol/random.js';
-import { DEFAULT_DIRECTORY_CONFIG, Directory, type DirectoryConfig, type PeerEntry } from '../../src/tracker/directory.js';
+import { DEFAULT_DIRECTORY_CONFIG, Directory, type DirectoryConfig, type PeerEntry, Refusal } from '../../src/tracker/directory.js';
 import { reachableAddress } from '../../src/tracker/server.js';
 
 const CH_A = 'a'.repeat(64);
@@ -27,7 +27,7 @@ const CH_B = 'b'.repeat(64);
 const TTL = 15_000;
 
 function directory(config: Partial<DirectoryConfig> = {}): Directory {
-  return new Directory({ ...DEFAULT_DIRECTORY_CONFIG, peerTtlMs: TTL, ...config }, seededRandom(3));
+  return new Directory({ ...DEFAULT_DIRECTORY_CONFIG, peerTtlMs: TTL, listingCacheMs: 0, ...config }, seededRandom(3));
 }
 
 function record(channelId: string, name = 'News', issuedAtMs = 1000, bitrateBps = 1_000_000): ChannelRecord {
@@ -38,8 +38,12 @@ function peer(n: number, role: 'source' | 'viewer' = 'viewer'): Omit<PeerEntry, 
   return { peerId: n.toString(16).padStart(32, '0'), address: `10.0.0.${n % 250}`, port: 7000 + n, role };
 }
 
-function announced(answer: PeerEntry[] | string): PeerEntry[] {
-  assert.ok(Array.isArray(answer), `announce refused: ${String(answer)}`);
+function refusalOf(answer: PeerEntry[] | Refusal): string {
+  return answer instanceof Refusal ? answer.message : 'not refused';
+}
+
+function announced(answer: PeerEntry[] | Refusal): PeerEntry[] {
+  assert.ok(Array.isArray(answer), `announce refused: ${answer instanceof Refusal ? answer.message : ''}`);
   return answer;
 }
 
@@ -52,7 +56,7 @@ describe('Directory listing', () => {
     announced(d.announce(0, CH_A, peer(1)));
     assert.deepEqual(d.liveChannels(0), [], 'viewers but no source');
     announced(d.announce(0, CH_A, peer(2, 'source')));
-    assert.deepEqual(d.liveChannels(0), [{ id: CH_A, name: 'News', bitrateBps: 1_000_000, viewers: 1, sameNameAs: [] }]);
+    assert.deepEqual(d.liveChannels(0), [{ id: CH_A, name: 'News', bitrateBps: 1_000_000, viewers: 1, sameNameAs: [], sameNameCount: 0 }]);
     // A source without a record is not listed either.
     announced(d.announce(0, CH_B, peer(3, 'source')));
     assert.deepEqual(
@@ -105,7 +109,7 @@ describe('Directory listing', () => {
   test('an older record cannot replace a newer one; a newer one renames the channel', () => {
     const d = directory();
     assert.equal(d.putRecord(record(CH_A, 'New name', 2000)), undefined);
-    assert.match(d.putRecord(record(CH_A, 'Old name', 1999)) ?? '', /older/);
+    assert.match(d.putRecord(record(CH_A, 'Old name', 1999))?.message ?? '', /older/);
     announced(d.announce(0, CH_A, peer(1, 'source')));
     assert.equal(d.liveChannels(0)[0]?.name, 'New name');
     assert.equal(d.putRecord(record(CH_A, 'Newer name', 2001)), undefined);
@@ -116,7 +120,7 @@ describe('Directory listing', () => {
     const d = directory({ maxChannels: 2 });
     assert.equal(d.putRecord(record(CH_A)), undefined);
     assert.equal(d.putRecord(record(CH_B)), undefined);
-    assert.match(d.putRecord(record('c'.repeat(64))) ?? '', /full/);
+    assert.match(d.putRecord(record('c'.repeat(64)))?.message ?? '', /full/);
     assert.equal(d.putRecord(record(CH_A, 'Renamed', 5000)), undefined, 'a known channel can still be updated');
   });
 
@@ -193,6 +197,7 @@ describe('Directory peers', () => {
 
   test('announce answers are a random sample of the viewers', () => {
     const d = directory({ maxPeersPerAnswer: 3 });
+    d.putRecord(record(CH_A));
     for (let i = 1; i <= 20; i++) announced(d.announce(0, CH_A, peer(i)));
     const seen = new Set<string>();
     for (let k = 0; k < 30; k++) for (const p of announced(d.announce(1, CH_A, peer(1)))) seen.add(p.peerId);
@@ -201,8 +206,10 @@ describe('Directory peers', () => {
 
   test('maxPeersPerChannel bounds a swarm, but known peers may re-announce', () => {
     const d = directory({ maxPeersPerChannel: 3 });
+    d.putRecord(record(CH_A));
+    d.putRecord(record(CH_B));
     for (let i = 1; i <= 3; i++) announced(d.announce(0, CH_A, peer(i)));
-    assert.match(String(d.announce(0, CH_A, peer(4))), /full/);
+    assert.match(refusalOf(d.announce(0, CH_A, peer(4))), /full/);
     assert.equal(announced(d.announce(0, CH_A, peer(2))).length, 2);
     // Another channel has its own bound.
     announced(d.announce(0, CH_B, peer(4)));
@@ -404,10 +411,105 @@ describe('Directory entries belong to the address that made them', () => {
     const d = directory();
     d.putRecord(record(CH_A));
     assert.ok(Array.isArray(d.announce(0, CH_A, { ...peer(1, 'source'), seenFrom: '10.0.0.1' })));
-    assert.match(String(d.announce(1, CH_A, { ...peer(1, 'source'), address: '6.6.6.6', seenFrom: '6.6.6.6' })), /another address/);
+    assert.match(refusalOf(d.announce(1, CH_A, { ...peer(1, 'source'), address: '6.6.6.6', seenFrom: '6.6.6.6' })), /another address/);
     d.leave(CH_A, peer(1, 'source').peerId, '6.6.6.6');
     assert.equal(d.liveChannels(2).length, 1, 'a stranger removed the source');
     d.leave(CH_A, peer(1, 'source').peerId, '10.0.0.1');
     assert.equal(d.liveChannels(3).length, 0);
+  });
+});
+
+describe('Directory under a flood', () => {
+  const id = (n: number) => n.toString(16).padStart(64, '0');
+
+  test('a viewer of a channel nobody published is answered with nobody and not stored', () => {
+    const d = directory();
+    assert.deepEqual(announced(d.announce(0, CH_A, peer(1))), []);
+    assert.equal(d.counts().swarms, 0, 'random channel ids must not fill the directory');
+    assert.equal(d.counts().peers, 0);
+    // A proven source (the caller checked its signature) opens the swarm, a record too.
+    announced(d.announce(0, CH_A, peer(2, 'source')));
+    assert.equal(announced(d.announce(0, CH_A, peer(1)))[0]?.peerId, peer(2).peerId);
+    d.putRecord({ ...record(CH_B), renditions: [{ name: 'low', channelId: id(7), height: 240, bitrateBps: 300_000, proof: '' }] });
+    announced(d.announce(0, CH_B, peer(3)));
+    announced(d.announce(0, id(7), peer(3)));
+    assert.equal(d.counts().peers, 4, "viewers of a published channel and of its renditions' swarms are stored");
+  });
+
+  test('one address holds at most maxPeersPerAddress entries of a channel; others are not held back', () => {
+    const d = directory({ maxPeersPerAddress: 3 });
+    d.putRecord(record(CH_A));
+    d.putRecord(record(CH_B));
+    const from = (n: number, group: string) => ({ ...peer(n), seenFrom: group, group });
+    for (let i = 1; i <= 3; i++) announced(d.announce(0, CH_A, from(i, '198.51.100.7')));
+    const refused = d.announce(0, CH_A, from(4, '198.51.100.7'));
+    assert.ok(refused instanceof Refusal && refused.code === 'address-cap');
+    announced(d.announce(0, CH_A, from(2, '198.51.100.7')));
+    announced(d.announce(0, CH_A, from(5, '198.51.100.8')));
+    announced(d.announce(0, CH_B, from(6, '198.51.100.7')));
+    d.leave(CH_A, peer(1).peerId, '198.51.100.7');
+    announced(d.announce(0, CH_A, from(4, '198.51.100.7')));
+  });
+
+  test('a channel lists at most maxSourcesPerChannel sources', () => {
+    const d = directory({ maxSourcesPerChannel: 2 });
+    announced(d.announce(0, CH_A, peer(1, 'source')));
+    announced(d.announce(0, CH_A, peer(2, 'source')));
+    const third = d.announce(0, CH_A, peer(3, 'source'));
+    assert.ok(third instanceof Refusal && third.code === 'too-many-sources');
+    announced(d.announce(1, CH_A, peer(2, 'source')));
+  });
+
+  test('one address publishes at most maxChannelsPerAddress records', () => {
+    const d = directory({ maxChannelsPerAddress: 2 });
+    assert.equal(d.putRecord(record(id(1)), 0, undefined, '198.51.100.7'), undefined);
+    assert.equal(d.putRecord(record(id(2)), 0, undefined, '198.51.100.7'), undefined);
+    assert.equal(d.putRecord(record(id(3)), 0, undefined, '198.51.100.7')?.code, 'too-many-channels-from-address');
+    assert.equal(d.putRecord(record(id(2), 'Renamed', 2000), 0, undefined, '198.51.100.7'), undefined, 'its own channels it may update');
+    assert.equal(d.putRecord(record(id(3)), 0, undefined, '198.51.100.8'), undefined);
+  });
+
+  test('names that look alike are the same name; the listing names a few twins and counts them all', () => {
+    const d = directory();
+    const names = ['News 24', 'Nеws 24', 'NEWS  24', '𝐍𝐞𝐰𝐬 24', 'Ne\u200bws 24', 'News 42'];
+    names.forEach((name, i) => {
+      d.putRecord(record(id(i + 1), name));
+      announced(d.announce(0, id(i + 1), peer(i + 1, 'source')));
+    });
+    const byId = new Map(d.liveChannels(0).map((c) => [c.id, c]));
+    for (let i = 1; i <= 5; i++) {
+      const c = byId.get(id(i));
+      assert.equal(c?.sameNameCount, 4, `${names[i - 1]} looks like four others`);
+      assert.equal(c?.sameNameAs.length, 3, 'at most three ids');
+      assert.ok(!c?.sameNameAs.includes(id(i)), 'never itself');
+    }
+    assert.equal(byId.get(id(6))?.sameNameCount, 0);
+  });
+
+  test('the listing of 10,000 channels of one name grows linearly (figures printed, not asserted)', (t) => {
+    const sizes: number[] = [];
+    for (const n of [1000, 10_000]) {
+      const d = directory();
+      for (let i = 1; i <= n; i++) {
+        d.putRecord(record(id(i), 'Same'));
+        announced(d.announce(0, id(i), peer(i, 'source')));
+      }
+      const t0 = performance.now();
+      const text = JSON.stringify(d.liveChannels(0));
+      t.diagnostic(`${n} channels of one name: ${(text.length / 1e6).toFixed(2)} MB, built in ${(performance.now() - t0).toFixed(0)} ms`);
+      sizes.push(text.length / n);
+    }
+    const [small = 0, large = 0] = sizes;
+    assert.ok(large < small * 1.1, `bytes per channel grew from ${small.toFixed(0)} to ${large.toFixed(0)}`);
+  });
+
+  test('a listing is built at most once per listingCacheMs', () => {
+    const d = directory({ listingCacheMs: 1000 });
+    d.putRecord(record(CH_A));
+    announced(d.announce(0, CH_A, peer(1, 'source')));
+    const first = d.liveChannels(0);
+    announced(d.announce(10, CH_A, peer(2)));
+    assert.equal(d.liveChannels(500), first, 'the cached listing');
+    assert.equal(d.liveChannels(1000)[0]?.viewers, 1, 'built again after a second');
   });
 });

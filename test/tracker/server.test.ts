@@ -9,6 +9,7 @@ import { WebSocket } from 'ws';
 import { loadOrCreateKey } from '../../src/node/keys.js';
 import { signChannelRecord } from '../../src/protocol/channel-record.js';
 import { bytesToHex } from '../../src/protocol/hex.js';
+import { signSourceProof } from '../../src/protocol/source-proof.js';
 import { signThumbnail } from '../../src/protocol/thumbnail.js';
 import { startTracker, type TrackerServer } from '../../src/tracker/server.js';
 import { tempDir } from '../helpers/processes.js';
@@ -16,7 +17,14 @@ import { tempDir } from '../helpers/processes.js';
 describe('tracker HTTP API under bad input', () => {
   let tracker: TrackerServer;
   const { key } = loadOrCreateKey(`${tempDir('tracker')}/k.key`);
-  const validAnnounce = { channelId: key.channelId, peerId: 'ab'.repeat(16), port: 4000, role: 'source' };
+  const validAnnounce = { channelId: key.channelId, peerId: 'ab'.repeat(16), port: 4000, role: 'viewer' };
+  // The broadcaster's announce: its role proven by the channel key.
+  const sourceAnnounce = () => ({
+    ...validAnnounce,
+    peerId: 'cd'.repeat(16),
+    role: 'source',
+    sourceProof: signSourceProof(key.channelId, 'cd'.repeat(16), Date.now(), key.sign),
+  });
 
   before(async () => {
     tracker = await startTracker({ host: '127.0.0.1', port: 0, rateLimit: { ratePerS: 5, burst: 200 } });
@@ -89,7 +97,7 @@ describe('tracker HTTP API under bad input', () => {
     await expectError(await post('/api/channels', JSON.stringify(takeover)), 400, /signature does not match/);
     const stale = signChannelRecord({ ...signed.record, issuedAtMs: signed.record.issuedAtMs - 1000 }, key.sign);
     await expectError(await post('/api/channels', JSON.stringify(stale)), 409, /older record/);
-    assert.equal((await post('/api/announce', JSON.stringify(validAnnounce))).status, 200);
+    assert.equal((await post('/api/announce', JSON.stringify(sourceAnnounce()))).status, 200);
     const list = (await (await fetch(`${tracker.url}/api/channels`)).json()) as { id: string; name: string }[];
     assert.deepEqual(
       list.map((c) => [c.id, c.name]),
@@ -169,6 +177,9 @@ describe('tracker HTTP API under bad input', () => {
     );
     assert.ok(statuses.includes(429), 'no request was limited');
     assert.ok(statuses.every((s) => s === 200 || s === 429));
+    assert.equal((await fetch(`${tracker.url}/api/channels`)).status, 429, 'reads count against the same budget');
+    // 5 requests a second come back.
+    await new Promise((r) => setTimeout(r, 400));
     await stillUp();
   });
 });

@@ -26,7 +26,14 @@ export function parseChannels(body: unknown): ChannelSummary[] {
       name: c.name.slice(0, MAX_NAME_CHARS),
       bitrateBps: typeof c.bitrateBps === 'number' && c.bitrateBps >= 0 ? c.bitrateBps : 0,
       viewers: typeof c.viewers === 'number' && Number.isInteger(c.viewers) && c.viewers >= 0 ? c.viewers : 0,
-      sameNameAs: Array.isArray(c.sameNameAs) ? c.sameNameAs.filter((x): x is string => typeof x === 'string') : [],
+      sameNameAs: Array.isArray(c.sameNameAs) ? c.sameNameAs.filter((x): x is string => typeof x === 'string').slice(0, 3) : [],
+      // Older trackers name every twin and send no count.
+      sameNameCount:
+        typeof c.sameNameCount === 'number' && Number.isInteger(c.sameNameCount) && c.sameNameCount >= 0
+          ? c.sameNameCount
+          : Array.isArray(c.sameNameAs)
+            ? c.sameNameAs.length
+            : 0,
     });
   }
   return out;
@@ -143,7 +150,7 @@ function updateCard(card: Card, c: ChannelSummary): void {
   setText(card.title, c.name);
   setText(card.viewers, `${formatCount(c.viewers, 'viewer', 'viewers')}`);
   setText(card.bitrate, formatBitrate(c.bitrateBps));
-  const others = c.sameNameAs.length;
+  const others = c.sameNameCount;
   card.warning.hidden = others === 0;
   if (others > 0) setText(card.warning, `⚠ ${formatCount(others, 'other channel uses', 'other channels use')} this name: check the id`);
 }

@@ -181,11 +181,11 @@ export function startWatchPage(o: WatchPageOptions): { stats(): PageStats } {
       document.title = `${channel.name} — meshtv`;
       setText(audience, `${formatCount(channel.viewers, 'viewer', 'viewers')} · ${formatBitrate(channel.bitrateBps)}`);
       const warning = byId('channel-warning');
-      warning.hidden = channel.sameNameAs.length === 0;
-      if (channel.sameNameAs.length > 0) {
+      warning.hidden = channel.sameNameCount === 0;
+      if (channel.sameNameCount > 0) {
         setText(
           warning,
-          `⚠ ${formatCount(channel.sameNameAs.length, 'other channel uses', 'other channels use')} this name. This one's id is above.`,
+          `⚠ ${formatCount(channel.sameNameCount, 'other channel uses', 'other channels use')} a name that looks like this one. This one's id is above.`,
         );
       }
     } catch {
