@@ -109,7 +109,11 @@ export class SwarmNode {
     );
     this.driver = new CoreDriver(this.core, { identity: nodeKey, verify: nodeVerify, log: options.log });
     this.membership = new Membership(
-      { role: options.role, sourceOnly: options.sourceOnly === true, ...(options.dialTarget !== undefined ? { dialTarget: options.dialTarget } : {}) },
+      {
+        role: options.role,
+        sourceOnly: options.sourceOnly === true,
+        ...(options.dialTarget !== undefined ? { dialTarget: options.dialTarget } : {}),
+      },
       {
         core: this.core,
         linkCount: () => this.driver.linkCount,

@@ -22,7 +22,7 @@ import { type AddressProofConfig, AddressProver, type ProveFn } from './address-
 import { clientAddress, clientGroup, isPublicAddress, trustedProxies } from './addresses.js';
 import { DEFAULT_DIRECTORY_CONFIG, Directory, type DirectoryConfig, Refusal } from './directory.js';
 import { DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.js';
-import { DEFAULT_SIGNALING_CONFIG, type SignalingConfig, SignalingServer } from './signaling.js';
+import { DEFAULT_SIGNALING_CONFIG, type SignalingConfig, type SignalingRefusal, SignalingServer } from './signaling.js';
 import { serveWeb } from './web.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -60,6 +60,10 @@ export interface TrackerServer {
   readonly port: number;
   readonly url: string;
   readonly directory: Directory;
+  /** Open WebRTC signalling sockets. */
+  signalingSockets(): number;
+  /** Peers of a signalling swarm (info_hash) that took part in an exchange. */
+  signalingAudience(infoHash: string): number;
   stop(): Promise<void>;
 }
 
@@ -124,6 +128,14 @@ export interface TrackerOptions {
   log?: { warn(message: string): void };
 }
 
+/** What each signalling refusal means, for the log. */
+const SIGNALING_REFUSALS: Record<SignalingRefusal, string> = {
+  'socket-cap': 'too many signalling sockets from one address',
+  'slow-reader': 'a signalling socket that did not read what it was sent was closed',
+  'bad-message': 'a signalling socket sent garbage and was closed',
+  'id-in-use': 'a signalling socket announced a peer id another socket holds',
+};
+
 /** A refusal reason is logged at most this often, with the count since its last line. */
 const REFUSAL_LOG_MS = 60_000;
 
@@ -166,7 +178,11 @@ async function iceServersFor(ice: TrackerIceConfig | undefined, nowMs: number): 
 export async function startTracker(options: TrackerOptions): Promise<TrackerServer> {
   const directory = new Directory({ ...DEFAULT_DIRECTORY_CONFIG, ...options.config }, seededRandom(randomInt(2 ** 31)));
   const limiter = new RateLimiter({ ...DEFAULT_RATE_LIMIT, ...options.rateLimit });
-  const signaling = new SignalingServer({ ...DEFAULT_SIGNALING_CONFIG, ...options.signaling }, seededRandom(randomInt(2 ** 31)));
+  const signaling = new SignalingServer(
+    { ...DEFAULT_SIGNALING_CONFIG, ...options.signaling },
+    seededRandom(randomInt(2 ** 31)),
+    (reason, group) => countRefusal(reason, SIGNALING_REFUSALS[reason], group),
+  );
   let requests = 0;
   let refusedCount = 0;
   const proxies = options.trustProxy === undefined ? undefined : trustedProxies(options.trustProxy);
@@ -187,20 +203,20 @@ export async function startTracker(options: TrackerOptions): Promise<TrackerServ
     registers: [metrics.registry],
   });
   const lastLogged = new Map<string, { atMs: number; since: number }>();
-  const countRefusal = (err: HttpError, client: string) => {
+  function countRefusal(reason: string, message: string, client: string): void {
     refusedCount++;
-    refusals.inc({ reason: err.reason });
+    refusals.inc({ reason });
     if (options.log === undefined) return;
     const now = Date.now();
-    const seen = lastLogged.get(err.reason);
+    const seen = lastLogged.get(reason);
     if (seen !== undefined && now - seen.atMs < REFUSAL_LOG_MS) {
       seen.since++;
       return;
     }
     const more = seen !== undefined && seen.since > 0 ? ` (and ${seen.since} more since the last line)` : '';
-    lastLogged.set(err.reason, { atMs: now, since: 0 });
-    options.log.warn(`refused ${err.reason}: ${err.message}; last from ${client}${more}`);
-  };
+    lastLogged.set(reason, { atMs: now, since: 0 });
+    options.log.warn(`refused ${reason}: ${message}; last from ${client}${more}`);
+  }
   const ctx: RequestContext = {
     directory,
     limiter,
@@ -229,7 +245,7 @@ export async function startTracker(options: TrackerOptions): Promise<TrackerServ
       .then((body) => reply(res, 200, body))
       .catch((err: unknown) => {
         if (err instanceof HttpError) {
-          countRefusal(err, client);
+          countRefusal(err.reason, err.message, client);
           reply(res, err.status, { error: err.message });
         } else {
           (options.onInternalError ?? ((e) => process.stderr.write(`tracker: internal error: ${(e as Error)?.stack ?? String(e)}\n`)))(
@@ -244,7 +260,7 @@ export async function startTracker(options: TrackerOptions): Promise<TrackerServ
   server.requestTimeout = 15_000;
   server.on('upgrade', (req, socket, head) => {
     const path = requestPath(req);
-    if (path === '/announce' || path === '/') signaling.handleUpgrade(req, socket, head);
+    if (path === '/announce' || path === '/') signaling.handleUpgrade(req, socket, head, clientGroup(clientAddress(req, proxies)));
     else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
@@ -260,6 +276,8 @@ export async function startTracker(options: TrackerOptions): Promise<TrackerServ
     port,
     url: `http://${hostForUrl.includes(':') ? `[${hostForUrl}]` : hostForUrl}:${port}`,
     directory,
+    signalingSockets: () => signaling.socketCount,
+    signalingAudience: (infoHash) => signaling.swarmSize(infoHash),
     stop: () =>
       new Promise<void>((resolve) => {
         signaling.close();
