@@ -2,9 +2,11 @@
 // they wait. A `meshtv tracker` process with its rate limit off; one signed channel record;
 // PEERS viewers announced once (from 256 addresses of 127.0.0.0/8, keep-alive connections),
 // then IN_FLIGHT loops re-announce random viewers, each from its own address, for SECONDS.
-// Extra arguments go to the tracker (e.g. --private-network). Prints figures, asserts nothing.
+// Extra arguments go to the tracker (e.g. --private-network). Prints the rate, latencies and the
+// tracker's CPU time per announce; asserts nothing.
 //   node scripts/build.mjs && node --import tsx bench/tracker-load.ts [PEERS] [SECONDS] [IN_FLIGHT] [-- TRACKER FLAGS]
 
+import fs from 'node:fs';
 import http from 'node:http';
 import { loadOrCreateKey } from '../src/node/keys.js';
 import { signChannelRecord } from '../src/protocol/channel-record.js';
@@ -21,7 +23,17 @@ const ADDRESSES = 256;
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 
-function post(base: URL, path: string, body: unknown, localAddress: string): Promise<number> {
+/** POSTs, once more when the tracker closed an idle keep-alive connection just as it was reused. */
+async function post(base: URL, path: string, body: unknown, localAddress: string): Promise<number> {
+  try {
+    return await postOnce(base, path, body, localAddress);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET') throw err;
+    return postOnce(base, path, body, localAddress);
+  }
+}
+
+function postOnce(base: URL, path: string, body: unknown, localAddress: string): Promise<number> {
   const text = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -42,6 +54,12 @@ function post(base: URL, path: string, body: unknown, localAddress: string): Pro
     req.on('error', reject);
     req.end(text);
   });
+}
+
+/** CPU seconds (user + system) a process has used, from /proc/PID/stat (clock ticks of 10 ms). */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 const addressOf = (i: number) => `127.1.${(i % ADDRESSES) >> 7}.${((i % ADDRESSES) & 127) + 1}`;
@@ -70,6 +88,7 @@ try {
   );
   const latencies: number[] = [];
   const statuses = new Map<number, number>();
+  const cpu0 = cpuSeconds(tracker.child.pid as number);
   const end = performance.now() + seconds * 1000;
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
@@ -87,6 +106,8 @@ try {
       inFlight,
       seconds,
       announcesPerS: Math.round(latencies.length / seconds),
+      // The tracker's own cost, steadier than the rate when the load generator shares the cores.
+      trackerCpuUsPerAnnounce: Math.round(((cpuSeconds(tracker.child.pid as number) - cpu0) * 1e6) / latencies.length),
       p50Ms: +(quantile(latencies, 0.5) ?? 0).toFixed(2),
       p99Ms: +(quantile(latencies, 0.99) ?? 0).toFixed(2),
       statuses: Object.fromEntries(statuses),

@@ -57,11 +57,21 @@ export function isPublicAddress(address: string): boolean {
  */
 export function clientGroup(address: string): string {
   const a = normalizeAddress(address);
-  return net.isIPv6(a) ? `${ipv6Prefix64(a)}::/64` : a;
+  return a.includes(':') ? `${ipv6Prefix64(a)}::/64` : a;
 }
 
-/** Parsed `--trust-proxy` entries: addresses or CIDR ranges of reverse proxies in front of the tracker. */
-export function trustedProxies(entries: readonly string[]): net.BlockList {
+/** Whether an address is one of the trusted reverse proxies. */
+export type ProxyCheck = (address: string) => boolean;
+
+/** Checked addresses remembered by a ProxyCheck (a BlockList lookup costs microseconds per request). */
+const PROXY_CHECK_CACHE = 4096;
+
+/**
+ * Parsed `--trust-proxy` entries (addresses or CIDR ranges of reverse proxies in front of the
+ * tracker); undefined when there are none.
+ */
+export function trustedProxies(entries: readonly string[]): ProxyCheck | undefined {
+  if (entries.length === 0) return undefined;
   const list = new net.BlockList();
   for (const entry of entries) {
     const [address = '', bits] = entry.split('/');
@@ -75,13 +85,17 @@ export function trustedProxies(entries: readonly string[]): net.BlockList {
       list.addSubnet(address, n, type);
     }
   }
-  return list;
-}
-
-function trusted(list: net.BlockList | undefined, address: string): boolean {
-  if (list === undefined) return false;
-  const family = net.isIP(address);
-  return family !== 0 && list.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  const known = new Map<string, boolean>();
+  return (address) => {
+    let trusted = known.get(address);
+    if (trusted === undefined) {
+      const family = net.isIP(address);
+      trusted = family !== 0 && list.check(address, family === 4 ? 'ipv4' : 'ipv6');
+      if (known.size >= PROXY_CHECK_CACHE) known.clear();
+      known.set(address, trusted);
+    }
+    return trusted;
+  };
 }
 
 /**
@@ -90,14 +104,14 @@ function trusted(list: net.BlockList | undefined, address: string): boolean {
  * have been written by the client. From anyone else, the socket's own address: headers are
  * the client's to forge.
  */
-export function clientAddress(req: http.IncomingMessage, proxies: net.BlockList | undefined): string {
+export function clientAddress(req: http.IncomingMessage, proxies: ProxyCheck | undefined): string {
   const seen = normalizeAddress(req.socket?.remoteAddress ?? '');
-  if (!trusted(proxies, seen)) return seen;
+  if (proxies === undefined || !proxies(seen)) return seen;
   const hops = forwardedHops(req);
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = normalizeAddress(hops[i] as string);
     if (net.isIP(hop) === 0) return seen;
-    if (!trusted(proxies, hop)) return hop;
+    if (!proxies(hop)) return hop;
   }
   return seen;
 }

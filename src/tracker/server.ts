@@ -185,7 +185,7 @@ export async function startTracker(options: TrackerOptions): Promise<TrackerServ
   );
   let requests = 0;
   let refusedCount = 0;
-  const proxies = options.trustProxy === undefined ? undefined : trustedProxies(options.trustProxy);
+  const proxies = trustedProxies(options.trustProxy ?? []);
   const prover = new AddressProver(options.addressProof?.prove ?? noiseProver(), options.addressProof?.config);
   const metrics = createMetrics('meshtv_tracker', [
     { name: 'channels', help: 'Channel records held', read: () => directory.counts().channels },
