@@ -7,7 +7,13 @@
 
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { AbrSession } from '../protocol/abr-session.js';
-import { type ChannelRecord, canonicalRecord, checkSignedChannelRecord, type SignedChannelRecord } from '../protocol/channel-record.js';
+import {
+  type ChannelRecord,
+  canonicalRecord,
+  checkSignedChannelRecord,
+  type SignedChannelRecord,
+  usableOrigin,
+} from '../protocol/channel-record.js';
 import { decodeChunk } from '../protocol/chunk.js';
 import { hexToBytes } from '../protocol/hex.js';
 import { Membership } from '../protocol/membership.js';
@@ -118,11 +124,15 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
     try {
       const res = await fetch(new URL(`/api/channels/${o.channelId}`, tracker));
       if (!res.ok) return;
-      const body = (await res.json()) as { originUrl?: string; signed?: unknown };
-      originUrl = body.originUrl;
+      const body = (await res.json()) as { signed?: unknown };
+      // Only what the channel key signed: the tracker (or anyone on its path) cannot point the
+      // page at another origin.
       if (body.signed !== undefined && checkSignedChannelRecord(body.signed, nobleVerify) === undefined) {
         const signed = (body.signed as SignedChannelRecord).record;
-        if (signed.channelId === o.channelId) record = canonicalRecord(signed);
+        if (signed.channelId === o.channelId) {
+          record = canonicalRecord(signed);
+          originUrl = usableOrigin(record.originUrl, location.href);
+        }
       }
     } catch {
       // keep the last known origin

@@ -12,7 +12,7 @@ import type { Logger } from '../node/log.js';
 import { CHUNK_MS, FLAG_END_OF_STREAM, FLAG_KEYFRAME } from '../protocol/chunk.js';
 import { ffmpegInputProtocols, outputPipe } from './ffmpeg.js';
 import { FfmpegLog, type FfmpegLogEvent } from './ffmpeg-log.js';
-import { describeInput, type EncodingOptions, endsByItself, ffmpegArgs, type InputSource, waitsForSender } from './input.js';
+import { describeInput, type EncodingOptions, endsByItself, ffmpegArgs, type InputSource, redactUrls, waitsForSender } from './input.js';
 import { TsChunker, type TsPiece } from './ts-chunker.js';
 
 export interface IngestOptions {
@@ -261,7 +261,7 @@ const HINTS: Record<InputSource['kind'], string> = {
 
 function why(r: RunResult): string {
   const how = r.signal !== null ? `signal ${r.signal}` : `code ${r.code}`;
-  return `ffmpeg exited (${how})${r.explanation ? `: ${r.explanation}` : ''}`;
+  return `ffmpeg exited (${how})${r.explanation ? `: ${redactUrls(r.explanation)}` : ''}`;
 }
 
 /** Checks what can be checked before starting ffmpeg, for errors that name the real problem. */

@@ -124,9 +124,10 @@ export function describeInput(source: InputSource): string {
     case 'rtmp':
       return `RTMP push on ${rtmpServerUrl(source)}`;
     case 'udp':
+      // Its query holds only the socket options this program added.
       return source.url.replace(/\?.*$/, '');
     default:
-      return redact(source.url);
+      return redactUrl(source.url);
   }
 }
 
@@ -353,8 +354,32 @@ function checkPort(text: string, spec: string): number {
 }
 
 /** A URL fit for logs: any password is hidden. */
-function redact(url: string): string {
-  return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:***@');
+/** Text (an ffmpeg error, say) with every URL in it shown as redactUrl shows it. */
+export function redactUrls(text: string): string {
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s'"<>]+/gi, (url) => redactUrl(url));
+}
+
+/**
+ * A URL as it may be shown (logs, /stats.json): without user info, query or fragment, where
+ * inputs carry their secrets (an SRT passphrase=, an HLS ?token=, a user:password@).
+ */
+export function redactUrl(url: string): string {
+  let hidden: boolean;
+  let shown: string;
+  try {
+    const u = new URL(url);
+    hidden = u.username !== '' || u.password !== '' || u.search !== '' || u.hash !== '';
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    u.hash = '';
+    shown = u.toString();
+  } catch {
+    const bare = url.replace(/\/\/[^/?#]*@/, '//').replace(/[?#].*$/s, '');
+    hidden = bare !== url;
+    shown = bare;
+  }
+  return hidden ? `${shown} (credentials and query hidden)` : shown;
 }
 
 /** "2500k", "2.5M", "800" (kbit/s) -> kbit/s. */

@@ -7,6 +7,7 @@ import { DEFAULT_ENCODING, describeInput, type EncodingOptions, ffmpegArgs, type
 import { renditionProofBytes, signChannelRecord } from '../protocol/channel-record.js';
 import { encodeChunk, FLAG_KEYFRAME, FLAG_STREAM_START, signChunk } from '../protocol/chunk.js';
 import { bytesToHex } from '../protocol/hex.js';
+import { isLoopbackHost } from '../protocol/ip-ranges.js';
 import type { PeerCoreConfig } from '../protocol/peer-core.js';
 import { formatChannelUri } from './channel-uri.js';
 import { UserError } from './errors.js';
@@ -395,9 +396,15 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
   ]);
   let http: HttpOutput | undefined;
   if (o.httpPort !== undefined) {
+    const bound = o.httpHost ?? '127.0.0.1';
+    // Where browsers elsewhere reach the origin: the address given, else the one bound, else
+    // (bound to every interface) the one the trackers see this machine at.
+    const wildcard = bound === '0.0.0.0' || bound === '::';
+    const originHost = o.announceAddress ?? (wildcard ? node.seenAddress : bound);
     http = await startHttpOutput({
-      host: o.httpHost ?? '127.0.0.1',
+      host: bound,
       port: o.httpPort,
+      extraHosts: [o.announceAddress, node.seenAddress].filter((h): h is string => h !== undefined),
       stats,
       metrics: metrics.render,
       origin: (seq, counted) => {
@@ -408,9 +415,17 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
         return encodeChunk(chunk);
       },
     });
-    const host = o.announceAddress ?? (o.httpHost === undefined || o.httpHost === '0.0.0.0' ? '127.0.0.1' : o.httpHost);
-    originUrl = `http://${host.includes(':') ? `[${host}]` : host}:${http.port}`;
-    publishRecord().catch((err: Error) => o.log.warn(err.message));
+    const remoteTracker = o.trackers.some((t) => !isLoopbackHost(new URL(t).hostname));
+    if (originHost === undefined || (isLoopbackHost(originHost) && remoteTracker)) {
+      // Browsers elsewhere would fetch from their own machine.
+      o.log.warn(
+        `the HTTP origin on ${bound}:${http.port} is not published: browsers on other machines could not reach ${originHost ?? bound}; ` +
+          'serve it with --http-host 0.0.0.0 (and, behind NAT, --announce-address PUBLIC-ADDRESS)',
+      );
+    } else {
+      originUrl = `http://${originHost.includes(':') ? `[${originHost}]` : originHost}:${http.port}`;
+      publishRecord().catch((err: Error) => o.log.warn(err.message));
+    }
   }
   const thumbnails = startThumbnails({
     ffmpeg,

@@ -15,6 +15,7 @@ import {
   rtmpServerUrl,
 } from '../media/input.js';
 import { parseRenditions } from '../media/renditions.js';
+import { channelNameProblem } from '../protocol/channel-record.js';
 import { trustedProxies } from '../tracker/addresses.js';
 import { startTracker } from '../tracker/server.js';
 import { isSignalingUrl, isTurnServer } from '../transport/ice.js';
@@ -23,7 +24,7 @@ import { parse, parseSourceUploadLimit, setCommand, str } from './cli-args.js';
 import { defaultKeyFile, iceServers, logger, networkOptions, PEER, port, positiveInt, trackers, uploadPolicy } from './cli-peer-flags.js';
 import { runToolCommand, TOOL_COMMANDS } from './cli-tools.js';
 import { UserError } from './errors.js';
-import type { Logger } from './log.js';
+import { forTerminal, type Logger } from './log.js';
 import { findPlayer, isHeadless, type PlayerProcess, parsePlayer, playerArgs, startPlayer } from './player.js';
 import { Shutdown, type Stoppable } from './shutdown.js';
 import { StatusLine } from './status-line.js';
@@ -197,6 +198,8 @@ async function runBroadcast(args: string[]): Promise<number> {
     ...(fps !== undefined ? { fps: parseFps(fps) } : {}),
   };
   const name = str(values, 'name') ?? defaultChannelName(input);
+  const badName = channelNameProblem(name);
+  if (badName !== undefined) throw new UserError(`--name: ${badName}`);
   const shutdown = new Shutdown();
   const b = await startBroadcast({
     trackers: trackers(values),
@@ -360,7 +363,7 @@ async function runChannels(args: string[]): Promise<number> {
     const more = c.sameNameCount > c.sameNameAs.length ? ` and ${c.sameNameCount - c.sameNameAs.length} more` : '';
     const clash = c.sameNameCount > 0 ? `  (name also used by ${c.sameNameAs.map((id) => id.slice(0, 8)).join(', ')}${more})` : '';
     process.stdout.write(
-      `${c.id}  ${String(c.viewers).padStart(5)} viewers  ${((c.bitrateBps ?? 0) / 1000).toFixed(0).padStart(5)} kbit/s  ${c.name}${clash}\n`,
+      `${c.id}  ${String(c.viewers).padStart(5)} viewers  ${((c.bitrateBps ?? 0) / 1000).toFixed(0).padStart(5)} kbit/s  ${forTerminal(c.name, true)}${clash}\n`,
     );
   }
   return 0;

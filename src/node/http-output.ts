@@ -1,9 +1,16 @@
 // The viewer's local HTTP server for players: /stream.ts (continuous MPEG-TS), /live.m3u8 and
 // its segments (HLS), and /stats.json. Bound to 127.0.0.1 by default: it serves this
 // machine's players, not the Internet.
+//
+// Web pages the user visits can reach it too, so it answers nothing to them: no CORS header
+// (another origin cannot read /stats.json, which names the channel and the neighbours), and a
+// Host check against DNS rebinding (a page whose own name resolves to 127.0.0.1 would otherwise
+// be same-origin with this server). Only the broadcaster's /chunk/<n> origin serves any web
+// page, since browsers on the tracker's origin fetch late chunks from it.
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import type { HlsSegmenter } from '../media/hls-segmenter.js';
 import type { StreamOutput } from '../media/stream-output.js';
 import { UserError } from './errors.js';
@@ -33,6 +40,8 @@ export interface HttpOutputOptions {
   origin?: (seq: number, counted: boolean) => Uint8Array | undefined;
   /** Prometheus text for /metrics. */
   metrics?: () => Promise<string>;
+  /** Host names besides this machine's own and its addresses that requests may name (a LAN name). */
+  extraHosts?: string[];
 }
 
 /** How long a playlist request waits for the first segment before answering 503. */
@@ -40,9 +49,31 @@ const FIRST_SEGMENT_WAIT_MS = 10_000;
 const SEGMENT_PATH = /^\/live\/(\d{1,15})\.ts$/;
 const CORS = { 'access-control-allow-origin': '*' };
 
+/**
+ * The Host header values this server answers: loopback names, the address it is bound to, and
+ * when bound to every interface, this machine's addresses and host name (players on the LAN).
+ */
+export function allowedHosts(bindHost: string, extra: readonly string[] = []): Set<string> {
+  const hosts = new Set(['127.0.0.1', 'localhost', '::1', bindHost.toLowerCase(), ...extra.map((h) => h.toLowerCase())]);
+  if (bindHost === '0.0.0.0' || bindHost === '::') {
+    for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) hosts.add(a.address.toLowerCase());
+    const name = os.hostname().toLowerCase();
+    for (const h of [name, `${name}.local`, `${name}.lan`, `${name}.home`]) hosts.add(h);
+  }
+  return hosts;
+}
+
+/** The host part of a Host header ("[::1]:8902" -> "::1"); undefined for a malformed one. */
+export function hostOf(header: string): string | undefined {
+  const h = header.trim().toLowerCase();
+  const m = h.startsWith('[') ? /^\[([0-9a-f:.]+)\](?::\d{1,5})?$/.exec(h) : /^([a-z0-9.-]+)(?::\d{1,5})?$/.exec(h);
+  return m?.[1];
+}
+
 export async function startHttpOutput(options: HttpOutputOptions): Promise<HttpOutput> {
   let streamClients = 0;
   let lastHlsRequestAtMs: number | undefined;
+  const hosts = allowedHosts(options.host, options.extraHosts);
   const server = http.createServer((req, res) => {
     // Concatenated, not resolved: a target such as "//x" must not be read as a host name.
     let path: string;
@@ -57,6 +88,20 @@ export async function startHttpOutput(options: HttpOutputOptions): Promise<HttpO
       return;
     }
     const chunkPath = /^\/chunk\/(\d{1,10})$/.exec(path);
+    // Browsers always send Host; a request without one comes from a program, not a page.
+    const host = req.headers.host === undefined ? undefined : hostOf(req.headers.host);
+    if (
+      req.headers.host !== undefined &&
+      (host === undefined || !hosts.has(host)) &&
+      (chunkPath === null || options.origin === undefined)
+    ) {
+      res
+        .writeHead(421, { 'content-type': 'text/plain' })
+        .end(
+          `this server answers requests for ${[...hosts].slice(0, 4).join(', ')}, not ${JSON.stringify(req.headers.host.slice(0, 100))}\n`,
+        );
+      return;
+    }
     if (chunkPath !== null && options.origin !== undefined) {
       const body = options.origin(Number(chunkPath[1]), req.method === 'GET');
       if (body === undefined) {
@@ -81,7 +126,7 @@ export async function startHttpOutput(options: HttpOutputOptions): Promise<HttpO
     }
     if (path === '/stats.json') {
       const body = JSON.stringify(options.stats());
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', ...CORS });
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(body);
       return;
     }
@@ -182,7 +227,6 @@ function sendPlaylist(req: http.IncomingMessage, res: http.ServerResponse, body:
     'content-type': 'application/vnd.apple.mpegurl',
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-cache',
-    ...CORS,
   });
   res.end(req.method === 'HEAD' ? undefined : body);
 }
@@ -196,7 +240,7 @@ function servePlaylist(hls: HlsSegmenter, req: http.IncomingMessage, res: http.S
   }
   const timer = setTimeout(() => {
     unsubscribe();
-    res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1', ...CORS }).end('no segment yet: the channel is starting\n');
+    res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end('no segment yet: the channel is starting\n');
   }, FIRST_SEGMENT_WAIT_MS);
   const unsubscribe = hls.onChange(() => {
     const body = hls.playlist();
@@ -214,9 +258,9 @@ function servePlaylist(hls: HlsSegmenter, req: http.IncomingMessage, res: http.S
 function serveSegment(hls: HlsSegmenter, sequence: number, req: http.IncomingMessage, res: http.ServerResponse): void {
   const data = hls.segment(sequence);
   if (data === undefined) {
-    res.writeHead(404, { 'content-type': 'text/plain', ...CORS }).end(`segment ${sequence} is not (or no longer) available\n`);
+    res.writeHead(404, { 'content-type': 'text/plain' }).end(`segment ${sequence} is not (or no longer) available\n`);
     return;
   }
-  res.writeHead(200, { 'content-type': 'video/mp2t', 'content-length': data.length, 'cache-control': 'no-cache', ...CORS });
+  res.writeHead(200, { 'content-type': 'video/mp2t', 'content-length': data.length, 'cache-control': 'no-cache' });
   res.end(req.method === 'HEAD' ? undefined : data);
 }

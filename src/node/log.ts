@@ -18,6 +18,18 @@ export interface LogSink {
   beforeWrite?: () => void;
 }
 
+/**
+ * Text made safe for a terminal: control, format and separator characters (escape sequences,
+ * bidi overrides, invisible characters) written as \u{...}, so that nothing from a tracker, a
+ * peer or a channel name can move the cursor, recolour the screen or reorder what is shown.
+ * Newlines stay unless `oneLine`.
+ */
+export function forTerminal(text: string, oneLine = false): string {
+  return text.replace(/(?![\u200c\u200d])[\p{Cc}\p{Cf}\p{Co}\p{Cs}\u2028\u2029]/gu, (c) =>
+    c === '\n' && !oneLine ? c : `\\u{${(c.codePointAt(0) as number).toString(16)}}`,
+  );
+}
+
 export function createLogger(options: { level: LogLevel; format: 'text' | 'json'; component?: string; sink?: LogSink }): Logger {
   const sink = options.sink ?? { write: (line: string) => process.stderr.write(line) };
   const emit = (level: LogLevel, msg: string) => {
@@ -27,7 +39,7 @@ export function createLogger(options: { level: LogLevel; format: 'text' | 'json'
       sink.write(`${JSON.stringify({ time: new Date().toISOString(), level, component: options.component, msg })}\n`);
     } else {
       const tag = options.component ? `[${options.component}] ` : '';
-      sink.write(`${level === 'info' ? '' : `${level}: `}${tag}${msg}\n`);
+      sink.write(`${level === 'info' ? '' : `${level}: `}${tag}${forTerminal(msg)}\n`);
     }
   };
   return {

@@ -98,6 +98,8 @@ export class SwarmNode {
   private iceServers: IceServer[] = [];
   private iceTimer: NodeJS.Timeout | undefined;
   private dht: DhtDiscovery | undefined;
+  /** The address the trackers last saw this node at (undefined: none answered yet). */
+  seenAddress: string | undefined;
 
   constructor(private readonly options: SwarmNodeOptions) {
     const nodeKey = options.nodeKey ?? newNodeKey();
@@ -377,6 +379,7 @@ export class SwarmNode {
         : {}),
       numWant,
     });
+    if (answer.yourAddress !== '') this.seenAddress = answer.yourAddress;
     return {
       intervalMs: answer.intervalMs,
       peers: answer.peers

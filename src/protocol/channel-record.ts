@@ -4,6 +4,7 @@
 
 import type { SignFn, VerifyFn } from './chunk.js';
 import { bytesToHex, hexToBytes } from './hex.js';
+import { isPublicIp } from './ip-ranges.js';
 
 export interface ChannelRecord {
   /** Hex of the channel's 32-byte Ed25519 public key. */
@@ -55,6 +56,21 @@ export interface SignedChannelRecord {
 
 export const MAX_CHANNEL_NAME_LENGTH = 80;
 
+/**
+ * Control and format characters a name may not hold: terminal escapes, bidi overrides that
+ * reorder what is shown, invisible characters. Zero-width (non-)joiners stay: emoji sequences
+ * and several scripts need them.
+ */
+const HIDDEN_CHARACTERS = /(?![\u200c\u200d])[\p{Cc}\p{Cf}\p{Co}\p{Cs}\u2028\u2029]/u;
+
+/** Why a channel name is refused beyond its length (undefined: fine). */
+export function channelNameProblem(name: string): string | undefined {
+  const m = HIDDEN_CHARACTERS.exec(name);
+  if (m === null) return undefined;
+  const code = (m[0].codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0');
+  return `name must not hold control or invisible characters (U+${code} at position ${m.index + 1})`;
+}
+
 function recordBytes(r: ChannelRecord): Uint8Array {
   const fields: unknown[] = [r.channelId, r.name, r.bitrateBps, r.issuedAtMs];
   if (r.renditions !== undefined) {
@@ -102,6 +118,10 @@ export function checkSignedChannelRecord(input: unknown, verify: VerifyFn): stri
   if (typeof r.name !== 'string' || r.name.trim().length === 0 || r.name.length > MAX_CHANNEL_NAME_LENGTH) {
     return `name must be 1-${MAX_CHANNEL_NAME_LENGTH} characters`;
   }
+  const hidden = channelNameProblem(r.name);
+  if (hidden !== undefined) {
+    return hidden;
+  }
   if (typeof r.bitrateBps !== 'number' || !Number.isFinite(r.bitrateBps) || r.bitrateBps < 0)
     return 'bitrateBps must be a non-negative number';
   if (typeof r.issuedAtMs !== 'number' || !Number.isFinite(r.issuedAtMs)) return 'issuedAtMs must be a number';
@@ -142,4 +162,35 @@ function checkRenditions(input: unknown, channelId: string, verify: VerifyFn): s
   if (names.size !== input.length || ids.size !== input.length) return 'renditions must have distinct names and keys';
   if ((input[0] as RenditionEntry).channelId !== channelId) return 'the first rendition must be the channel key itself';
   return undefined;
+}
+
+/**
+ * The origin a page may fetch late chunks from, from a checked record's originUrl: http(s),
+ * without credentials, query or fragment, and not on a loopback, private or link-local address
+ * unless the page itself was served from one (a lab, a LAN, a test). Undefined when unusable:
+ * a record may be signed by anyone who made a key, and the page would fetch from its origin
+ * for every late chunk.
+ */
+export function usableOrigin(originUrl: string | undefined, pageUrl: string): string | undefined {
+  if (originUrl === undefined) return undefined;
+  let u: URL;
+  let page: URL;
+  try {
+    u = new URL(originUrl);
+    page = new URL(pageUrl);
+  } catch {
+    return undefined;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
+  if (u.username !== '' || u.password !== '' || u.search !== '' || u.hash !== '') return undefined;
+  if (!reachableFromAnywhere(u.hostname) && reachableFromAnywhere(page.hostname)) return undefined;
+  return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
+}
+
+/** A host name, or a public IP address: not loopback, private, link-local and the like. */
+function reachableFromAnywhere(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  if (h === 'localhost' || h.endsWith('.localhost')) return false;
+  const literal = h.startsWith('[') || /^[\d.]+$/.test(h);
+  return !literal || isPublicIp(h);
 }

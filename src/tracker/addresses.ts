@@ -6,49 +6,13 @@
 import type http from 'node:http';
 import net from 'node:net';
 import { ipv6Prefix64 } from '../protocol/admission.js';
+import { isPublicIp } from '../protocol/ip-ranges.js';
 import { normalizeAddress } from '../transport/tcp.js';
-
-/**
- * Addresses no peer on the Internet can be told to dial: private, shared (carrier-grade NAT),
- * loopback, link-local, documentation, benchmark, multicast and reserved ranges (RFC 6890).
- */
-const NOT_PUBLIC = new net.BlockList();
-for (const [prefix, bits] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.0.2.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['198.51.100.0', 24],
-  ['203.0.113.0', 24],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const)
-  NOT_PUBLIC.addSubnet(prefix, bits, 'ipv4');
-for (const [prefix, bits] of [
-  ['::', 128],
-  ['::1', 128],
-  ['64:ff9b::', 96],
-  ['64:ff9b:1::', 48],
-  ['100::', 64],
-  ['2001:db8::', 32],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const)
-  NOT_PUBLIC.addSubnet(prefix, bits, 'ipv6');
 
 /** Whether `address` is an IP address that peers anywhere could be asked to dial. */
 export function isPublicAddress(address: string): boolean {
   const a = normalizeAddress(address);
-  const family = net.isIP(a);
-  if (family === 0) return false;
-  return !NOT_PUBLIC.check(a, family === 4 ? 'ipv4' : 'ipv6');
+  return net.isIP(a) !== 0 && isPublicIp(a);
 }
 
 /**

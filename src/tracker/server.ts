@@ -11,6 +11,7 @@ import { createMetrics } from '../node/metrics.js';
 import type { SignedChannelRecord } from '../protocol/channel-record.js';
 import { canonicalRecord, checkSignedChannelRecord } from '../protocol/channel-record.js';
 import { hexToBytes } from '../protocol/hex.js';
+import { isLoopbackHost } from '../protocol/ip-ranges.js';
 import { seededRandom } from '../protocol/random.js';
 import { checkSourceProof, type SourceProof } from '../protocol/source-proof.js';
 import { MAX_THUMBNAIL_BYTES, verifyThumbnail } from '../protocol/thumbnail.js';
@@ -396,7 +397,7 @@ function listedAddress(ctx: RequestContext, a: AnnounceRequest, client: string):
  * requester it is reachable at the address the requester used for the tracker, never 127.0.0.1.
  */
 export function reachableAddress(peerAddress: string, requester: string, trackerLocal: string): string {
-  if (isLoopback(peerAddress) && !isLoopback(requester) && trackerLocal !== '') return trackerLocal;
+  if (isLoopbackHost(peerAddress) && !isLoopbackHost(requester) && trackerLocal !== '') return trackerLocal;
   return peerAddress;
 }
 
@@ -416,10 +417,6 @@ export function requestUrl(req: http.IncomingMessage): URL {
   } catch {
     throw new HttpError(400, 'malformed request target');
   }
-}
-
-function isLoopback(address: string): boolean {
-  return address.startsWith('127.') || address === '::1' || address === 'localhost';
 }
 
 function checkAnnounce(body: unknown): AnnounceRequest {

@@ -16,6 +16,7 @@ import {
   parseFps,
   parseInput,
   parseResolution,
+  redactUrls,
   waitsForSender,
 } from '../../src/media/input.js';
 import { parseRenditions } from '../../src/media/renditions.js';
@@ -116,7 +117,22 @@ describe('parseInput', () => {
   });
 
   test('descriptions hide passwords and stream keys', () => {
-    assert.equal(describeInput(parse('http://user:pw@example.com/live.m3u8')), 'http://user:***@example.com/live.m3u8');
+    assert.equal(
+      describeInput(parse('http://user:pw@example.com/live.m3u8')),
+      'http://example.com/live.m3u8 (credentials and query hidden)',
+    );
+    assert.equal(
+      describeInput(parse('https://cdn.example/live.m3u8?token=s3cret')),
+      'https://cdn.example/live.m3u8 (credentials and query hidden)',
+    );
+    assert.equal(
+      describeInput(parse('srt://203.0.113.5:9000?mode=caller&passphrase=s3cret')),
+      'srt://203.0.113.5:9000 (credentials and query hidden)',
+    );
+    assert.equal(
+      redactUrls("srt://203.0.113.5:9000?passphrase=s3cret: Connection refused (from 'https://u:p@x/y?token=t')"),
+      "srt://203.0.113.5:9000 (credentials and query hidden) Connection refused (from 'https://x/y (credentials and query hidden)')",
+    );
     assert.equal(describeInput(parse('rtmp://0.0.0.0:1935/live/s3cret')), 'RTMP push on rtmp://0.0.0.0:1935/live');
     assert.equal(describeInput(parse('a.mp4', true)), 'file a.mp4 (looped)');
     assert.equal(describeInput(parse('udp://127.0.0.1:1234')), 'udp://127.0.0.1:1234');

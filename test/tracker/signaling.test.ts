@@ -107,7 +107,9 @@ describe('signalling under abuse', () => {
   test('sockets that only announce do not count as viewers; an offer answered counts both ends', async () => {
     const hash = 'c'.repeat(20);
     const idle = await Promise.all(Array.from({ length: 20 }, () => open(url, '127.0.10.1')));
-    idle.forEach((c, i) => c.ws.send(JSON.stringify({ action: 'announce', info_hash: hash, peer_id: id(100 + i) })));
+    idle.forEach((c, i) => {
+      c.ws.send(JSON.stringify({ action: 'announce', info_hash: hash, peer_id: id(100 + i) }));
+    });
     await waitUntil('all announced', () => idle.every((c) => c.got.length > 0), 5000);
     assert.equal(tracker.signalingAudience(hash), 0);
     const a = await open(url, '127.0.10.2');
