@@ -104,6 +104,31 @@ export interface BroadcastStats {
 }
 
 const RECORD_REFRESH_MS = 10_000;
+
+/**
+ * The origin URL a broadcaster publishes for browsers: at the address given, else the one its
+ * server is bound to, else (bound to every interface) the one the trackers see it at. A
+ * loopback origin is published to local trackers only: a browser elsewhere would fetch from its
+ * own machine.
+ */
+export function originFor(o: {
+  bound: string;
+  port: number;
+  announceAddress: string | undefined;
+  seenAddress: string | undefined;
+  trackers: readonly string[];
+}): { url: string } | { refusal: string } {
+  const wildcard = o.bound === '0.0.0.0' || o.bound === '::';
+  const host = o.announceAddress ?? (wildcard ? o.seenAddress : o.bound);
+  const remoteTracker = o.trackers.some((t) => !isLoopbackHost(new URL(t).hostname));
+  if (host === undefined || (isLoopbackHost(host) && remoteTracker))
+    return {
+      refusal:
+        `the HTTP origin on ${o.bound}:${o.port} is not published: browsers on other machines could not reach ${host ?? o.bound}; ` +
+        'serve it with --http-host 0.0.0.0 (and, behind NAT, --announce-address PUBLIC-ADDRESS)',
+    };
+  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${o.port}` };
+}
 const END_GRACE_MS = 5000;
 /** Viewers a broadcaster with fewer neighbours dials from a tracker answer. */
 const SOURCE_DIAL_TARGET = 8;
@@ -397,10 +422,6 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
   let http: HttpOutput | undefined;
   if (o.httpPort !== undefined) {
     const bound = o.httpHost ?? '127.0.0.1';
-    // Where browsers elsewhere reach the origin: the address given, else the one bound, else
-    // (bound to every interface) the one the trackers see this machine at.
-    const wildcard = bound === '0.0.0.0' || bound === '::';
-    const originHost = o.announceAddress ?? (wildcard ? node.seenAddress : bound);
     http = await startHttpOutput({
       host: bound,
       port: o.httpPort,
@@ -415,15 +436,16 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
         return encodeChunk(chunk);
       },
     });
-    const remoteTracker = o.trackers.some((t) => !isLoopbackHost(new URL(t).hostname));
-    if (originHost === undefined || (isLoopbackHost(originHost) && remoteTracker)) {
-      // Browsers elsewhere would fetch from their own machine.
-      o.log.warn(
-        `the HTTP origin on ${bound}:${http.port} is not published: browsers on other machines could not reach ${originHost ?? bound}; ` +
-          'serve it with --http-host 0.0.0.0 (and, behind NAT, --announce-address PUBLIC-ADDRESS)',
-      );
-    } else {
-      originUrl = `http://${originHost.includes(':') ? `[${originHost}]` : originHost}:${http.port}`;
+    const origin = originFor({
+      bound,
+      port: http.port,
+      announceAddress: o.announceAddress,
+      seenAddress: node.seenAddress,
+      trackers: o.trackers,
+    });
+    if ('refusal' in origin) o.log.warn(origin.refusal);
+    else {
+      originUrl = origin.url;
       publishRecord().catch((err: Error) => o.log.warn(err.message));
     }
   }

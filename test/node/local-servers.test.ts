@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { originFor } from '../../src/node/broadcaster.js';
 import { allowedHosts, type HttpOutput, hostOf, startHttpOutput } from '../../src/node/http-output.js';
 import { forTerminal } from '../../src/node/log.js';
 import { channelNameProblem, usableOrigin } from '../../src/protocol/channel-record.js';
@@ -111,4 +112,29 @@ test('channel names: control and invisible characters are refused; what reaches 
   assert.equal(forTerminal('evil\u001b]0;pwned\u0007 \u202eabc', true), 'evil\\u{1b}]0;pwned\\u{7} \\u{202e}abc');
   assert.equal(forTerminal('two\nlines'), 'two\nlines');
   assert.equal(forTerminal('two\nlines', true), 'two\\u{a}lines');
+});
+
+test('a broadcaster publishes an origin browsers elsewhere can reach, never its loopback to a remote tracker', () => {
+  const at = (o: Partial<Parameters<typeof originFor>[0]>) =>
+    originFor({
+      bound: '127.0.0.1',
+      port: 8080,
+      announceAddress: undefined,
+      seenAddress: undefined,
+      trackers: ['http://127.0.0.1:8000'],
+      ...o,
+    });
+  assert.deepEqual(at({}), { url: 'http://127.0.0.1:8080' }, 'tracker and browsers on this machine');
+  assert.match(
+    String((at({ trackers: ['https://tracker.example'] }) as { refusal?: string }).refusal),
+    /not published.*--http-host 0\.0\.0\.0/,
+  );
+  assert.deepEqual(at({ bound: '0.0.0.0', seenAddress: '203.0.114.9', trackers: ['https://tracker.example'] }), {
+    url: 'http://203.0.114.9:8080',
+  });
+  assert.deepEqual(at({ bound: '0.0.0.0', announceAddress: 'tv.example.org', trackers: ['https://tracker.example'] }), {
+    url: 'http://tv.example.org:8080',
+  });
+  assert.deepEqual(at({ bound: '::', seenAddress: '2001:db8::7' }), { url: 'http://[2001:db8::7]:8080' });
+  assert.ok('refusal' in at({ bound: '0.0.0.0', trackers: ['https://tracker.example'] }), 'no tracker has seen it yet');
 });
