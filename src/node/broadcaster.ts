@@ -148,7 +148,8 @@ interface Lane {
 }
 
 export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
-  const { key, created } = loadOrCreateKey(o.keyFile);
+  const { key, created, exposed } = loadOrCreateKey(o.keyFile);
+  if (exposed !== undefined) o.log.warn(exposed);
   // The broadcaster's own peer id (not the channel's): kept beside the channel key.
   const nodeKey = loadOrCreateNodeKey(o.keyFile);
   const ffmpeg = ffmpegPath();

@@ -20,7 +20,11 @@ export interface ChannelKey {
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410); the raw key follows. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
-export function loadOrCreateKey(file: string): { key: ChannelKey; created: boolean } {
+/**
+ * Loads the key in `file`, or creates it (mode 0600). `exposed` says why an existing file is
+ * unsafe (readable or writable by others: anyone who reads it can broadcast as the channel).
+ */
+export function loadOrCreateKey(file: string): { key: ChannelKey; created: boolean; exposed?: string } {
   let pem: string;
   try {
     pem = fs.readFileSync(file, 'utf8');
@@ -45,7 +49,20 @@ export function loadOrCreateKey(file: string): { key: ChannelKey; created: boole
   }
   if (privateKey.asymmetricKeyType !== 'ed25519')
     throw new UserError(`key file ${file} holds a ${privateKey.asymmetricKeyType} key, not Ed25519`);
-  return { key: wrap(privateKey), created: false };
+  const exposed = exposure(file);
+  return { key: wrap(privateKey), created: false, ...(exposed !== undefined ? { exposed } : {}) };
+}
+
+/** Why a key file is readable or writable by other users (undefined: it is not). */
+function exposure(file: string): string | undefined {
+  let mode: number;
+  try {
+    mode = fs.statSync(file).mode;
+  } catch {
+    return undefined;
+  }
+  if (process.platform === 'win32' || (mode & 0o077) === 0) return undefined;
+  return `key file ${file} can be read or written by other users (mode ${(mode & 0o777).toString(8)}): anyone who reads it can broadcast as this channel; run chmod 600 ${file}`;
 }
 
 /** DER prefix of an Ed25519 PKCS#8 private key (RFC 8410); the 32-byte seed follows. */

@@ -8,6 +8,7 @@ import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { WebSocket } from 'ws';
 import type { Chunk, SignFn } from '../protocol/chunk.js';
 import { bytesToHex } from '../protocol/hex.js';
+import { isPublicIp } from '../protocol/ip-ranges.js';
 import { Membership, type PeerCandidate } from '../protocol/membership.js';
 import { type CoreEvent, PeerCore, type PeerCoreConfig } from '../protocol/peer-core.js';
 import { seededRandom } from '../protocol/random.js';
@@ -277,6 +278,10 @@ export class SwarmNode {
       wantPeers: () => this.membership.wantsPeers(Date.now()),
       onPeer: (address, port) => {
         if (this.stopped || (port === this.port && isLocalAddress(address))) return;
+        // The public DHT names public addresses only, as a tracker would list them: anyone may
+        // put an entry there, and a private one would have us dial into someone's network. A
+        // DHT of our own (--dht-bootstrap: a lab, a LAN) may name any.
+        if (bootstrap === undefined && !isPublicIp(address)) return;
         if (this.driver.linkStats().some((l) => l.address === `${address}:${port}`)) return;
         const p: PeerCandidate = { peerId: undefined, role: 'viewer', address, port };
         if (this.membership.found(Date.now(), p)) this.dial(p);

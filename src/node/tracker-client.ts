@@ -9,6 +9,34 @@ import { checkNetworkConfig, type NetworkConfig } from '../transport/ice.js';
 import { UserError } from './errors.js';
 
 const REQUEST_TIMEOUT_MS = 5000;
+/**
+ * Largest answer read from a tracker: a listing of 10,000 channels is about 4 MB; anything
+ * larger is a hostile or broken tracker, and is not read into memory.
+ */
+const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
+
+/** A response body as text, refused once it passes maxBytes (declared or as it arrives). */
+async function readCapped(res: Response, maxBytes: number, what: string): Promise<string> {
+  if (Number(res.headers.get('content-length') ?? 0) > maxBytes) {
+    await res.body?.cancel();
+    throw new UserError(`${what} is larger than ${maxBytes} bytes`);
+  }
+  const reader = res.body?.getReader();
+  if (reader === undefined) return '';
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw new UserError(`${what} is larger than ${maxBytes} bytes`);
+    }
+    parts.push(value);
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
 /** How long a busy tracker (429, 503) is asked again before giving up. */
 const BUSY_RETRY_MS = 30_000;
 
@@ -63,7 +91,7 @@ async function call(trackerUrl: string, path: string, init?: { method: string; b
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
     throw new UserError(`tracker ${trackerUrl} is unreachable (${cause}); check the --tracker URL and that the tracker is running`);
   }
-  const text = await res.text();
+  const text = await readCapped(res, MAX_ANSWER_BYTES, `tracker ${trackerUrl}'s answer to ${path}`);
   let body: unknown;
   try {
     body = JSON.parse(text);

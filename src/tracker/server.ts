@@ -129,6 +129,11 @@ export interface TrackerOptions {
   log?: { warn(message: string): void };
 }
 
+const DEFAULT_TURN_TTL_S = 3600;
+
+/** How far a thumbnail's signed time may be from the tracker's clock (a far-future one would win for ever). */
+const THUMBNAIL_SKEW_MS = 10 * 60_000;
+
 /** What each signalling refusal means, for the log. */
 const SIGNALING_REFUSALS: Record<SignalingRefusal, string> = {
   'socket-cap': 'too many signalling sockets from one address',
@@ -156,7 +161,11 @@ export interface TrackerIceConfig {
   servers: IceServer[];
   /** Shared with the TURN server (coturn's static-auth-secret): TURN entries get fresh credentials. */
   turnSecret?: string;
-  /** Lifetime of those credentials. @default 86400 */
+  /**
+   * Lifetime of those credentials, seconds. Short, since anyone may ask for them (within the
+   * rate limit); a TURN server also checks them when an allocation is refreshed, so a relayed
+   * link lives this long after its page asked. @default 3600
+   */
   turnTtlS?: number;
 }
 
@@ -170,7 +179,9 @@ async function iceServersFor(ice: TrackerIceConfig | undefined, nowMs: number): 
         ? s
         : {
             urls: s.urls,
-            ...(await turnRestCredentials(secret, nowMs, ice.turnTtlS ?? 86_400, (k, d) => createHmac('sha1', k).update(d).digest())),
+            ...(await turnRestCredentials(secret, nowMs, ice.turnTtlS ?? DEFAULT_TURN_TTL_S, (k, d) =>
+              createHmac('sha1', k).update(d).digest(),
+            )),
           },
     ),
   );
@@ -316,6 +327,12 @@ async function handle(ctx: RequestContext, req: http.IncomingMessage, client: st
     const signature = String(req.headers['x-meshtv-signature'] ?? '');
     if (!Number.isFinite(issuedAtMs) || !/^[0-9a-f]{128}$/.test(signature))
       throw new HttpError(400, 'x-meshtv-issued-at and x-meshtv-signature headers required');
+    if (Math.abs(issuedAtMs - now) > THUMBNAIL_SKEW_MS)
+      throw new HttpError(
+        400,
+        `x-meshtv-issued-at is ${Math.round((issuedAtMs - now) / 1000)} s from the tracker's clock`,
+        'stale-thumbnail',
+      );
     const jpeg = await readBody(req, MAX_THUMBNAIL_BYTES);
     if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new HttpError(400, 'body is not a JPEG image');
     if (!verifyThumbnail(hexToBytes(id), issuedAtMs, jpeg, hexToBytes(signature), nodeVerify))

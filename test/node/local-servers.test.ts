@@ -4,12 +4,16 @@
 // which origins a page may fetch chunks from.
 
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { originFor } from '../../src/node/broadcaster.js';
 import { allowedHosts, type HttpOutput, hostOf, startHttpOutput } from '../../src/node/http-output.js';
+import { loadOrCreateKey } from '../../src/node/keys.js';
 import { forTerminal } from '../../src/node/log.js';
 import { channelNameProblem, usableOrigin } from '../../src/protocol/channel-record.js';
+import { tempDir } from '../helpers/processes.js';
 
 /** A GET with a Host header of our choosing (fetch does not let one set it). */
 function get(
@@ -137,4 +141,12 @@ test('a broadcaster publishes an origin browsers elsewhere can reach, never its 
   });
   assert.deepEqual(at({ bound: '::', seenAddress: '2001:db8::7' }), { url: 'http://[2001:db8::7]:8080' });
   assert.ok('refusal' in at({ bound: '0.0.0.0', trackers: ['https://tracker.example'] }), 'no tracker has seen it yet');
+});
+
+test('a channel key file that others can read is reported with the fix', () => {
+  const file = path.join(tempDir('exposed-key'), 'k.key');
+  assert.equal(loadOrCreateKey(file).created, true);
+  assert.equal(loadOrCreateKey(file).exposed, undefined, 'created 0600');
+  fs.chmodSync(file, 0o644);
+  assert.match(loadOrCreateKey(file).exposed ?? '', /other users \(mode 644\).*chmod 600/);
 });

@@ -124,6 +124,9 @@ describe('tracker HTTP API under bad input', () => {
     await expectError(await post(jpeg, bytesToHex(signThumbnail(now + 1, jpeg, other.sign)), now + 1), 400, /signature/);
     await expectError(await post(new Uint8Array([1, 2, 3, 4]), good, now), 400, /not a JPEG/);
     await expectError(await post(jpeg, 'zz', now), 400, /headers required/);
+    // Signed by the channel key, but dated a year ahead: it would shadow every real one.
+    const future = now + 365 * 86_400_000;
+    await expectError(await post(jpeg, bytesToHex(signThumbnail(future, jpeg, key.sign)), future), 400, /from the tracker's clock/);
   });
 
   test('/metrics speaks the Prometheus text format', async () => {
