@@ -74,6 +74,8 @@ export async function startHttpOutput(options: HttpOutputOptions): Promise<HttpO
   let streamClients = 0;
   let lastHlsRequestAtMs: number | undefined;
   const hosts = allowedHosts(options.host, options.extraHosts);
+  /** Requests refused for their Host, in /metrics: a page trying DNS rebinding shows up there. */
+  let refusedHosts = 0;
   const server = http.createServer((req, res) => {
     // Concatenated, not resolved: a target such as "//x" must not be read as a host name.
     let path: string;
@@ -95,6 +97,7 @@ export async function startHttpOutput(options: HttpOutputOptions): Promise<HttpO
       (host === undefined || !hosts.has(host)) &&
       (chunkPath === null || options.origin === undefined)
     ) {
+      refusedHosts++;
       res
         .writeHead(421, { 'content-type': 'text/plain' })
         .end(
@@ -120,7 +123,10 @@ export async function startHttpOutput(options: HttpOutputOptions): Promise<HttpO
     if (path === '/metrics' && options.metrics !== undefined) {
       options.metrics().then((text) => {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-        res.end(text);
+        res.end(
+          `${text}# HELP meshtv_local_http_refused_host_total Requests refused for naming a Host this server does not answer (DNS rebinding)\n` +
+            `# TYPE meshtv_local_http_refused_host_total counter\nmeshtv_local_http_refused_host_total ${refusedHosts}\n`,
+        );
       });
       return;
     }

@@ -60,6 +60,8 @@ describe('a local server and the pages of other sites', () => {
         assert.ok(!res.body.includes('secret-channel'));
       }
     }
+    const metrics = await get(out.port, '/metrics', `127.0.0.1:${out.port}`);
+    assert.match(metrics.body, /^meshtv_local_http_refused_host_total 20$/m, 'refusals are counted for the operator');
   });
 
   test("the broadcaster's /chunk/<n> origin serves every page, whatever its Host", async () => {
