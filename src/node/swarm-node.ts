@@ -3,6 +3,7 @@
 // chunks live in the core; decisions about connections (dial, refuse, ban) in the runtime.
 
 import { randomInt } from 'node:crypto';
+import { isIP } from 'node:net';
 import os from 'node:os';
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { WebSocket } from 'ws';
@@ -12,7 +13,7 @@ import { isPublicIp } from '../protocol/ip-ranges.js';
 import { Membership, type PeerCandidate } from '../protocol/membership.js';
 import { type CoreEvent, PeerCore, type PeerCoreConfig } from '../protocol/peer-core.js';
 import { seededRandom } from '../protocol/random.js';
-import { signSourceProof } from '../protocol/source-proof.js';
+import { type SourceProof, signSourceProof } from '../protocol/source-proof.js';
 import { CoreDriver, type LinkStats } from '../runtime/core-driver.js';
 import { peerIdOf } from '../runtime/link-auth.js';
 import { describeIceServers, forNodeDataChannel, type IceServer } from '../transport/ice.js';
@@ -364,6 +365,7 @@ export class SwarmNode {
           peerId: this.peerId,
           port: this.port || 1,
           role: this.options.role,
+          ...this.sourceProof(),
           event: 'stopped',
         }),
       ),
@@ -379,18 +381,23 @@ export class SwarmNode {
       port: this.port,
       role: this.options.role,
       ...(this.options.announceAddress !== undefined ? { address: this.options.announceAddress } : {}),
-      ...(this.options.role === 'source' && this.options.sign !== undefined
-        ? { sourceProof: signSourceProof(bytesToHex(this.options.channelKey), this.peerId, Date.now(), this.options.sign) }
-        : {}),
+      ...this.sourceProof(),
       numWant,
     });
-    if (answer.yourAddress !== '') this.seenAddress = answer.yourAddress;
+    // An IP address only: a tracker's answer must not name a host this node then answers to.
+    if (isIP(answer.yourAddress) !== 0) this.seenAddress = answer.yourAddress;
     return {
       intervalMs: answer.intervalMs,
       peers: answer.peers
         .filter((p) => p.peerId !== this.peerId)
         .map((p) => ({ peerId: p.peerId, role: p.role, address: p.address, port: p.port })),
     };
+  }
+
+  /** A source's proof for its announces (none for a viewer). */
+  private sourceProof(): { sourceProof?: SourceProof } {
+    if (this.options.role !== 'source' || this.options.sign === undefined) return {};
+    return { sourceProof: signSourceProof(bytesToHex(this.options.channelKey), this.peerId, Date.now(), this.options.sign) };
   }
 
   /** Dials a peer a tracker named (by the peer id it vouched for) or the DHT found (by address). */

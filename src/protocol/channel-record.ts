@@ -189,7 +189,8 @@ export function usableOrigin(originUrl: string | undefined, pageUrl: string): st
 
 /** A host name, or a public IP address: not loopback, private, link-local and the like. */
 function reachableFromAnywhere(hostname: string): boolean {
-  const h = hostname.toLowerCase();
+  // "localhost." is localhost: a name's trailing dot changes nothing.
+  const h = hostname.toLowerCase().replace(/\.+$/, '');
   if (h === 'localhost' || h.endsWith('.localhost')) return false;
   const literal = h.startsWith('[') || /^[\d.]+$/.test(h);
   return !literal || isPublicIp(h);

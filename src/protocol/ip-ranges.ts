@@ -30,8 +30,13 @@ const V6: readonly Range[] = [
   [[0, 0, 0, 0, 0, 0xffff, 0, 0], 96], // IPv4-mapped: judged as IPv4 by callers that unwrap it
   [[0x64, 0xff9b, 0, 0, 0, 0, 0, 0], 96],
   [[0x64, 0xff9b, 1, 0, 0, 0, 0, 0], 48],
+  [[0, 0, 0, 0, 0xffff, 0, 0, 0], 96], // IPv4-translated
   [[0x100, 0, 0, 0, 0, 0, 0, 0], 64],
+  [[0x2001, 0, 0, 0, 0, 0, 0, 0], 32], // Teredo: a relay's address, with an IPv4 one inside
+  [[0x2001, 2, 0, 0, 0, 0, 0, 0], 48],
   [[0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32],
+  [[0x2002, 0, 0, 0, 0, 0, 0, 0], 16], // 6to4: may embed a private IPv4 address
+  [[0x3fff, 0, 0, 0, 0, 0, 0, 0], 20],
   [[0xfc00, 0, 0, 0, 0, 0, 0, 0], 7],
   [[0xfe80, 0, 0, 0, 0, 0, 0, 0], 10],
   [[0xff00, 0, 0, 0, 0, 0, 0, 0], 8],

@@ -6,13 +6,15 @@
 // victim's doors: one at a time per address and port, a handful per minute per address, and a
 // bounded number at once; results are remembered.
 
+import { clientGroup } from './addresses.js';
+
 /** Connects to address:port and returns the hex peer id its handshake proved (rejects otherwise). */
 export type ProveFn = (address: string, port: number) => Promise<string>;
 
 export interface AddressProofConfig {
   /** Probes in flight at once, at most. @default 32 */
   maxInFlight: number;
-  /** Probes of one IP address per minute, at most (all ports together). @default 4 */
+  /** Probes of one IPv4 address or IPv6 /64 per minute, at most (all ports together). @default 4 */
   maxPerAddressPerMinute: number;
   /** A proof holds this long. @default 10 minutes */
   provenTtlMs: number;
@@ -54,7 +56,7 @@ export class AddressProver {
     const nowMs = this.now();
     const known = this.results.get(key);
     if (known !== undefined && (known.state === 'pending' || nowMs < known.untilMs)) return known.state;
-    if (!this.mayProbe(address, nowMs)) {
+    if (!this.mayProbe(clientGroup(address), nowMs)) {
       this.counts.throttled++;
       return known?.state ?? 'failed';
     }
@@ -77,14 +79,15 @@ export class AddressProver {
     return 'pending';
   }
 
-  private mayProbe(address: string, nowMs: number): boolean {
+  /** Whether one more probe of `group` (an IPv4 address, an IPv6 /64) may be made now. */
+  private mayProbe(group: string, nowMs: number): boolean {
     if (this.inFlight >= this.config.maxInFlight) return false;
-    let window = this.probesOf.get(address);
+    let window = this.probesOf.get(group);
     if (window === undefined || nowMs - window.windowStartMs >= 60_000) {
       window = { windowStartMs: nowMs, count: 0 };
-      this.probesOf.delete(address);
+      this.probesOf.delete(group);
       if (this.probesOf.size >= this.config.maxEntries) this.probesOf.delete(this.probesOf.keys().next().value as string);
-      this.probesOf.set(address, window);
+      this.probesOf.set(group, window);
     }
     if (window.count >= this.config.maxPerAddressPerMinute) return false;
     window.count++;

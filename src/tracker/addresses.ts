@@ -9,6 +9,21 @@ import { ipv6Prefix64 } from '../protocol/admission.js';
 import { isPublicIp } from '../protocol/ip-ranges.js';
 import { normalizeAddress } from '../transport/tcp.js';
 
+/**
+ * An IP address in its one canonical spelling (IPv6 compressed and lower-case, IPv4-mapped as
+ * IPv4), so that one address cannot pass for many; undefined when it is not an IP address.
+ */
+export function canonicalIp(address: string): string | undefined {
+  const a = address.trim();
+  if (net.isIPv4(a)) return a;
+  if (!net.isIPv6(a)) return undefined;
+  const v6 = new URL(`http://[${a}]/`).hostname.slice(1, -1);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(v6);
+  if (mapped === null) return v6;
+  const [hi, lo] = [Number.parseInt(mapped[1] as string, 16), Number.parseInt(mapped[2] as string, 16)];
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
 /** Whether `address` is an IP address that peers anywhere could be asked to dial. */
 export function isPublicAddress(address: string): boolean {
   const a = normalizeAddress(address);
@@ -63,44 +78,28 @@ export function trustedProxies(entries: readonly string[]): ProxyCheck | undefin
 }
 
 /**
- * The address a request comes from. From a trusted proxy, the nearest hop it names that is not
- * itself a trusted proxy (X-Forwarded-For, or RFC 7239 Forwarded); a hop further out could
- * have been written by the client. From anyone else, the socket's own address: headers are
- * the client's to forge.
+ * The address a request comes from. From a trusted proxy, the nearest hop of its
+ * X-Forwarded-For that is not itself a trusted proxy (a hop further out could have been
+ * written by the client); the header the common proxies append to. From anyone else, the
+ * socket's own address: headers are the client's to forge.
  */
 export function clientAddress(req: http.IncomingMessage, proxies: ProxyCheck | undefined): string {
   const seen = normalizeAddress(req.socket?.remoteAddress ?? '');
   if (proxies === undefined || !proxies(seen)) return seen;
-  const hops = forwardedHops(req);
+  const header = req.headers['x-forwarded-for'];
+  const hops = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',');
   for (let i = hops.length - 1; i >= 0; i--) {
-    const hop = normalizeAddress(hops[i] as string);
+    const hop = normalizeAddress(bareAddress((hops[i] as string).trim()));
+    if (hop === '') continue;
     if (net.isIP(hop) === 0) return seen;
     if (!proxies(hop)) return hop;
   }
   return seen;
 }
 
-/** The client addresses a request's proxies recorded, farthest first. */
-function forwardedHops(req: http.IncomingMessage): string[] {
-  const forwarded = req.headers.forwarded;
-  if (typeof forwarded === 'string' && forwarded !== '') {
-    const hops: string[] = [];
-    for (const element of forwarded.split(','))
-      for (const pair of element.split(';')) {
-        const [name = '', value = ''] = pair.split('=', 2);
-        if (name.trim().toLowerCase() !== 'for') continue;
-        let v = value.trim().replace(/^"|"$/g, '');
-        // "[2001:db8::1]:4711" or "192.0.2.1:4711": the address without its port.
-        if (v.startsWith('[')) v = v.slice(1, v.indexOf(']'));
-        else if (v.split(':').length === 2) v = v.split(':')[0] as string;
-        hops.push(v);
-      }
-    return hops;
-  }
-  const xff = req.headers['x-forwarded-for'];
-  const text = Array.isArray(xff) ? xff.join(',') : (xff ?? '');
-  return text
-    .split(',')
-    .map((h) => h.trim())
-    .filter((h) => h !== '');
+/** An address without the port or brackets a proxy may write with it ("[2001:db8::1]:443", "192.0.2.1:443"). */
+function bareAddress(hop: string): string {
+  if (hop.startsWith('[')) return hop.slice(1, hop.indexOf(']') < 0 ? undefined : hop.indexOf(']'));
+  const colons = hop.split(':').length - 1;
+  return colons === 1 ? (hop.split(':')[0] as string) : hop;
 }

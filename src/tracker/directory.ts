@@ -185,9 +185,10 @@ export class Directory {
   /**
    * Records a peer's announce and returns up to `numWant` peers it should try (at most
    * maxPeersPerAnswer). A source must have proven itself to the caller (a signature by the
-   * channel key). A viewer of a channel the directory knows nothing of (no record, no source)
-   * is answered with nobody and not stored: random channel ids must not fill the directory, and
-   * a viewer waiting for its broadcaster simply asks again.
+   * channel key). A peer of a channel without a record is answered with nobody and not stored:
+   * keys cost nothing, so random channels (proven sources included) must not fill the
+   * directory; a viewer waiting for its broadcaster, or a broadcaster whose record has not
+   * reached this tracker yet, simply asks again.
    */
   announce(
     nowMs: number,
@@ -199,14 +200,18 @@ export class Directory {
     const c = this.config;
     let swarm = this.peers.get(channelId);
     if (swarm === undefined) {
-      if (entry.role !== 'source' && !this.knows(channelId)) return [];
+      if (!this.knows(channelId)) return [];
       if (this.peers.size >= c.maxChannels) return new Refusal('too-many-channels', 'too many channels');
       swarm = new PeerList();
       this.peers.set(channelId, swarm);
     }
     const existing = swarm.get(entry.peerId);
-    // Peer ids are only claimed: another address may not take over or move someone's entry.
-    if (existing?.seenFrom !== undefined && entry.seenFrom !== undefined && existing.seenFrom !== entry.seenFrom)
+    // A viewer's peer id is only claimed: another address may not take over or move its entry,
+    // nor anyone unproven a source's. A proven source takes its id back from whoever holds it
+    // (the broadcaster's id is in every answer, and would be squatted while it restarts).
+    const proven = entry.role === 'source';
+    if (!proven && existing?.role === 'source') return new Refusal('id-in-use', "this peer id is a source's");
+    if (!proven && existing?.seenFrom !== undefined && entry.seenFrom !== undefined && existing.seenFrom !== entry.seenFrom)
       return new Refusal('id-in-use', 'this peer id is in use from another address');
     if (existing === undefined) {
       if (swarm.size >= c.maxPeersPerChannel) return new Refusal('swarm-full', 'the swarm is full');
@@ -222,11 +227,15 @@ export class Directory {
     return swarm.sample(limit, entry.peerId, this.random);
   }
 
-  /** Removes a peer's entry; with `seenFrom`, only when the request comes from the entry's own address. */
-  leave(channelId: string, peerId: string, seenFrom?: string): void {
+  /**
+   * Removes a peer's entry; with `seenFrom`, only when the request comes from the entry's own
+   * address; a source's only when `proven` (its stop carries the channel key's signature).
+   */
+  leave(channelId: string, peerId: string, seenFrom?: string, proven = false): void {
     const swarm = this.peers.get(channelId);
     const entry = swarm?.get(peerId);
     if (entry === undefined || (seenFrom !== undefined && entry.seenFrom !== undefined && entry.seenFrom !== seenFrom)) return;
+    if (entry.role === 'source' && !proven) return;
     swarm?.delete(peerId);
   }
 

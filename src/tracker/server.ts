@@ -20,7 +20,7 @@ import { type IceServer, isTurnServer, type NetworkConfig, turnRestCredentials }
 import { normalizeAddress, TcpTransport } from '../transport/tcp.js';
 import { infoHashOf } from '../transport/webrtc-signaling.js';
 import { type AddressProofConfig, AddressProver, type ProveFn } from './address-proof.js';
-import { clientAddress, clientGroup, isPublicAddress, trustedProxies } from './addresses.js';
+import { canonicalIp, clientAddress, clientGroup, isPublicAddress, trustedProxies } from './addresses.js';
 import { DEFAULT_DIRECTORY_CONFIG, Directory, type DirectoryConfig, Refusal } from './directory.js';
 import { DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.js';
 import { DEFAULT_SIGNALING_CONFIG, type SignalingConfig, type SignalingRefusal, SignalingServer } from './signaling.js';
@@ -113,7 +113,7 @@ export interface TrackerOptions {
    */
   signalingUrls?: string[];
   /**
-   * Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For / Forwarded headers name
+   * Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For header names
    * the client. From anyone else those headers are ignored.
    */
   trustProxy?: string[];
@@ -271,6 +271,9 @@ export async function startTracker(options: TrackerOptions): Promise<TrackerServ
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
   server.on('upgrade', (req, socket, head) => {
+    // A socket handed to an upgrade handler has no error listener: a peer that resets it
+    // (while a refusal is written, say) must not take the process down.
+    socket.on('error', () => socket.destroy());
     const path = requestPath(req);
     if (path === '/announce' || path === '/') signaling.handleUpgrade(req, socket, head, clientGroup(clientAddress(req, proxies)));
     else socket.destroy();
@@ -365,7 +368,8 @@ async function handle(ctx: RequestContext, req: http.IncomingMessage, client: st
   if (url.pathname === '/api/announce' && req.method === 'POST') {
     const a = checkAnnounce(await readJson(req));
     if (a.event === 'stopped') {
-      directory.leave(a.channelId, a.peerId, client);
+      const proven = a.role === 'source' && checkSourceProof(a.sourceProof, a.channelId, a.peerId, now, nodeVerify) === undefined;
+      directory.leave(a.channelId, a.peerId, client, proven);
       return { intervalMs: directory.config.announceIntervalMs, yourAddress: client, peers: [] } satisfies AnnounceAnswer;
     }
     if (a.role === 'source') {
@@ -398,12 +402,13 @@ async function handle(ctx: RequestContext, req: http.IncomingMessage, client: st
  */
 function listedAddress(ctx: RequestContext, a: AnnounceRequest, client: string): string {
   if (a.address === undefined) return client;
-  const claimed = normalizeAddress(a.address);
-  if (claimed === client || ctx.options.privateNetwork === true) return claimed;
-  if (!isPublicAddress(claimed))
+  if (ctx.options.privateNetwork === true) return normalizeAddress(a.address);
+  const claimed = canonicalIp(a.address);
+  if (claimed === client) return claimed;
+  if (claimed === undefined || !isPublicAddress(claimed))
     throw new HttpError(
       400,
-      `address ${claimed} is not a public IP address; this tracker lists peers at the address it sees them at (${client}) unless it runs with --private-network`,
+      `address ${a.address} is not a public IP address; this tracker lists peers at the address it sees them at (${client}) unless it runs with --private-network`,
       'spoofed-address',
     );
   return ctx.prover.state(a.peerId, claimed, a.port) === 'proven' ? claimed : client;

@@ -10,6 +10,7 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { RandomFn } from '../protocol/random.js';
+import { PeerList } from './peer-list.js';
 
 export interface SignalingConfig {
   /** Largest WebSocket message accepted. @default 64 KiB */
@@ -54,7 +55,19 @@ interface Client {
   swarms: Map<string, string>;
   /** Swarms in which it answered an offer or was answered: counted in their audience. */
   engaged: Set<string>;
+  /** Offers relayed to it lately ("info_hash offer_id" -> the offerer's peer_id): only those may be answered. */
+  offered: Map<string, string>;
 }
+
+/** A peer of a signalling swarm. */
+interface Member {
+  readonly peerId: string;
+  readonly role: 'viewer';
+  readonly client: Client;
+}
+
+/** Offers remembered per socket for their answers (the oldest are forgotten first). */
+const MAX_OFFERS_REMEMBERED = 256;
 
 const isId = (v: unknown): v is string => typeof v === 'string' && v.length === 20;
 const isSdp = (v: unknown): v is { type: string; sdp: string } =>
@@ -62,8 +75,8 @@ const isSdp = (v: unknown): v is { type: string; sdp: string } =>
 
 export class SignalingServer {
   private readonly wss: WebSocketServer;
-  /** info_hash -> peer_id -> client */
-  private readonly swarms = new Map<string, Map<string, Client>>();
+  /** info_hash -> its peers, drawn at random for offers in time proportional to the draw */
+  private readonly swarms = new Map<string, PeerList<Member>>();
   /** info_hash -> peers of that swarm that took part in an exchange */
   private readonly engagedCount = new Map<string, number>();
   private readonly socketsPerGroup = new Map<string, number>();
@@ -123,7 +136,15 @@ export class SignalingServer {
   }
 
   private onSocket(ws: WebSocket, group: string): void {
-    const client: Client = { ws, group, tokens: this.config.burst, tokensAtMs: Date.now(), swarms: new Map(), engaged: new Set() };
+    const client: Client = {
+      ws,
+      group,
+      tokens: this.config.burst,
+      tokensAtMs: Date.now(),
+      swarms: new Map(),
+      engaged: new Set(),
+      offered: new Map(),
+    };
     ws.on('message', (data, isBinary) => this.onMessage(client, data as Buffer, isBinary));
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
@@ -152,7 +173,7 @@ export class SignalingServer {
     if (msg.event === 'stopped') return this.leave(hash, peerId, client);
     // A peer id belongs to the first live socket that announced it: a second one cannot take
     // its answers away.
-    const owner = this.swarms.get(hash)?.get(peerId);
+    const owner = this.swarms.get(hash)?.get(peerId)?.client;
     if (owner !== undefined && owner !== client) {
       this.onRefusal('id-in-use', client.group);
       return this.fail(client, msg, 'peer_id is in use on another connection');
@@ -166,30 +187,37 @@ export class SignalingServer {
     }
     let swarm = this.swarms.get(hash);
     if (swarm === undefined) {
-      swarm = new Map();
+      swarm = new PeerList<Member>();
       this.swarms.set(hash, swarm);
     }
-    swarm.set(peerId, client);
+    if (owner === undefined) swarm.set({ peerId, role: 'viewer', client });
 
     if (msg.answer !== undefined) {
       if (!isSdp(msg.answer) || !isId(msg.to_peer_id) || typeof msg.offer_id !== 'string')
         return this.fail(client, msg, 'malformed answer');
-      const target = swarm.get(msg.to_peer_id);
-      if (target === undefined) return;
+      // Only an answer to an offer relayed to this socket from that peer: answers cannot be
+      // sprayed at peers, nor made up between one's own sockets to count as an audience.
+      const key = `${hash} ${msg.offer_id}`;
+      const target = swarm.get(msg.to_peer_id)?.client;
+      if (target === undefined || client.offered.get(key) !== msg.to_peer_id) return;
+      client.offered.delete(key);
       this.engage(client, hash);
       this.engage(target, hash);
       this.send(target, { action: 'announce', info_hash: hash, peer_id: peerId, answer: msg.answer, offer_id: msg.offer_id });
       return;
     }
     const offers = Array.isArray(msg.offers) ? msg.offers.slice(0, this.config.maxOffers) : [];
-    const others = [...swarm.entries()].filter(([id]) => id !== peerId);
-    shuffle(others, this.random);
+    const others = offers.length === 0 ? [] : swarm.sample(offers.length, peerId, this.random);
     offers.forEach((o: unknown, i: number) => {
-      const target = others[i];
+      const target = others[i]?.client;
       if (target === undefined || typeof o !== 'object' || o === null) return;
       const { offer, offer_id: offerId } = o as Record<string, unknown>;
       if (!isSdp(offer) || typeof offerId !== 'string' || offerId.length > 64) return;
-      this.send(target[1], { action: 'announce', info_hash: hash, peer_id: peerId, offer, offer_id: offerId });
+      const key = `${hash} ${offerId}`;
+      target.offered.delete(key);
+      if (target.offered.size >= MAX_OFFERS_REMEMBERED) target.offered.delete(target.offered.keys().next().value as string);
+      target.offered.set(key, peerId);
+      this.send(target, { action: 'announce', info_hash: hash, peer_id: peerId, offer, offer_id: offerId });
     });
     this.send(client, { action: 'announce', info_hash: hash, interval: this.config.intervalS, complete: 0, incomplete: swarm.size });
   }
@@ -219,7 +247,7 @@ export class SignalingServer {
       else this.engagedCount.delete(hash);
     }
     const swarm = this.swarms.get(hash);
-    if (swarm?.get(peerId) === client) swarm.delete(peerId);
+    if (swarm?.get(peerId)?.client === client) swarm.delete(peerId);
     if (swarm?.size === 0) this.swarms.delete(hash);
   }
 
@@ -232,12 +260,5 @@ export class SignalingServer {
   private refuse(client: Client, reason: string): void {
     this.onRefusal('bad-message', client.group);
     client.ws.close(1008, reason);
-  }
-}
-
-function shuffle<T>(items: T[], random: RandomFn): void {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j] as T, items[i] as T];
   }
 }

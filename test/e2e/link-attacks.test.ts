@@ -274,12 +274,14 @@ test('replay: a newcomer offered only chunks captured 3 h ago does not play them
   timeout: 90_000,
 }, async () => {
   const c = await channel('replay');
-  // The broadcaster is gone; someone holding its old signed chunks serves them as if live.
+  // The broadcaster is gone; its key holder serves old signed chunks as if live (the tracker
+  // lists as a source only an announce signed by the channel key).
   await c.source.stop();
   const { key } = loadOrCreateKey(c.keyFile);
   const replayer = new SwarmNode({
     role: 'source',
     channelKey: c.channelKey,
+    sign: key.sign,
     host: '127.0.0.1',
     port: 0,
     trackers: [c.trackerUrl],

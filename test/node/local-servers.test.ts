@@ -88,6 +88,9 @@ test('a page fetches chunks only from a clean origin, and from a private address
   for (const bad of [
     'http://127.0.0.1:8080',
     'http://localhost:8080',
+    'http://localhost.:631/x',
+    'http://0x7f.1:80',
+    'http://2130706433:80',
     'http://192.168.1.1',
     'http://10.0.0.1:80',
     'http://[::1]:80',

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { test } from 'node:test';
 import { AddressProver } from '../../src/tracker/address-proof.js';
-import { clientAddress, clientGroup, isPublicAddress, trustedProxies } from '../../src/tracker/addresses.js';
+import { canonicalIp, clientAddress, clientGroup, isPublicAddress, trustedProxies } from '../../src/tracker/addresses.js';
 
 const request = (remoteAddress: string, headers: Record<string, string> = {}) =>
   ({ socket: { remoteAddress }, headers }) as unknown as http.IncomingMessage;
@@ -40,6 +40,15 @@ test('public addresses are IP addresses outside private, loopback, link-local, s
     assert.equal(isPublicAddress(a), false, a);
 });
 
+test('a claimed address is judged in its one canonical spelling', () => {
+  assert.equal(canonicalIp('::FFFF:8.8.8.8'), '8.8.8.8');
+  assert.equal(canonicalIp('::ffff:0a00:1'), '10.0.0.1');
+  assert.equal(canonicalIp('2A00:1450:0000:0000::0001'), '2a00:1450::1');
+  assert.equal(canonicalIp('01.2.3.4'), undefined);
+  assert.equal(canonicalIp('victim.example'), undefined);
+  for (const a of ['2002:a00:1::1', '2001:0:1::1', '3fff::1', '::ffff:0:102:304']) assert.equal(isPublicAddress(a), false, a);
+});
+
 test('clients are limited per IPv4 address and per IPv6 /64', () => {
   assert.equal(clientGroup('198.51.100.7'), '198.51.100.7');
   assert.equal(clientGroup('::ffff:198.51.100.7'), '198.51.100.7');
@@ -47,7 +56,7 @@ test('clients are limited per IPv4 address and per IPv6 /64', () => {
   assert.notEqual(clientGroup('2001:db8:1:2::1'), clientGroup('2001:db8:1:3::1'));
 });
 
-test('forwarding headers are believed only from a trusted proxy, and only up to the first hop it did not add', () => {
+test('X-Forwarded-For is believed only from a trusted proxy, and only up to the first hop it did not add', () => {
   const proxies = trustedProxies(['127.0.0.1', '10.0.0.0/8']);
   assert.equal(
     clientAddress(request('198.51.100.7', { 'x-forwarded-for': '1.2.3.4' }), proxies),
@@ -61,10 +70,17 @@ test('forwarding headers are believed only from a trusted proxy, and only up to 
     'the nearest untrusted hop: what the client wrote before it is not believed',
   );
   assert.equal(
-    clientAddress(request('::ffff:127.0.0.1', { forwarded: 'for=192.0.2.60;proto=http;by=203.0.113.43' }), proxies),
+    clientAddress(request('::ffff:127.0.0.1', { 'x-forwarded-for': '192.0.2.60:4711' }), proxies),
     '192.0.2.60',
+    'a hop with its port',
   );
-  assert.equal(clientAddress(request('127.0.0.1', { forwarded: 'for="[2001:db8:cafe::17]:4711"' }), proxies), '2001:db8:cafe::17');
+  assert.equal(clientAddress(request('127.0.0.1', { 'x-forwarded-for': '[2001:db8:cafe::17]:4711' }), proxies), '2001:db8:cafe::17');
+  assert.equal(clientAddress(request('127.0.0.1', { 'x-forwarded-for': '2001:db8:cafe::18' }), proxies), '2001:db8:cafe::18');
+  assert.equal(
+    clientAddress(request('127.0.0.1', { 'x-forwarded-for': '1.2.3.4', forwarded: 'for=6.6.6.6' }), proxies),
+    '1.2.3.4',
+    'Forwarded passes through common proxies untouched: the client wrote it',
+  );
   assert.equal(clientAddress(request('127.0.0.1', { 'x-forwarded-for': 'not-an-address' }), proxies), '127.0.0.1');
   assert.equal(clientAddress(request('127.0.0.1'), proxies), '127.0.0.1', 'no header: the proxy itself');
   assert.equal(clientAddress(request('127.0.0.1', { 'x-forwarded-for': '1.2.3.4' }), undefined), '127.0.0.1', 'no proxy trusted');

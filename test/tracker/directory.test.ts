@@ -162,6 +162,7 @@ describe('Directory peers', () => {
 
   test('announce never returns the requester and always includes the source', () => {
     const d = directory({ maxPeersPerAnswer: 5 });
+    d.putRecord(record(CH_A));
     announced(d.announce(0, CH_A, peer(1000, 'source')));
     for (let i = 1; i <= 40; i++) announced(d.announce(0, CH_A, peer(i)));
     for (let i = 1; i <= 40; i++) {
@@ -178,6 +179,7 @@ describe('Directory peers', () => {
 
   test('numWant bounds the answer: none for a peer with all its neighbours, which is still listed', () => {
     const d = directory({ maxPeersPerAnswer: 5 });
+    d.putRecord(record(CH_A));
     announced(d.announce(0, CH_A, peer(1000, 'source')));
     for (let i = 1; i <= 10; i++) announced(d.announce(0, CH_A, peer(i)));
     assert.deepEqual(announced(d.announce(1, CH_A, peer(11), 0)), []);
@@ -192,7 +194,9 @@ describe('Directory peers', () => {
   });
 
   test('the first peer of a swarm gets an empty answer', () => {
-    assert.deepEqual(announced(directory().announce(0, CH_A, peer(1, 'source'))), []);
+    const d = directory();
+    d.putRecord(record(CH_A));
+    assert.deepEqual(announced(d.announce(0, CH_A, peer(1, 'source'))), []);
   });
 
   test('announce answers are a random sample of the viewers', () => {
@@ -407,27 +411,30 @@ describe('reachableAddress', () => {
 });
 
 describe('Directory entries belong to the address that made them', () => {
-  test('another address can neither take over nor remove a peer', () => {
+  test("another address can neither take over nor remove a viewer's entry", () => {
     const d = directory();
     d.putRecord(record(CH_A));
-    assert.ok(Array.isArray(d.announce(0, CH_A, { ...peer(1, 'source'), seenFrom: '10.0.0.1' })));
-    assert.match(refusalOf(d.announce(1, CH_A, { ...peer(1, 'source'), address: '6.6.6.6', seenFrom: '6.6.6.6' })), /another address/);
-    d.leave(CH_A, peer(1, 'source').peerId, '6.6.6.6');
-    assert.equal(d.liveChannels(2).length, 1, 'a stranger removed the source');
-    d.leave(CH_A, peer(1, 'source').peerId, '10.0.0.1');
-    assert.equal(d.liveChannels(3).length, 0);
+    announced(d.announce(0, CH_A, { ...peer(9, 'source'), seenFrom: '10.0.0.9' }));
+    announced(d.announce(0, CH_A, { ...peer(1), seenFrom: '10.0.0.1' }));
+    assert.match(refusalOf(d.announce(1, CH_A, { ...peer(1), address: '6.6.6.6', seenFrom: '6.6.6.6' })), /another address/);
+    d.leave(CH_A, peer(1).peerId, '6.6.6.6');
+    assert.equal(d.liveChannels(2)[0]?.viewers, 1, 'a stranger removed the viewer');
+    d.leave(CH_A, peer(1).peerId, '10.0.0.1');
+    assert.equal(d.liveChannels(3)[0]?.viewers, 0);
   });
 });
 
 describe('Directory under a flood', () => {
   const id = (n: number) => n.toString(16).padStart(64, '0');
 
-  test('a viewer of a channel nobody published is answered with nobody and not stored', () => {
+  test('a peer of a channel nobody published is answered with nobody and not stored', () => {
     const d = directory();
     assert.deepEqual(announced(d.announce(0, CH_A, peer(1))), []);
+    // A proven source too: keys cost nothing, and each would be a swarm.
+    assert.deepEqual(announced(d.announce(0, CH_A, peer(2, 'source'))), []);
     assert.equal(d.counts().swarms, 0, 'random channel ids must not fill the directory');
     assert.equal(d.counts().peers, 0);
-    // A proven source (the caller checked its signature) opens the swarm, a record too.
+    d.putRecord(record(CH_A));
     announced(d.announce(0, CH_A, peer(2, 'source')));
     assert.equal(announced(d.announce(0, CH_A, peer(1)))[0]?.peerId, peer(2).peerId);
     d.putRecord({ ...record(CH_B), renditions: [{ name: 'low', channelId: id(7), height: 240, bitrateBps: 300_000, proof: '' }] });
@@ -453,6 +460,7 @@ describe('Directory under a flood', () => {
 
   test('a channel lists at most maxSourcesPerChannel sources', () => {
     const d = directory({ maxSourcesPerChannel: 2 });
+    d.putRecord(record(CH_A));
     announced(d.announce(0, CH_A, peer(1, 'source')));
     announced(d.announce(0, CH_A, peer(2, 'source')));
     const third = d.announce(0, CH_A, peer(3, 'source'));
@@ -511,5 +519,25 @@ describe('Directory under a flood', () => {
     announced(d.announce(10, CH_A, peer(2)));
     assert.equal(d.liveChannels(500), first, 'the cached listing');
     assert.equal(d.liveChannels(1000)[0]?.viewers, 1, 'built again after a second');
+  });
+});
+
+describe("a source's peer id", () => {
+  test('cannot be taken or removed without the proof, and a proven source takes it back from a squatter', () => {
+    const d = directory();
+    d.putRecord(record(CH_A));
+    const source = { ...peer(1, 'source'), seenFrom: '198.51.100.1', group: '198.51.100.1' };
+    announced(d.announce(0, CH_A, source));
+    // Someone behind the same address (carrier-grade NAT) announces the source's id as a viewer.
+    const squat = { ...peer(1), seenFrom: '198.51.100.1', group: '198.51.100.1' };
+    assert.equal((d.announce(1, CH_A, squat) as Refusal).code, 'id-in-use');
+    d.leave(CH_A, source.peerId, '198.51.100.1');
+    assert.equal(d.liveChannels(2).length, 1, 'an unproven stop removed the source');
+    d.leave(CH_A, source.peerId, '198.51.100.1', true);
+    assert.equal(d.liveChannels(3).length, 0, 'the broadcaster stopped');
+    // While it restarts, the squatter takes the id from elsewhere; the proven source gets it back.
+    announced(d.announce(4, CH_A, { ...peer(1), seenFrom: '203.0.114.66', group: '203.0.114.66' }));
+    announced(d.announce(5, CH_A, source));
+    assert.equal(d.liveChannels(6).length, 1);
   });
 });

@@ -4,6 +4,7 @@
 // audience.
 
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
 import { startTracker, type TrackerServer } from '../../src/tracker/server.js';
@@ -74,6 +75,21 @@ describe('signalling under abuse', () => {
   test('one address holds at most maxSocketsPerAddress sockets', async () => {
     const sockets = await Promise.all(Array.from({ length: 40 }, () => open(url, '127.0.8.1')));
     await assert.rejects(open(url, '127.0.8.1'), /HTTP 429/);
+    // One more upgrade, reset at once while the refusal is written: the tracker must not fall.
+    for (let i = 0; i < 20; i++) {
+      const raw = net.connect(
+        { host: '127.0.0.1', port: new URL(tracker.url).port as unknown as number, localAddress: '127.0.8.1' },
+        () => {
+          raw.write(
+            'GET /announce HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+          );
+          raw.resetAndDestroy();
+        },
+      );
+      raw.on('error', () => {});
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await fetch(`${tracker.url}/api/channels`)).status, 200, 'the tracker fell');
     const other = await open(url, '127.0.8.2');
     sockets[0]?.ws.close();
     await waitUntil(
@@ -118,6 +134,22 @@ describe('signalling under abuse', () => {
     await waitUntil('b announced', () => b.got.length > 0, 5000);
     for (const c of idle) c.ws.close();
     await waitUntil('the idle ones are gone', () => tracker.signalingSockets() <= 3, 5000);
+    a.ws.send(JSON.stringify({ action: 'announce', info_hash: hash, peer_id: id(200) }));
+    await waitUntil('a announced', () => a.got.length > 0, 5000);
+    // An answer to an offer never relayed (two sockets of one attacker) is neither passed on nor counted.
+    b.ws.send(
+      JSON.stringify({
+        action: 'announce',
+        info_hash: hash,
+        peer_id: id(201),
+        to_peer_id: id(200),
+        offer_id: 'made-up',
+        answer: { type: 'answer', sdp: 'v=0' },
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(tracker.signalingAudience(hash), 0);
+    assert.ok(!a.got.some((m) => m.answer !== undefined));
     a.ws.send(JSON.stringify({ action: 'announce', info_hash: hash, peer_id: id(200), ...{ offers: [offer(7)] } }));
     await waitUntil('b gets the offer', () => b.got.some((m) => m.offer !== undefined), 5000);
     b.ws.send(
