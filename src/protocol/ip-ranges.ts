@@ -44,10 +44,29 @@ const V6: readonly Range[] = [
 
 /** The four octets of a dotted IPv4 address; undefined if it is not one. */
 export function parseIpv4(address: string): number[] | undefined {
-  const parts = address.split('.');
-  if (parts.length !== 4) return undefined;
-  const octets = parts.map((p) => (/^(0|[1-9]\d{0,2})$/.test(p) ? Number(p) : Number.NaN));
-  return octets.every((o) => o <= 255) ? octets : undefined;
+  // A loop, not split and regexes: the tracker asks this of every address it answers with.
+  const out = [0, 0, 0, 0];
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < address.length; i++) {
+    const c = address.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || part === 3) return undefined;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      // No leading zeros ("01" could be read as octal elsewhere).
+      if (digits > 0 && value === 0) return undefined;
+      value = value * 10 + c - 48;
+      digits++;
+      if (value > 255) return undefined;
+    } else return undefined;
+  }
+  if (digits === 0 || part !== 3) return undefined;
+  out[3] = value;
+  return out;
 }
 
 /** The eight 16-bit groups of an IPv6 address (brackets and zone allowed); undefined if it is not one. */
@@ -102,7 +121,10 @@ export function isPublicIp(address: string): boolean {
 
 /** Whether a host (a name, or an IP literal with or without brackets) is this machine's loopback. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
-  if (h === 'localhost' || h.endsWith('.localhost') || h === '::1') return true;
-  return parseIpv4(h.startsWith('::ffff:') ? h.slice(7) : h)?.[0] === 127;
+  const h = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (h.startsWith('127.')) return parseIpv4(h) !== undefined;
+  if (h === '::1') return true;
+  const lower = h.toLowerCase();
+  if (lower === 'localhost' || lower.endsWith('.localhost')) return true;
+  return lower.startsWith('::ffff:127.') && parseIpv4(lower.slice(7)) !== undefined;
 }

@@ -384,10 +384,17 @@ async function handle(ctx: RequestContext, req: http.IncomingMessage, client: st
     );
     if (peers instanceof Refusal) throw refused(peers);
     const local = normalizeAddress(req.socket?.localAddress ?? '');
+    // Asked once per answer, not once per peer in it.
+    const remoteAsker = local !== '' && !isLoopbackHost(client);
     return {
       intervalMs: directory.config.announceIntervalMs,
       yourAddress: client,
-      peers: peers.map((p) => ({ peerId: p.peerId, address: reachableAddress(p.address, client, local), port: p.port, role: p.role })),
+      peers: peers.map((p) => ({
+        peerId: p.peerId,
+        address: remoteAsker ? reachableAddress(p.address, client, local) : p.address,
+        port: p.port,
+        role: p.role,
+      })),
     } satisfies AnnounceAnswer;
   }
   if (url.pathname.startsWith('/api/')) throw new HttpError(404, `no such endpoint: ${req.method} ${url.pathname}`);
