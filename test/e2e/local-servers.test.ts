@@ -14,7 +14,7 @@ import type { Browser } from 'playwright-core';
 import { ffmpegPath } from '../../src/media/ffmpeg.js';
 import type { BroadcastStats } from '../../src/node/broadcaster.js';
 import { browserSkipReason, launchBrowser } from '../helpers/browser.js';
-import { getJson, meshtv, stopAll, tempDir, waitUntil } from '../helpers/processes.js';
+import { getJson, meshtv, startChannel, stopAll, tempDir, waitUntil } from '../helpers/processes.js';
 
 after(stopAll);
 
@@ -35,21 +35,7 @@ test('a page of another site cannot read what a viewer serves; the chunk origin 
   timeout: 90_000,
   skip: browserSkipReason(),
 }, async (t) => {
-  const tracker = meshtv(['tracker', '--port', '0']);
-  const trackerUrl = (await tracker.waitFor(/tracker listening on (\S+)/))[1] as string;
-  const source = meshtv([
-    'broadcast',
-    '--tracker',
-    trackerUrl,
-    '--name',
-    'local servers',
-    '--key',
-    path.join(tempDir('local'), 'k.key'),
-    '--no-dht',
-    '--http-port',
-    '0',
-  ]);
-  const uri = (await source.waitFor(/^(meshtv:\/\/\S+)$/m))[1] as string;
+  const { trackerUrl, uri, source } = await startChannel('local servers', ['--http-port', '0']);
   const sourceBase = (await source.waitFor(/stats: (\S+)\/stats\.json/, 'stderr'))[1] as string;
   const viewer = meshtv(['watch', uri, '--no-dht', '--http-port', '0']);
   const viewerBase = (await viewer.waitFor(/^(http:\S+)\/stream\.ts$/m, 'stdout', 30_000))[1] as string;
@@ -114,17 +100,7 @@ test("an input URL's secrets never reach /stats.json or the log", { timeout: 60_
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
     const port = (server.address() as AddressInfo).port;
-    const tracker = meshtv(['tracker', '--port', '0']);
-    const trackerUrl = (await tracker.waitFor(/tracker listening on (\S+)/))[1] as string;
-    const source = meshtv([
-      'broadcast',
-      '--tracker',
-      trackerUrl,
-      '--name',
-      'secret input',
-      '--key',
-      path.join(tempDir('secret-key'), 'k.key'),
-      '--no-dht',
+    const { source } = await startChannel('secret input', [
       '--http-port',
       '0',
       '--input',

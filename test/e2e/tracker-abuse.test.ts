@@ -4,10 +4,12 @@
 // of their own would (docs/security.md).
 
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { WebSocket } from 'ws';
 import { loadOrCreateKey } from '../../src/node/keys.js';
 import { signSourceProof } from '../../src/protocol/source-proof.js';
 import type { AnnounceAnswer } from '../../src/tracker/server.js';
@@ -170,4 +172,56 @@ test('forwarding headers name the client only when a trusted proxy sends them', 
     '198.51.100.22',
     'what the client wrote is not believed',
   );
+});
+
+/** Resident memory of a process, MB (from /proc). */
+function rssMb(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m === null ? 0 : Number(m[1]) / 1024;
+}
+
+test("1,000 signalling sockets that never read leave the tracker's memory bounded, and it serves on", { timeout: 120_000 }, async (t) => {
+  const tracker = await startTrackerProc();
+  const pid = tracker.proc.child.pid as number;
+  const wsUrl = `${tracker.url.replace('http:', 'ws:')}/announce`;
+  const hash = 's'.repeat(20);
+  const before = rssMb(pid);
+  // 1,000 sockets from 16 addresses (under the 64 per address), each in the swarm, none reading.
+  const idle: WebSocket[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const ws = new WebSocket(wsUrl, { localAddress: `127.0.20.${(i % 16) + 1}` });
+    ws.on('error', () => {});
+    await new Promise<void>((resolve) => ws.once('open', () => resolve()));
+    ws.send(JSON.stringify({ action: 'announce', info_hash: hash, peer_id: String(i).padStart(20, 'i') }));
+    (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    idle.push(ws);
+  }
+  // 32 flooders send offers of 30 KB to them, 2 per announce (a message is at most 64 KiB), as
+  // fast as the tracker's 20 messages a second per socket allow, for 8 s: about 300 MB.
+  const flooders = await Promise.all(
+    Array.from({ length: 32 }, (_, i) => {
+      const ws = new WebSocket(wsUrl, { localAddress: `127.0.21.${i + 1}` });
+      ws.on('error', () => {});
+      ws.on('message', () => {});
+      return new Promise<WebSocket>((resolve) => ws.once('open', () => resolve(ws)));
+    }),
+  );
+  const sdp = 'v=0 '.padEnd(30_000, 'x');
+  const end = Date.now() + 8000;
+  let n = 0;
+  let peak = 0;
+  while (Date.now() < end) {
+    for (const [i, ws] of flooders.entries()) {
+      if (ws.readyState !== WebSocket.OPEN || ws.bufferedAmount > 4_000_000) continue;
+      const offers = Array.from({ length: 2 }, () => ({ offer: { type: 'offer', sdp }, offer_id: `o${n++}` }));
+      ws.send(JSON.stringify({ action: 'announce', info_hash: hash, peer_id: String(i).padStart(20, 'f'), offers }));
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    peak = Math.max(peak, rssMb(pid));
+  }
+  const listing = await fetch(`${tracker.url}/api/channels`);
+  t.diagnostic(`${n} offers of 30 KB sent; tracker RSS ${before.toFixed(0)} MB before, peak ${peak.toFixed(0)} MB`);
+  assert.equal(listing.status, 200, 'the tracker stopped serving');
+  assert.ok(peak - before < 600, `the tracker grew by ${(peak - before).toFixed(0)} MB`);
+  for (const ws of [...idle, ...flooders]) ws.terminate();
 });
