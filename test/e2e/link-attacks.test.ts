@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { cleanup } from 'node-datachannel';
 import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { WebSocket } from 'ws';
 import { loadOrCreateKey, newNodeKey, nodeVerify } from '../../src/node/keys.js';
@@ -26,6 +27,9 @@ import { Attacker } from '../helpers/attacker.js';
 import { getJson, meshtv, type Proc, stopAll, tempDir, waitUntil } from '../helpers/processes.js';
 
 after(stopAll);
+// The WebRTC thief's peer connections run on node-datachannel's threads, which would keep this
+// file's process alive after its last test.
+after(() => cleanup());
 
 const quiet = createLogger({ level: 'error', format: 'text' });
 
