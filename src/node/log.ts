@@ -1,6 +1,8 @@
 // Leveled logging to stderr, so stdout stays for what the user asked for (URIs, URLs, lists).
 // `--log-format json` gives one JSON object per line for log collectors.
 
+import { HIDDEN_CHARACTERS } from '../protocol/channel-record.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -18,6 +20,9 @@ export interface LogSink {
   beforeWrite?: () => void;
 }
 
+/** The characters a channel name may not hold, all of them in a text. */
+const HIDDEN_EVERYWHERE = new RegExp(HIDDEN_CHARACTERS.source, 'gu');
+
 /**
  * Text made safe for a terminal: control, format and separator characters (escape sequences,
  * bidi overrides, invisible characters) written as \u{...}, so that nothing from a tracker, a
@@ -25,9 +30,7 @@ export interface LogSink {
  * Newlines stay unless `oneLine`.
  */
 export function forTerminal(text: string, oneLine = false): string {
-  return text.replace(/(?![\u200c\u200d])[\p{Cc}\p{Cf}\p{Co}\p{Cs}\u2028\u2029]/gu, (c) =>
-    c === '\n' && !oneLine ? c : `\\u{${(c.codePointAt(0) as number).toString(16)}}`,
-  );
+  return text.replace(HIDDEN_EVERYWHERE, (c) => (c === '\n' && !oneLine ? c : `\\u{${(c.codePointAt(0) as number).toString(16)}}`));
 }
 
 export function createLogger(options: { level: LogLevel; format: 'text' | 'json'; component?: string; sink?: LogSink }): Logger {

@@ -9,7 +9,7 @@ import { RTCPeerConnection } from 'node-datachannel/polyfill';
 import { WebSocket } from 'ws';
 import type { Chunk, SignFn } from '../protocol/chunk.js';
 import { bytesToHex } from '../protocol/hex.js';
-import { isPublicIp } from '../protocol/ip-ranges.js';
+import { isLoopbackHost, isPublicIp } from '../protocol/ip-ranges.js';
 import { Membership, type PeerCandidate } from '../protocol/membership.js';
 import { type CoreEvent, PeerCore, type PeerCoreConfig } from '../protocol/peer-core.js';
 import { seededRandom } from '../protocol/random.js';
@@ -121,7 +121,7 @@ export class SwarmNode {
       {
         core: this.core,
         linkCount: () => this.driver.linkCount,
-        linkedTo: (peerId) => this.driver.knownPeerIds().has(peerId),
+        linkedTo: (peerId) => this.driver.holds(peerId),
         accepts: (peerId, address) => this.driver.accepts(peerId, address),
       },
       Math.random,
@@ -424,6 +424,6 @@ interface TrackerAnswer {
 
 /** Whether an address is one of this machine's own (a DHT lookup also returns our own announce). */
 function isLocalAddress(address: string): boolean {
-  if (address.startsWith('127.') || address === '0.0.0.0') return true;
+  if (isLoopbackHost(address) || address === '0.0.0.0') return true;
   return Object.values(os.networkInterfaces()).some((list) => list?.some((a) => a.address === address));
 }

@@ -43,12 +43,20 @@ export function addressGroup(address: string | undefined, relayed = false): stri
   if (address === undefined || relayed || address === '' || address === 'webrtc') return undefined;
   const a = address.startsWith('::ffff:') ? address.slice(7) : address;
   if (a === '127.0.0.1' || a === '::1' || a === 'localhost') return undefined;
-  if (!a.includes(':')) return a;
-  return `${ipv6Prefix64(a)}::/64`;
+  return hostGroup(a);
+}
+
+/**
+ * The group an address counts against, with no exemption: an IPv4 address alone, an IPv6
+ * address by its /64. The tracker limits its clients by it too.
+ */
+export function hostGroup(address: string): string {
+  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return a.includes(':') ? `${ipv6Prefix64(a)}::/64` : a;
 }
 
 /** The first four groups of an IPv6 address (its /64), written out in full. */
-export function ipv6Prefix64(address: string): string {
+function ipv6Prefix64(address: string): string {
   const bare = address.split('%')[0] as string;
   const [head = '', tail] = bare.split('::');
   const left = head === '' ? [] : head.split(':');

@@ -61,7 +61,7 @@ export const MAX_CHANNEL_NAME_LENGTH = 80;
  * reorder what is shown, invisible characters. Zero-width (non-)joiners stay: emoji sequences
  * and several scripts need them.
  */
-const HIDDEN_CHARACTERS = /(?![\u200c\u200d])[\p{Cc}\p{Cf}\p{Co}\p{Cs}\u2028\u2029]/u;
+export const HIDDEN_CHARACTERS = /(?![\u200c\u200d])[\p{Cc}\p{Cf}\p{Co}\p{Cs}\u2028\u2029]/u;
 
 /** Why a channel name is refused beyond its length (undefined: fine). */
 export function channelNameProblem(name: string): string | undefined {

@@ -125,14 +125,10 @@ export class CoreDriver {
     return this.links.size;
   }
 
-  /** Remote peer ids we hold a link to (or are dialling under a known id). */
-  knownPeerIds(): Set<string> {
-    const ids = new Set<string>();
-    for (const l of this.links.values()) {
-      const id = l.remotePeerId ?? l.dialedPeerId;
-      if (id !== undefined) ids.add(id);
-    }
-    return ids;
+  /** Whether we hold a link to (or are dialling under a known id) this peer, stale or not. */
+  holds(peerId: string): boolean {
+    for (const l of this.links.values()) if ((l.remotePeerId ?? l.dialedPeerId) === peerId) return true;
+    return false;
   }
 
   /**

@@ -6,7 +6,7 @@
 // victim's doors: one at a time per address and port, a handful per minute per address, and a
 // bounded number at once; results are remembered.
 
-import { clientGroup } from './addresses.js';
+import { hostGroup } from '../protocol/admission.js';
 
 /** Connects to address:port and returns the hex peer id its handshake proved (rejects otherwise). */
 export type ProveFn = (address: string, port: number) => Promise<string>;
@@ -56,7 +56,7 @@ export class AddressProver {
     const nowMs = this.now();
     const known = this.results.get(key);
     if (known !== undefined && (known.state === 'pending' || nowMs < known.untilMs)) return known.state;
-    if (!this.mayProbe(clientGroup(address), nowMs)) {
+    if (!this.mayProbe(hostGroup(address), nowMs)) {
       this.counts.throttled++;
       return known?.state ?? 'failed';
     }

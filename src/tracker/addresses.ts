@@ -5,7 +5,6 @@
 
 import type http from 'node:http';
 import net from 'node:net';
-import { ipv6Prefix64 } from '../protocol/admission.js';
 import { isPublicIp } from '../protocol/ip-ranges.js';
 import { normalizeAddress } from '../transport/tcp.js';
 
@@ -28,15 +27,6 @@ export function canonicalIp(address: string): string | undefined {
 export function isPublicAddress(address: string): boolean {
   const a = normalizeAddress(address);
   return net.isIP(a) !== 0 && isPublicIp(a);
-}
-
-/**
- * The group a client is limited by: an IPv4 address alone, an IPv6 address by its /64 (one
- * subscriber's prefix holds endless addresses).
- */
-export function clientGroup(address: string): string {
-  const a = normalizeAddress(address);
-  return a.includes(':') ? `${ipv6Prefix64(a)}::/64` : a;
 }
 
 /** Whether an address is one of the trusted reverse proxies. */

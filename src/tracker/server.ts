@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Counter } from 'prom-client';
 import { newNodeKey, nodeVerify } from '../node/keys.js';
 import { createMetrics } from '../node/metrics.js';
+import { hostGroup } from '../protocol/admission.js';
 import type { SignedChannelRecord } from '../protocol/channel-record.js';
 import { canonicalRecord, checkSignedChannelRecord } from '../protocol/channel-record.js';
 import { hexToBytes } from '../protocol/hex.js';
@@ -20,7 +21,7 @@ import { type IceServer, isTurnServer, type NetworkConfig, turnRestCredentials }
 import { normalizeAddress, TcpTransport } from '../transport/tcp.js';
 import { infoHashOf } from '../transport/webrtc-signaling.js';
 import { type AddressProofConfig, AddressProver, type ProveFn } from './address-proof.js';
-import { canonicalIp, clientAddress, clientGroup, isPublicAddress, trustedProxies } from './addresses.js';
+import { canonicalIp, clientAddress, isPublicAddress, trustedProxies } from './addresses.js';
 import { DEFAULT_DIRECTORY_CONFIG, Directory, type DirectoryConfig, Refusal } from './directory.js';
 import { DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-limit.js';
 import { DEFAULT_SIGNALING_CONFIG, type SignalingConfig, type SignalingRefusal, SignalingServer } from './signaling.js';
@@ -275,7 +276,7 @@ export async function startTracker(options: TrackerOptions): Promise<TrackerServ
     // (while a refusal is written, say) must not take the process down.
     socket.on('error', () => socket.destroy());
     const path = requestPath(req);
-    if (path === '/announce' || path === '/') signaling.handleUpgrade(req, socket, head, clientGroup(clientAddress(req, proxies)));
+    if (path === '/announce' || path === '/') signaling.handleUpgrade(req, socket, head, hostGroup(clientAddress(req, proxies)));
     else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
@@ -317,7 +318,7 @@ async function handle(ctx: RequestContext, req: http.IncomingMessage, client: st
   const url = requestUrl(req);
   const now = Date.now();
   // Limits are per IPv4 address and per IPv6 /64.
-  const group = clientGroup(client);
+  const group = hostGroup(client);
   if (url.pathname.startsWith('/api/') && !ctx.limiter.take(group, now))
     throw new HttpError(429, 'too many requests from this address; slow down', 'rate-limit');
   if (url.pathname === '/api/channels' && req.method === 'GET') return directory.liveChannels(now, ctx.webrtcPeers);

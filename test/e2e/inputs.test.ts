@@ -4,7 +4,7 @@
 // error. A file without --loop ends the channel cleanly. The pipelines run side by side.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -14,7 +14,18 @@ import { after, before, describe, test } from 'node:test';
 import { ffmpegInputProtocols, ffmpegPath } from '../../src/media/ffmpeg.js';
 import type { BroadcastStats } from '../../src/node/broadcaster.js';
 import type { ViewerStats } from '../../src/node/viewer.js';
-import { type DecodeResult, decode, getJson, meshtv, type Proc, ROOT, stopAll, tempDir, waitUntil } from '../helpers/processes.js';
+import {
+  type DecodeResult,
+  decode,
+  getJson,
+  makeTestClip,
+  meshtv,
+  type Proc,
+  ROOT,
+  stopAll,
+  tempDir,
+  waitUntil,
+} from '../helpers/processes.js';
 
 const children = new Set<ChildProcess>();
 after(async () => {
@@ -65,39 +76,7 @@ describe('broadcaster inputs, end to end', { concurrency: true, timeout: 150_000
 
   before(async () => {
     // An 8 s clip, H.264 (1 s GOP) + AAC: the material every source below is made from.
-    const r = spawnSync(ffmpegPath(), [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc=size=320x240:rate=25',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:sample_rate=48000',
-      '-t',
-      '8',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'veryfast',
-      '-pix_fmt',
-      'yuv420p',
-      '-g',
-      '25',
-      '-keyint_min',
-      '25',
-      '-sc_threshold',
-      '0',
-      '-c:a',
-      'aac',
-      '-b:a',
-      '64k',
-      clip,
-    ]);
-    assert.equal(r.status, 0, r.stderr?.toString());
+    makeTestClip(clip, 8);
     const tracker = meshtv(['tracker', '--port', '0']);
     trackerUrl = (await tracker.waitFor(/tracker listening on (\S+)/))[1] as string;
   });

@@ -4,17 +4,15 @@
 // input URL's secrets never reach /stats.json.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { ffmpegPath } from '../../src/media/ffmpeg.js';
 import type { BroadcastStats } from '../../src/node/broadcaster.js';
 import { browserSkipReason, launchBrowser } from '../helpers/browser.js';
-import { getJson, meshtv, startChannel, stopAll, tempDir, waitUntil } from '../helpers/processes.js';
+import { getJson, makeTestClip, meshtv, startChannel, stopAll, tempDir, waitUntil } from '../helpers/processes.js';
 
 after(stopAll);
 
@@ -71,27 +69,7 @@ test('a page of another site cannot read what a viewer serves; the chunk origin 
 test("an input URL's secrets never reach /stats.json or the log", { timeout: 60_000 }, async () => {
   // A 12 s clip served over HTTP only to whoever knows the token, as a CDN's signed URL.
   const clip = path.join(tempDir('secret'), 'clip.ts');
-  const made = spawnSync(ffmpegPath(), [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc=size=320x240:rate=25',
-    '-t',
-    '12',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-g',
-    '25',
-    '-f',
-    'mpegts',
-    clip,
-  ]);
-  assert.equal(made.status, 0, made.stderr?.toString());
+  makeTestClip(clip, 12, false);
   const server = http.createServer((req, res) => {
     if (!req.url?.includes('token=s3cret-token')) return void res.writeHead(403).end();
     res.writeHead(200, { 'content-type': 'video/mp2t' });

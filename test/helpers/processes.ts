@@ -1,7 +1,7 @@
 // Real processes for end-to-end tests: starts the built `meshtv` program, waits for lines it
 // prints, and makes sure every process started is stopped when the test ends.
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -158,6 +158,41 @@ export function decode(url: string, seconds: number, timeoutMs = (seconds + 20) 
       resolve({ exitCode: code, errors: err.trim(), videoFrames, audioFrames, videoPtsS });
     });
   });
+}
+
+/**
+ * Encodes a test clip with real ffmpeg: the test pattern, H.264 with a keyframe every second,
+ * and (unless `audio` is false) a 440 Hz tone in AAC; the container follows the file's
+ * extension (.mp4, .ts).
+ */
+export function makeTestClip(file: string, seconds: number, audio = true): void {
+  const r = spawnSync(ffmpegPath(), [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc=size=320x240:rate=25',
+    ...(audio ? ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'] : []),
+    '-t',
+    String(seconds),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    '25',
+    '-keyint_min',
+    '25',
+    '-sc_threshold',
+    '0',
+    ...(audio ? ['-c:a', 'aac', '-b:a', '64k'] : []),
+    file,
+  ]);
+  if (r.status !== 0) throw new Error(`ffmpeg could not make ${file}: ${r.stderr?.toString()}`);
 }
 
 export async function getJson<T>(url: string): Promise<T> {

@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { test } from 'node:test';
+import { hostGroup } from '../../src/protocol/admission.js';
 import { AddressProver } from '../../src/tracker/address-proof.js';
-import { canonicalIp, clientAddress, clientGroup, isPublicAddress, trustedProxies } from '../../src/tracker/addresses.js';
+import { canonicalIp, clientAddress, isPublicAddress, trustedProxies } from '../../src/tracker/addresses.js';
 
 const request = (remoteAddress: string, headers: Record<string, string> = {}) =>
   ({ socket: { remoteAddress }, headers }) as unknown as http.IncomingMessage;
@@ -50,10 +51,10 @@ test('a claimed address is judged in its one canonical spelling', () => {
 });
 
 test('clients are limited per IPv4 address and per IPv6 /64', () => {
-  assert.equal(clientGroup('198.51.100.7'), '198.51.100.7');
-  assert.equal(clientGroup('::ffff:198.51.100.7'), '198.51.100.7');
-  assert.equal(clientGroup('2001:db8:1:2::1'), clientGroup('2001:db8:1:2:ffff::9'));
-  assert.notEqual(clientGroup('2001:db8:1:2::1'), clientGroup('2001:db8:1:3::1'));
+  assert.equal(hostGroup('198.51.100.7'), '198.51.100.7');
+  assert.equal(hostGroup('::ffff:198.51.100.7'), '198.51.100.7');
+  assert.equal(hostGroup('2001:db8:1:2::1'), hostGroup('2001:db8:1:2:ffff::9'));
+  assert.notEqual(hostGroup('2001:db8:1:2::1'), hostGroup('2001:db8:1:3::1'));
 });
 
 test('X-Forwarded-For is believed only from a trusted proxy, and only up to the first hop it did not add', () => {

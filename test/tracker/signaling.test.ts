@@ -29,6 +29,9 @@ async function open(url: string, localAddress = '127.0.0.1'): Promise<{ ws: WebS
 
 const announce = (ws: WebSocket, peerId: string, extra: Record<string, unknown> = {}) =>
   ws.send(JSON.stringify({ action: 'announce', info_hash: HASH, peer_id: peerId, ...extra }));
+/** An answer from `from` to the offer `offerId` of `to`, in the swarm `hash`. */
+const answer = (ws: WebSocket, hash: string, from: string, to: string, offerId: string) =>
+  announce(ws, from, { info_hash: hash, to_peer_id: to, offer_id: offerId, answer: { type: 'answer', sdp: 'v=0' } });
 const offer = (n: number, size = 100) => ({ offer: { type: 'offer', sdp: 'v=0 '.padEnd(size, 'x') }, offer_id: `o${n}` });
 
 describe('signalling under abuse', () => {
@@ -137,31 +140,13 @@ describe('signalling under abuse', () => {
     a.ws.send(JSON.stringify({ action: 'announce', info_hash: hash, peer_id: id(200) }));
     await waitUntil('a announced', () => a.got.length > 0, 5000);
     // An answer to an offer never relayed (two sockets of one attacker) is neither passed on nor counted.
-    b.ws.send(
-      JSON.stringify({
-        action: 'announce',
-        info_hash: hash,
-        peer_id: id(201),
-        to_peer_id: id(200),
-        offer_id: 'made-up',
-        answer: { type: 'answer', sdp: 'v=0' },
-      }),
-    );
+    answer(b.ws, hash, id(201), id(200), 'made-up');
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(tracker.signalingAudience(hash), 0);
     assert.ok(!a.got.some((m) => m.answer !== undefined));
     a.ws.send(JSON.stringify({ action: 'announce', info_hash: hash, peer_id: id(200), ...{ offers: [offer(7)] } }));
     await waitUntil('b gets the offer', () => b.got.some((m) => m.offer !== undefined), 5000);
-    b.ws.send(
-      JSON.stringify({
-        action: 'announce',
-        info_hash: hash,
-        peer_id: id(201),
-        to_peer_id: id(200),
-        offer_id: 'o7',
-        answer: { type: 'answer', sdp: 'v=0' },
-      }),
-    );
+    answer(b.ws, hash, id(201), id(200), 'o7');
     await waitUntil('a gets the answer', () => a.got.some((m) => m.answer !== undefined), 5000);
     assert.equal(tracker.signalingAudience(hash), 2);
     for (const c of [a, b]) c.ws.close();
