@@ -167,6 +167,9 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
   const floorsFile = `${o.keyFile}.seq`;
   const savedFloors = loadFloors(floorsFile, o.log);
   const defaultCap = o.uploadLimit === undefined && o.core?.uploadLimitBps === undefined;
+  // The newest record publication per tracker, settled either way: each lane's announce to a
+  // tracker waits for it, since a tracker refuses a swarm whose record it does not hold yet.
+  const published = new Map<string, Promise<unknown>>();
   const lanes: Lane[] = (ladder ?? [undefined]).map((r, i) => {
     const laneKey = r === undefined || i === 0 ? key : deriveRenditionKey(key, r.name);
     const nominalBps = laneBps[i] as number;
@@ -185,6 +188,7 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
       port: o.port === 0 ? 0 : o.port + i,
       ...(o.announceAddress ? { announceAddress: o.announceAddress } : {}),
       trackers: o.trackers,
+      beforeAnnounce: (t) => published.get(t),
       // Browsers and native peers meet the source over WebRTC through the trackers' signalling.
       webrtc: true,
       // A broadcaster restarted under a waiting audience dials some of it while its encoder
@@ -239,37 +243,41 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
     for (const l of lanes) rates.push(Math.max(bitrateBps(l), (rates[rates.length - 1] ?? -1) + 1));
     return rates;
   };
-  const publishRecord = () =>
-    Promise.any(
-      o.trackers.map((t) =>
-        publishChannelRecord(
+  const publishRecord = () => {
+    const signed = signChannelRecord(
+      {
+        channelId: key.channelId,
+        name: o.name,
+        bitrateBps: bitrateBps(base),
+        issuedAtMs: Date.now(),
+        ...(originUrl ? { originUrl } : {}),
+        ...(ladder !== undefined
+          ? {
+              renditions: lanes.map((l, i) => ({
+                name: l.name,
+                channelId: l.key.channelId,
+                height: l.height ?? 0,
+                bitrateBps: ladderRates()[i] as number,
+                proof: bytesToHex(l.key.sign(renditionProofBytes(key.channelId, l.name))),
+              })),
+            }
+          : {}),
+      },
+      key.sign,
+    );
+    return Promise.any(
+      o.trackers.map((t) => {
+        const done = publishChannelRecord(t, signed);
+        published.set(
           t,
-          signChannelRecord(
-            {
-              channelId: key.channelId,
-              name: o.name,
-              bitrateBps: bitrateBps(base),
-              issuedAtMs: Date.now(),
-              ...(originUrl ? { originUrl } : {}),
-              ...(ladder !== undefined
-                ? {
-                    renditions: lanes.map((l, i) => ({
-                      name: l.name,
-                      channelId: l.key.channelId,
-                      height: l.height ?? 0,
-                      bitrateBps: ladderRates()[i] as number,
-                      proof: bytesToHex(l.key.sign(renditionProofBytes(key.channelId, l.name))),
-                    })),
-                  }
-                : {}),
-            },
-            key.sign,
-          ),
-        ),
-      ),
+          done.catch(() => undefined),
+        );
+        return done;
+      }),
     ).catch((e: AggregateError) => {
       throw e.errors[0];
     });
+  };
   try {
     await whileTrackerBusy(
       async () => {

@@ -78,6 +78,11 @@ export interface SwarmNodeOptions {
    * (src/protocol/source-proof.ts), without which trackers do not list it as the source.
    */
   sign?: SignFn;
+  /**
+   * What an announce to a tracker waits for first: a source's record must reach a tracker
+   * before its announce does, or the tracker refuses the swarm until the next announce.
+   */
+  beforeAnnounce?: (trackerUrl: string) => Promise<unknown> | undefined;
   log: Logger;
 }
 
@@ -375,6 +380,7 @@ export class SwarmNode {
   }
 
   private async announceTo(trackerUrl: string, numWant: number): Promise<TrackerAnswer> {
+    await this.options.beforeAnnounce?.(trackerUrl);
     const answer = await announce(trackerUrl, {
       channelId: bytesToHex(this.options.channelKey),
       peerId: this.peerId,

@@ -42,7 +42,10 @@ test('one of two trackers dies: nobody stops, and a newcomer joins through the o
   assert.equal(s.chunksSkipped, 0, 'the first viewer skipped chunks when a tracker died');
   const list = meshtv(['channels', '--tracker', urlB as string, '--json']);
   assert.equal(await list.exited, 0);
-  assert.ok((JSON.parse(list.stdout) as { name: string }[]).some((c) => c.name === 'two trackers'));
+  assert.ok(
+    (JSON.parse(list.stdout) as { name: string }[]).some((c) => c.name === 'two trackers'),
+    `tracker B lists: ${list.stdout} ${list.stderr}\nsource: ${source.stderr}\nB: ${b.stderr}`,
+  );
 });
 
 test('every tracker down: a new native viewer still joins through the DHT', { timeout: 120_000 }, async (t) => {
