@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { loadOrCreateKey, nodeVerify } from '../src/node/keys.js';
+import { loadOrCreateKey, nodeVerify } from '../src/crypto/keys.js';
 import { type Chunk, FLAG_KEYFRAME, signChunk } from '../src/protocol/chunk.js';
 import {
   decodeMessage,

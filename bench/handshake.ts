@@ -6,7 +6,7 @@
 //   node --import tsx bench/handshake.ts [DIALS]
 
 import net from 'node:net';
-import { newNodeKey } from '../src/node/keys.js';
+import { newNodeKey } from '../src/crypto/keys.js';
 import { TcpTransport } from '../src/transport/tcp.js';
 
 const dials = Number(process.argv[2] ?? 200);

@@ -8,7 +8,7 @@
 
 import fs from 'node:fs';
 import http from 'node:http';
-import { loadOrCreateKey } from '../src/node/keys.js';
+import { loadOrCreateKey } from '../src/crypto/keys.js';
 import { signChannelRecord } from '../src/protocol/channel-record.js';
 import { quantile } from '../src/sim/metrics.js';
 import { meshtv, stopAll, tempDir } from '../test/helpers/processes.js';

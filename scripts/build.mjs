@@ -1,4 +1,4 @@
-// Bundles the node program (src/node/run.ts and what it imports) into dist/meshtv.js with
+// Bundles the node program (src/cli/run.ts and what it imports) into dist/meshtv.js with
 // esbuild; npm packages stay external and load from node_modules. Also bundles the WebTV page
 // script (src/browser/app.ts, npm packages included) into dist/web/app.js for browsers.
 // `node scripts/build.mjs web` builds the page script only.
@@ -12,7 +12,7 @@ const only = process.argv[2];
 
 if (only !== 'web') {
   await build({
-    entryPoints: [path.join(root, 'src/node/run.ts')],
+    entryPoints: [path.join(root, 'src/cli/run.ts')],
     outfile: path.join(root, 'dist/meshtv.js'),
     bundle: true,
     platform: 'node',

@@ -8,12 +8,12 @@
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { nodeVerify } from '../node/keys.js';
-import type { Logger } from '../node/log.js';
-import { fetchChannelRecord } from '../node/tracker-client.js';
+import { hexToBytes } from '../common/hex.js';
+import type { Logger } from '../common/log.js';
+import { nodeVerify } from '../crypto/keys.js';
+import { fetchChannelRecord } from '../native/tracker-client.js';
 import { CHUNK_MS, type Chunk, decodeChunk, encodeChunk, FLAG_KEYFRAME, verifyChunk } from '../protocol/chunk.js';
 import { MAX_FRAME_BYTES } from '../protocol/codec.js';
-import { hexToBytes } from '../protocol/hex.js';
 import { equalBytes } from '../protocol/peer-core.js';
 import { Playout } from '../protocol/playout.js';
 import { quantile } from '../sim/metrics.js';

@@ -2,9 +2,9 @@
 // upload cap (the core's token bucket), and several HTTP fan-out clients. On SIGTERM it prints
 // one JSON line with every viewer's measures and the process's CPU and memory, then exits.
 
-import type { Logger } from '../node/log.js';
-import { SwarmNode } from '../node/swarm-node.js';
-import { hexToBytes } from '../protocol/hex.js';
+import { hexToBytes } from '../common/hex.js';
+import type { Logger } from '../common/log.js';
+import { SwarmNode } from '../native/swarm-node.js';
 import { quantile } from '../sim/metrics.js';
 import { fanoutClient, type ViewerMeasures } from './fanout.js';
 

@@ -10,7 +10,7 @@
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { UserError } from '../node/errors.js';
+import { UserError } from '../common/errors.js';
 
 export interface Place {
   /** Namespace name. */

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../node/errors.js';
+import { UserError } from '../common/errors.js';
 import { cdfOf, quantile } from '../sim/metrics.js';
 import { linePlot } from '../sim/svg-plot.js';
 import type { ViewerMeasures } from './fanout.js';

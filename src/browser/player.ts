@@ -6,8 +6,8 @@
 // delivery: the swarm decides when data arrives, the player shows it as early as it can.
 
 import { FLAG_END_OF_STREAM } from '../protocol/chunk.js';
+import { type RemuxSegment, type TsChunkIn, TsRemuxer } from './ts-remuxer.js';
 import { PlayerControls } from './ui/player-controls.js';
-import { type RemuxSegment, type TsChunkIn, TsRemuxer } from './ui/ts-remuxer.js';
 
 export type PlayerChunk = TsChunkIn;
 

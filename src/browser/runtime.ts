@@ -6,6 +6,8 @@
 // bytes are counted (they are source load).
 
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { hexToBytes } from '../common/hex.js';
+import { nobleVerify } from '../crypto/verify-noble.js';
 import { AbrSession } from '../protocol/abr-session.js';
 import {
   type ChannelRecord,
@@ -15,11 +17,9 @@ import {
   usableOrigin,
 } from '../protocol/channel-record.js';
 import { decodeChunk } from '../protocol/chunk.js';
-import { hexToBytes } from '../protocol/hex.js';
 import { Membership } from '../protocol/membership.js';
 import { PeerCore } from '../protocol/peer-core.js';
 import { seededRandom } from '../protocol/random.js';
-import { nobleVerify } from '../protocol/verify-noble.js';
 import { CoreDriver } from '../runtime/core-driver.js';
 import { type NodeIdentity, peerIdOf } from '../runtime/link-auth.js';
 import { checkNetworkConfig, type LinkPath, type NetworkConfig } from '../transport/ice.js';

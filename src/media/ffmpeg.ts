@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { UserError } from '../node/errors.js';
+import { UserError } from '../common/errors.js';
 
 /** The executable `name` on PATH (on Windows also with the PATHEXT extensions), if any. */
 export function findOnPath(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {

@@ -7,8 +7,8 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { UserError } from '../node/errors.js';
-import type { Logger } from '../node/log.js';
+import { UserError } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
 import { CHUNK_MS, FLAG_END_OF_STREAM, FLAG_KEYFRAME } from '../protocol/chunk.js';
 import { ffmpegInputProtocols, outputPipe } from './ffmpeg.js';
 import { FfmpegLog, type FfmpegLogEvent } from './ffmpeg-log.js';

@@ -3,7 +3,7 @@
 // HLS/TS pulls. Every input leaves ffmpeg as H.264 + AAC in MPEG-TS on stdout.
 // Pure: parsing and argument building only; running ffmpeg is ingest.ts's job.
 
-import { UserError } from '../node/errors.js';
+import { UserError } from '../common/errors.js';
 import {
   DEFAULT_TEST_PATTERN,
   liveTsOutput,

@@ -2,7 +2,7 @@
 // stream. `--renditions 360p,720p` takes the usual rate for each height; `sd=360p@600k` names
 // one and sets its video rate. The lowest rendition is the channel's base stream.
 
-import { UserError } from '../node/errors.js';
+import { UserError } from '../common/errors.js';
 
 export interface Rendition {
   /** Short name shown to viewers and used by `--quality`: letters, digits, `-` and `_`. */

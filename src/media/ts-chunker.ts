@@ -4,7 +4,7 @@
 // holds `targetChunkMs` of media, measured on the PES timestamps rather than on arrival times.
 // Pure parsing: bytes in, pieces out; the wall time of arrival is an input.
 
-import { concatBytes } from '../protocol/bytes.js';
+import { concatBytes } from '../common/bytes.js';
 import { CHUNK_MS, FLAG_KEYFRAME, MAX_CHUNK_PAYLOAD_BYTES } from '../protocol/chunk.js';
 
 export const TS_PACKET_BYTES = 188;

@@ -2,8 +2,8 @@
 // list, rename or refresh it. The signed bytes are a fixed-order JSON array behind a domain
 // tag, so a signature over a record can never be replayed as a chunk signature or vice versa.
 
+import { bytesToHex, hexToBytes } from '../common/hex.js';
 import type { SignFn, VerifyFn } from './chunk.js';
-import { bytesToHex, hexToBytes } from './hex.js';
 import { isPublicIp } from './ip-ranges.js';
 
 export interface ChannelRecord {

@@ -3,8 +3,8 @@
 // source only what such a proof vouches for, so nobody else can keep a channel listed as live
 // or put a fake source first in every answer.
 
+import { bytesToHex, hexToBytes } from '../common/hex.js';
 import type { SignFn, VerifyFn } from './chunk.js';
-import { bytesToHex, hexToBytes } from './hex.js';
 
 /** What a source announce carries. */
 export interface SourceProof {

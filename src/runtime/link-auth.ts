@@ -9,6 +9,7 @@
 //   and which is worthless on any other link.
 // Pure functions and a small per-link state machine; no I/O.
 
+import { bytesToHex } from '../common/hex.js';
 import type { VerifyFn } from '../protocol/chunk.js';
 import {
   type AuthMsg,
@@ -19,7 +20,6 @@ import {
   PEER_ID_BYTES,
   PROTOCOL_VERSION,
 } from '../protocol/codec.js';
-import { bytesToHex } from '../protocol/hex.js';
 import type { LinkBinding } from '../transport/transport.js';
 
 /** A node's own key: who it is on every link. */

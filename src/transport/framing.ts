@@ -5,7 +5,7 @@
 // push() only buffers and splits, and refuses a declared length above the limit, or a prefix
 // longer than MAX_HEADER_BYTES, before allocating anything for it.
 
-import { concatBytes } from '../protocol/bytes.js';
+import { concatBytes } from '../common/bytes.js';
 import { RemoteProtocolError } from '../protocol/errors.js';
 
 /** Longest length prefix: four bytes carry up to 256 MB, past any frame limit. */

@@ -6,7 +6,7 @@
 // wait), which is what stock trackers relay. Browser and node share this file; the runtime
 // injects RTCPeerConnection and WebSocket.
 
-import { bytesToHex } from '../protocol/hex.js';
+import { bytesToHex } from '../common/hex.js';
 import type { DriverLog } from '../runtime/core-driver.js';
 import { type IceServer, isTurnServer, type LinkPath, linkPathOf, type StatsLike } from './ice.js';
 import { type DataChannelLike, WebRtcConnection } from './webrtc.js';

@@ -5,7 +5,7 @@
 // one-byte header saying whether more follow. The send queue is kept shallow: a deep
 // bufferedAmount cuts throughput several times.
 
-import { concatBytes } from '../protocol/bytes.js';
+import { concatBytes } from '../common/bytes.js';
 import { MAX_FRAME_BYTES } from '../protocol/codec.js';
 import { RemoteProtocolError } from '../protocol/errors.js';
 import type { LinkPath } from './ice.js';

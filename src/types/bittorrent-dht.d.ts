@@ -1,4 +1,4 @@
-// The parts of bittorrent-dht@11 (BEP 5 Mainline DHT, ships no types) that src/node/dht-discovery.ts
+// The parts of bittorrent-dht@11 (BEP 5 Mainline DHT, ships no types) that src/native/dht-discovery.ts
 // and its test use. Written against client.js of 11.0.12; keep it to what we call.
 
 declare module 'bittorrent-dht' {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { before, test } from 'node:test';
-import { type RemuxSegment, TsRemuxer } from '../../src/browser/ui/ts-remuxer.js';
+import { type RemuxSegment, TsRemuxer } from '../../src/browser/ts-remuxer.js';
 import { DEFAULT_TEST_PATTERN, ffmpegPath, testPatternArgs } from '../../src/media/ffmpeg.js';
 import { TsChunker } from '../../src/media/ts-chunker.js';
 import { FLAG_KEYFRAME } from '../../src/protocol/chunk.js';

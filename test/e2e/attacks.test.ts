@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { createLogger } from '../../src/node/log.js';
-import { SwarmNode } from '../../src/node/swarm-node.js';
-import { announce } from '../../src/node/tracker-client.js';
-import type { ViewerStats } from '../../src/node/viewer.js';
+import { hexToBytes } from '../../src/common/hex.js';
+import { createLogger } from '../../src/common/log.js';
+import { SwarmNode } from '../../src/native/swarm-node.js';
+import { announce } from '../../src/native/tracker-client.js';
+import type { ViewerStats } from '../../src/native/viewer.js';
 import { type Chunk, FLAG_KEYFRAME } from '../../src/protocol/chunk.js';
 import { MsgType, makeBufferMap } from '../../src/protocol/codec.js';
-import { hexToBytes } from '../../src/protocol/hex.js';
 import { Attacker, foreignChunk, isChunk, isHave } from '../helpers/attacker.js';
 import { getJson, meshtv, stopAll, tempDir, waitUntil } from '../helpers/processes.js';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import type { BroadcastStats } from '../../src/node/broadcaster.js';
+import type { BroadcastStats } from '../../src/native/broadcaster.js';
 import { browserSkipReason, collectPageErrors, launchBrowser, saveScreenshot } from '../helpers/browser.js';
 import { getJson, meshtv, stopAll, tempDir, waitUntil } from '../helpers/processes.js';
 

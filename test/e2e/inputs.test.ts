@@ -12,8 +12,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ffmpegInputProtocols, ffmpegPath } from '../../src/media/ffmpeg.js';
-import type { BroadcastStats } from '../../src/node/broadcaster.js';
-import type { ViewerStats } from '../../src/node/viewer.js';
+import type { BroadcastStats } from '../../src/native/broadcaster.js';
+import type { ViewerStats } from '../../src/native/viewer.js';
 import {
   type DecodeResult,
   decode,

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import type { BroadcastStats } from '../../src/node/broadcaster.js';
+import type { BroadcastStats } from '../../src/native/broadcaster.js';
 import { browserSkipReason, launchBrowser } from '../helpers/browser.js';
 import { getJson, makeTestClip, meshtv, startChannel, stopAll, tempDir, waitUntil } from '../helpers/processes.js';
 

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, describe, type TestContext, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import type { ViewerStats } from '../../src/node/viewer.js';
+import type { ViewerStats } from '../../src/native/viewer.js';
 import type { LinkPath } from '../../src/transport/ice.js';
 import { browserSkipReason, collectPageErrors, launchBrowser } from '../helpers/browser.js';
 import { createNatLab, type NatKind, type NatLab, natLabAvailable, viewerStatsIn } from '../helpers/nat-lab.js';

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import type { BroadcastStats } from '../../src/node/broadcaster.js';
-import { nodeVerify } from '../../src/node/keys.js';
-import type { ViewerStats } from '../../src/node/viewer.js';
+import { nodeVerify } from '../../src/crypto/keys.js';
+import type { BroadcastStats } from '../../src/native/broadcaster.js';
+import type { ViewerStats } from '../../src/native/viewer.js';
 import { decodeChunk, verifyChunk } from '../../src/protocol/chunk.js';
 import { decode, getJson, meshtv, stopAll, tempDir, waitUntil } from '../helpers/processes.js';
 

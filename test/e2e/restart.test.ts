@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import type { BroadcastStats } from '../../src/node/broadcaster.js';
-import type { ViewerStats } from '../../src/node/viewer.js';
+import type { BroadcastStats } from '../../src/native/broadcaster.js';
+import type { ViewerStats } from '../../src/native/viewer.js';
 import { browserSkipReason, launchBrowser } from '../helpers/browser.js';
 import { getJson, meshtv, stopAll, tempDir, waitUntil } from '../helpers/processes.js';
 

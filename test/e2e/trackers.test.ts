@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import DHT from 'bittorrent-dht';
-import type { ViewerStats } from '../../src/node/viewer.js';
+import type { ViewerStats } from '../../src/native/viewer.js';
 import { getJson, meshtv, stopAll, tempDir, waitUntil } from '../helpers/processes.js';
 
 after(stopAll);

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import NoiseSecretStream from '@hyperswarm/secret-stream';
-import { type NodeKey, newNodeKey } from '../../src/node/keys.js';
+import { type NodeKey, newNodeKey } from '../../src/crypto/keys.js';
 import { type Chunk, signChunk } from '../../src/protocol/chunk.js';
 import { decodeMessage, encodeMessage, MAX_FRAME_BYTES, MsgType, PROTOCOL_VERSION, type WireMessage } from '../../src/protocol/codec.js';
 import { peerIdOf } from '../../src/runtime/link-auth.js';

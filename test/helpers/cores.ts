@@ -1,7 +1,7 @@
 // Driving one PeerCore by hand in unit tests: chunks signed with a test key, a neighbour that
 // connects and says hello, and what the core sent since the last look.
 
-import type { ChannelKey } from '../../src/node/keys.js';
+import type { ChannelKey } from '../../src/crypto/keys.js';
 import { type Chunk, FLAG_KEYFRAME, signChunk } from '../../src/protocol/chunk.js';
 import { MsgType, type PeerRole, PROTOCOL_VERSION, type WireMessage } from '../../src/protocol/codec.js';
 import type { PeerCore } from '../../src/protocol/peer-core.js';

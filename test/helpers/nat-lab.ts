@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { kill, running } from '../../src/bench/netns.js';
-import type { ViewerStats } from '../../src/node/viewer.js';
+import type { ViewerStats } from '../../src/native/viewer.js';
 
 export type NatKind = 'cone' | 'symmetric';
 

@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { UserError } from '../../src/common/errors.js';
 import { testPatternArgs } from '../../src/media/ffmpeg.js';
 import {
   DEFAULT_ENCODING,
@@ -20,7 +21,6 @@ import {
   waitsForSender,
 } from '../../src/media/input.js';
 import { parseRenditions } from '../../src/media/renditions.js';
-import { UserError } from '../../src/node/errors.js';
 
 const opts = { loop: false, makeKey: () => 'generatedkey' };
 const parse = (spec: string | undefined, loop = false) => parseInput(spec, { ...opts, loop });

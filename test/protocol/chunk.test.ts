@@ -1,5 +1,5 @@
 // Chunk signatures with a real Ed25519 key, and the channel key file that holds it
-// (src/node/keys.ts): any change to any signed field must make verification fail.
+// (src/crypto/keys.ts): any change to any signed field must make verification fail.
 
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
@@ -7,8 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { UserError } from '../../src/node/errors.js';
-import { type ChannelKey, loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
+import { UserError } from '../../src/common/errors.js';
+import { bytesToHex } from '../../src/common/hex.js';
+import { type ChannelKey, loadOrCreateKey, nodeVerify } from '../../src/crypto/keys.js';
 import {
   type Chunk,
   decodeChunk,
@@ -22,7 +23,6 @@ import {
   type UnsignedChunk,
   verifyChunk,
 } from '../../src/protocol/chunk.js';
-import { bytesToHex } from '../../src/protocol/hex.js';
 
 let dir: string;
 let key: ChannelKey;

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
+import { loadOrCreateKey, nodeVerify } from '../../src/crypto/keys.js';
 import { CHUNK_MS, FLAG_KEYFRAME } from '../../src/protocol/chunk.js';
 import { MsgType, makeBufferMap } from '../../src/protocol/codec.js';
 import type { CoreEvent } from '../../src/protocol/peer-core.js';

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type ChannelKey, loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
+import { type ChannelKey, loadOrCreateKey, nodeVerify } from '../../src/crypto/keys.js';
 import { type Chunk, FLAG_KEYFRAME, signChunk } from '../../src/protocol/chunk.js';
 import {
   bufferMapSeqs,

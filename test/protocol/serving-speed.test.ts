@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
+import { loadOrCreateKey, nodeVerify } from '../../src/crypto/keys.js';
 import { type Chunk, FLAG_KEYFRAME, signChunk } from '../../src/protocol/chunk.js';
 import { MsgType, type PeerRole, type WireMessage } from '../../src/protocol/codec.js';
 import { DEFAULT_PEER_CORE_CONFIG, PeerCore } from '../../src/protocol/peer-core.js';

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadOrCreateKey } from '../../src/node/keys.js';
+import { loadOrCreateKey } from '../../src/crypto/keys.js';
 import { ChunkWindow } from '../../src/protocol/chunk-window.js';
 import { NO_SEQ } from '../../src/protocol/codec.js';
 import { Neighbour } from '../../src/protocol/neighbour.js';

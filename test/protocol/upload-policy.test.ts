@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
+import { loadOrCreateKey, nodeVerify } from '../../src/crypto/keys.js';
 import { type Chunk, FLAG_KEYFRAME, signChunk } from '../../src/protocol/chunk.js';
 import { MsgType, PROTOCOL_VERSION } from '../../src/protocol/codec.js';
 import { PeerCore } from '../../src/protocol/peer-core.js';

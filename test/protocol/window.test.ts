@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
+import { loadOrCreateKey, nodeVerify } from '../../src/crypto/keys.js';
 import { type Chunk, FLAG_KEYFRAME } from '../../src/protocol/chunk.js';
 import { ChunkWindow } from '../../src/protocol/chunk-window.js';
 import type { PeerRole } from '../../src/protocol/codec.js';

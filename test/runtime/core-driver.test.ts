@@ -6,9 +6,9 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadOrCreateKey, type NodeKey, newNodeKey, nodeVerify } from '../../src/node/keys.js';
+import { bytesToHex } from '../../src/common/hex.js';
+import { loadOrCreateKey, type NodeKey, newNodeKey, nodeVerify } from '../../src/crypto/keys.js';
 import { decodeMessage, encodeMessage, MsgType, PROTOCOL_VERSION, type WireMessage } from '../../src/protocol/codec.js';
-import { bytesToHex } from '../../src/protocol/hex.js';
 import { PeerCore } from '../../src/protocol/peer-core.js';
 import { seededRandom } from '../../src/protocol/random.js';
 import { CoreDriver } from '../../src/runtime/core-driver.js';

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type ChannelKey, deriveRenditionKey, loadOrCreateKey, nodeVerify } from '../../src/node/keys.js';
+import { bytesToHex } from '../../src/common/hex.js';
+import { type ChannelKey, deriveRenditionKey, loadOrCreateKey, nodeVerify } from '../../src/crypto/keys.js';
 import {
   type ChannelRecord,
   canonicalRecord,
@@ -17,7 +18,6 @@ import {
   type SignedChannelRecord,
   signChannelRecord,
 } from '../../src/protocol/channel-record.js';
-import { bytesToHex } from '../../src/protocol/hex.js';
 import { seededRandom } from '../../src/protocol/random.js';
 import { DEFAULT_DIRECTORY_CONFIG, Directory, type DirectoryConfig, type PeerEntry, Refusal } from '../../src/tracker/directory.js';
 import { reachableAddress } from '../../src/tracker/server.js';

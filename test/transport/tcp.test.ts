@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
 import NoiseSecretStream from '@hyperswarm/secret-stream';
-import { newNodeKey } from '../../src/node/keys.js';
+import { newNodeKey } from '../../src/crypto/keys.js';
 import { TcpTransport } from '../../src/transport/tcp.js';
 import type { Connection } from '../../src/transport/transport.js';
 

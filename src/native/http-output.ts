@@ -1,0 +1,272 @@
+// The viewer's local HTTP server for players: /stream.ts (continuous MPEG-TS), /live.m3u8 and
+// its segments (HLS), and /stats.json. Bound to 127.0.0.1 by default: it serves this
+// machine's players, not the Internet.
+//
+// Web pages the user visits can reach it too, so it answers nothing to them: no CORS header
+// (another origin cannot read /stats.json, which names the channel and the neighbours), and a
+// Host check against DNS rebinding (a page whose own name resolves to 127.0.0.1 would otherwise
+// be same-origin with this server). Only the broadcaster's /chunk/<n> origin serves any web
+// page, since browsers on the tracker's origin fetch late chunks from it.
+
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import { UserError } from '../common/errors.js';
+import type { HlsSegmenter } from '../media/hls-segmenter.js';
+import type { StreamOutput } from '../media/stream-output.js';
+
+export interface HttpOutput {
+  readonly port: number;
+  readonly baseUrl: string;
+  /** What players are doing, to know when they are done after the channel ended. */
+  activity(): { streamClients: number; lastHlsRequestAtMs: number | undefined };
+  close(): Promise<void>;
+}
+
+export interface HttpOutputOptions {
+  host: string;
+  port: number;
+  /** When `port` is taken, try the next ones up to this many, then any free port (for a default port). @default 0 */
+  fallbackPorts?: number;
+  stream?: StreamOutput;
+  hls?: HlsSegmenter;
+  /**
+   * A master playlist for /live.m3u8 (a channel with renditions); the media playlist then moves
+   * to /media.m3u8.
+   */
+  master?: string;
+  stats: () => unknown;
+  /** The broadcaster's origin: a signed chunk by number, for browsers' last-resort fetches. */
+  origin?: (seq: number, counted: boolean) => Uint8Array | undefined;
+  /** Prometheus text for /metrics. */
+  metrics?: () => Promise<string>;
+  /** Host names besides this machine's own and its addresses that requests may name (a LAN name). */
+  extraHosts?: string[];
+}
+
+/** How long a playlist request waits for the first segment before answering 503. */
+const FIRST_SEGMENT_WAIT_MS = 10_000;
+const SEGMENT_PATH = /^\/live\/(\d{1,15})\.ts$/;
+const CORS = { 'access-control-allow-origin': '*' };
+
+/**
+ * The Host header values this server answers: loopback names, the address it is bound to, and
+ * when bound to every interface, this machine's addresses and host name (players on the LAN).
+ */
+export function allowedHosts(bindHost: string, extra: readonly string[] = []): Set<string> {
+  const hosts = new Set(['127.0.0.1', 'localhost', '::1', bindHost.toLowerCase(), ...extra.map((h) => h.toLowerCase())]);
+  if (bindHost === '0.0.0.0' || bindHost === '::') {
+    for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) hosts.add(a.address.toLowerCase());
+    const name = os.hostname().toLowerCase();
+    for (const h of [name, `${name}.local`, `${name}.lan`, `${name}.home`]) hosts.add(h);
+  }
+  return hosts;
+}
+
+/** The host part of a Host header ("[::1]:8902" -> "::1"); undefined for a malformed one. */
+export function hostOf(header: string): string | undefined {
+  const h = header.trim().toLowerCase();
+  const m = h.startsWith('[') ? /^\[([0-9a-f:.]+)\](?::\d{1,5})?$/.exec(h) : /^([a-z0-9.-]+)(?::\d{1,5})?$/.exec(h);
+  return m?.[1];
+}
+
+export async function startHttpOutput(options: HttpOutputOptions): Promise<HttpOutput> {
+  let streamClients = 0;
+  let lastHlsRequestAtMs: number | undefined;
+  const hosts = allowedHosts(options.host, options.extraHosts);
+  /** Requests refused for their Host, in /metrics: a page trying DNS rebinding shows up there. */
+  let refusedHosts = 0;
+  const server = http.createServer((req, res) => {
+    // Concatenated, not resolved: a target such as "//x" must not be read as a host name.
+    let path: string;
+    try {
+      path = new URL(`http://local${(req.url ?? '/').startsWith('/') ? '' : '/'}${req.url ?? '/'}`).pathname;
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    const chunkPath = /^\/chunk\/(\d{1,10})$/.exec(path);
+    // Browsers always send Host; a request without one comes from a program, not a page.
+    const host = req.headers.host === undefined ? undefined : hostOf(req.headers.host);
+    if (
+      req.headers.host !== undefined &&
+      (host === undefined || !hosts.has(host)) &&
+      (chunkPath === null || options.origin === undefined)
+    ) {
+      refusedHosts++;
+      res
+        .writeHead(421, { 'content-type': 'text/plain' })
+        .end(
+          `this server answers requests for ${[...hosts].slice(0, 4).join(', ')}, not ${JSON.stringify(req.headers.host.slice(0, 100))}\n`,
+        );
+      return;
+    }
+    if (chunkPath !== null && options.origin !== undefined) {
+      const body = options.origin(Number(chunkPath[1]), req.method === 'GET');
+      if (body === undefined) {
+        res.writeHead(404, { ...CORS, 'cache-control': 'no-store' }).end();
+        return;
+      }
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': body.length,
+        'cache-control': 'max-age=60',
+        ...CORS,
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
+    if (path === '/metrics' && options.metrics !== undefined) {
+      options.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+        res.end(
+          `${text}# HELP meshtv_local_http_refused_host_total Requests refused for naming a Host this server does not answer (DNS rebinding)\n` +
+            `# TYPE meshtv_local_http_refused_host_total counter\nmeshtv_local_http_refused_host_total ${refusedHosts}\n`,
+        );
+      });
+      return;
+    }
+    if (path === '/stats.json') {
+      const body = JSON.stringify(options.stats());
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(body);
+      return;
+    }
+    if (path === '/stream.ts' && options.stream !== undefined) {
+      const stream = options.stream;
+      if (stream.ended) {
+        res.writeHead(410, { 'content-type': 'text/plain' }).end('the channel has ended\n');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'video/mp2t', 'cache-control': 'no-store' });
+      if (req.method === 'HEAD') {
+        res.end();
+        return;
+      }
+      res.socket?.setNoDelay(true);
+      const sink = {
+        write: (data: Uint8Array) => {
+          res.write(data);
+        },
+        get pendingBytes() {
+          return res.writableLength;
+        },
+        end: () => res.end(),
+      };
+      streamClients++;
+      stream.addClient(sink);
+      res.on('close', () => {
+        streamClients--;
+        stream.removeClient(sink);
+      });
+      return;
+    }
+    const mediaPath = options.master !== undefined ? '/media.m3u8' : '/live.m3u8';
+    if (options.master !== undefined && path === '/live.m3u8') {
+      lastHlsRequestAtMs = Date.now();
+      sendPlaylist(req, res, options.master);
+      return;
+    }
+    if (options.hls !== undefined && (path === mediaPath || SEGMENT_PATH.test(path))) {
+      lastHlsRequestAtMs = Date.now();
+      if (path === mediaPath) servePlaylist(options.hls, req, res);
+      else serveSegment(options.hls, Number(SEGMENT_PATH.exec(path)?.[1]), req, res);
+      return;
+    }
+    const routes = [options.stream && '/stream.ts', options.hls && '/live.m3u8', '/stats.json'].filter(Boolean).join(', ');
+    res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found; try ${routes}\n`);
+  });
+
+  const fallbacks = options.fallbackPorts ?? 0;
+  let port = options.port;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await listen(server, options.host, port);
+      break;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' && port !== 0 && attempt < fallbacks) {
+        port = attempt + 1 < fallbacks ? port + 1 : 0;
+        server.close();
+        continue;
+      }
+      if (code === 'EADDRINUSE') throw new UserError(`port ${options.port} on ${options.host} is in use; choose another with --http-port`);
+      throw new UserError(`cannot serve HTTP on ${options.host}:${port}: ${(err as Error).message}`);
+    }
+  }
+  const actualPort = (server.address() as AddressInfo).port;
+  return {
+    port: actualPort,
+    baseUrl: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${actualPort}`,
+    activity: () => ({ streamClients, lastHlsRequestAtMs }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function listen(server: http.Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => {
+      server.off('listening', onListening);
+      reject(err);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+/** The live playlist; before the first segment exists the request waits for it a little. */
+function sendPlaylist(req: http.IncomingMessage, res: http.ServerResponse, body: string): void {
+  res.writeHead(200, {
+    'content-type': 'application/vnd.apple.mpegurl',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-cache',
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+function servePlaylist(hls: HlsSegmenter, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const send = (body: string) => sendPlaylist(req, res, body);
+  const now = hls.playlist();
+  if (now !== undefined) {
+    send(now);
+    return;
+  }
+  const timer = setTimeout(() => {
+    unsubscribe();
+    res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end('no segment yet: the channel is starting\n');
+  }, FIRST_SEGMENT_WAIT_MS);
+  const unsubscribe = hls.onChange(() => {
+    const body = hls.playlist();
+    if (body === undefined) return;
+    clearTimeout(timer);
+    unsubscribe();
+    send(body);
+  });
+  res.on('close', () => {
+    clearTimeout(timer);
+    unsubscribe();
+  });
+}
+
+function serveSegment(hls: HlsSegmenter, sequence: number, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const data = hls.segment(sequence);
+  if (data === undefined) {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end(`segment ${sequence} is not (or no longer) available\n`);
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'video/mp2t', 'content-length': data.length, 'cache-control': 'no-cache' });
+  res.end(req.method === 'HEAD' ? undefined : data);
+}
