@@ -1,4 +1,5 @@
-// `npm test`: lint and format check (Biome), strict type check (tsc --noEmit), then every
+// `npm test`: lint and format check (Biome, with src/'s file and function length limits), strict
+// type check (tsc --noEmit), the layer rules (dependency-cruiser), then every
 // test file under test/ with node's test runner, which prints the pass/fail summary.
 
 import { spawnSync } from 'node:child_process';
@@ -32,6 +33,7 @@ const only = process.argv.slice(2);
 if (only.length === 0) {
   step('lint (biome)', bin('biome'), ['check', '.']);
   step('type check (tsc --noEmit)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
+  step('layers (dependency-cruiser)', bin('depcruise'), ['src', '--config', '.dependency-cruiser.cjs', '--output-type', 'err']);
 }
 const files = only.length > 0 ? only : testFiles(path.join(root, 'test'));
 step('tests (node --test)', process.execPath, [

@@ -7,6 +7,7 @@
 
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { hexToBytes } from '../common/hex.js';
+import type { NodeIdentity } from '../crypto/signatures.js';
 import { nobleVerify } from '../crypto/verify-noble.js';
 import { AbrSession } from '../protocol/abr-session.js';
 import {
@@ -21,7 +22,7 @@ import { Membership } from '../protocol/membership.js';
 import { PeerCore } from '../protocol/peer-core.js';
 import { seededRandom } from '../protocol/random.js';
 import { CoreDriver } from '../runtime/core-driver.js';
-import { type NodeIdentity, peerIdOf } from '../runtime/link-auth.js';
+import { peerIdOf } from '../runtime/link-auth.js';
 import { checkNetworkConfig, type LinkPath, type NetworkConfig } from '../transport/ice.js';
 import { type PeerConnectionLike, signalingUrlOf, WebRtcSignaling, type WebSocketLike } from '../transport/webrtc-signaling.js';
 

@@ -1,7 +1,7 @@
 // Leveled logging to stderr, so stdout stays for what the user asked for (URIs, URLs, lists).
 // `--log-format json` gives one JSON object per line for log collectors.
 
-import { HIDDEN_CHARACTERS } from '../protocol/channel-record.js';
+import { HIDDEN_CHARACTERS } from './text.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -13,6 +13,9 @@ export interface Logger {
   error(msg: string): void;
   child(component: string): Logger;
 }
+
+/** The part of a Logger that the runtime's drivers write to (a browser tab passes the console). */
+export type DriverLog = Pick<Logger, 'debug' | 'warn'>;
 
 export interface LogSink {
   write(line: string): void;

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../common/errors.js';
 import { bytesToHex } from '../common/hex.js';
-import type { NodeIdentity } from '../runtime/link-auth.js';
+import type { NodeIdentity } from './signatures.js';
 
 export interface ChannelKey {
   readonly privateKey: KeyObject;

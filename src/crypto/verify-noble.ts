@@ -3,7 +3,7 @@
 // node runtime uses instead (src/crypto/keys.ts); both accept and refuse exactly the same inputs.
 
 import { ed25519 } from '@noble/curves/ed25519.js';
-import type { VerifyFn } from '../protocol/chunk.js';
+import type { VerifyFn } from './signatures.js';
 
 export const nobleVerify: VerifyFn = (publicKey, message, signature) => {
   if (publicKey.length !== 32 || signature.length !== 64) return false;

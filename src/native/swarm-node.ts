@@ -10,7 +10,8 @@ import { WebSocket } from 'ws';
 import { bytesToHex } from '../common/hex.js';
 import type { Logger } from '../common/log.js';
 import { type NodeKey, newNodeKey, nodeVerify } from '../crypto/keys.js';
-import type { Chunk, SignFn } from '../protocol/chunk.js';
+import type { SignFn } from '../crypto/signatures.js';
+import type { Chunk } from '../protocol/chunk.js';
 import { isLoopbackHost, isPublicIp } from '../protocol/ip-ranges.js';
 import { Membership, type PeerCandidate } from '../protocol/membership.js';
 import { type CoreEvent, PeerCore, type PeerCoreConfig } from '../protocol/peer-core.js';
@@ -18,6 +19,7 @@ import { seededRandom } from '../protocol/random.js';
 import { type SourceProof, signSourceProof } from '../protocol/source-proof.js';
 import { CoreDriver, type LinkStats } from '../runtime/core-driver.js';
 import { peerIdOf } from '../runtime/link-auth.js';
+import { tcpWireBytes } from '../transport/framing.js';
 import { describeIceServers, forNodeDataChannel, type IceServer } from '../transport/ice.js';
 import { TcpTransport } from '../transport/tcp.js';
 import type { Listener } from '../transport/transport.js';
@@ -114,7 +116,13 @@ export class SwarmNode {
     this.peerId = bytesToHex(peerId);
     this.core = new PeerCore(
       { ...options.core, role: options.role },
-      { channelKey: options.channelKey, localPeerId: peerId, verify: nodeVerify, random: seededRandom(randomInt(2 ** 31)) },
+      {
+        channelKey: options.channelKey,
+        localPeerId: peerId,
+        verify: nodeVerify,
+        random: seededRandom(randomInt(2 ** 31)),
+        wireBytes: tcpWireBytes,
+      },
     );
     this.driver = new CoreDriver(this.core, { identity: nodeKey, verify: nodeVerify, log: options.log });
     this.membership = new Membership(

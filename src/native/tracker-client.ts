@@ -1,11 +1,16 @@
 // Talking to trackers over HTTP: announces, channel records, the channel list. Answers are
 // untrusted input and checked before use.
 
+import {
+  type AnnounceAnswer,
+  type AnnounceRequest,
+  type ChannelSummary,
+  parseAnnounceAnswer,
+  parseChannelList,
+} from '../api/tracker-api.js';
 import { UserError } from '../common/errors.js';
+import type { VerifyFn } from '../crypto/signatures.js';
 import { canonicalRecord, checkSignedChannelRecord, type SignedChannelRecord } from '../protocol/channel-record.js';
-import type { VerifyFn } from '../protocol/chunk.js';
-import type { ChannelSummary } from '../tracker/directory.js';
-import type { AnnounceAnswer, AnnounceRequest } from '../tracker/server.js';
 import { checkNetworkConfig, type NetworkConfig } from '../transport/ice.js';
 
 const REQUEST_TIMEOUT_MS = 5000;
@@ -107,21 +112,9 @@ async function call(trackerUrl: string, path: string, init?: { method: string; b
 }
 
 export async function announce(trackerUrl: string, req: AnnounceRequest): Promise<AnnounceAnswer> {
-  const body = (await call(trackerUrl, '/api/announce', { method: 'POST', body: req })) as Partial<AnnounceAnswer>;
-  if (!Array.isArray(body.peers) || typeof body.intervalMs !== 'number')
-    throw new UserError(`tracker ${trackerUrl} sent a malformed announce answer`);
-  const peers = body.peers.filter(
-    (p) =>
-      typeof p === 'object' &&
-      p !== null &&
-      typeof p.peerId === 'string' &&
-      typeof p.address === 'string' &&
-      Number.isInteger(p.port) &&
-      p.port > 0 &&
-      p.port < 65536 &&
-      (p.role === 'source' || p.role === 'viewer'),
-  );
-  return { intervalMs: Math.min(60_000, Math.max(1000, body.intervalMs)), yourAddress: String(body.yourAddress ?? ''), peers };
+  const answer = parseAnnounceAnswer(await call(trackerUrl, '/api/announce', { method: 'POST', body: req }));
+  if (answer === undefined) throw new UserError(`tracker ${trackerUrl} sent a malformed announce answer`);
+  return answer;
 }
 
 /** What a tracker's operator set for reaching peers: STUN/TURN servers and signalling trackers. */
@@ -134,18 +127,9 @@ export async function publishChannelRecord(trackerUrl: string, signed: SignedCha
 }
 
 export async function listChannels(trackerUrl: string): Promise<ChannelSummary[]> {
-  const body = await call(trackerUrl, '/api/channels');
-  if (!Array.isArray(body)) throw new UserError(`tracker ${trackerUrl} sent a malformed channel list`);
-  return body
-    .filter(
-      (c): c is ChannelSummary =>
-        typeof c === 'object' && c !== null && typeof c.id === 'string' && typeof c.name === 'string' && typeof c.viewers === 'number',
-    )
-    .map((c) => {
-      const twins = Array.isArray(c.sameNameAs) ? c.sameNameAs.filter((x): x is string => typeof x === 'string') : [];
-      // Older trackers name every twin and send no count.
-      return { ...c, sameNameAs: twins.slice(0, 3), sameNameCount: Number.isInteger(c.sameNameCount) ? c.sameNameCount : twins.length };
-    });
+  const list = parseChannelList(await call(trackerUrl, '/api/channels'));
+  if (list === undefined) throw new UserError(`tracker ${trackerUrl} sent a malformed channel list`);
+  return list;
 }
 
 /**

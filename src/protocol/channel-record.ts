@@ -3,7 +3,8 @@
 // tag, so a signature over a record can never be replayed as a chunk signature or vice versa.
 
 import { bytesToHex, hexToBytes } from '../common/hex.js';
-import type { SignFn, VerifyFn } from './chunk.js';
+import { HIDDEN_CHARACTERS } from '../common/text.js';
+import type { SignFn, VerifyFn } from '../crypto/signatures.js';
 import { isPublicIp } from './ip-ranges.js';
 
 export interface ChannelRecord {
@@ -55,13 +56,6 @@ export interface SignedChannelRecord {
 }
 
 export const MAX_CHANNEL_NAME_LENGTH = 80;
-
-/**
- * Control and format characters a name may not hold: terminal escapes, bidi overrides that
- * reorder what is shown, invisible characters. Zero-width (non-)joiners stay: emoji sequences
- * and several scripts need them.
- */
-export const HIDDEN_CHARACTERS = /(?![\u200c\u200d])[\p{Cc}\p{Cf}\p{Co}\p{Cs}\u2028\u2029]/u;
 
 /** Why a channel name is refused beyond its length (undefined: fine). */
 export function channelNameProblem(name: string): string | undefined {

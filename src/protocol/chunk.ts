@@ -2,6 +2,7 @@
 // The signature covers every field but itself, so a relay can change nothing.
 // Signing and verification are injected (node crypto, WebCrypto, noble): no I/O here.
 
+import type { SignFn, VerifyFn } from '../crypto/signatures.js';
 import { RemoteProtocolError } from './errors.js';
 
 export const CHANNEL_ID_BYTES = 32;
@@ -48,13 +49,6 @@ export interface Chunk {
 }
 
 export type UnsignedChunk = Omit<Chunk, 'signature'>;
-
-export type SignFn = (message: Uint8Array) => Uint8Array;
-/**
- * Returns true when `signature` is a valid signature of `message` by `publicKey`. Synchronous,
- * and keeps nothing of `message`: verifyChunk reuses its buffer for the next chunk.
- */
-export type VerifyFn = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean;
 
 /** The exact bytes the signature covers: the header followed by the payload. */
 export function signedBytes(c: UnsignedChunk): Uint8Array {

@@ -2,7 +2,8 @@
 // measurements behind them), the components a runtime hands it, and the events and counts it
 // reports. Data only; the behaviour is in ./peer-core.ts.
 
-import { CHUNK_MS, type Chunk, type VerifyFn } from './chunk.js';
+import type { VerifyFn } from '../crypto/signatures.js';
+import { CHUNK_MS, type Chunk } from './chunk.js';
 import type { PeerRole } from './codec.js';
 import type { MessageBudgets } from './message-budget.js';
 import { DEFAULT_MESSAGE_BUDGETS } from './message-budget.js';
@@ -174,6 +175,11 @@ export interface PeerCoreComponents {
   localPeerId: Uint8Array;
   verify: VerifyFn;
   random: RandomFn;
+  /**
+   * What a message body of this many bytes costs on the link: the transport's framing (TCP's
+   * length prefix) added. @default the body alone (WebRTC data channels frame messages themselves)
+   */
+  wireBytes?: (bodyBytes: number) => number;
 }
 
 export type CoreEvent =

@@ -11,7 +11,6 @@
 // relaying neighbours at once, so pushes run down chains from the source. A chunk that
 // arrives takes back (Cancel) the requests still out for it.
 
-import { frameHeaderBytes } from '../transport/framing.js';
 import { CHUNK_MS, type Chunk, FLAG_KEYFRAME, verifyChunk } from './chunk.js';
 import { ChunkWindow } from './chunk-window.js';
 import {
@@ -774,9 +773,9 @@ export class PeerCore {
   private send(nowMs: number, to: PeerId, msg: WireMessage): void {
     if (msg.type !== MsgType.ChunkData && this.uploads.paced) {
       // As the codec sends it on a link that is under way (a number as a step of 0 from itself)
-      // and TCP frames it.
+      // and the transport frames it.
       const body = messageBodyBytes(msg, isSeqMessage(msg) ? msg : undefined);
-      this.uploads.charge(nowMs, body + frameHeaderBytes(body));
+      this.uploads.charge(nowMs, this.components.wireBytes?.(body) ?? body);
     }
     this.transmits.push({ to, msg });
   }

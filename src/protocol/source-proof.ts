@@ -4,7 +4,7 @@
 // or put a fake source first in every answer.
 
 import { bytesToHex, hexToBytes } from '../common/hex.js';
-import type { SignFn, VerifyFn } from './chunk.js';
+import type { SignFn, VerifyFn } from '../crypto/signatures.js';
 
 /** What a source announce carries. */
 export interface SourceProof {

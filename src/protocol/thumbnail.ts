@@ -2,7 +2,7 @@
 // signed with the channel key over a domain tag, the time and the image bytes, so only the
 // channel's owner can set what its card shows.
 
-import type { SignFn, VerifyFn } from './chunk.js';
+import type { SignFn, VerifyFn } from '../crypto/signatures.js';
 
 export const MAX_THUMBNAIL_BYTES = 256 * 1024;
 

@@ -4,20 +4,16 @@
 // peer that breaks the protocol (the one place for that policy, with the bans and per-address
 // caps of Admission). Runs in node and in browsers: it uses only timers and Date.now.
 
+import type { DriverLog } from '../common/log.js';
+import type { NodeIdentity, VerifyFn } from '../crypto/signatures.js';
 import { Admission, type AdmissionConfig, addressGroup } from '../protocol/admission.js';
-import type { VerifyFn } from '../protocol/chunk.js';
 import { decodeMessage, encodeMessage, MsgType, type SeqRef, type WireMessage } from '../protocol/codec.js';
 import { RemoteProtocolError } from '../protocol/errors.js';
 import type { CoreEvent, PeerCore, PeerId } from '../protocol/peer-core.js';
 import { frameHeaderBytes } from '../transport/framing.js';
 import type { LinkPath } from '../transport/ice.js';
 import type { Connection } from '../transport/transport.js';
-import { type AuthResult, LinkAuth, makeAuth, type NodeIdentity, peerIdHexOf } from './link-auth.js';
-
-export interface DriverLog {
-  debug(msg: string): void;
-  warn(msg: string): void;
-}
+import { type AuthResult, LinkAuth, makeAuth, peerIdHexOf } from './link-auth.js';
 
 /**
  * A link to the broadcaster that has brought nothing for this long, while nothing new came from

@@ -10,7 +10,7 @@
 // Pure functions and a small per-link state machine; no I/O.
 
 import { bytesToHex } from '../common/hex.js';
-import type { VerifyFn } from '../protocol/chunk.js';
+import type { NodeIdentity, VerifyFn } from '../crypto/signatures.js';
 import {
   type AuthMsg,
   type HelloMsg,
@@ -21,14 +21,6 @@ import {
   PROTOCOL_VERSION,
 } from '../protocol/codec.js';
 import type { LinkBinding } from '../transport/transport.js';
-
-/** A node's own key: who it is on every link. */
-export interface NodeIdentity {
-  /** Ed25519 public key (32 bytes). */
-  readonly publicKey: Uint8Array;
-  /** Ed25519 signature with the node key. */
-  sign(message: Uint8Array): Uint8Array;
-}
 
 /** The peer id of a node key. */
 export function peerIdOf(nodeKey: Uint8Array): Uint8Array {

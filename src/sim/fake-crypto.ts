@@ -3,7 +3,8 @@
 // "signature" is a 32-bit FNV-1a hash of the signed header, keyed by the channel key, so the
 // core still runs its verification path and a tampered header is still refused.
 
-import { SIGNATURE_BYTES, type SignFn, type VerifyFn } from '../protocol/chunk.js';
+import type { SignFn, VerifyFn } from '../crypto/signatures.js';
+import { SIGNATURE_BYTES } from '../protocol/chunk.js';
 
 /** Signed header bytes (chunk.ts HEADER_BYTES): version, channel key, seq, capture time, flags, length. */
 const HEADER_BYTES = 50;

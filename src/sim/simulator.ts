@@ -11,6 +11,7 @@ import { MsgType, PEER_ID_BYTES, type WireMessage } from '../protocol/codec.js';
 import { Membership, type PeerCandidate } from '../protocol/membership.js';
 import { type CoreEvent, DEFAULT_PEER_CORE_CONFIG, PeerCore, type PeerId } from '../protocol/peer-core.js';
 import { type RandomFn, seededRandom } from '../protocol/random.js';
+import { tcpWireBytes } from '../transport/framing.js';
 import { EventQueue } from './event-queue.js';
 import { fakeSigner, fakeVerify } from './fake-crypto.js';
 import { type AttackKind, HOSTILE_DIAL_TARGET, HOSTILE_TICK_MS, onLinkOpen, onTick, passesOwnMessage } from './hostile.js';
@@ -176,6 +177,8 @@ export class Simulator {
         localPeerId,
         verify: fakeVerify,
         random: seededRandom(mix(this.config.seed, index + 1)),
+        // Simulated links cost what native TCP links cost (sim/wire-size.ts).
+        wireBytes: tcpWireBytes,
       },
     );
     const p = new SimPeer(role === 'source' ? (rendition === 0 ? 's' : `s${rendition}`) : `v${index}`, core, host, joinedAtMs, rendition);

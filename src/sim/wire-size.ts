@@ -3,7 +3,7 @@
 // messages as objects and uses this for its byte accounting (checked against encodeMessage in tests).
 
 import { isSeqMessage, messageBodyBytes, type SeqRef, type WireMessage } from '../protocol/codec.js';
-import { frameHeaderBytes } from '../transport/framing.js';
+import { tcpWireBytes } from '../transport/framing.js';
 
 /**
  * Wire bytes of `msg` sent on a link direction whose last sequence number was `tx`, which it
@@ -12,5 +12,5 @@ import { frameHeaderBytes } from '../transport/framing.js';
 export function messageWireBytes(msg: WireMessage, tx?: SeqRef): number {
   const body = messageBodyBytes(msg, tx);
   if (tx !== undefined && isSeqMessage(msg)) tx.seq = msg.seq;
-  return body + frameHeaderBytes(body);
+  return tcpWireBytes(body);
 }

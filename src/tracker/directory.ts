@@ -1,6 +1,7 @@
 // The tracker's state: signed channel records and the peers announced for each channel, with
 // expiry. Time is an input and randomness is injected, so the rules are testable without HTTP.
 
+import { type ChannelSummary, MAX_SAME_NAME_IDS } from '../api/tracker-api.js';
 import type { ChannelRecord, SignedChannelRecord } from '../protocol/channel-record.js';
 import type { RandomFn } from '../protocol/random.js';
 import { nameSkeleton } from './names.js';
@@ -39,21 +40,6 @@ export class Refusal {
   ) {}
 }
 
-export interface ChannelSummary {
-  id: string;
-  name: string;
-  bitrateBps: number;
-  viewers: number;
-  /**
-   * Other live channels whose names look the same (same confusable skeleton, different keys):
-   * shown, never merged. At most MAX_SAME_NAME_IDS of them; sameNameCount says how many.
-   */
-  sameNameAs: string[];
-  sameNameCount: number;
-  /** The quality ladder, lowest first, when the channel has one (viewers counts all of them). */
-  renditions?: { name: string; height: number; bitrateBps: number }[];
-}
-
 export interface DirectoryConfig {
   /** How often peers are asked to announce. @default 5000 */
   announceIntervalMs: number;
@@ -77,9 +63,6 @@ export interface DirectoryConfig {
   /** How long one channel listing is served before it is built again. @default 1000 */
   listingCacheMs: number;
 }
-
-/** Ids named in sameNameAs at most. */
-export const MAX_SAME_NAME_IDS = 3;
 
 export const DEFAULT_DIRECTORY_CONFIG: DirectoryConfig = {
   announceIntervalMs: 5000,

@@ -6,6 +6,7 @@ import { createHmac, randomInt } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter } from 'prom-client';
+import type { AnnounceAnswer, AnnounceRequest } from '../api/tracker-api.js';
 import { hexToBytes } from '../common/hex.js';
 import { createMetrics } from '../common/metrics.js';
 import { newNodeKey, nodeVerify } from '../crypto/keys.js';
@@ -28,35 +29,6 @@ import { DEFAULT_SIGNALING_CONFIG, type SignalingConfig, type SignalingRefusal, 
 import { serveWeb } from './web.js';
 
 export const MAX_BODY_BYTES = 16 * 1024;
-
-export interface AnnounceRequest {
-  channelId: string;
-  peerId: string;
-  port: number;
-  role: 'source' | 'viewer';
-  /**
-   * Address other peers should dial; by default the address the tracker sees. Another one is
-   * listed only once the tracker has connected back and the handshake proved the peer's key
-   * there; a private, loopback or host-name address only on a tracker run with --private-network.
-   */
-  address?: string;
-  /** Required with role "source": a signature by the channel key (src/protocol/source-proof.ts). */
-  sourceProof?: SourceProof;
-  event?: 'stopped';
-  /**
-   * Most peers wanted in the answer (0 to maxPeersPerAnswer; more is taken as the most). A peer
-   * with all the neighbours it dials for asks for none: a full list of 30 every 5 s was a third
-   * of a viewer's control bytes. @default maxPeersPerAnswer
-   */
-  numWant?: number;
-}
-
-export interface AnnounceAnswer {
-  intervalMs: number;
-  /** The requester's address as the tracker sees it. */
-  yourAddress: string;
-  peers: { peerId: string; address: string; port: number; role: 'source' | 'viewer' }[];
-}
 
 export interface TrackerServer {
   readonly port: number;

@@ -18,6 +18,11 @@ export function frameHeaderBytes(length: number): number {
   return n;
 }
 
+/** A message body's cost on a TCP link: the body and its length prefix. */
+export function tcpWireBytes(bodyBytes: number): number {
+  return bodyBytes + frameHeaderBytes(bodyBytes);
+}
+
 export class FrameReader {
   private parts: Uint8Array[] = [];
   private buffered = 0;

@@ -7,7 +7,7 @@
 // injects RTCPeerConnection and WebSocket.
 
 import { bytesToHex } from '../common/hex.js';
-import type { DriverLog } from '../runtime/core-driver.js';
+import type { DriverLog } from '../common/log.js';
 import { type IceServer, isTurnServer, type LinkPath, linkPathOf, type StatsLike } from './ice.js';
 import { type DataChannelLike, WebRtcConnection } from './webrtc.js';
 

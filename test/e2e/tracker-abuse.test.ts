@@ -10,9 +10,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { WebSocket } from 'ws';
+import type { AnnounceAnswer } from '../../src/api/tracker-api.js';
 import { loadOrCreateKey } from '../../src/crypto/keys.js';
 import { signSourceProof } from '../../src/protocol/source-proof.js';
-import type { AnnounceAnswer } from '../../src/tracker/server.js';
 import { decode, meshtv, type Proc, stopAll, tempDir, waitUntil } from '../helpers/processes.js';
 
 after(stopAll);

@@ -3,40 +3,18 @@
 // with cards updated in place, each with a thumbnail refreshed every 10 s (a placeholder until
 // the tracker has one). Directory entries are checked before use; names are shown as text only.
 
-import type { ChannelSummary } from '../../tracker/directory.js';
+import { type ChannelSummary, parseChannelList } from '../../api/tracker-api.js';
 import { h, setText } from './dom.js';
 import { formatBitrate, formatCount } from './format.js';
 
-export type { ChannelSummary } from '../../tracker/directory.js';
-
 const REFRESH_MS = 5_000;
 const THUMBNAIL_REFRESH_MS = 10_000;
-const CHANNEL_ID = /^[0-9a-f]{64}$/;
-const MAX_NAME_CHARS = 80;
 
 /** Keeps only well-formed directory entries (the tracker is trusted, but not blindly). */
 export function parseChannels(body: unknown): ChannelSummary[] {
-  if (!Array.isArray(body)) throw new Error('the directory did not answer with a list');
-  const out: ChannelSummary[] = [];
-  for (const c of body as Record<string, unknown>[]) {
-    if (typeof c !== 'object' || c === null) continue;
-    if (typeof c.id !== 'string' || !CHANNEL_ID.test(c.id) || typeof c.name !== 'string') continue;
-    out.push({
-      id: c.id,
-      name: c.name.slice(0, MAX_NAME_CHARS),
-      bitrateBps: typeof c.bitrateBps === 'number' && c.bitrateBps >= 0 ? c.bitrateBps : 0,
-      viewers: typeof c.viewers === 'number' && Number.isInteger(c.viewers) && c.viewers >= 0 ? c.viewers : 0,
-      sameNameAs: Array.isArray(c.sameNameAs) ? c.sameNameAs.filter((x): x is string => typeof x === 'string').slice(0, 3) : [],
-      // Older trackers name every twin and send no count.
-      sameNameCount:
-        typeof c.sameNameCount === 'number' && Number.isInteger(c.sameNameCount) && c.sameNameCount >= 0
-          ? c.sameNameCount
-          : Array.isArray(c.sameNameAs)
-            ? c.sameNameAs.length
-            : 0,
-    });
-  }
-  return out;
+  const list = parseChannelList(body);
+  if (list === undefined) throw new Error('the directory did not answer with a list');
+  return list;
 }
 
 export async function fetchChannels(signal?: AbortSignal): Promise<ChannelSummary[]> {
