@@ -8,6 +8,9 @@ type Listener<T> = (event: T) => void;
 export class Emitter<Events extends object> {
   private readonly listeners = new Map<keyof Events, Set<Listener<never>>>();
 
+  /** @param onListenerError where a listener's error goes (default: reported as uncaught) */
+  constructor(private readonly onListenerError: (err: unknown) => void = reportUncaught) {}
+
   /** Calls `fn` on each `type` event from now on; returns the function that stops it. */
   on<K extends keyof Events>(type: K, fn: Listener<Events[K]>): () => void {
     let set = this.listeners.get(type);
@@ -26,9 +29,7 @@ export class Emitter<Events extends object> {
       try {
         (fn as Listener<Events[K]>)(event);
       } catch (err) {
-        queueMicrotask(() => {
-          throw err;
-        });
+        this.onListenerError(err);
       }
     }
   }
@@ -41,4 +42,10 @@ export class Emitter<Events extends object> {
   clear(): void {
     this.listeners.clear();
   }
+}
+
+function reportUncaught(err: unknown): void {
+  queueMicrotask(() => {
+    throw err;
+  });
 }
