@@ -30,21 +30,112 @@ const POLL_MS = 10;
 /** A chunk missing this long is not coming (the broadcaster restarted, or we fell behind): resync. */
 const RESYNC_MS = 2000;
 
-export async function startFanout(o: {
+interface FeedOptions {
   channelId: string;
   trackers: string[];
-  /** Address the HTTP server binds. @default '127.0.0.1' */
-  host?: string;
-  port: number;
   log: Logger;
-}): Promise<FanoutServer> {
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The fan-out's feed: pulls the stream from the broadcaster's HTTP origin, chunk after chunk,
+ * verifies each and hands it on, until stopped; starts over when the origin goes away.
+ */
+class OriginFeed {
+  mediaBytesIn = 0;
+  private stopped = false;
+  private running: Promise<void> | undefined;
+  private readonly channelKey: Uint8Array;
+  private origin: string | undefined;
+  private next: number | undefined;
+  private missingSince: number | undefined;
+
+  constructor(
+    private readonly o: FeedOptions,
+    private readonly deliver: (chunk: Chunk) => void,
+  ) {
+    this.channelKey = hexToBytes(o.channelId);
+  }
+
+  start(): void {
+    this.running = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.pull();
+      } catch (err) {
+        // The broadcaster is gone (killed, restarting): find its origin again.
+        this.o.log.debug(`fan-out feed: ${(err as Error).message}`);
+        this.resync();
+        await sleep(200);
+      }
+    }
+  }
+
+  /** One step: find the origin, then its newest chunk, then the next chunk or wait for it. */
+  private async pull(): Promise<void> {
+    this.origin ??= await this.findOrigin();
+    if (this.origin === undefined) return sleep(500);
+    if (this.next === undefined) {
+      const stats = (await (await fetch(`${this.origin}/stats.json`)).json()) as { newestSeq?: number };
+      if (typeof stats.newestSeq !== 'number' || stats.newestSeq < 0) return sleep(100);
+      this.next = stats.newestSeq;
+    }
+    const next = this.next;
+    const res = await fetch(`${this.origin}/chunk/${next}`);
+    if (res.status === 200) {
+      const chunk = decodeChunk(new Uint8Array(await res.arrayBuffer()));
+      if (chunk.seq !== next || !equalBytes(chunk.channelKey, this.channelKey) || !verifyChunk(chunk, nodeVerify))
+        throw new Error(`the origin sent a bad chunk for ${next}`);
+      this.mediaBytesIn += chunk.payload.length;
+      this.deliver(chunk);
+      this.next = next + 1;
+      this.missingSince = undefined;
+      return;
+    }
+    await res.arrayBuffer();
+    this.missingSince ??= Date.now();
+    if (Date.now() - this.missingSince > RESYNC_MS) this.resync();
+    await sleep(POLL_MS);
+  }
+
+  /** Starts over: the origin's address from the record, then its newest chunk. */
+  private resync(): void {
+    this.origin = undefined;
+    this.next = undefined;
+    this.missingSince = undefined;
+  }
+
+  // The origin's address comes from the channel's signed record: a restarted broadcaster
+  // publishes its new one.
+  private async findOrigin(): Promise<string | undefined> {
+    for (const t of this.o.trackers) {
+      const signed = await fetchChannelRecord(t, this.o.channelId, nodeVerify).catch(() => undefined);
+      if (signed?.record.originUrl !== undefined) return signed.record.originUrl;
+    }
+    return undefined;
+  }
+}
+
+export async function startFanout(
+  o: FeedOptions & {
+    /** Address the HTTP server binds. @default '127.0.0.1' */
+    host?: string;
+    port: number;
+  },
+): Promise<FanoutServer> {
   const host = o.host ?? '127.0.0.1';
-  const channelKey = hexToBytes(o.channelId);
   const clients = new Set<http.ServerResponse>();
   let bytesSent = 0;
-  let mediaBytesIn = 0;
-  let stopped = false;
-  const deliver = (chunk: Chunk) => {
+  const feed = new OriginFeed(o, (chunk) => {
     // Whole chunks, key included, as the broadcaster's HTTP origin serves them.
     const frame = encodeFrame(encodeChunk(chunk));
     for (const res of clients) {
@@ -56,69 +147,12 @@ export async function startFanout(o: {
       res.write(frame);
       bytesSent += chunk.payload.length;
     }
-  };
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  // The origin's address comes from the channel's signed record: a restarted broadcaster
-  // publishes its new one.
-  const findOrigin = async (): Promise<string | undefined> => {
-    for (const t of o.trackers) {
-      const signed = await fetchChannelRecord(t, o.channelId, nodeVerify).catch(() => undefined);
-      if (signed?.record.originUrl !== undefined) return signed.record.originUrl;
-    }
-    return undefined;
-  };
-  const feed = async () => {
-    let origin: string | undefined;
-    let next: number | undefined;
-    let missingSince: number | undefined;
-    // Starts over: the origin's address from the record, then its newest chunk.
-    const resync = () => {
-      origin = undefined;
-      next = undefined;
-      missingSince = undefined;
-    };
-    while (!stopped) {
-      try {
-        origin ??= await findOrigin();
-        if (origin === undefined) {
-          await sleep(500);
-          continue;
-        }
-        if (next === undefined) {
-          const stats = (await (await fetch(`${origin}/stats.json`)).json()) as { newestSeq?: number };
-          if (typeof stats.newestSeq !== 'number' || stats.newestSeq < 0) {
-            await sleep(100);
-            continue;
-          }
-          next = stats.newestSeq;
-        }
-        const res = await fetch(`${origin}/chunk/${next}`);
-        if (res.status === 200) {
-          const chunk = decodeChunk(new Uint8Array(await res.arrayBuffer()));
-          if (chunk.seq !== next || !equalBytes(chunk.channelKey, channelKey) || !verifyChunk(chunk, nodeVerify))
-            throw new Error(`the origin sent a bad chunk for ${next}`);
-          mediaBytesIn += chunk.payload.length;
-          deliver(chunk);
-          next++;
-          missingSince = undefined;
-          continue;
-        }
-        await res.arrayBuffer();
-        missingSince ??= Date.now();
-        if (Date.now() - missingSince > RESYNC_MS) resync();
-        await sleep(POLL_MS);
-      } catch (err) {
-        // The broadcaster is gone (killed, restarting): find its origin again.
-        o.log.debug(`fan-out feed: ${(err as Error).message}`);
-        resync();
-        await sleep(200);
-      }
-    }
-  };
+  });
   const server = http.createServer((req, res) => {
     if (req.url === '/stats') {
       res.writeHead(200, { 'content-type': 'application/json' });
       // Everything the feed took came from the broadcaster's origin.
+      const mediaBytesIn = feed.mediaBytesIn;
       res.end(JSON.stringify({ clients: clients.size, bytesSent, mediaBytesIn, mediaBytesInFromSource: mediaBytesIn }));
       return;
     }
@@ -128,15 +162,15 @@ export async function startFanout(o: {
     res.on('close', () => clients.delete(res));
   });
   await new Promise<void>((resolve) => server.listen(o.port, host, () => resolve()));
-  const feeding = feed();
+  feed.start();
   return {
     url: `http://${host}:${(server.address() as AddressInfo).port}/`,
-    stats: () => ({ clients: clients.size, bytesSent, mediaBytesIn }),
+    stats: () => ({ clients: clients.size, bytesSent, mediaBytesIn: feed.mediaBytesIn }),
     stop: async () => {
-      stopped = true;
+      const feedStopped = feed.stop();
       for (const res of clients) res.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await feeding;
+      await feedStopped;
     },
   };
 }

@@ -1,6 +1,6 @@
 // One benchmark host process: several swarm viewers, each with its own sockets and its own
-// upload cap (the core's token bucket), and several HTTP fan-out clients. On SIGTERM it prints
-// one JSON line with every viewer's measures and the process's CPU and memory, then exits.
+// upload cap (the core's token bucket), and several HTTP fan-out clients. On SIGTERM it reports
+// every viewer's measures and the process's CPU and memory (to the bench, or as one JSON line), then exits.
 
 import { hexToBytes } from '../common/hex.js';
 import type { Logger } from '../common/log.js';
@@ -44,6 +44,82 @@ export interface HostReport {
 /** Misses this soon after a viewer's first play count as start-up misses. */
 const MISS_EARLY_MS = 10_000;
 
+type HostViewer = HostReport['viewers'][number];
+
+/** A swarm viewer of this host, measuring as it plays. */
+interface MeasuredViewer {
+  node: SwarmNode;
+  start(): Promise<void>;
+  measures(): HostViewer;
+}
+
+function measuredViewer(o: HostOptions, cap: number | undefined): MeasuredViewer {
+  const node = new SwarmNode({
+    role: 'viewer',
+    channelKey: hexToBytes(o.channelId),
+    host: o.host ?? '127.0.0.1',
+    port: 0,
+    trackers: o.trackers,
+    core: cap === 0 ? { uploadEnabled: false } : o.capsInKernel === true ? {} : { uploadLimitBps: cap },
+    log: o.log,
+  });
+  const lags: number[] = [];
+  // Wall-clock time of the first play after each restart of the channel (a new broadcaster run).
+  const resumedAt: number[] = [];
+  const restartedAt: number[] = [];
+  let restarted = false;
+  let firstPlayAt: number | undefined;
+  let startupMs: number | undefined;
+  let joinedAt = 0;
+  // Where misses fall tells a slow start (first seconds) from a thin swarm (all along).
+  const misses = { first10s: 0, later: 0 };
+  const miss = (now: number) => {
+    if (firstPlayAt !== undefined && now - firstPlayAt < MISS_EARLY_MS) misses.first10s++;
+    else misses.later++;
+  };
+  node.onEvent((e) => {
+    if (e.type === 'restarted') {
+      restarted = true;
+      restartedAt.push(Date.now());
+    }
+    if (e.type === 'skip') miss(Date.now());
+    if (e.type !== 'play') return;
+    const now = Date.now();
+    if (e.late) miss(now);
+    startupMs ??= now - joinedAt;
+    firstPlayAt ??= now;
+    if (restarted) resumedAt.push(now);
+    restarted = false;
+    lags.push(e.lagMs);
+  });
+  return {
+    node,
+    start: async () => {
+      joinedAt = Date.now();
+      await node.start();
+      await node.announceNow().catch((err: Error) => o.log.warn(err.message));
+    },
+    measures: () => {
+      const s = node.core.getStats();
+      const due = s.mediaMsPlayed + s.mediaMsMissed;
+      return {
+        startupMs,
+        lagMs: quantile(lags, 0.5),
+        continuity: due === 0 ? 0 : s.mediaMsPlayed / due,
+        mediaBytesIn: s.mediaBytesIn,
+        controlBytes: node.controlBytes,
+        duplicateBytes: s.duplicateBytes,
+        uploadBytes: s.mediaBytesOut,
+        capBps: cap,
+        firstPlayAtMs: firstPlayAt,
+        resumedAtMs: resumedAt,
+        restartedAtMs: restartedAt,
+        misses: { ...misses },
+      };
+    },
+  };
+}
+
 export async function runHost(o: HostOptions): Promise<HostReport> {
   const startedAt = Date.now();
   const cpuStart = process.cpuUsage();
@@ -51,61 +127,7 @@ export async function runHost(o: HostOptions): Promise<HostReport> {
   const rssTimer = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 1000);
-  const viewers = o.capsBps.map((cap) => {
-    const node = new SwarmNode({
-      role: 'viewer',
-      channelKey: hexToBytes(o.channelId),
-      host: o.host ?? '127.0.0.1',
-      port: 0,
-      trackers: o.trackers,
-      core: cap === 0 ? { uploadEnabled: false } : o.capsInKernel === true ? {} : { uploadLimitBps: cap },
-      log: o.log,
-    });
-    const lags: number[] = [];
-    // Wall-clock time of the first play after each restart of the channel (a new broadcaster run).
-    const resumedAt: number[] = [];
-    const restartedAt: number[] = [];
-    let restarted = false;
-    let firstPlayAt: number | undefined;
-    let startupMs: number | undefined;
-    let joinedAt = 0;
-    // Where misses fall tells a slow start (first seconds) from a thin swarm (all along).
-    const misses = { first10s: 0, later: 0 };
-    const miss = (now: number) => {
-      if (firstPlayAt !== undefined && now - firstPlayAt < MISS_EARLY_MS) misses.first10s++;
-      else misses.later++;
-    };
-    node.onEvent((e) => {
-      if (e.type === 'restarted') {
-        restarted = true;
-        restartedAt.push(Date.now());
-      }
-      if (e.type === 'skip') miss(Date.now());
-      if (e.type !== 'play') return;
-      const now = Date.now();
-      if (e.late) miss(now);
-      startupMs ??= now - joinedAt;
-      firstPlayAt ??= now;
-      if (restarted) resumedAt.push(now);
-      restarted = false;
-      lags.push(e.lagMs);
-    });
-    return {
-      cap,
-      node,
-      lags,
-      resumedAt,
-      restartedAt,
-      firstPlayAt: () => firstPlayAt,
-      misses,
-      start: async () => {
-        joinedAt = Date.now();
-        await node.start();
-        await node.announceNow().catch((err: Error) => o.log.warn(err.message));
-      },
-      startup: () => startupMs,
-    };
-  });
+  const viewers = o.capsBps.map((cap) => measuredViewer(o, cap));
   // Stagger joins a little, as real audiences do.
   for (const v of viewers) {
     await v.start();
@@ -118,24 +140,7 @@ export async function runHost(o: HostOptions): Promise<HostReport> {
   });
   clearInterval(rssTimer);
   const report: HostReport = {
-    viewers: viewers.map((v) => {
-      const s = v.node.core.getStats();
-      const due = s.mediaMsPlayed + s.mediaMsMissed;
-      return {
-        startupMs: v.startup(),
-        lagMs: quantile(v.lags, 0.5),
-        continuity: due === 0 ? 0 : s.mediaMsPlayed / due,
-        mediaBytesIn: s.mediaBytesIn,
-        controlBytes: v.node.controlBytes,
-        duplicateBytes: s.duplicateBytes,
-        uploadBytes: s.mediaBytesOut,
-        capBps: v.cap,
-        firstPlayAtMs: v.firstPlayAt(),
-        resumedAtMs: v.resumedAt,
-        restartedAtMs: v.restartedAt,
-        misses: { ...v.misses },
-      };
-    }),
+    viewers: viewers.map((v) => v.measures()),
     fanout: clients.map((c) => c.measures()),
     cpuMs: cpuMsSince(cpuStart),
     rssMB: Math.round(Math.max(peakRss, process.memoryUsage().rss) / 2 ** 20),

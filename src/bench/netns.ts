@@ -113,6 +113,16 @@ function freeSubnet(): number {
   throw new UserError('--netns: no free 10.x.0.0/16 subnet among 10.79-10.126 on this machine');
 }
 
+/** Runs `cmd args` (ip by default), a failure being the user's --netns error with the tool's own message. */
+function run(args: string[], cmd = 'ip'): void {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new UserError(`--netns: ${cmd} ${args.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim()}`);
+}
+
+function sysctl(ns: string, ...settings: string[]): void {
+  run(['netns', 'exec', ns, 'sysctl', '-qw', ...settings]);
+}
+
 /** Makes the hub and one namespace per name (`<prefix>-<name>`), each linked to the hub. */
 export function createBenchNet(names: string[]): BenchNet {
   const reason = netnsUnavailable();
@@ -121,108 +131,127 @@ export function createBenchNet(names: string[]): BenchNet {
   const prefix = `mtvb${process.pid}`;
   if (fs.existsSync(`/run/netns/${prefix}-hub`))
     throw new UserError(`--netns: namespace ${prefix}-hub exists; one --netns bench per process`);
-  const b = freeSubnet();
-  const rootLink = `${prefix}r`;
-  const namespaces: string[] = [];
-  const pids = new Set<number>();
-  let route: string[] | undefined;
-  let linkMade = false;
-  let destroyed = false;
-  const run = (args: string[], cmd = 'ip') => {
-    const r = spawnSync(cmd, args, { encoding: 'utf8' });
-    if (r.status !== 0) throw new UserError(`--netns: ${cmd} ${args.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim()}`);
-  };
-  const sysctl = (ns: string, ...settings: string[]) => run(['netns', 'exec', ns, 'sysctl', '-qw', ...settings]);
-  const addNs = (ns: string) => {
-    run(['netns', 'add', ns]);
-    namespaces.push(ns);
-    run(['-n', ns, 'link', 'set', 'lo', 'up']);
-  };
-  const hub: Place = { ns: `${prefix}-hub`, address: `10.${b}.0.2` };
-  const hosts = names.map((name, i) => ({ ns: `${prefix}-${name}`, address: `10.${b}.${i + 1}.2` }));
-  const net: BenchNet = {
-    prefix,
-    hub,
-    rootAddress: `10.${b}.0.1`,
-    hosts,
-    limitUpload: (i, rateBps) => {
-      const host = hosts[i];
-      if (host === undefined) throw new Error(`no host ${i}`);
-      run(['-n', host.ns, 'qdisc', 'replace', 'dev', 'uplink', 'root', 'tbf', ...tbfArgs(rateBps)], 'tc');
-    },
-    limitDownload: (i, rateBps) => {
-      if (hosts[i] === undefined) throw new Error(`no host ${i}`);
-      if (rateBps === undefined) spawnSync('tc', ['-n', hub.ns, 'qdisc', 'del', 'dev', `h${i}`, 'root'], { stdio: 'ignore' });
-      else run(['-n', hub.ns, 'qdisc', 'replace', 'dev', `h${i}`, 'root', 'tbf', ...tbfArgs(rateBps)], 'tc');
-    },
-    adopt: (pid) => {
-      if (pid !== undefined) pids.add(pid);
-    },
-    destroy: () => {
-      if (destroyed) return;
-      destroyed = true;
-      live.delete(net);
-      if (live.size === 0) setHandlers(false);
-      const victims = [...pids];
-      for (const ns of namespaces) {
-        const r = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' });
-        if (r.status === 0) victims.push(...r.stdout.split(/\s+/).filter(Boolean).map(Number));
-      }
-      for (const pid of victims) kill(pid);
-      // Wait (at most 2 s) for them to be gone, so the namespaces and their links go with the names.
-      const deadline = Date.now() + 2000;
-      const nap = new Int32Array(new SharedArrayBuffer(4));
-      while (victims.some(running) && Date.now() < deadline) Atomics.wait(nap, 0, 0, 10);
-      if (route !== undefined) spawnSync('ip', ['route', 'del', ...route], { stdio: 'ignore' });
-      // Deleting one end of a veth deletes both, at once (a namespace's links go only when it is freed).
-      if (linkMade) spawnSync('ip', ['link', 'del', rootLink], { stdio: 'ignore' });
-      for (const ns of namespaces) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-    },
-  };
+  const net = new NamespaceNet(prefix, freeSubnet(), names);
   live.add(net);
   setHandlers(true);
   try {
-    addNs(hub.ns);
-    // The hub routes between hosts; a viewer's hairpin (below) leaves and re-enters through the
-    // same link, which must not earn it an ICMP redirect.
-    sysctl(hub.ns, 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.default.send_redirects=0');
-    run(['link', 'add', 'name', rootLink, 'type', 'veth', 'peer', 'name', 'root', 'netns', hub.ns]);
-    linkMade = true;
-    run(['addr', 'add', `${net.rootAddress}/30`, 'dev', rootLink]);
-    run(['link', 'set', rootLink, 'up']);
-    run(['-n', hub.ns, 'addr', 'add', `${hub.address}/30`, 'dev', 'root']);
-    run(['-n', hub.ns, 'link', 'set', 'root', 'up']);
-    route = [`10.${b}.0.0/16`, 'via', hub.address, 'dev', rootLink];
-    run(['route', 'add', ...route]);
-    hosts.forEach((host, i) => {
-      const gateway = `10.${b}.${i + 1}.1`;
-      addNs(host.ns);
-      run(['-n', hub.ns, 'link', 'add', 'name', `h${i}`, 'type', 'veth', 'peer', 'name', 'uplink', 'netns', host.ns]);
-      run(['-n', hub.ns, 'addr', 'add', `${gateway}/30`, 'dev', `h${i}`]);
-      run(['-n', hub.ns, 'link', 'set', `h${i}`, 'up']);
-      run(['-n', host.ns, 'addr', 'add', `${host.address}/30`, 'dev', 'uplink']);
-      run(['-n', host.ns, 'link', 'set', 'uplink', 'up']);
-      run(['-n', host.ns, 'route', 'add', 'default', 'via', gateway]);
-      // Viewers of one host talk to each other at the host's own address, which the kernel would
-      // deliver over loopback, past the tbf. A hairpin makes those packets go out to the hub and
-      // back like any other: locally sent packets to our address look up table 100 (a route via
-      // the hub) before the local table, and the link accepts packets from our own address.
-      run(['-n', host.ns, 'rule', 'add', 'pref', '10', 'iif', 'lo', 'to', host.address, 'lookup', '100']);
-      run(['-n', host.ns, 'route', 'add', `${host.address}/32`, 'via', gateway, 'dev', 'uplink', 'src', host.address, 'table', '100']);
-      run(['-n', host.ns, 'rule', 'add', 'pref', '100', 'lookup', 'local']);
-      run(['-n', host.ns, 'rule', 'del', 'pref', '0']);
-      sysctl(
-        host.ns,
-        'net.ipv4.conf.uplink.accept_local=1',
-        'net.ipv4.conf.all.rp_filter=0',
-        'net.ipv4.conf.uplink.rp_filter=0',
-        'net.ipv4.conf.all.accept_redirects=0',
-        'net.ipv4.conf.uplink.accept_redirects=0',
-      );
-    });
+    net.build();
   } catch (err) {
     net.destroy();
     throw err;
   }
   return net;
+}
+
+class NamespaceNet implements BenchNet {
+  readonly hub: Place;
+  readonly rootAddress: string;
+  readonly hosts: Place[];
+  private readonly rootLink: string;
+  private readonly namespaces: string[] = [];
+  private readonly pids = new Set<number>();
+  private route: string[] | undefined;
+  private linkMade = false;
+  private destroyed = false;
+
+  /** `b` is the second byte of the 10.b.0.0/16 the net uses. */
+  constructor(
+    readonly prefix: string,
+    private readonly b: number,
+    names: string[],
+  ) {
+    this.rootLink = `${prefix}r`;
+    this.hub = { ns: `${prefix}-hub`, address: `10.${b}.0.2` };
+    this.rootAddress = `10.${b}.0.1`;
+    this.hosts = names.map((name, i) => ({ ns: `${prefix}-${name}`, address: `10.${b}.${i + 1}.2` }));
+  }
+
+  limitUpload(i: number, rateBps: number): void {
+    const host = this.hosts[i];
+    if (host === undefined) throw new Error(`no host ${i}`);
+    run(['-n', host.ns, 'qdisc', 'replace', 'dev', 'uplink', 'root', 'tbf', ...tbfArgs(rateBps)], 'tc');
+  }
+
+  limitDownload(i: number, rateBps: number | undefined): void {
+    if (this.hosts[i] === undefined) throw new Error(`no host ${i}`);
+    if (rateBps === undefined) spawnSync('tc', ['-n', this.hub.ns, 'qdisc', 'del', 'dev', `h${i}`, 'root'], { stdio: 'ignore' });
+    else run(['-n', this.hub.ns, 'qdisc', 'replace', 'dev', `h${i}`, 'root', 'tbf', ...tbfArgs(rateBps)], 'tc');
+  }
+
+  adopt(pid: number | undefined): void {
+    if (pid !== undefined) this.pids.add(pid);
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    live.delete(this);
+    if (live.size === 0) setHandlers(false);
+    const victims = [...this.pids];
+    for (const ns of this.namespaces) {
+      const r = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' });
+      if (r.status === 0) victims.push(...r.stdout.split(/\s+/).filter(Boolean).map(Number));
+    }
+    for (const pid of victims) kill(pid);
+    // Wait (at most 2 s) for them to be gone, so the namespaces and their links go with the names.
+    const deadline = Date.now() + 2000;
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    while (victims.some(running) && Date.now() < deadline) Atomics.wait(nap, 0, 0, 10);
+    if (this.route !== undefined) spawnSync('ip', ['route', 'del', ...this.route], { stdio: 'ignore' });
+    // Deleting one end of a veth deletes both, at once (a namespace's links go only when it is freed).
+    if (this.linkMade) spawnSync('ip', ['link', 'del', this.rootLink], { stdio: 'ignore' });
+    for (const ns of this.namespaces) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+  }
+
+  /** Makes the namespaces and links; what it made so far is recorded for destroy(). */
+  build(): void {
+    const { hub, rootLink } = this;
+    this.addNs(hub.ns);
+    // The hub routes between hosts; a viewer's hairpin (below) leaves and re-enters through the
+    // same link, which must not earn it an ICMP redirect.
+    sysctl(hub.ns, 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.default.send_redirects=0');
+    run(['link', 'add', 'name', rootLink, 'type', 'veth', 'peer', 'name', 'root', 'netns', hub.ns]);
+    this.linkMade = true;
+    run(['addr', 'add', `${this.rootAddress}/30`, 'dev', rootLink]);
+    run(['link', 'set', rootLink, 'up']);
+    run(['-n', hub.ns, 'addr', 'add', `${hub.address}/30`, 'dev', 'root']);
+    run(['-n', hub.ns, 'link', 'set', 'root', 'up']);
+    this.route = [`10.${this.b}.0.0/16`, 'via', hub.address, 'dev', rootLink];
+    run(['route', 'add', ...this.route]);
+    for (const [i, host] of this.hosts.entries()) this.linkHost(host, i);
+  }
+
+  private addNs(ns: string): void {
+    run(['netns', 'add', ns]);
+    this.namespaces.push(ns);
+    run(['-n', ns, 'link', 'set', 'lo', 'up']);
+  }
+
+  private linkHost(host: Place, i: number): void {
+    const hub = this.hub;
+    const gateway = `10.${this.b}.${i + 1}.1`;
+    this.addNs(host.ns);
+    run(['-n', hub.ns, 'link', 'add', 'name', `h${i}`, 'type', 'veth', 'peer', 'name', 'uplink', 'netns', host.ns]);
+    run(['-n', hub.ns, 'addr', 'add', `${gateway}/30`, 'dev', `h${i}`]);
+    run(['-n', hub.ns, 'link', 'set', `h${i}`, 'up']);
+    run(['-n', host.ns, 'addr', 'add', `${host.address}/30`, 'dev', 'uplink']);
+    run(['-n', host.ns, 'link', 'set', 'uplink', 'up']);
+    run(['-n', host.ns, 'route', 'add', 'default', 'via', gateway]);
+    // Viewers of one host talk to each other at the host's own address, which the kernel would
+    // deliver over loopback, past the tbf. A hairpin makes those packets go out to the hub and
+    // back like any other: locally sent packets to our address look up table 100 (a route via
+    // the hub) before the local table, and the link accepts packets from our own address.
+    run(['-n', host.ns, 'rule', 'add', 'pref', '10', 'iif', 'lo', 'to', host.address, 'lookup', '100']);
+    run(['-n', host.ns, 'route', 'add', `${host.address}/32`, 'via', gateway, 'dev', 'uplink', 'src', host.address, 'table', '100']);
+    run(['-n', host.ns, 'rule', 'add', 'pref', '100', 'lookup', 'local']);
+    run(['-n', host.ns, 'rule', 'del', 'pref', '0']);
+    sysctl(
+      host.ns,
+      'net.ipv4.conf.uplink.accept_local=1',
+      'net.ipv4.conf.all.rp_filter=0',
+      'net.ipv4.conf.uplink.rp_filter=0',
+      'net.ipv4.conf.all.accept_redirects=0',
+      'net.ipv4.conf.uplink.accept_redirects=0',
+    );
+  }
 }

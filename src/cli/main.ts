@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { tellBench } from '../bench/messages.js';
 import { UserError } from '../common/errors.js';
 import { forTerminal, type Logger } from '../common/log.js';
 import {
@@ -155,6 +156,7 @@ async function runTracker(args: string[]): Promise<number> {
     );
   });
   process.stdout.write(`tracker listening on ${tracker.url}\n`);
+  await tellBench({ type: 'tracker-listening', url: tracker.url });
   log.info(`channel directory: ${tracker.url}/api/channels`);
   return shutdown.until([tracker]);
 }
@@ -223,6 +225,12 @@ async function runBroadcast(args: string[]): Promise<number> {
   else if (b.stats().chunksProduced === 0) log.info(`waiting for ${describeInput(input)}`);
   if (b.httpUrl) log.info(`stats: ${b.httpUrl}/stats.json`);
   process.stdout.write(`${b.uri}\n`);
+  await tellBench({
+    type: 'broadcasting',
+    uri: b.uri,
+    channelId: b.channelId,
+    statsUrl: b.httpUrl ? `${b.httpUrl}/stats.json` : undefined,
+  });
   return shutdown.until(
     [b],
     b.ended.then(() => 0),

@@ -5,6 +5,7 @@
 import { checkTrackerUrl } from '../api/channel-uri.js';
 import { startFanout } from '../bench/fanout.js';
 import { runHost } from '../bench/host.js';
+import { tellBench } from '../bench/messages.js';
 import { runBench } from '../bench/run.js';
 import { UserError } from '../common/errors.js';
 import { createLogger } from '../common/log.js';
@@ -134,7 +135,7 @@ export async function runToolCommand(command: string, args: string[]): Promise<n
         fanoutClients: num(values['fanout-clients'], '--fanout-clients', 0),
         log: quiet,
       });
-      process.stdout.write(`HOST-REPORT ${JSON.stringify(report)}\n`);
+      if (!(await tellBench({ type: 'host-report', report }))) process.stdout.write(`HOST-REPORT ${JSON.stringify(report)}\n`);
       return 0;
     }
     case 'bench-fanout': {
@@ -147,6 +148,7 @@ export async function runToolCommand(command: string, args: string[]): Promise<n
         log: quiet,
       });
       process.stdout.write(`fanout ${server.url}\n`);
+      await tellBench({ type: 'fanout-listening', url: server.url });
       await new Promise<void>((resolve) => {
         process.once('SIGTERM', () => resolve());
         process.once('SIGINT', () => resolve());
