@@ -19,8 +19,8 @@ import {
   signChannelRecord,
 } from '../../src/protocol/channel-record.js';
 import { seededRandom } from '../../src/protocol/random.js';
+import { reachableAddress } from '../../src/tracker/announce-route.js';
 import { DEFAULT_DIRECTORY_CONFIG, Directory, type DirectoryConfig, type PeerEntry, Refusal } from '../../src/tracker/directory.js';
-import { reachableAddress } from '../../src/tracker/server.js';
 
 const CH_A = 'a'.repeat(64);
 const CH_B = 'b'.repeat(64);
