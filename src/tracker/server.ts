@@ -12,7 +12,7 @@ import { hostGroup } from '../protocol/admission.js';
 import { seededRandom } from '../protocol/random.js';
 import { peerIdHexOf } from '../runtime/link-auth.js';
 import { TcpTransport } from '../transport/tcp.js';
-import { infoHashOf } from '../transport/webrtc-signaling.js';
+import { infoHashOf } from '../transport/webtorrent-ids.js';
 import { type AddressProofConfig, AddressProver, type ProveFn } from './address-proof.js';
 import { clientAddress, trustedProxies } from './addresses.js';
 import { DEFAULT_DIRECTORY_CONFIG, Directory, type DirectoryConfig } from './directory.js';

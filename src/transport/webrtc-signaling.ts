@@ -6,46 +6,15 @@
 // wait), which is what stock trackers relay. Browser and node share this file; the runtime
 // injects RTCPeerConnection and WebSocket.
 
-import { bytesToHex } from '../common/hex.js';
 import type { DriverLog } from '../common/log.js';
-import { type IceServer, isTurnServer, type LinkPath, linkPathOf, type StatsLike } from './ice.js';
+import { type IceServer, isTurnServer, type LinkPath, linkPathOf } from './ice.js';
 import { type DataChannelLike, WebRtcConnection } from './webrtc.js';
+import { gathered, type PeerConnectionLike, type SessionDescriptionLike, sdpFingerprint, type WebSocketLike } from './webrtc-stack.js';
+import { binaryString, infoHashOf, randomIdBytes } from './webtorrent-ids.js';
 
-/** The first DTLS fingerprint of an SDP, normalised (`sha-256 ab:cd:...`); undefined if it has none. */
-export function sdpFingerprint(sdp: string | undefined): string | undefined {
-  const m = /^a=fingerprint:(\S+) ([0-9A-Fa-f:]+)\s*$/m.exec(sdp ?? '');
-  return m === null ? undefined : `${(m[1] as string).toLowerCase()} ${(m[2] as string).toLowerCase()}`;
-}
-
-export interface SessionDescriptionLike {
-  type: string;
-  sdp?: string;
-}
-
-export interface PeerConnectionLike {
-  readonly localDescription: SessionDescriptionLike | null;
-  readonly remoteDescription: SessionDescriptionLike | null;
-  readonly iceGatheringState: string;
-  createDataChannel(label: string, init?: { ordered?: boolean }): DataChannelLike;
-  createOffer(): Promise<SessionDescriptionLike>;
-  createAnswer(): Promise<SessionDescriptionLike>;
-  setLocalDescription(d: SessionDescriptionLike): Promise<void>;
-  setRemoteDescription(d: SessionDescriptionLike): Promise<void>;
-  addEventListener(type: string, listener: (ev: { channel?: DataChannelLike }) => void): void;
-  close(): void;
-  getStats(): Promise<StatsLike>;
-  readonly connectionState?: string;
-}
-
-export interface WebSocketLike {
-  readonly readyState: number;
-  onopen: ((ev: unknown) => void) | null;
-  onmessage: ((ev: { data: unknown }) => void) | null;
-  onclose: ((ev: unknown) => void) | null;
-  onerror: ((ev: unknown) => void) | null;
-  send(data: string): void;
-  close(): void;
-}
+// The stack's shapes WebRtcSignalingOptions asks for, and the ids, for its callers.
+export type { PeerConnectionLike, SessionDescriptionLike, WebSocketLike } from './webrtc-stack.js';
+export { infoHashOf, signalingUrlOf } from './webtorrent-ids.js';
 
 export interface WebRtcSignalingOptions {
   /** ws:// or wss:// URLs of WebTorrent-protocol trackers. */
@@ -78,7 +47,6 @@ export interface WebRtcSignalingOptions {
   noTurnAdvice?: string;
 }
 
-const GATHER_WAIT_MS = 1500;
 const OFFER_TTL_MS = 30_000;
 /** Offers being answered at once, at most. */
 const MAX_INCOMING_PENDING = 8;
@@ -86,23 +54,6 @@ const MAX_SIGNAL_MESSAGE_BYTES = 64 * 1024;
 /** Looks at an opened link's descriptions for their fingerprints, this often and this many times. */
 const BIND_RETRY_MS = 50;
 const BIND_TRIES = 20;
-
-/** The WebSocket signalling URL of one of our HTTP trackers (its /announce). */
-export function signalingUrlOf(trackerUrl: string): string {
-  const u = new URL(trackerUrl);
-  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
-  u.pathname = '/announce';
-  return u.toString();
-}
-
-/** A 20-character string of the given bytes, as the WebTorrent protocol carries ids ("binary strings"). */
-export function binaryString(bytes: Uint8Array): string {
-  return String.fromCharCode(...bytes.subarray(0, 20));
-}
-
-export function infoHashOf(channelKey: Uint8Array): string {
-  return binaryString(channelKey);
-}
 
 /** What became of the WebRTC connections tried, for stats and for telling a user why none work. */
 export interface SignalingStats {
@@ -293,69 +244,79 @@ export class WebRtcSignaling {
     if (msg.peer_id === this.signalPeerId) return;
     const offer = msg.offer as SessionDescriptionLike | undefined;
     const answer = msg.answer as SessionDescriptionLike | undefined;
-    if (offer && typeof offer.sdp === 'string') {
-      if (!this.o.accept() || this.incoming.size >= MAX_INCOMING_PENDING || this.o.linkedTo?.(msg.peer_id) === true) return;
-      const pc = this.createPeerConnection();
-      this.incoming.add(pc);
-      const fail = () => {
-        clearTimeout(giveUp);
-        if (!this.incoming.delete(pc)) return;
-        this.iceFailed();
-        pc.close();
-      };
-      const giveUp = setTimeout(fail, OFFER_TTL_MS);
-      this.onIceFailure(pc, fail);
-      pc.addEventListener('datachannel', (ev) => {
-        const channel = ev.channel;
-        if (channel === undefined) return;
-        // Listening at once: the peer's hello may arrive before our 'open' handler has run (an
-        // announced channel can already be open), and a lost hello gets the link dropped.
-        const conn = new WebRtcConnection(channel, () => pc.close());
-        let done = false;
-        const open = () => {
-          if (done) return;
-          done = true;
-          clearTimeout(giveUp);
-          this.incoming.delete(pc);
-          if (this.stopped || !this.o.accept()) return pc.close();
-          this.opened(pc, conn, false);
-        };
-        if (channel.readyState === 'open') open();
-        else channel.addEventListener('open', open);
-      });
-      try {
-        await pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
-        await pc.setLocalDescription(await pc.createAnswer());
-        await gathered(pc);
-      } catch (err) {
-        this.o.log.debug(`signalling: bad offer from a peer: ${(err as Error).message}`);
-        clearTimeout(giveUp);
-        this.incoming.delete(pc);
-        pc.close();
-        return;
-      }
-      this.counts.offersAnswered++;
-      this.sendTo(ws, {
-        action: 'announce',
-        info_hash: this.infoHash,
-        peer_id: this.signalPeerId,
-        to_peer_id: msg.peer_id,
-        answer: { type: 'answer', sdp: pc.localDescription?.sdp ?? '' },
-        offer_id: msg.offer_id,
-      });
-    } else if (answer && typeof answer.sdp === 'string') {
-      const p = this.pending.get(msg.offer_id);
-      if (p === undefined || p.answered) return;
-      p.answered = true;
-      this.counts.answersReceived++;
-      try {
-        await p.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
-      } catch (err) {
-        this.o.log.debug(`signalling: bad answer from a peer: ${(err as Error).message}`);
-        clearTimeout(p.timer);
-        this.pending.delete(msg.offer_id);
-        p.pc.close();
-      }
+    if (offer && typeof offer.sdp === 'string') await this.answerOffer(ws, msg.peer_id, msg.offer_id, offer.sdp);
+    else if (answer && typeof answer.sdp === 'string') await this.takeAnswer(msg.offer_id, answer.sdp);
+  }
+
+  /** A peer's offer, relayed by the tracker: answered through it, unless we cannot take the link. */
+  private async answerOffer(ws: WebSocketLike, peerId: string, offerId: string, sdp: string): Promise<void> {
+    if (!this.o.accept() || this.incoming.size >= MAX_INCOMING_PENDING || this.o.linkedTo?.(peerId) === true) return;
+    const pc = this.createPeerConnection();
+    this.incoming.add(pc);
+    const fail = () => {
+      clearTimeout(giveUp);
+      if (!this.incoming.delete(pc)) return;
+      this.iceFailed();
+      pc.close();
+    };
+    const giveUp = setTimeout(fail, OFFER_TTL_MS);
+    this.onIceFailure(pc, fail);
+    pc.addEventListener('datachannel', (ev) => {
+      if (ev.channel !== undefined) this.acceptChannel(pc, ev.channel, giveUp);
+    });
+    try {
+      await pc.setRemoteDescription({ type: 'offer', sdp });
+      await pc.setLocalDescription(await pc.createAnswer());
+      await gathered(pc);
+    } catch (err) {
+      this.o.log.debug(`signalling: bad offer from a peer: ${(err as Error).message}`);
+      clearTimeout(giveUp);
+      this.incoming.delete(pc);
+      pc.close();
+      return;
+    }
+    this.counts.offersAnswered++;
+    this.sendTo(ws, {
+      action: 'announce',
+      info_hash: this.infoHash,
+      peer_id: this.signalPeerId,
+      to_peer_id: peerId,
+      answer: { type: 'answer', sdp: pc.localDescription?.sdp ?? '' },
+      offer_id: offerId,
+    });
+  }
+
+  /** The data channel of an answered offer: a link once it is open (`giveUp` no longer applies then). */
+  private acceptChannel(pc: PeerConnectionLike, channel: DataChannelLike, giveUp: ReturnType<typeof setTimeout>): void {
+    // Listening at once: the peer's hello may arrive before our 'open' handler has run (an
+    // announced channel can already be open), and a lost hello gets the link dropped.
+    const conn = new WebRtcConnection(channel, () => pc.close());
+    let done = false;
+    const open = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(giveUp);
+      this.incoming.delete(pc);
+      if (this.stopped || !this.o.accept()) return pc.close();
+      this.opened(pc, conn, false);
+    };
+    if (channel.readyState === 'open') open();
+    else channel.addEventListener('open', open);
+  }
+
+  /** A peer's answer to one of our offers. */
+  private async takeAnswer(offerId: string, sdp: string): Promise<void> {
+    const p = this.pending.get(offerId);
+    if (p === undefined || p.answered) return;
+    p.answered = true;
+    this.counts.answersReceived++;
+    try {
+      await p.pc.setRemoteDescription({ type: 'answer', sdp });
+    } catch (err) {
+      this.o.log.debug(`signalling: bad answer from a peer: ${(err as Error).message}`);
+      clearTimeout(p.timer);
+      this.pending.delete(offerId);
+      p.pc.close();
     }
   }
 
@@ -422,25 +383,4 @@ export class WebRtcSignaling {
   private sendTo(ws: WebSocketLike, msg: unknown): void {
     if (ws.readyState === 1) ws.send(JSON.stringify(msg));
   }
-}
-
-/** Resolves once ICE gathering completes, or after a short wait (some stacks never say so). */
-function gathered(pc: PeerConnectionLike): Promise<void> {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, GATHER_WAIT_MS);
-    pc.addEventListener('icegatheringstatechange', () => {
-      if (pc.iceGatheringState === 'complete') {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-}
-
-function randomIdBytes(): Uint8Array {
-  const bytes = new Uint8Array(20);
-  globalThis.crypto.getRandomValues(bytes);
-  // Printable ids survive every tracker's JSON handling.
-  return new TextEncoder().encode(bytesToHex(bytes).slice(0, 20));
 }
