@@ -1,7 +1,7 @@
 // The network model: what each simulated peer can upload and download, and how far apart two
 // peers are. Everything is drawn from the seeded random source, so a seed fixes the network.
 // Capacities are scaled so that the resource index rho = (source upload + sum of viewers'
-// uploads) / (N x r) is exactly the one asked for (DESIGN.md "Measures").
+// uploads) / (N x r) is exactly the one asked for (docs/measures.md).
 
 import type { RandomFn } from '../protocol/random.js';
 
