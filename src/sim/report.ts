@@ -3,7 +3,7 @@
 // wall time and memory, the only fields that differ between two runs with the same seed.
 
 import { cdfOf, quantile } from './metrics.js';
-import type { SimResult } from './simulator.js';
+import type { SimResult } from './sim-config.js';
 
 export interface SimReport {
   /** Audience size N (viewers present at any time). */

@@ -45,9 +45,6 @@ import { agentResult, peerResult } from './sim-results.js';
 import { announceBytes, SimTracker } from './sim-tracker.js';
 import { messageWireBytes } from './wire-size.js';
 
-// The scenario and result types are part of this module's interface.
-export * from './sim-config.js';
-
 export class Simulator {
   private readonly config: SimConfig;
   private readonly queue = new EventQueue<SimEvent>();
