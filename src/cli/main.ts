@@ -6,16 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../common/errors.js';
 import { forTerminal, type Logger } from '../common/log.js';
-import {
-  describeInput,
-  type EncodingOptions,
-  type InputSource,
-  parseBitrateKbps,
-  parseFps,
-  parseInput,
-  parseResolution,
-  rtmpServerUrl,
-} from '../media/input.js';
+import { type EncodingOptions, parseBitrateKbps, parseFps, parseResolution } from '../media/encoding.js';
+import { describeInput, type InputSource, parseInput, rtmpServerUrl } from '../media/input.js';
 import { parseRenditions } from '../media/renditions.js';
 import { startBroadcast } from '../native/broadcaster.js';
 import { listChannels } from '../native/tracker-client.js';
