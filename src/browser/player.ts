@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 // Plays a live stream of MPEG-TS chunks in a <video> with Media Source Extensions, lowest
-// latency first: each chunk becomes one fMP4 fragment appended at once (ui/ts-remuxer.ts), and a
+// latency first: each chunk becomes one fMP4 fragment appended at once (ts-remuxer.ts), and a
 // 100 ms control loop keeps playback near the newest data (speed-up, then seek), jumps the gaps a
 // missing chunk leaves, evicts old media and measures stalls. It never holds data back to smooth
 // delivery: the swarm decides when data arrives, the player shows it as early as it can.
