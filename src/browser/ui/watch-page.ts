@@ -4,7 +4,8 @@
 // the viewer's sharing settings (upload cap, "don't upload"), remembered in localStorage.
 
 import { notLiveMessage } from '../../runtime/not-live.js';
-import { MsePlayer, type MsePlayerStats } from '../player.js';
+import { MsePlayer } from '../player.js';
+import type { MsePlayerStats } from '../player-config.js';
 import type { BrowserViewer, BrowserViewerStats } from '../runtime.js';
 import { fetchChannels } from './channel-grid.js';
 import { byId, setText } from './dom.js';
