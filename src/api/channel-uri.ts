@@ -1,4 +1,4 @@
-// Channel URIs: meshtv://<channel-id>?tracker=<url>[&tracker=<url>...] (DESIGN.md "Identifiers").
+// Channel URIs: meshtv://<channel-id>?tracker=<url>[&tracker=<url>...] (docs/architecture.md, "Identifiers").
 // The channel id is the lowercase hex of the channel's Ed25519 public key.
 
 import { UserError } from '../common/errors.js';

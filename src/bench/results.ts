@@ -1,5 +1,5 @@
 // The figures a bench run reports per side (swarm and HTTP fan-out), computed from the viewers'
-// measures and the byte counts of the broadcaster and the fan-out. Measures follow DESIGN.md.
+// measures and the byte counts of the broadcaster and the fan-out. Measures as docs/measures.md defines them.
 
 import { quantile } from '../sim/metrics.js';
 import type { ViewerMeasures } from './fanout.js';

@@ -3,9 +3,9 @@
 // viewer hosts are separate processes with their own sockets; viewers share a few host
 // processes to fit two cores, each with its own upload cap drawn from rho and the free-rider
 // share (as in the simulator). With --netns (root) the caps are `tc tbf` links of network
-// namespaces instead (see netns.ts). Measures follow DESIGN.md; the last line with --json is one
-// JSON object { mode, meshtv, httpFanout }. The child processes tell the bench what it needs in
-// structured messages (messages.ts).
+// namespaces instead (see netns.ts). Measures follow docs/measures.md; the last line with --json
+// is one JSON object { mode, meshtv, httpFanout }. The child processes tell the bench what it
+// needs in structured messages (messages.ts).
 
 import fs from 'node:fs';
 import os from 'node:os';

@@ -1,98 +1,18 @@
 /// <reference lib="dom" />
 // Plays a live stream of MPEG-TS chunks in a <video> with Media Source Extensions, lowest
-// latency first: each chunk becomes one fMP4 fragment appended at once (ui/ts-remuxer.ts), and a
-// 100 ms control loop keeps playback near the newest data (speed-up, then seek), jumps the gaps a
-// missing chunk leaves, evicts old media and measures stalls. It never holds data back to smooth
-// delivery: the swarm decides when data arrives, the player shows it as early as it can.
+// latency first: each chunk becomes one fMP4 fragment (ts-remuxer.ts) appended at once
+// (mse-sink.ts), and a 100 ms control loop keeps playback near the newest data (speed-up, then
+// seek), jumps the gaps a missing chunk leaves, evicts old media and measures stalls. It never
+// holds data back to smooth delivery: the swarm decides when data arrives, the player shows it
+// as early as it can.
 
 import { FLAG_END_OF_STREAM } from '../protocol/chunk.js';
+import { MseSink } from './mse-sink.js';
+import { DEFAULT_PLAYER_CONFIG, type MsePlayerConfig, type MsePlayerStats } from './player-config.js';
 import { type RemuxSegment, type TsChunkIn, TsRemuxer } from './ts-remuxer.js';
 import { PlayerControls } from './ui/player-controls.js';
 
 export type PlayerChunk = TsChunkIn;
-
-/** Every tunable of the player, with its default in DEFAULT_PLAYER_CONFIG. */
-export interface MsePlayerConfig {
-  /** Media buffered ahead of the start position before the first play(). @default 0.5 */
-  startBufferS: number;
-  /** Start with whatever is buffered once the first data is this old. @default 1000 */
-  startWaitMs: number;
-  /** Behind the newest data by more than this, playback speeds up. @default 1.5 */
-  catchUpAboveS: number;
-  /** ...and returns to normal speed below this. @default 1.0 */
-  catchUpBelowS: number;
-  /** Playback rate while catching up (pitch is preserved). @default 1.1 */
-  catchUpRate: number;
-  /** Behind the newest data by more than this, the player seeks. @default 6 */
-  seekAboveS: number;
-  /** How far behind the newest data such a seek lands. @default 1.0 */
-  seekToBehindS: number;
-  /** Media kept behind currentTime; older media is evicted. @default 30 */
-  keepBehindS: number;
-  /** A gap closer than this ahead of currentTime is jumped over at once. @default 0.12 */
-  gapLookaheadS: number;
-  /** Period of the control loop. @default 100 */
-  tickMs: number;
-  /** No progress for this long while playing counts as a stall even without a 'waiting' event. @default 500 */
-  frozenAfterMs: number;
-  /** New MediaSources allowed per minute after media errors before giving up. @default 3 */
-  maxRecoveriesPerMinute: number;
-  /** Time-to-capture entries kept for the lag figure. @default 512 */
-  lagHistory: number;
-}
-
-export const DEFAULT_PLAYER_CONFIG: MsePlayerConfig = {
-  startBufferS: 0.5,
-  startWaitMs: 1000,
-  catchUpAboveS: 1.5,
-  catchUpBelowS: 1.0,
-  catchUpRate: 1.1,
-  seekAboveS: 6,
-  seekToBehindS: 1.0,
-  keepBehindS: 30,
-  gapLookaheadS: 0.12,
-  tickMs: 100,
-  frozenAfterMs: 500,
-  maxRecoveriesPerMinute: 3,
-  lagHistory: 512,
-};
-
-export interface MsePlayerStats {
-  /** Seconds of media buffered contiguously ahead of currentTime. */
-  bufferAheadS: number;
-  /** Seconds from currentTime to the end of the newest appended media (the player's own delay). */
-  behindNewestS: number;
-  /** Stalls: playback should go on but the picture is frozen waiting for data. */
-  stalls: number;
-  /** Longest stall, including one still going on. */
-  longestStallMs: number;
-  totalStallMs: number;
-  playing: boolean;
-  currentTime: number;
-  /** Wall time now minus the capture time of the frame shown (assumes the source's clock agrees with ours). */
-  lagMs: number | undefined;
-  /** First chunk given -> first frame shown. */
-  startupMs: number | undefined;
-  chunksAppended: number;
-  chunksSkipped: number;
-  gapJumps: number;
-  liveSeeks: number;
-  quotaEvictions: number;
-  recoveries: number;
-  droppedVideoFrames: number;
-  /** The last error met (recovered from or not). */
-  error: string | undefined;
-  /** The source ended its broadcast (a chunk flagged end of stream) and playback reached the end. */
-  ended: boolean;
-  /** True once the player gave up (too many media errors, unsupported codec). */
-  failed: boolean;
-}
-
-type Op =
-  | { kind: 'init'; bytes: Uint8Array; mimeType: string }
-  | { kind: 'media'; bytes: Uint8Array; keyframe: boolean }
-  | { kind: 'remove'; end: number }
-  | { kind: 'eos' };
 
 const HAVE_FUTURE_DATA = 3;
 /** A freeze shorter than this (two frames) is not counted as a stall. */
@@ -106,13 +26,8 @@ export class MsePlayer {
   private readonly remuxer = new TsRemuxer();
   private readonly cleanups: (() => void)[] = [];
   private readonly timer: ReturnType<typeof setInterval>;
+  private readonly sink: MseSink;
 
-  private mediaSource: MediaSource | undefined;
-  private sourceBuffer: SourceBuffer | undefined;
-  private mimeType: string | undefined;
-  private detachSource: (() => void) | undefined;
-  private ops: Op[] = [];
-  private quotaLevel = 0;
   private lastSeq: number | undefined;
   /** (media time, capture time) of appended chunks, oldest first, for the lag figure. */
   private timeline: { startS: number; captureTimeMs: number }[] = [];
@@ -132,7 +47,7 @@ export class MsePlayer {
   private recoveryTimes: number[] = [];
   private recovering = false;
 
-  private counts = { stalls: 0, longestStallMs: 0, totalStallMs: 0, appended: 0, skipped: 0, gapJumps: 0, liveSeeks: 0, quota: 0 };
+  private counts = { stalls: 0, longestStallMs: 0, totalStallMs: 0, appended: 0, skipped: 0, gapJumps: 0, liveSeeks: 0 };
   private lastError: string | undefined;
 
   constructor(container: HTMLElement, config: Partial<MsePlayerConfig> = {}) {
@@ -164,7 +79,22 @@ export class MsePlayer {
       this.lastCurrentTime = video.currentTime;
     });
     this.listen(video, 'error', () => this.recover(`media error ${video.error?.code ?? '?'}: ${video.error?.message ?? ''}`.trim()));
-    this.attachSource();
+    this.sink = new MseSink(video, this.config.keepBehindS);
+    this.sink.events.on('appended', () => {
+      this.firstMediaAt ??= performance.now();
+      this.ended = false; // appending reopens an ended MediaSource: the source came back
+    });
+    this.sink.events.on('ended', () => {
+      this.ended = true;
+    });
+    this.sink.events.on('updated', () => this.maybeStart());
+    this.sink.events.on('failed', (reason) => this.recover(reason));
+    this.sink.events.on('unsupported', (reason) => this.fail(reason));
+    this.sink.events.on('dropped', () => {
+      this.remuxer.discontinuity();
+      this.lastError = 'media buffer full: a fragment was dropped';
+    });
+    this.sink.attach();
     this.timer = setInterval(() => this.tick(), this.config.tickMs);
   }
 
@@ -182,8 +112,8 @@ export class MsePlayer {
     this.lastSeq = chunk.seq;
     this.firstChunkAt ??= now;
     for (const s of this.remuxer.push(chunk)) this.queueSegment(s);
-    if ((chunk.flags & FLAG_END_OF_STREAM) !== 0) this.ops.push({ kind: 'eos' });
-    this.pump();
+    if ((chunk.flags & FLAG_END_OF_STREAM) !== 0) this.sink.queue({ kind: 'eos' });
+    this.sink.pump();
   }
 
   /**
@@ -222,7 +152,7 @@ export class MsePlayer {
       chunksSkipped: this.counts.skipped,
       gapJumps: this.counts.gapJumps,
       liveSeeks: this.counts.liveSeeks,
-      quotaEvictions: this.counts.quota,
+      quotaEvictions: this.sink.quotaEvictions,
       recoveries: this.recoveryTimes.length,
       droppedVideoFrames: quality?.droppedVideoFrames ?? 0,
       error: this.lastError,
@@ -236,137 +166,21 @@ export class MsePlayer {
     this.destroyed = true;
     clearInterval(this.timer);
     for (const c of this.cleanups.splice(0)) c();
-    this.detach();
+    this.sink.detach();
+    this.sink.events.clear();
     this.video.remove();
     this.controls.element.remove();
     this.container.classList.remove('mtv-player');
   }
 
-  // --- MediaSource plumbing -------------------------------------------------------------
-
-  private attachSource(): void {
-    const ms = new MediaSource();
-    const url = URL.createObjectURL(ms);
-    const onOpen = () => {
-      URL.revokeObjectURL(url);
-      this.pump();
-    };
-    ms.addEventListener('sourceopen', onOpen);
-    this.mediaSource = ms;
-    this.detachSource = () => ms.removeEventListener('sourceopen', onOpen);
-    this.video.src = url;
-  }
-
-  private detach(): void {
-    this.detachSource?.();
-    this.detachSource = undefined;
-    this.mediaSource = undefined;
-    this.sourceBuffer = undefined;
-    this.mimeType = undefined;
-    this.ops = [];
-    this.video.pause();
-    this.video.removeAttribute('src');
-    this.video.load();
-  }
+  // --- Segments in, media errors --------------------------------------------------------
 
   private queueSegment(s: RemuxSegment): void {
-    if (s.init !== undefined) this.ops.push({ kind: 'init', bytes: s.init.segment, mimeType: s.init.mimeType });
-    this.ops.push({ kind: 'media', bytes: s.media, keyframe: s.keyframe });
+    if (s.init !== undefined) this.sink.queue({ kind: 'init', bytes: s.init.segment, mimeType: s.init.mimeType });
+    this.sink.queue({ kind: 'media', bytes: s.media, keyframe: s.keyframe });
     this.counts.appended++;
     this.timeline.push({ startS: s.startS, captureTimeMs: s.captureTimeMs });
     if (this.timeline.length > this.config.lagHistory) this.timeline.splice(0, this.timeline.length - this.config.lagHistory);
-  }
-
-  /** Runs queued SourceBuffer operations one at a time; called again on every 'updateend'. */
-  private pump(): void {
-    const ms = this.mediaSource;
-    // Before 'sourceopen' the MediaSource is closed: the open event pumps again.
-    if (this.destroyed || ms === undefined || ms.readyState === 'closed') return;
-    while (this.ops.length > 0) {
-      if (this.sourceBuffer?.updating) return;
-      const op = this.ops.shift() as Op;
-      try {
-        if (op.kind === 'init') {
-          if (!this.openSourceBuffer(op.mimeType)) return;
-          (this.sourceBuffer as SourceBuffer).appendBuffer(op.bytes as Uint8Array<ArrayBuffer>);
-          return;
-        }
-        const sb = this.sourceBuffer;
-        if (sb === undefined) continue; // media before any init segment: nothing could decode it
-        if (op.kind === 'media') {
-          sb.appendBuffer(op.bytes as Uint8Array<ArrayBuffer>);
-          this.firstMediaAt ??= performance.now();
-          this.ended = false; // appending reopens an ended MediaSource: the source came back
-          return;
-        }
-        if (op.kind === 'remove') {
-          if (sb.buffered.length > 0 && op.end > sb.buffered.start(0)) {
-            sb.remove(0, op.end);
-            return;
-          }
-          continue;
-        }
-        if (ms.readyState === 'open') ms.endOfStream();
-        this.ended = true;
-      } catch (err) {
-        if (err instanceof DOMException && err.name === 'QuotaExceededError' && op.kind === 'media') {
-          this.onQuotaExceeded(op);
-          continue;
-        }
-        this.recover(`SourceBuffer ${op.kind} failed: ${(err as Error).message}`);
-        return;
-      }
-    }
-  }
-
-  /** Creates the SourceBuffer on the first init segment; switches its type if the codecs change. */
-  private openSourceBuffer(mimeType: string): boolean {
-    if (!MediaSource.isTypeSupported(mimeType)) {
-      this.fail(`this browser cannot play ${mimeType}`);
-      return false;
-    }
-    if (this.sourceBuffer === undefined) {
-      const sb = (this.mediaSource as MediaSource).addSourceBuffer(mimeType);
-      sb.mode = 'segments';
-      const onUpdateEnd = () => {
-        this.quotaLevel = 0;
-        this.maybeStart();
-        this.pump();
-      };
-      sb.addEventListener('updateend', onUpdateEnd);
-      const previous = this.detachSource;
-      this.detachSource = () => {
-        previous?.();
-        sb.removeEventListener('updateend', onUpdateEnd);
-      };
-      this.sourceBuffer = sb;
-    } else if (mimeType !== this.mimeType) {
-      this.sourceBuffer.changeType(mimeType);
-    }
-    this.mimeType = mimeType;
-    return true;
-  }
-
-  /** QuotaExceeded: evict media behind currentTime, more each time, then give up this fragment. */
-  private onQuotaExceeded(op: Op & { kind: 'media' }): void {
-    this.counts.quota++;
-    const ct = this.video.currentTime;
-    const sb = this.sourceBuffer as SourceBuffer;
-    const start = sb.buffered.length > 0 ? sb.buffered.start(0) : Number.POSITIVE_INFINITY;
-    const keeps = [this.config.keepBehindS, 5, 1];
-    while (this.quotaLevel < keeps.length) {
-      const end = ct - (keeps[this.quotaLevel] as number);
-      this.quotaLevel++;
-      if (end > start + 0.1) {
-        this.ops.unshift({ kind: 'remove', end }, op);
-        return;
-      }
-    }
-    // Nothing left to evict: drop this fragment and what depends on it, restart at a keyframe.
-    this.quotaLevel = 0;
-    this.remuxer.discontinuity();
-    this.ops = this.ops.filter((o) => o.kind !== 'media' || o.keyframe);
-    this.lastError = 'media buffer full: a fragment was dropped';
   }
 
   /** Media errors: a fresh MediaSource, restarting at the next keyframe; gives up if it keeps failing. */
@@ -383,13 +197,13 @@ export class MsePlayer {
     // The outage is a stall until the new MediaSource plays.
     if (this.firstFrameAt !== undefined) this.stallStart ??= now;
     this.recovering = true;
-    this.detach();
+    this.sink.detach();
     this.remuxer.reset();
     this.timeline = [];
     this.playRequested = false;
     this.firstMediaAt = undefined;
     this.ended = false;
-    this.attachSource();
+    this.sink.attach();
   }
 
   private fail(reason: string): void {
@@ -468,7 +282,7 @@ export class MsePlayer {
 
   /** First play(): once startBufferS is buffered (or the first data waited long enough), that far behind the newest data. */
   private maybeStart(): void {
-    if (this.playRequested || this.sourceBuffer === undefined || this.firstMediaAt === undefined) return;
+    if (this.playRequested || !this.sink.hasSourceBuffer || this.firstMediaAt === undefined) return;
     const b = this.video.buffered;
     if (b.length === 0) return;
     const last = b.length - 1;
@@ -539,11 +353,11 @@ export class MsePlayer {
 
   /** Removes media more than keepBehindS before `at` (currentTime while playing), in steps of 10 s. */
   private evict(at: number): void {
-    const sb = this.sourceBuffer;
-    if (sb === undefined || sb.updating || this.ops.length > 0 || sb.buffered.length === 0) return;
-    if (at - sb.buffered.start(0) > this.config.keepBehindS + 10) {
-      this.ops.push({ kind: 'remove', end: at - this.config.keepBehindS });
-      this.pump();
+    const start = this.sink.idleBufferedStart();
+    if (start === undefined) return;
+    if (at - start > this.config.keepBehindS + 10) {
+      this.sink.queue({ kind: 'remove', end: at - this.config.keepBehindS });
+      this.sink.pump();
     }
     while (this.timeline.length > 1 && (this.timeline[1] as { startS: number }).startS < at - this.config.keepBehindS)
       this.timeline.shift();

@@ -6,12 +6,24 @@
 // at the next keyframe. Pure data in, bytes out: no DOM, no timers.
 
 import AdtsStream, { type AdtsFrame } from 'mux.js/lib/codecs/adts.js';
-import h264, { type NalUnit, type SpsConfig } from 'mux.js/lib/codecs/h264.js';
+import h264, { type NalUnit } from 'mux.js/lib/codecs/h264.js';
 import m2ts, { type MetadataEvent, type PesEvent } from 'mux.js/lib/m2ts/m2ts.js';
 import mp4, { type Mp4Track, type Sample } from 'mux.js/lib/mp4/mp4-generator.js';
 import type Stream from 'mux.js/lib/utils/stream.js';
 import { concatBytes } from '../common/bytes.js';
 import { MAX_CHUNK_PAYLOAD_BYTES } from '../protocol/chunk.js';
+import {
+  type AudioConfig,
+  audioConfigOf,
+  audioTrackOf,
+  type Frame,
+  initKeyOf,
+  lengthPrefix,
+  mimeTypeOf,
+  type VideoConfig,
+  videoSampleOf,
+  videoTrackOf,
+} from './fmp4-tracks.js';
 
 const TS_PACKET_BYTES = 188;
 const CLOCK_HZ = 90_000;
@@ -53,34 +65,11 @@ export interface RemuxSegment {
   keyframe: boolean;
 }
 
-interface Frame {
-  nals: NalUnit[];
-  pts: number;
-  dts: number;
-  keyFrame: boolean;
-  bytes: number;
-  /** Filled in once the next frame's decode time is known. */
-  duration: number | undefined;
-}
-
 interface Parsed {
   seq: number;
   captureTimeMs: number;
   video: Frame[];
   audio: AdtsFrame[];
-}
-
-interface VideoConfig {
-  config: SpsConfig;
-  sps: Uint8Array;
-  pps: Uint8Array;
-}
-
-interface AudioConfig {
-  audioobjecttype: number;
-  channelcount: number;
-  samplerate: number;
-  samplingfrequencyindex: number;
 }
 
 export interface RemuxerCounters {
@@ -316,19 +305,7 @@ export class TsRemuxer {
       let lastEnd = base;
       for (const f of videoFrames) {
         const duration = f.duration ?? this.frameTicks;
-        samples.push({
-          size: f.bytes + 4 * f.nals.length,
-          duration,
-          compositionTimeOffset: Math.max(0, f.pts - f.dts),
-          flags: {
-            isLeading: 0,
-            dependsOn: f.keyFrame ? 2 : 1,
-            isDependedOn: 0,
-            hasRedundancy: 0,
-            degradationPriority: 0,
-            isNonSyncSample: f.keyFrame ? 0 : 1,
-          },
-        });
+        samples.push(videoSampleOf(f, duration));
         for (const n of f.nals) nalParts.push(lengthPrefix(n.data.byteLength), n.data);
         lastEnd = f.dts + this.offsetTicks + duration;
       }
@@ -373,62 +350,4 @@ export class TsRemuxer {
     // MSE decode times cannot be negative.
     if (firstDts + this.offsetTicks < 0) this.offsetTicks = -firstDts;
   }
-}
-
-function audioConfigOf(a: AdtsFrame): AudioConfig {
-  return {
-    audioobjecttype: a.audioobjecttype,
-    channelcount: a.channelcount,
-    samplerate: a.samplerate,
-    samplingfrequencyindex: a.samplingfrequencyindex,
-  };
-}
-
-function videoTrackOf(id: number, v: VideoConfig): Mp4Track {
-  return {
-    id,
-    type: 'video',
-    width: v.config.width,
-    height: v.config.height,
-    profileIdc: v.config.profileIdc,
-    levelIdc: v.config.levelIdc,
-    profileCompatibility: v.config.profileCompatibility,
-    sarRatio: v.config.sarRatio,
-    sps: [v.sps],
-    pps: [v.pps],
-  };
-}
-
-function audioTrackOf(id: number, a: AudioConfig): Mp4Track {
-  return { id, type: 'audio', ...a, samplesize: 16 };
-}
-
-function initKeyOf(v: VideoConfig | undefined, a: AudioConfig | undefined): string {
-  const video = v === undefined ? '-' : `${hex(v.sps)}/${hex(v.pps)}`;
-  const audio = a === undefined ? '-' : `${a.audioobjecttype}/${a.samplerate}/${a.channelcount}`;
-  return `${video}|${audio}`;
-}
-
-/** RFC 6381 codec parameters: avc1.PPCCLL from the SPS, mp4a.40.<audio object type>. */
-export function mimeTypeOf(video: Mp4Track | undefined, audio: Mp4Track | undefined): string {
-  const codecs: string[] = [];
-  if (video !== undefined) {
-    codecs.push(`avc1.${byteHex(video.profileIdc ?? 0)}${byteHex(video.profileCompatibility ?? 0)}${byteHex(video.levelIdc ?? 0)}`);
-  }
-  if (audio !== undefined) codecs.push(`mp4a.40.${audio.audioobjecttype ?? 2}`);
-  return `${video !== undefined ? 'video' : 'audio'}/mp4; codecs="${codecs.join(',')}"`;
-}
-
-function byteHex(n: number): string {
-  return (n & 0xff).toString(16).padStart(2, '0');
-}
-
-function hex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += byteHex(x);
-  return s;
-}
-
-function lengthPrefix(n: number): Uint8Array {
-  return new Uint8Array([(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
 }

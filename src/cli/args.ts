@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UserError } from '../common/errors.js';
-import { parseBitrateKbps } from '../media/input.js';
+import { parseBitrateKbps } from '../media/encoding.js';
 
 const COMMON = {
   help: { type: 'boolean', short: 'h' },

@@ -7,16 +7,8 @@ import path from 'node:path';
 import { tellBench } from '../bench/messages.js';
 import { UserError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import {
-  describeInput,
-  type EncodingOptions,
-  type InputSource,
-  parseBitrateKbps,
-  parseFps,
-  parseInput,
-  parseResolution,
-  rtmpServerUrl,
-} from '../media/input.js';
+import { type EncodingOptions, parseBitrateKbps, parseFps, parseResolution } from '../media/encoding.js';
+import { describeInput, type InputSource, parseInput, rtmpServerUrl } from '../media/input.js';
 import { parseRenditions } from '../media/renditions.js';
 import { startBroadcast } from '../native/broadcaster.js';
 import { channelNameProblem } from '../protocol/channel-record.js';

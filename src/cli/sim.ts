@@ -19,7 +19,7 @@ import {
   seedSpread,
 } from '../sim/report.js';
 import { runAll, type SimRun } from '../sim/run-pool.js';
-import { DEFAULT_SIM_CONFIG, type SimConfig, type SimRendition } from '../sim/simulator.js';
+import { DEFAULT_SIM_CONFIG, type SimConfig, type SimRendition } from '../sim/sim-config.js';
 import { linePlot, type Series } from '../sim/svg-plot.js';
 
 const USAGE = `meshtv sim — the swarm protocol with virtual peers, in virtual time

@@ -10,7 +10,7 @@ import type { BenchResult } from '../bench/results.js';
 import { runBench } from '../bench/run.js';
 import { UserError } from '../common/errors.js';
 import { createLogger } from '../common/log.js';
-import { parseBitrateKbps } from '../media/input.js';
+import { parseBitrateKbps } from '../media/encoding.js';
 import { parse, parseSourceUploadLimit } from './args.js';
 import { runSimCommand } from './sim.js';
 

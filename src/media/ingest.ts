@@ -10,9 +10,10 @@ import fs from 'node:fs';
 import { UserError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { CHUNK_MS, FLAG_END_OF_STREAM, FLAG_KEYFRAME } from '../protocol/chunk.js';
+import { type EncodingOptions, ffmpegArgs } from './encoding.js';
 import { ffmpegInputProtocols, outputPipe } from './ffmpeg.js';
 import { FfmpegLog, type FfmpegLogEvent } from './ffmpeg-log.js';
-import { describeInput, type EncodingOptions, endsByItself, ffmpegArgs, type InputSource, redactUrls, waitsForSender } from './input.js';
+import { describeInput, endsByItself, type InputSource, redactUrls, waitsForSender } from './input.js';
 import { TsChunker, type TsPiece } from './ts-chunker.js';
 
 export interface IngestOptions {

@@ -13,7 +13,7 @@ import { HlsSegmenter, type HlsSegmenterConfig, masterPlaylist } from '../media/
 import { StreamOutput } from '../media/stream-output.js';
 import type { SignedChannelRecord } from '../protocol/channel-record.js';
 import { FLAG_END_OF_STREAM } from '../protocol/chunk.js';
-import type { PeerCoreConfig } from '../protocol/peer-core.js';
+import type { PeerCoreConfig } from '../protocol/core-types.js';
 import { notLiveMessage } from '../runtime/not-live.js';
 import type { SignalingStats } from '../transport/webrtc-signaling.js';
 import type { DhtDiscoveryStats } from './dht-discovery.js';

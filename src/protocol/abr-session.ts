@@ -13,7 +13,7 @@ import {
   type SwitchOutput,
 } from './abr.js';
 import type { Chunk } from './chunk.js';
-import { type CoreStats, emptyCoreStats } from './peer-core.js';
+import { type CoreStats, emptyCoreStats } from './core-types.js';
 
 /** What the session reads from a lane's core. */
 export interface AbrLane {

@@ -1,4 +1,4 @@
-// Chunks: signed, numbered pieces of the muxed stream (DESIGN.md "Chunks").
+// Chunks: signed, numbered pieces of the muxed stream (docs/architecture.md, "From encoder to player").
 // The signature covers every field but itself, so a relay can change nothing.
 // Signing and verification are injected (node crypto, WebCrypto, noble): no I/O here.
 

@@ -46,9 +46,6 @@ import { type SchedulerNeighbour, scheduleRequests } from './scheduler.js';
 import { chooseStartSeq, offeredBy } from './start-choice.js';
 import { BUSY_RETRY_MAX_MS, UploadPacer } from './upload-pacer.js';
 
-// Its configuration, events and counts are part of this module's interface.
-export * from './core-types.js';
-
 /**
  * A neighbour that has done nothing useful since it came may make room for a newcomer after
  * this, sooner than idleEvictMs: squatters take slots and do nothing (meshtv sim --attack

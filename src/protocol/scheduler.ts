@@ -1,8 +1,9 @@
-// Which chunk to ask from whom: a pure function over plain data (STYLE.md §6), so it can be
-// tested and tuned without sockets. Earliest deadline first within the window; among the
-// neighbours holding a chunk, the least loaded viewer. The source is asked only when no viewer
-// has offered the chunk for a grace period or its deadline is near, which keeps the source's
-// upload near one copy of the stream (DESIGN.md "Swarm protocol").
+// Which chunk to ask from whom: a pure function over plain data, so it can be tested and tuned
+// without sockets (docs/architecture.md, "Why it is cut this way"). Earliest deadline first
+// within the window; among the neighbours holding a chunk, the least loaded viewer. The source
+// is asked only when no viewer has offered the chunk for a grace period or its deadline is
+// near, which keeps the source's upload near one copy of the stream (docs/architecture.md,
+// "From encoder to player", step 4).
 
 import type { RandomFn } from './random.js';
 

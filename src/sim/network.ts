@@ -1,7 +1,7 @@
 // The network model: what each simulated peer can upload and download, and how far apart two
 // peers are. Everything is drawn from the seeded random source, so a seed fixes the network.
 // Capacities are scaled so that the resource index rho = (source upload + sum of viewers'
-// uploads) / (N x r) is exactly the one asked for (DESIGN.md "Measures").
+// uploads) / (N x r) is exactly the one asked for (docs/measures.md).
 
 import type { RandomFn } from '../protocol/random.js';
 
@@ -16,7 +16,7 @@ export interface PeerProfile {
   readonly weak?: boolean;
 }
 
-export interface NetworkConfig {
+export interface AudienceConfig {
   /** Viewers in the audience (N). */
   peers: number;
   /** Stream bitrate r in bits per second. */
@@ -45,7 +45,7 @@ export function bitsPerSecondToBytesPerMs(bps: number): number {
 }
 
 /** Draws the N viewer profiles and the source's, scaled to the requested rho. */
-export function drawProfiles(config: NetworkConfig, random: RandomFn): { source: PeerProfile; viewers: PeerProfile[] } {
+export function drawProfiles(config: AudienceConfig, random: RandomFn): { source: PeerProfile; viewers: PeerProfile[] } {
   const r = bitsPerSecondToBytesPerMs(config.bitrateBps);
   const sourceUpload = config.sourceUploadFactor * r;
   const freeRiderCount = Math.round(config.freeRiders * config.peers);
@@ -100,7 +100,7 @@ export function shuffleInPlace<T>(items: T[], random: RandomFn): void {
   }
 }
 
-export interface AbrNetworkConfig {
+export interface AbrAudienceConfig {
   peers: number;
   /** Rendition bitrates, lowest first. */
   ladderBps: number[];
@@ -121,7 +121,7 @@ export const ABR_LINES = {
   strong: { downMbps: [20, 100], upMbps: [3, 10] },
 } as const;
 
-export function drawAbrProfiles(config: AbrNetworkConfig, random: RandomFn): { source: PeerProfile; viewers: PeerProfile[] } {
+export function drawAbrProfiles(config: AbrAudienceConfig, random: RandomFn): { source: PeerProfile; viewers: PeerProfile[] } {
   const ladder = config.ladderBps.reduce((a, b) => a + b, 0);
   const within = (range: readonly [number, number]) => bitsPerSecondToBytesPerMs(1e6 * (range[0] + (range[1] - range[0]) * random()));
   const viewers: PeerProfile[] = [];

@@ -1,9 +1,9 @@
-// Turns a simulation result into the report of DESIGN.md "Measures": S, continuity per peer,
+// Turns a simulation result into the report docs/measures.md describes: S, continuity per peer,
 // lag, startup, overhead and duplicates, with N, r, rho, churn and seed. Pure: the caller adds
 // wall time and memory, the only fields that differ between two runs with the same seed.
 
 import { cdfOf, quantile } from './metrics.js';
-import type { SimResult } from './simulator.js';
+import type { SimResult } from './sim-config.js';
 
 export interface SimReport {
   /** Audience size N (viewers present at any time). */
@@ -204,7 +204,7 @@ export function reportMarkdown(reports: readonly SimReport[], spreads: readonly 
   const lines = [
     '# meshtv simulation',
     '',
-    'Measures as defined in DESIGN.md; the simulator drives the unchanged PeerCore with fake (cheap) signatures.',
+    'Measures as defined in docs/measures.md; the simulator drives the unchanged PeerCore with fake (cheap) signatures.',
     '',
     '| N | r (kbit/s) | rho | free riders | churn /min | seed | duration (s) | S | continuity p50 / p5 | lag p50 / p95 (ms) | startup p50 / p95 (ms) | overhead | duplicates | never started | wall (s) | peak RSS (MB) |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',

@@ -6,7 +6,8 @@
 import v8 from 'node:v8';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { buildReport, type ReportDistributions, type SimReport } from './report.js';
-import { type SimConfig, Simulator } from './simulator.js';
+import type { SimConfig } from './sim-config.js';
+import { Simulator } from './simulator.js';
 
 export interface SimRun {
   report: SimReport;

@@ -3,7 +3,7 @@
 // the simulator, its command line and its report.
 
 import { CHUNK_MS } from '../protocol/chunk.js';
-import type { PeerCoreConfig } from '../protocol/peer-core.js';
+import type { PeerCoreConfig } from '../protocol/core-types.js';
 import type { AttackKind } from './hostile.js';
 import type { MsHistogram } from './metrics.js';
 

@@ -5,8 +5,9 @@
 import type { AbrSession } from '../protocol/abr-session.js';
 import type { Admission } from '../protocol/admission.js';
 import type { SeqRef, WireMessage } from '../protocol/codec.js';
+import type { PeerId } from '../protocol/core-types.js';
 import type { Membership } from '../protocol/membership.js';
-import type { PeerCore, PeerId } from '../protocol/peer-core.js';
+import type { PeerCore } from '../protocol/peer-core.js';
 import type { AttackKind } from './hostile.js';
 import type { PeerProfile } from './network.js';
 

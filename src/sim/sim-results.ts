@@ -1,4 +1,4 @@
-// What a simulated viewer's run comes to: startup, continuity as DESIGN.md defines it, and the
+// What a simulated viewer's run comes to: startup, continuity as docs/measures.md defines it, and the
 // media it uploaded. Read once, when the run ends.
 
 import type { PeerResult } from './sim-config.js';
@@ -44,7 +44,7 @@ export function agentResult(agent: AbrAgent, endMs: number): PeerResult {
 }
 
 /**
- * DESIGN.md: media time played on time / media time due after startup. A chunk is due once its
+ * docs/measures.md: media time played on time / media time due after startup. A chunk is due once its
  * playout deadline (capture + the offset fixed at the first play) has passed before `untilMs`;
  * undefined when nothing was due yet.
  */

@@ -8,8 +8,9 @@ import { AbrSession, type AbrSessionHooks } from '../protocol/abr-session.js';
 import { Admission } from '../protocol/admission.js';
 import { type Chunk, FLAG_KEYFRAME, signChunk } from '../protocol/chunk.js';
 import { MsgType, PEER_ID_BYTES, type WireMessage } from '../protocol/codec.js';
+import { type CoreEvent, DEFAULT_PEER_CORE_CONFIG, type PeerId } from '../protocol/core-types.js';
 import { Membership, type PeerCandidate } from '../protocol/membership.js';
-import { type CoreEvent, DEFAULT_PEER_CORE_CONFIG, PeerCore, type PeerId } from '../protocol/peer-core.js';
+import { PeerCore } from '../protocol/peer-core.js';
 import { type RandomFn, seededRandom } from '../protocol/random.js';
 import { tcpWireBytes } from '../transport/framing.js';
 import { EventQueue } from './event-queue.js';
@@ -44,9 +45,6 @@ import {
 import { agentResult, peerResult } from './sim-results.js';
 import { announceBytes, SimTracker } from './sim-tracker.js';
 import { messageWireBytes } from './wire-size.js';
-
-// The scenario and result types are part of this module's interface.
-export * from './sim-config.js';
 
 export class Simulator {
   private readonly config: SimConfig;

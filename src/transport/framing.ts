@@ -1,9 +1,10 @@
 // Length-prefixed framing for stream transports (TCP): the frame's length as an unsigned LEB128
 // varint (7 bits a byte, low bits first, high bit set on every byte but the last; 1 byte up to
 // 127, 3 up to 2 MB), then the frame. Most frames are HAVEs and requests of 5-6 bytes, so a
-// 4-byte length was a third of their cost. Reading is separate from parsing (STYLE.md §2):
-// push() only buffers and splits, and refuses a declared length above the limit, or a prefix
-// longer than MAX_HEADER_BYTES, before allocating anything for it.
+// 4-byte length was a third of their cost. Reading is separate from parsing
+// (docs/architecture.md, "Why it is cut this way"): push() only buffers and splits, and refuses
+// a declared length above the limit, or a prefix longer than MAX_HEADER_BYTES, before
+// allocating anything for it.
 
 import { concatBytes } from '../common/bytes.js';
 import { RemoteProtocolError } from '../protocol/errors.js';

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import type { MsePlayerStats } from '../../src/browser/player.js';
+import type { MsePlayerStats } from '../../src/browser/player-config.js';
 import { serveWeb } from '../../src/tracker/web.js';
 import {
   browserSkipReason,

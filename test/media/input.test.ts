@@ -4,22 +4,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { UserError } from '../../src/common/errors.js';
-import { testPatternArgs } from '../../src/media/ffmpeg.js';
 import {
   DEFAULT_ENCODING,
-  describeInput,
   type EncodingOptions,
-  endsByItself,
   ffmpegArgs,
-  type InputSource,
   nominalBitrateKbps,
   parseBitrateKbps,
   parseFps,
-  parseInput,
   parseResolution,
-  redactUrls,
-  waitsForSender,
-} from '../../src/media/input.js';
+} from '../../src/media/encoding.js';
+import { testPatternArgs } from '../../src/media/ffmpeg.js';
+import { describeInput, endsByItself, type InputSource, parseInput, redactUrls, waitsForSender } from '../../src/media/input.js';
 import { parseRenditions } from '../../src/media/renditions.js';
 
 const opts = { loop: false, makeKey: () => 'generatedkey' };

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type AbrLane, type AbrOutput, AbrSession } from '../../src/protocol/abr-session.js';
 import { type Chunk, FLAG_KEYFRAME } from '../../src/protocol/chunk.js';
-import { type CoreStats, emptyCoreStats } from '../../src/protocol/peer-core.js';
+import { type CoreStats, emptyCoreStats } from '../../src/protocol/core-types.js';
 
 const LADDER = [
   { name: 'low', bitrateBps: 600_000 },

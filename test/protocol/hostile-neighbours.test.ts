@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { loadOrCreateKey, nodeVerify } from '../../src/crypto/keys.js';
 import { CHUNK_MS, FLAG_KEYFRAME } from '../../src/protocol/chunk.js';
 import { MsgType, makeBufferMap } from '../../src/protocol/codec.js';
-import type { CoreEvent } from '../../src/protocol/peer-core.js';
+import type { CoreEvent } from '../../src/protocol/core-types.js';
 import { PeerCore } from '../../src/protocol/peer-core.js';
 import { seededRandom } from '../../src/protocol/random.js';
 import { connectPeer, testChunk } from '../helpers/cores.js';

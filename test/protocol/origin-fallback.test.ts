@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import { loadOrCreateKey, nodeVerify } from '../../src/crypto/keys.js';
 import { type Chunk, FLAG_KEYFRAME, signChunk } from '../../src/protocol/chunk.js';
 import { MsgType, PROTOCOL_VERSION } from '../../src/protocol/codec.js';
-import { type CoreEvent, PeerCore } from '../../src/protocol/peer-core.js';
+import type { CoreEvent } from '../../src/protocol/core-types.js';
+import { PeerCore } from '../../src/protocol/peer-core.js';
 import { seededRandom } from '../../src/protocol/random.js';
 import { tempDir } from '../helpers/processes.js';
 

@@ -18,7 +18,8 @@ import {
   PROTOCOL_VERSION,
   type WireMessage,
 } from '../../src/protocol/codec.js';
-import { type CoreEvent, PeerCore, type PeerCoreConfig } from '../../src/protocol/peer-core.js';
+import type { CoreEvent, PeerCoreConfig } from '../../src/protocol/core-types.js';
+import { PeerCore } from '../../src/protocol/peer-core.js';
 import { seededRandom } from '../../src/protocol/random.js';
 
 const LATENCY_MS = 5;

@@ -1,4 +1,4 @@
-// A simulated viewer's continuity as DESIGN.md defines it: media played on time over media due
+// A simulated viewer's continuity as docs/measures.md defines it: media played on time over media due
 // since its first play, where a chunk is due once its deadline (capture + the offset fixed at
 // the first play) has passed; counted until the run ends or the viewer leaves.
 

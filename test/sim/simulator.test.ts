@@ -7,7 +7,8 @@ import { describe, test } from 'node:test';
 import { FLAG_KEYFRAME } from '../../src/protocol/chunk.js';
 import { encodeMessage, MsgType, PROTOCOL_VERSION, type WireMessage } from '../../src/protocol/codec.js';
 import { buildReport, type SimReport } from '../../src/sim/report.js';
-import { type SimConfig, Simulator } from '../../src/sim/simulator.js';
+import type { SimConfig } from '../../src/sim/sim-config.js';
+import { Simulator } from '../../src/sim/simulator.js';
 import { messageWireBytes } from '../../src/sim/wire-size.js';
 import { encodeFrame } from '../../src/transport/framing.js';
 

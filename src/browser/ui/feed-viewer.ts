@@ -40,33 +40,7 @@ export async function startFeedViewer(src: string): Promise<BrowserViewer> {
     }
   };
 
-  const loop = async () => {
-    let retryMs = 250;
-    while (!abort.signal.aborted) {
-      try {
-        const u = new URL(url);
-        if (next !== undefined) u.searchParams.set('from', String(next));
-        const res = await fetch(u, { signal: abort.signal, cache: 'no-store' });
-        if (!res.ok) throw new Error(`feed answered ${res.status}`);
-        deliver(decodeFeed(new Uint8Array(await res.arrayBuffer())));
-        retryMs = 250;
-      } catch (err) {
-        if (abort.signal.aborted) return;
-        console.warn(`meshtv feed: ${(err as Error).message}; retrying in ${retryMs} ms`);
-        await new Promise((r) => setTimeout(r, retryMs));
-        retryMs = Math.min(MAX_RETRY_DELAY_MS, retryMs * 2);
-      }
-    }
-  };
-  void loop();
-
-  const rate = () => {
-    const now = performance.now();
-    while (samples.length > 0 && now - (samples[0] as { at: number }).at > RATE_WINDOW_MS) samples.shift();
-    let bytes = 0;
-    for (const s of samples) bytes += s.bytes;
-    return (bytes * 8) / (RATE_WINDOW_MS / 1000);
-  };
+  void pollFeed(url, abort.signal, () => next, deliver);
 
   return {
     onPlay(cb) {
@@ -82,30 +56,7 @@ export async function startFeedViewer(src: string): Promise<BrowserViewer> {
     setQuality() {
       // a feed is one stream
     },
-    stats(): BrowserViewerStats {
-      const due = counts.played + counts.skipped;
-      return {
-        peers: 0,
-        paths: { direct: 0, reflexive: 0, relayed: 0 },
-        failedConnections: 0,
-        shareFromPeers: 0,
-        lagMs,
-        notLiveAgeMs: undefined,
-        bufferMs: 0,
-        downloadBps: rate(),
-        uploadBps: 0,
-        mediaBytesIn: counts.bytes,
-        mediaBytesOut: 0,
-        mediaBytesFromOrigin: counts.bytes,
-        chunksPlayed: counts.played,
-        chunksSkipped: counts.skipped,
-        continuity: due === 0 ? 1 : counts.played / due,
-        rendition: undefined,
-        quality: 'auto',
-        switchingTo: undefined,
-        switches: { up: 0, down: 0 },
-      };
-    },
+    stats: () => feedStats(counts, lagMs, rateBps(samples)),
     setUploadLimit() {
       // nothing is uploaded from a feed
     },
@@ -115,5 +66,65 @@ export async function startFeedViewer(src: string): Promise<BrowserViewer> {
     async stop() {
       abort.abort();
     },
+  };
+}
+
+/** Long-polls the feed from the chunk after the last one delivered, backing off while it fails. */
+async function pollFeed(url: URL, signal: AbortSignal, next: () => number | undefined, deliver: (chunks: PlayableChunk[]) => void) {
+  let retryMs = 250;
+  while (!signal.aborted) {
+    try {
+      const u = new URL(url);
+      const from = next();
+      if (from !== undefined) u.searchParams.set('from', String(from));
+      const res = await fetch(u, { signal, cache: 'no-store' });
+      if (!res.ok) throw new Error(`feed answered ${res.status}`);
+      deliver(decodeFeed(new Uint8Array(await res.arrayBuffer())));
+      retryMs = 250;
+    } catch (err) {
+      if (signal.aborted) return;
+      console.warn(`meshtv feed: ${(err as Error).message}; retrying in ${retryMs} ms`);
+      await new Promise((r) => setTimeout(r, retryMs));
+      retryMs = Math.min(MAX_RETRY_DELAY_MS, retryMs * 2);
+    }
+  }
+}
+
+/** Download rate over the last RATE_WINDOW_MS; drops older samples. */
+function rateBps(samples: { at: number; bytes: number }[]): number {
+  const now = performance.now();
+  while (samples.length > 0 && now - (samples[0] as { at: number }).at > RATE_WINDOW_MS) samples.shift();
+  let bytes = 0;
+  for (const s of samples) bytes += s.bytes;
+  return (bytes * 8) / (RATE_WINDOW_MS / 1000);
+}
+
+/** A feed's figures in the swarm viewer's shape: everything from the origin, nothing uploaded. */
+function feedStats(
+  counts: { bytes: number; played: number; skipped: number },
+  lagMs: number | undefined,
+  downloadBps: number,
+): BrowserViewerStats {
+  const due = counts.played + counts.skipped;
+  return {
+    peers: 0,
+    paths: { direct: 0, reflexive: 0, relayed: 0 },
+    failedConnections: 0,
+    shareFromPeers: 0,
+    lagMs,
+    notLiveAgeMs: undefined,
+    bufferMs: 0,
+    downloadBps,
+    uploadBps: 0,
+    mediaBytesIn: counts.bytes,
+    mediaBytesOut: 0,
+    mediaBytesFromOrigin: counts.bytes,
+    chunksPlayed: counts.played,
+    chunksSkipped: counts.skipped,
+    continuity: due === 0 ? 1 : counts.played / due,
+    rendition: undefined,
+    quality: 'auto',
+    switchingTo: undefined,
+    switches: { up: 0, down: 0 },
   };
 }

@@ -4,7 +4,8 @@
 // the viewer's sharing settings (upload cap, "don't upload"), remembered in localStorage.
 
 import { notLiveMessage } from '../../runtime/not-live.js';
-import { MsePlayer, type MsePlayerStats } from '../player.js';
+import { MsePlayer } from '../player.js';
+import type { MsePlayerStats } from '../player-config.js';
 import type { BrowserViewer, BrowserViewerStats } from '../runtime.js';
 import { fetchChannels } from './channel-grid.js';
 import { byId, setText } from './dom.js';
@@ -124,6 +125,28 @@ export function startWatchPage(o: WatchPageOptions): { stats(): PageStats } {
     (err: unknown) => showNotice(`Could not join the channel: ${(err as Error).message}`, 'error'),
   );
 
+  const showStats = statsPanel();
+  const statsTimer = setInterval(() => {
+    const s = stats();
+    showStats(s);
+    const next = playbackNotice(s, viewer !== undefined);
+    if (next !== undefined) showNotice(next.text, next.kind);
+  }, STATS_MS);
+
+  void refreshChannel(o.channelId);
+  const channelTimer = setInterval(() => void refreshChannel(o.channelId), CHANNEL_REFRESH_MS);
+
+  window.addEventListener('pagehide', () => {
+    clearInterval(statsTimer);
+    clearInterval(channelTimer);
+    void viewer?.stop();
+    player.destroy();
+  });
+  return { stats };
+}
+
+/** The stats panel and its chart; returns the function that shows one second's figures. */
+function statsPanel(): (s: PageStats) => void {
   const chart = new StatsChart(byId<HTMLCanvasElement>('chart'));
   const fields = {
     peers: byId('s-peers'),
@@ -135,8 +158,7 @@ export function startWatchPage(o: WatchPageOptions): { stats(): PageStats } {
     uploaded: byId('s-uploaded'),
     stalls: byId('s-stalls'),
   };
-  const statsTimer = setInterval(() => {
-    const s = stats();
+  return (s) => {
     const p = s.player;
     // The lag on screen: capture -> this frame shown. Before the first frame, the hand-over lag.
     const lagMs = p.lagMs ?? s.lagMs;
@@ -156,52 +178,52 @@ export function startWatchPage(o: WatchPageOptions): { stats(): PageStats } {
       if (document.activeElement !== select && select.value !== s.quality) select.value = s.quality;
     }
     chart.push({ downloadBps: s.downloadBps, uploadBps: s.uploadBps, lagMs });
-    if (p.failed) showNotice(`Playback stopped: ${p.error ?? 'unknown error'}`, 'error');
-    else if (p.ended) showNotice('The broadcast has ended.');
-    else if (viewer === undefined) return;
-    else if (p.startupMs === undefined && s.notLiveAgeMs !== undefined && s.chunksPlayed === 0) {
-      const m = notLiveMessage(s.notLiveAgeMs);
-      showNotice(`${m.charAt(0).toUpperCase()}${m.slice(1)}.`);
-    } else if (p.startupMs === undefined)
-      showNotice(s.chunksPlayed > 0 ? 'Starting playback…' : s.peers > 0 ? 'Buffering…' : 'Looking for peers…');
-    else if (!p.playing && p.bufferAheadS === 0) showNotice('Waiting for the stream…');
-    else showNotice(undefined);
-  }, STATS_MS);
-
-  const refreshChannel = async () => {
-    try {
-      const channel = (await fetchChannels()).find((c) => c.id === o.channelId);
-      const name = byId('channel-name');
-      const audience = byId('channel-audience');
-      if (channel === undefined) {
-        setText(audience, 'not in the directory');
-        return;
-      }
-      setText(name, channel.name);
-      document.title = `${channel.name} — meshtv`;
-      setText(audience, `${formatCount(channel.viewers, 'viewer', 'viewers')} · ${formatBitrate(channel.bitrateBps)}`);
-      const warning = byId('channel-warning');
-      warning.hidden = channel.sameNameCount === 0;
-      if (channel.sameNameCount > 0) {
-        setText(
-          warning,
-          `⚠ ${formatCount(channel.sameNameCount, 'other channel uses', 'other channels use')} a name that looks like this one. This one's id is above.`,
-        );
-      }
-    } catch {
-      // the directory is decoration here: playback does not depend on it
-    }
   };
-  void refreshChannel();
-  const channelTimer = setInterval(() => void refreshChannel(), CHANNEL_REFRESH_MS);
+}
 
-  window.addEventListener('pagehide', () => {
-    clearInterval(statsTimer);
-    clearInterval(channelTimer);
-    void viewer?.stop();
-    player.destroy();
-  });
-  return { stats };
+/**
+ * What the notice over the video says now (text undefined: hidden); undefined to leave it as it
+ * is, which is the case until the viewer has joined (the join's own notice stays).
+ */
+export function playbackNotice(s: PageStats, joined: boolean): { text: string | undefined; kind: 'info' | 'error' } | undefined {
+  const p = s.player;
+  if (p.failed) return { text: `Playback stopped: ${p.error ?? 'unknown error'}`, kind: 'error' };
+  if (p.ended) return { text: 'The broadcast has ended.', kind: 'info' };
+  if (!joined) return undefined;
+  if (p.startupMs === undefined && s.notLiveAgeMs !== undefined && s.chunksPlayed === 0) {
+    const m = notLiveMessage(s.notLiveAgeMs);
+    return { text: `${m.charAt(0).toUpperCase()}${m.slice(1)}.`, kind: 'info' };
+  }
+  if (p.startupMs === undefined)
+    return { text: s.chunksPlayed > 0 ? 'Starting playback…' : s.peers > 0 ? 'Buffering…' : 'Looking for peers…', kind: 'info' };
+  if (!p.playing && p.bufferAheadS === 0) return { text: 'Waiting for the stream…', kind: 'info' };
+  return { text: undefined, kind: 'info' };
+}
+
+/** The channel's name, audience and look-alike warning from the directory. */
+async function refreshChannel(channelId: string): Promise<void> {
+  try {
+    const channel = (await fetchChannels()).find((c) => c.id === channelId);
+    const name = byId('channel-name');
+    const audience = byId('channel-audience');
+    if (channel === undefined) {
+      setText(audience, 'not in the directory');
+      return;
+    }
+    setText(name, channel.name);
+    document.title = `${channel.name} — meshtv`;
+    setText(audience, `${formatCount(channel.viewers, 'viewer', 'viewers')} · ${formatBitrate(channel.bitrateBps)}`);
+    const warning = byId('channel-warning');
+    warning.hidden = channel.sameNameCount === 0;
+    if (channel.sameNameCount > 0) {
+      setText(
+        warning,
+        `⚠ ${formatCount(channel.sameNameCount, 'other channel uses', 'other channels use')} a name that looks like this one. This one's id is above.`,
+      );
+    }
+  } catch {
+    // the directory is decoration here: playback does not depend on it
+  }
 }
 
 function bindSettings(viewer: BrowserViewer, settings: SharingSettings): void {
