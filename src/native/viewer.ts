@@ -8,6 +8,7 @@ import { hexToBytes } from '../common/hex.js';
 import type { Logger } from '../common/log.js';
 import { createMetrics } from '../common/metrics.js';
 import { formatBps, formatBytes, RateMeter } from '../common/rate-meter.js';
+import { Teardown } from '../common/teardown.js';
 import { newNodeKey, nodeVerify } from '../crypto/keys.js';
 import { HlsSegmenter, type HlsSegmenterConfig, masterPlaylist } from '../media/hls-segmenter.js';
 import { StreamOutput } from '../media/stream-output.js';
@@ -17,7 +18,7 @@ import type { PeerCoreConfig } from '../protocol/peer-core.js';
 import { notLiveMessage } from '../runtime/not-live.js';
 import type { SignalingStats } from '../transport/webrtc-signaling.js';
 import type { DhtDiscoveryStats } from './dht-discovery.js';
-import { type HttpOutput, startHttpOutput } from './http-output.js';
+import { startHttpOutput } from './http-output.js';
 import { type LaneSpec, RenditionLanes } from './rendition-lanes.js';
 import { type NetworkOptions, SwarmNode } from './swarm-node.js';
 import { fetchChannelRecord, listChannels } from './tracker-client.js';
@@ -290,9 +291,11 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
     const cap = o.core?.uploadLimitBps;
     return !p.enabled ? ' (upload off)' : cap !== undefined ? ` of ${formatBps(cap)} cap` : '';
   };
-  let http: HttpOutput | undefined;
-  try {
-    http = await startHttpOutput({
+  const teardown = new Teardown((err) => o.log.warn(`while stopping after a failed start: ${(err as Error).message}`));
+  // Undone last: the nodes are made before the HTTP output, and leave after it.
+  teardown.defer(() => lanes.stop());
+  return teardown.start(async () => {
+    const output = await startHttpOutput({
       host: o.httpHost,
       port: o.httpPort,
       fallbackPorts: o.httpFallbackPorts ?? 0,
@@ -337,74 +340,68 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
         : {}),
       stats,
     });
+    teardown.defer(() => output.close());
+    // Players see the stream end before their connections close.
+    teardown.defer(() => stream.end());
     try {
       await lanes.start();
     } catch (err) {
       throw new UserError(`cannot listen for peers on ${o.host}:${o.port}: ${(err as Error).message}; choose another --peer-port`);
     }
     await lanes.node.announceNow();
-  } catch (err) {
-    await http?.close();
-    await lanes.stop();
-    throw err;
-  }
-  const output = http;
-  // Say so when the broadcaster goes quiet (and when it is back), for logs without a status line.
-  let silent = false;
-  const silenceTimer = setInterval(() => {
-    const c = lanes.node.core.getStats();
-    const quiet = c.started && c.lastChunkAtMs !== undefined && Date.now() - c.lastChunkAtMs >= 2 * SILENCE_NOTICE_MS;
-    if (quiet && !silent) o.log.warn(`no new data for ${(2 * SILENCE_NOTICE_MS) / 1000} s: the broadcaster may be gone; still waiting`);
-    else if (!quiet && silent) o.log.info('the stream is back');
-    silent = quiet;
-  }, 1000);
-  silenceTimer.unref();
-  return {
-    channelId: ref.channelId,
-    streamUrl: `${output.baseUrl}/stream.ts`,
-    playlistUrl: `${output.baseUrl}/live.m3u8`,
-    statsUrl: `${output.baseUrl}/stats.json`,
-    ended,
-    drain: async (maxMs = DRAIN_MAX_MS) => {
-      const startedAt = Date.now();
-      for (;;) {
-        const now = Date.now();
-        const { streamClients, lastHlsRequestAtMs } = output.activity();
-        // An HLS player polls at least once per target duration while it still needs segments.
-        const hlsIdleMs = Math.max(3000, hls.targetDurationS * 1500);
-        const quiet = streamClients === 0 && (lastHlsRequestAtMs === undefined || now - lastHlsRequestAtMs > hlsIdleMs);
-        if ((quiet && now - startedAt >= DRAIN_MIN_MS) || now - startedAt >= maxMs) return;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    },
-    stats,
-    statusLine: () => {
-      const s = stats();
-      const lag = s.lagMs === undefined ? '-' : `${(s.lagMs / 1000).toFixed(1)} s`;
-      return [
-        `peers ${s.peers}`,
-        ...(s.rendition !== undefined
-          ? [`${s.rendition}${s.quality === 'auto' ? ' (auto)' : ''}${s.switchingTo !== undefined ? ` -> ${s.switchingTo}` : ''}`]
-          : []),
-        `down ${formatBps(s.downloadBps)}`,
-        `up ${formatBps(s.uploadBps)}${uploadCap()} (${formatBytes(s.mediaBytesOut)} total)`,
-        `buffer ${(s.bufferMs / 1000).toFixed(1)} s`,
-        `lag ${lag}`,
-        `from peers ${(s.shareFromPeers * 100).toFixed(0)}%`,
-        s.ended
-          ? 'channel ended'
-          : s.silentForMs !== undefined && s.silentForMs >= SILENCE_NOTICE_MS
-            ? `no new data for ${Math.round(s.silentForMs / 1000)} s: waiting for the broadcaster`
-            : s.started
-              ? `continuity ${(s.continuity * 100).toFixed(1)}%`
-              : 'joining',
-      ].join(' | ');
-    },
-    stop: async () => {
-      clearInterval(silenceTimer);
-      stream.end();
-      await output.close();
-      await lanes.stop();
-    },
-  };
+    // Say so when the broadcaster goes quiet (and when it is back), for logs without a status line.
+    let silent = false;
+    const silenceTimer = setInterval(() => {
+      const c = lanes.node.core.getStats();
+      const quiet = c.started && c.lastChunkAtMs !== undefined && Date.now() - c.lastChunkAtMs >= 2 * SILENCE_NOTICE_MS;
+      if (quiet && !silent) o.log.warn(`no new data for ${(2 * SILENCE_NOTICE_MS) / 1000} s: the broadcaster may be gone; still waiting`);
+      else if (!quiet && silent) o.log.info('the stream is back');
+      silent = quiet;
+    }, 1000);
+    silenceTimer.unref();
+    teardown.defer(() => clearInterval(silenceTimer));
+    return {
+      channelId: ref.channelId,
+      streamUrl: `${output.baseUrl}/stream.ts`,
+      playlistUrl: `${output.baseUrl}/live.m3u8`,
+      statsUrl: `${output.baseUrl}/stats.json`,
+      ended,
+      drain: async (maxMs = DRAIN_MAX_MS) => {
+        const startedAt = Date.now();
+        for (;;) {
+          const now = Date.now();
+          const { streamClients, lastHlsRequestAtMs } = output.activity();
+          // An HLS player polls at least once per target duration while it still needs segments.
+          const hlsIdleMs = Math.max(3000, hls.targetDurationS * 1500);
+          const quiet = streamClients === 0 && (lastHlsRequestAtMs === undefined || now - lastHlsRequestAtMs > hlsIdleMs);
+          if ((quiet && now - startedAt >= DRAIN_MIN_MS) || now - startedAt >= maxMs) return;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      },
+      stats,
+      statusLine: () => {
+        const s = stats();
+        const lag = s.lagMs === undefined ? '-' : `${(s.lagMs / 1000).toFixed(1)} s`;
+        return [
+          `peers ${s.peers}`,
+          ...(s.rendition !== undefined
+            ? [`${s.rendition}${s.quality === 'auto' ? ' (auto)' : ''}${s.switchingTo !== undefined ? ` -> ${s.switchingTo}` : ''}`]
+            : []),
+          `down ${formatBps(s.downloadBps)}`,
+          `up ${formatBps(s.uploadBps)}${uploadCap()} (${formatBytes(s.mediaBytesOut)} total)`,
+          `buffer ${(s.bufferMs / 1000).toFixed(1)} s`,
+          `lag ${lag}`,
+          `from peers ${(s.shareFromPeers * 100).toFixed(0)}%`,
+          s.ended
+            ? 'channel ended'
+            : s.silentForMs !== undefined && s.silentForMs >= SILENCE_NOTICE_MS
+              ? `no new data for ${Math.round(s.silentForMs / 1000)} s: waiting for the broadcaster`
+              : s.started
+                ? `continuity ${(s.continuity * 100).toFixed(1)}%`
+                : 'joining',
+        ].join(' | ');
+      },
+      stop: () => teardown.undo(),
+    };
+  });
 }
