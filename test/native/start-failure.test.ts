@@ -36,3 +36,10 @@ test('a broadcaster whose HTTP port is taken stops ffmpeg, its timers and its sw
   assert.match(stdout, /peers at the tracker: 0/, 'a swarm node still announced');
   assert.ok(exited, `the process did not exit: something it started still runs\n${stdout}`);
 });
+
+test('a viewer whose peer port is taken closes its HTTP output and its swarm nodes', { timeout: 60_000 }, async () => {
+  const { stdout, exited } = await runFixture('watch-peer-port-taken.ts', 40_000);
+  assert.match(stdout, /refused: cannot listen for peers on 127\.0\.0\.1:\d+: .*; choose another --peer-port/);
+  assert.match(stdout, /http output closed: true/);
+  assert.ok(exited, `the process did not exit: something it started still runs\n${stdout}`);
+});
