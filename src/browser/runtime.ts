@@ -6,25 +6,15 @@
 // bytes are counted (they are source load).
 
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { hexToBytes } from '../common/hex.js';
+import { Teardown } from '../common/teardown.js';
 import type { NodeIdentity } from '../crypto/signatures.js';
-import { nobleVerify } from '../crypto/verify-noble.js';
-import { AbrSession } from '../protocol/abr-session.js';
-import {
-  type ChannelRecord,
-  canonicalRecord,
-  checkSignedChannelRecord,
-  type SignedChannelRecord,
-  usableOrigin,
-} from '../protocol/channel-record.js';
+import type { ChannelRecord } from '../protocol/channel-record.js';
 import { decodeChunk } from '../protocol/chunk.js';
-import { Membership } from '../protocol/membership.js';
-import { PeerCore } from '../protocol/peer-core.js';
-import { seededRandom } from '../protocol/random.js';
-import { CoreDriver } from '../runtime/core-driver.js';
 import { peerIdOf } from '../runtime/link-auth.js';
+import { RenditionLanes } from '../runtime/rendition-lanes.js';
+import { playbackStats, ViewerRates } from '../runtime/viewer-stats.js';
 import { checkNetworkConfig, type LinkPath, type NetworkConfig } from '../transport/ice.js';
-import { type PeerConnectionLike, signalingUrlOf, WebRtcSignaling, type WebSocketLike } from '../transport/webrtc-signaling.js';
+import { type BrowserLane, fetchChannel, ladderOf, openBrowserLane } from './browser-lanes.js';
 
 export interface BrowserViewerStats {
   peers: number;
@@ -85,177 +75,151 @@ export interface BrowserViewer {
   stop(): Promise<void>;
 }
 
-/** Neighbours a browser looks for; it accepts up to the core's maximum. */
-const TARGET_PEERS = 6;
-const RATE_WINDOW_MS = 3000;
+/** How often the channel's record (its HTTP origin) is read again. */
+const RECORD_REFRESH_MS = 10_000;
 
-/** One rendition's swarm: its core, the driver feeding it WebRTC links, and the signalling that finds them. */
-interface Lane {
-  core: PeerCore;
-  driver: CoreDriver;
-  signaling: WebRtcSignaling;
-  /** Chunks from the HTTP origin: only the base rendition has one. */
-  originBytes: number;
-}
-
-/** A closed rendition's lane stays this long, for neighbours still fetching from it. */
-const RETIRE_AFTER_MS = 2000;
+type BrowserLanes = RenditionLanes<BrowserLane, { originBytes: number; failed: number }>;
 
 export async function startBrowserViewer(o: BrowserViewerOptions): Promise<BrowserViewer> {
   // A node key per tab and run: its first 16 bytes are the tab's peer id on every link
   // (src/runtime/link-auth.ts), in every rendition's swarm.
   const nodeSeed = ed25519.utils.randomSecretKey();
   const identity: NodeIdentity = { publicKey: ed25519.getPublicKey(nodeSeed), sign: (m) => ed25519.sign(m, nodeSeed) };
-  const idBytes = peerIdOf(identity.publicKey);
   const log = { debug: () => {}, warn: (m: string) => console.warn(`meshtv: ${m}`) };
   const tracker = new URL(o.trackerUrl);
-  // How the tracker's operator wants peers to meet: STUN/TURN servers (none: host candidates
-  // only) and the WebTorrent trackers to signal through (none: this tracker's own /announce).
-  let network: NetworkConfig = { iceServers: [], signaling: [] };
+  const network = await fetchNetwork(tracker);
+  const channel = new ChannelWatch(tracker, o.channelId);
+  await channel.refresh();
+  const teardown = new Teardown((err) => log.warn(`while stopping after a failed start: ${(err as Error).message}`));
+  return teardown.start(async () => {
+    const originTimer = setInterval(() => void channel.refresh(), RECORD_REFRESH_MS);
+    teardown.defer(() => clearInterval(originTimer));
+    let notLiveAgeMs: number | undefined;
+    const origin = new OriginFetcher(() => channel.originUrl);
+    const upload = { enabled: o.uploadEnabled ?? true, limitBps: o.uploadLimitBps };
+    const lanes: BrowserLanes = new RenditionLanes({
+      ladder: ladderOf(o.channelId, channel.record),
+      quality: 'auto',
+      upload,
+      counts: (lane) => ({ originBytes: lane.originBytes, failed: lane.signaling.stats.failed }),
+      open: (spec, index, feed) => {
+        const lane = openBrowserLane({
+          spec,
+          index,
+          identity,
+          idBytes: peerIdOf(identity.publicKey),
+          trackerUrl: o.trackerUrl,
+          network: () => network,
+          // Where the core starts: the lane set shares the policy as it is now out as the lane opens.
+          upload,
+          log,
+        });
+        lane.driver.onEvent((e) => {
+          if (e.type === 'play' || e.type === 'skip') feed(e);
+          else if (lanes.lane !== lane) return;
+          else if (e.type === 'not-live') notLiveAgeMs = e.ageMs;
+          // Only for the stream on screen: a relay lane's late chunks are not worth the origin's upload.
+          else if (e.type === 'origin-fetch' && index === 0) origin.fetch(lane, e.seq);
+        });
+        return lane;
+      },
+    });
+    teardown.defer(() => lanes.stop());
+    lanes.startAdapting();
+    return browserViewer(lanes, () => notLiveAgeMs, teardown);
+  });
+}
+
+/** The viewer the page holds, over its lanes. */
+function browserViewer(lanes: BrowserLanes, notLiveAgeMs: () => number | undefined, teardown: Teardown): BrowserViewer {
+  const rates = new ViewerRates();
+  return {
+    onPlay: (cb) => lanes.events.on('play', (chunk) => cb(chunk, Date.now() - chunk.captureTimeMs)),
+    onSkip: (cb) => lanes.events.on('skip', cb),
+    onSwitch: (cb) => lanes.events.on('switched', (e) => cb(e.to.name)),
+    renditions: lanes.ladder.map((l) => ({ name: l.name, bitrateBps: l.bitrateBps, height: l.height })),
+    setQuality: (quality) => lanes.setQuality(quality),
+    stats: () => browserStats(lanes, rates, notLiveAgeMs()),
+    setUploadLimit: (bps) => lanes.setUpload({ ...lanes.uploadPolicy, limitBps: bps }),
+    setUploadEnabled: (enabled) => lanes.setUpload({ ...lanes.uploadPolicy, enabled }),
+    stop: () => teardown.undo(),
+  };
+}
+
+function browserStats(lanes: BrowserLanes, rates: ViewerRates, notLiveAgeMs: number | undefined): BrowserViewerStats {
+  const counts = lanes.counts();
+  const p = playbackStats(lanes, rates, Date.now(), counts.originBytes);
+  const paths = { direct: 0, reflexive: 0, relayed: 0 };
+  for (const l of lanes.lane.driver.linkStats()) if (l.path !== undefined) paths[l.path]++;
+  return {
+    peers: p.peers,
+    paths,
+    failedConnections: counts.failed,
+    shareFromPeers: p.shareFromPeers,
+    lagMs: p.lagMs,
+    bufferMs: p.bufferMs,
+    downloadBps: p.downloadBps,
+    uploadBps: p.uploadBps,
+    mediaBytesIn: p.mediaBytesIn,
+    mediaBytesOut: p.mediaBytesOut,
+    mediaBytesFromOrigin: counts.originBytes,
+    chunksPlayed: p.chunksPlayed,
+    notLiveAgeMs: p.chunksPlayed > 0 ? undefined : notLiveAgeMs,
+    chunksSkipped: p.chunksSkipped,
+    continuity: p.continuity,
+    rendition: p.rendition,
+    quality: lanes.pinned?.name ?? 'auto',
+    switchingTo: p.switchingTo,
+    switches: p.switches,
+  };
+}
+
+/**
+ * How the tracker's operator wants peers to meet: STUN/TURN servers (none: host candidates
+ * only) and the WebTorrent trackers to signal through (none: this tracker's own /announce).
+ */
+async function fetchNetwork(tracker: URL): Promise<NetworkConfig> {
   try {
     const res = await fetch(new URL('/api/network', tracker));
-    if (res.ok) network = checkNetworkConfig(await res.json());
+    if (res.ok) return checkNetworkConfig(await res.json());
   } catch {
     // an older or unreachable tracker: defaults
   }
-  // The channel's record: the ladder (checked against the channel key) and the HTTP origin.
-  let originUrl: string | undefined;
-  let record: ChannelRecord | undefined;
-  async function refreshChannel(): Promise<void> {
+  return { iceServers: [], signaling: [] };
+}
+
+/** The channel's record as last read: the ladder (checked against the channel key) and the HTTP origin. */
+class ChannelWatch {
+  record: ChannelRecord | undefined;
+  originUrl: string | undefined;
+
+  constructor(
+    private readonly tracker: URL,
+    private readonly channelId: string,
+  ) {}
+
+  async refresh(): Promise<void> {
     try {
-      const res = await fetch(new URL(`/api/channels/${o.channelId}`, tracker));
-      if (!res.ok) return;
-      const body = (await res.json()) as { signed?: unknown };
-      // Only what the channel key signed: the tracker (or anyone on its path) cannot point the
-      // page at another origin.
-      if (body.signed !== undefined && checkSignedChannelRecord(body.signed, nobleVerify) === undefined) {
-        const signed = (body.signed as SignedChannelRecord).record;
-        if (signed.channelId === o.channelId) {
-          record = canonicalRecord(signed);
-          originUrl = usableOrigin(record.originUrl, location.href);
-        }
-      }
+      const got = await fetchChannel(this.tracker, this.channelId);
+      if (got === undefined) return;
+      this.record = got.record;
+      this.originUrl = got.originUrl;
     } catch {
       // keep the last known origin
     }
   }
-  await refreshChannel();
-  const originTimer = setInterval(() => void refreshChannel(), 10_000);
-  const ladder = record?.renditions?.map((r) => ({
-    name: r.name,
-    channelId: r.channelId,
-    bitrateBps: r.bitrateBps,
-    height: r.height as number | undefined,
-  })) ?? [{ name: 'main', channelId: o.channelId, bitrateBps: record?.bitrateBps ?? 0, height: undefined }];
+}
 
-  const playCbs: ((c: PlayedChunk, lagMs: number) => void)[] = [];
-  const skipCbs: ((seq: number) => void)[] = [];
-  const switchCbs: ((to: string) => void)[] = [];
-  let notLiveAgeMs: number | undefined;
-  const lanes = new Map<number, Lane>();
-  const retired = new Map<number, { lane: Lane; timer: ReturnType<typeof setTimeout> }>();
-  /** What lanes stopped since had counted. */
-  const gone = { originBytes: 0, failed: 0 };
-  let upload = { enabled: o.uploadEnabled ?? true, limitBps: o.uploadLimitBps };
-  let session: AbrSession | undefined;
+/** The HTTP origin, a last resort announced by the broadcaster in the directory (base rendition only). */
+class OriginFetcher {
+  private readonly inFlight = new Set<number>();
 
-  /** Stops a closed lane's links and signalling (after its grace, or at once when reopened). */
-  function retire(index: number): void {
-    const r = retired.get(index);
-    if (r === undefined) return;
-    retired.delete(index);
-    clearTimeout(r.timer);
-    gone.originBytes += r.lane.originBytes;
-    gone.failed += r.lane.signaling.stats.failed;
-    r.lane.signaling.stop();
-    r.lane.driver.stop();
-  }
+  constructor(private readonly originUrl: () => string | undefined) {}
 
-  function openLane(index: number): Lane {
-    // The same peer id must not be in one swarm twice: a lane reopened within its grace goes first.
-    retire(index);
-    const spec = ladder[index] as (typeof ladder)[number];
-    const channelKey = hexToBytes(spec.channelId);
-    const seed = new Uint32Array(1);
-    crypto.getRandomValues(seed);
-    const core = new PeerCore(
-      { role: 'viewer', uploadEnabled: upload.enabled, uploadLimitBps: upload.limitBps, originFallback: index === 0 },
-      { channelKey, localPeerId: idBytes, verify: nobleVerify, random: seededRandom(seed[0] as number) },
-    );
-    const driver = new CoreDriver(core, { identity, verify: nobleVerify, log });
-    // A tab meets peers only through signalling: the policy sizes how many it asks for.
-    const membership = new Membership(
-      { role: 'viewer', dialTarget: TARGET_PEERS },
-      {
-        core,
-        linkCount: () => driver.linkCount,
-        linkedTo: (peerId) => driver.linkedTo(peerId),
-        accepts: (peerId, address) => driver.accepts(peerId, address),
-      },
-      Math.random,
-    );
-    const signaling = new WebRtcSignaling({
-      trackerUrls: network.signaling.length > 0 ? network.signaling : [signalingUrlOf(o.trackerUrl)],
-      channelKey,
-      peerId: driver.localPeerId,
-      createPeerConnection: (config) => new RTCPeerConnection(config) as unknown as PeerConnectionLike,
-      createWebSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
-      iceServers: () => network.iceServers,
-      noTurnAdvice: 'the site needs a TURN server for viewers behind such NATs (its tracker: --turn)',
-      // More neighbours while playback misses chunks: the ones we have do not bring the stream in time.
-      wantPeers: () => membership.webrtcWanted(Date.now()),
-      accept: () => driver.acceptsIncoming(),
-      linkedTo: (signalPeerId) => driver.linkedTo(signalPeerId),
-      onConnection: (conn, outbound) => driver.attach(conn, 'webrtc', outbound),
-      log,
-      announceIntervalMs: 5000,
-    });
-    const lane: Lane = { core, driver, signaling, originBytes: 0 };
-    driver.onEvent((e) => {
-      if (lanes.get(index) !== lane) return;
-      if (e.type === 'not-live') notLiveAgeMs = e.ageMs;
-      if (session === undefined) return;
-      if (e.type === 'play') session.played(index, e.chunk, Date.now());
-      else if (e.type === 'skip') session.skipped(index, e.seq);
-      else if (e.type === 'origin-fetch') fetchFromOrigin(lane, e.seq);
-    });
-    signaling.start();
-    lanes.set(index, lane);
-    return lane;
-  }
-
-  session = new AbrSession(ladder, 'auto', Date.now(), {
-    open: (index) => openLane(index).core,
-    close: (index) => {
-      const lane = lanes.get(index);
-      lanes.delete(index);
-      if (lane === undefined) return;
-      retired.set(index, { lane, timer: setTimeout(() => retire(index), RETIRE_AFTER_MS) });
-    },
-    output: (e) => {
-      if (e.type === 'play') for (const cb of playCbs) cb(e.chunk, Date.now() - e.chunk.captureTimeMs);
-      else if (e.type === 'skip') for (const cb of skipCbs) cb(e.seq);
-      else if (e.type === 'switched') for (const cb of switchCbs) cb(ladder[e.to]?.name ?? '');
-    },
-    // An upload cap is shared by the lanes by their rates (a relay lane takes its stream's part).
-    lanesChanged: () => shareUpload(),
-  });
-  function shareUpload(): void {
-    if (session === undefined) return;
-    for (const [index, share] of session.uploadShares()) {
-      const limit = upload.limitBps === undefined ? undefined : Math.max(1, Math.round(upload.limitBps * share));
-      lanes.get(index)?.core.setUploadPolicy(upload.enabled, limit);
-    }
-  }
-  const abr = session;
-  const abrTimer = setInterval(() => abr.tick(Date.now()), abr.config.tickMs);
-
-  // The HTTP origin, a last resort announced by the broadcaster in the directory (base rendition only).
-  const originInFlight = new Set<number>();
-  function fetchFromOrigin(lane: Lane, seq: number): void {
-    // Only for the stream on screen: a relay lane's late chunks are not worth the origin's upload.
-    if (originUrl === undefined || originInFlight.has(seq) || session?.current !== 0) return;
-    originInFlight.add(seq);
+  fetch(lane: BrowserLane, seq: number): void {
+    const originUrl = this.originUrl();
+    if (originUrl === undefined || this.inFlight.has(seq)) return;
+    this.inFlight.add(seq);
     fetch(`${originUrl}/chunk/${seq}`)
       .then(async (res) => {
         if (!res.ok) return;
@@ -265,84 +229,6 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
         lane.driver.pump();
       })
       .catch(() => {})
-      .finally(() => originInFlight.delete(seq));
+      .finally(() => this.inFlight.delete(seq));
   }
-
-  const samples: { atMs: number; down: number; up: number }[] = [];
-  const rate = (now: number, down: number, up: number) => {
-    samples.push({ atMs: now, down, up });
-    while (samples.length > 2 && now - (samples[0] as { atMs: number }).atMs > RATE_WINDOW_MS) samples.shift();
-    const first = samples[0] as { atMs: number; down: number; up: number };
-    const span = now - first.atMs;
-    return span <= 0 ? { down: 0, up: 0 } : { down: ((down - first.down) * 8000) / span, up: ((up - first.up) * 8000) / span };
-  };
-
-  return {
-    onPlay: (cb) => playCbs.push(cb),
-    onSkip: (cb) => skipCbs.push(cb),
-    onSwitch: (cb) => switchCbs.push(cb),
-    renditions: ladder.map((l) => ({ name: l.name, bitrateBps: l.bitrateBps, height: l.height })),
-    setQuality: (quality) => {
-      const index = ladder.findIndex((l) => l.name === quality);
-      if (quality !== 'auto' && index < 0) throw new Error(`no rendition named ${quality}`);
-      abr.pin(quality === 'auto' ? undefined : index, Date.now());
-    },
-    stats: () => {
-      const t = abr.totals();
-      const current = abr.currentLane.getStats();
-      const now = Date.now();
-      const r = rate(now, t.mediaBytesIn, t.mediaBytesOut);
-      const due = t.mediaMsPlayed + t.mediaMsMissed;
-      let originBytes = gone.originBytes;
-      let failed = gone.failed;
-      const paths = { direct: 0, reflexive: 0, relayed: 0 };
-      for (const lane of [...lanes.values(), ...[...retired.values()].map((r) => r.lane)]) {
-        originBytes += lane.originBytes;
-        failed += lane.signaling.stats.failed;
-      }
-      const currentLane = lanes.get(abr.current);
-      for (const l of currentLane?.driver.linkStats() ?? []) if (l.path !== undefined) paths[l.path]++;
-      const fromPeers = t.mediaBytesIn - t.mediaBytesInFromSource - originBytes;
-      const target = abr.target;
-      const pinned = abr.pinnedIndex;
-      return {
-        peers: current.neighbours,
-        paths,
-        failedConnections: failed,
-        shareFromPeers: t.mediaBytesIn === 0 ? 0 : fromPeers / t.mediaBytesIn,
-        lagMs: current.lastLagMs === undefined ? undefined : Math.round(current.lastLagMs),
-        bufferMs: Math.round(abr.currentLane.playoutSlackMs(now)),
-        downloadBps: Math.round(r.down),
-        uploadBps: Math.round(r.up),
-        mediaBytesIn: t.mediaBytesIn,
-        mediaBytesOut: t.mediaBytesOut,
-        mediaBytesFromOrigin: originBytes,
-        chunksPlayed: t.chunksPlayed,
-        notLiveAgeMs: t.chunksPlayed > 0 ? undefined : notLiveAgeMs,
-        chunksSkipped: t.chunksSkipped,
-        continuity: due === 0 ? 1 : t.mediaMsPlayed / due,
-        rendition: ladder.length > 1 ? ladder[abr.current]?.name : undefined,
-        quality: pinned === undefined ? 'auto' : (ladder[pinned]?.name ?? 'auto'),
-        switchingTo: target === undefined ? undefined : ladder[target]?.name,
-        switches: abr.switches,
-      };
-    },
-    setUploadLimit: (bps) => {
-      upload = { ...upload, limitBps: bps };
-      shareUpload();
-    },
-    setUploadEnabled: (enabled) => {
-      upload = { ...upload, enabled };
-      shareUpload();
-    },
-    stop: async () => {
-      clearInterval(originTimer);
-      clearInterval(abrTimer);
-      for (const index of [...retired.keys()]) retire(index);
-      for (const lane of lanes.values()) {
-        lane.signaling.stop();
-        lane.driver.stop();
-      }
-    },
-  };
 }

@@ -70,123 +70,167 @@ export function hostOf(header: string): string | undefined {
   return m?.[1];
 }
 
-export async function startHttpOutput(options: HttpOutputOptions): Promise<HttpOutput> {
-  let streamClients = 0;
-  let lastHlsRequestAtMs: number | undefined;
-  const hosts = allowedHosts(options.host, options.extraHosts);
+/** What the request handler keeps between requests. */
+interface ServerState {
+  readonly options: HttpOutputOptions;
+  readonly hosts: Set<string>;
+  streamClients: number;
+  lastHlsRequestAtMs: number | undefined;
   /** Requests refused for their Host, in /metrics: a page trying DNS rebinding shows up there. */
-  let refusedHosts = 0;
-  const server = http.createServer((req, res) => {
-    // Concatenated, not resolved: a target such as "//x" must not be read as a host name.
-    let path: string;
-    try {
-      path = new URL(`http://local${(req.url ?? '/').startsWith('/') ? '' : '/'}${req.url ?? '/'}`).pathname;
-    } catch {
-      res.writeHead(400).end();
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end();
-      return;
-    }
-    const chunkPath = /^\/chunk\/(\d{1,10})$/.exec(path);
-    // Browsers always send Host; a request without one comes from a program, not a page.
-    const host = req.headers.host === undefined ? undefined : hostOf(req.headers.host);
-    if (
-      req.headers.host !== undefined &&
-      (host === undefined || !hosts.has(host)) &&
-      (chunkPath === null || options.origin === undefined)
-    ) {
-      refusedHosts++;
-      res
-        .writeHead(421, { 'content-type': 'text/plain' })
-        .end(
-          `this server answers requests for ${[...hosts].slice(0, 4).join(', ')}, not ${JSON.stringify(req.headers.host.slice(0, 100))}\n`,
-        );
-      return;
-    }
-    if (chunkPath !== null && options.origin !== undefined) {
-      const body = options.origin(Number(chunkPath[1]), req.method === 'GET');
-      if (body === undefined) {
-        res.writeHead(404, { ...CORS, 'cache-control': 'no-store' }).end();
-        return;
-      }
-      res.writeHead(200, {
-        'content-type': 'application/octet-stream',
-        'content-length': body.length,
-        'cache-control': 'max-age=60',
-        ...CORS,
-      });
-      res.end(req.method === 'HEAD' ? undefined : body);
-      return;
-    }
-    if (path === '/metrics' && options.metrics !== undefined) {
-      options.metrics().then((text) => {
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-        res.end(
-          `${text}# HELP meshtv_local_http_refused_host_total Requests refused for naming a Host this server does not answer (DNS rebinding)\n` +
-            `# TYPE meshtv_local_http_refused_host_total counter\nmeshtv_local_http_refused_host_total ${refusedHosts}\n`,
-        );
-      });
-      return;
-    }
-    if (path === '/stats.json') {
-      const body = JSON.stringify(options.stats());
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(body);
-      return;
-    }
-    if (path === '/stream.ts' && options.stream !== undefined) {
-      const stream = options.stream;
-      if (stream.ended) {
-        res.writeHead(410, { 'content-type': 'text/plain' }).end('the channel has ended\n');
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'video/mp2t', 'cache-control': 'no-store' });
-      if (req.method === 'HEAD') {
-        res.end();
-        return;
-      }
-      res.socket?.setNoDelay(true);
-      const sink = {
-        write: (data: Uint8Array) => {
-          res.write(data);
-        },
-        get pendingBytes() {
-          return res.writableLength;
-        },
-        end: () => res.end(),
-      };
-      streamClients++;
-      stream.addClient(sink);
-      res.on('close', () => {
-        streamClients--;
-        stream.removeClient(sink);
-      });
-      return;
-    }
-    const mediaPath = options.master !== undefined ? '/media.m3u8' : '/live.m3u8';
-    if (options.master !== undefined && path === '/live.m3u8') {
-      lastHlsRequestAtMs = Date.now();
-      sendPlaylist(req, res, options.master);
-      return;
-    }
-    if (options.hls !== undefined && (path === mediaPath || SEGMENT_PATH.test(path))) {
-      lastHlsRequestAtMs = Date.now();
-      if (path === mediaPath) servePlaylist(options.hls, req, res);
-      else serveSegment(options.hls, Number(SEGMENT_PATH.exec(path)?.[1]), req, res);
-      return;
-    }
+  refusedHosts: number;
+}
+
+export async function startHttpOutput(options: HttpOutputOptions): Promise<HttpOutput> {
+  const state: ServerState = {
+    options,
+    hosts: allowedHosts(options.host, options.extraHosts),
+    streamClients: 0,
+    lastHlsRequestAtMs: undefined,
+    refusedHosts: 0,
+  };
+  const server = http.createServer((req, res) => handle(state, req, res));
+  const port = await listenWithFallback(server, options);
+  return {
+    port,
+    baseUrl: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`,
+    activity: () => ({ streamClients: state.streamClients, lastHlsRequestAtMs: state.lastHlsRequestAtMs }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function handle(state: ServerState, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const { options } = state;
+  // Concatenated, not resolved: a target such as "//x" must not be read as a host name.
+  let path: string;
+  try {
+    path = new URL(`http://local${(req.url ?? '/').startsWith('/') ? '' : '/'}${req.url ?? '/'}`).pathname;
+  } catch {
+    res.writeHead(400).end();
+    return;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD' }).end();
+    return;
+  }
+  const chunkPath = /^\/chunk\/(\d{1,10})$/.exec(path);
+  const origin = chunkPath !== null ? options.origin : undefined;
+  if (origin === undefined && refuseHost(state, req, res)) return;
+  if (chunkPath !== null && origin !== undefined) serveChunk(origin, Number(chunkPath[1]), req, res);
+  else if (path === '/metrics' && options.metrics !== undefined) serveMetrics(options.metrics, state.refusedHosts, res);
+  else if (path === '/stats.json') {
+    const body = JSON.stringify(options.stats());
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(body);
+  } else if (path === '/stream.ts' && options.stream !== undefined) serveStream(state, options.stream, req, res);
+  else if (!serveHls(state, path, req, res)) {
     const routes = [options.stream && '/stream.ts', options.hls && '/live.m3u8', '/stats.json'].filter(Boolean).join(', ');
     res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found; try ${routes}\n`);
-  });
+  }
+}
 
+/** Answers 421 to a Host this server does not answer (DNS rebinding); true when it did. */
+function refuseHost(state: ServerState, req: http.IncomingMessage, res: http.ServerResponse): boolean {
+  // Browsers always send Host; a request without one comes from a program, not a page.
+  if (req.headers.host === undefined) return false;
+  const host = hostOf(req.headers.host);
+  if (host !== undefined && state.hosts.has(host)) return false;
+  state.refusedHosts++;
+  res
+    .writeHead(421, { 'content-type': 'text/plain' })
+    .end(
+      `this server answers requests for ${[...state.hosts].slice(0, 4).join(', ')}, not ${JSON.stringify(req.headers.host.slice(0, 100))}\n`,
+    );
+  return true;
+}
+
+/** The broadcaster's origin: a signed chunk, to any page (browsers fetch late chunks from it). */
+function serveChunk(
+  origin: NonNullable<HttpOutputOptions['origin']>,
+  seq: number,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): void {
+  const body = origin(seq, req.method === 'GET');
+  if (body === undefined) {
+    res.writeHead(404, { ...CORS, 'cache-control': 'no-store' }).end();
+    return;
+  }
+  res.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    'content-length': body.length,
+    'cache-control': 'max-age=60',
+    ...CORS,
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+function serveMetrics(metrics: () => Promise<string>, refusedHosts: number, res: http.ServerResponse): void {
+  metrics().then((text) => {
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+    res.end(
+      `${text}# HELP meshtv_local_http_refused_host_total Requests refused for naming a Host this server does not answer (DNS rebinding)\n` +
+        `# TYPE meshtv_local_http_refused_host_total counter\nmeshtv_local_http_refused_host_total ${refusedHosts}\n`,
+    );
+  });
+}
+
+/** /stream.ts: the continuous MPEG-TS, for as long as the player stays. */
+function serveStream(state: ServerState, stream: StreamOutput, req: http.IncomingMessage, res: http.ServerResponse): void {
+  if (stream.ended) {
+    res.writeHead(410, { 'content-type': 'text/plain' }).end('the channel has ended\n');
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'video/mp2t', 'cache-control': 'no-store' });
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  res.socket?.setNoDelay(true);
+  const sink = {
+    write: (data: Uint8Array) => {
+      res.write(data);
+    },
+    get pendingBytes() {
+      return res.writableLength;
+    },
+    end: () => res.end(),
+  };
+  state.streamClients++;
+  stream.addClient(sink);
+  res.on('close', () => {
+    state.streamClients--;
+    stream.removeClient(sink);
+  });
+}
+
+/** The playlists and segments; false when the path is none of them. */
+function serveHls(state: ServerState, path: string, req: http.IncomingMessage, res: http.ServerResponse): boolean {
+  const { master, hls } = state.options;
+  const mediaPath = master !== undefined ? '/media.m3u8' : '/live.m3u8';
+  if (master !== undefined && path === '/live.m3u8') {
+    state.lastHlsRequestAtMs = Date.now();
+    sendPlaylist(req, res, master);
+    return true;
+  }
+  if (hls === undefined || (path !== mediaPath && !SEGMENT_PATH.test(path))) return false;
+  state.lastHlsRequestAtMs = Date.now();
+  if (path === mediaPath) servePlaylist(hls, req, res);
+  else serveSegment(hls, Number(SEGMENT_PATH.exec(path)?.[1]), req, res);
+  return true;
+}
+
+/** Listens on the port asked for; when it is taken, on the next `fallbackPorts` ones, then any. Returns the port. */
+async function listenWithFallback(server: http.Server, options: HttpOutputOptions): Promise<number> {
   const fallbacks = options.fallbackPorts ?? 0;
   let port = options.port;
   for (let attempt = 0; ; attempt++) {
     try {
       await listen(server, options.host, port);
-      break;
+      return (server.address() as AddressInfo).port;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' && port !== 0 && attempt < fallbacks) {
@@ -198,17 +242,6 @@ export async function startHttpOutput(options: HttpOutputOptions): Promise<HttpO
       throw new UserError(`cannot serve HTTP on ${options.host}:${port}: ${(err as Error).message}`);
     }
   }
-  const actualPort = (server.address() as AddressInfo).port;
-  return {
-    port: actualPort,
-    baseUrl: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${actualPort}`,
-    activity: () => ({ streamClients, lastHlsRequestAtMs }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }
 
 function listen(server: http.Server, host: string, port: number): Promise<void> {

@@ -21,18 +21,13 @@ import { type SourceProof, signSourceProof } from '../protocol/source-proof.js';
 import { CoreDriver, type LinkStats } from '../runtime/core-driver.js';
 import { peerIdOf } from '../runtime/link-auth.js';
 import { tcpWireBytes } from '../transport/framing.js';
-import { describeIceServers, forNodeDataChannel, type IceServer } from '../transport/ice.js';
+import { forNodeDataChannel, type IceServer } from '../transport/ice.js';
 import { TcpTransport } from '../transport/tcp.js';
 import type { Listener } from '../transport/transport.js';
-import {
-  type PeerConnectionLike,
-  type SignalingStats,
-  signalingUrlOf,
-  WebRtcSignaling,
-  type WebSocketLike,
-} from '../transport/webrtc-signaling.js';
+import { type PeerConnectionLike, type SignalingStats, WebRtcSignaling, type WebSocketLike } from '../transport/webrtc-signaling.js';
 import { DhtDiscovery, type DhtDiscoveryStats } from './dht-discovery.js';
-import { announce, fetchNetworkConfig } from './tracker-client.js';
+import { NetworkSettings } from './network-settings.js';
+import { announce } from './tracker-client.js';
 
 export interface SwarmNodeOptions {
   role: 'source' | 'viewer';
@@ -105,8 +100,8 @@ export class SwarmNode {
   private wakeTimer: NodeJS.Timeout | undefined;
   private signaling: WebRtcSignaling | undefined;
   private stopped = false;
-  private iceServers: IceServer[] = [];
-  private iceTimer: NodeJS.Timeout | undefined;
+  /** STUN/TURN servers and signalling URLs, from the flags and the trackers. */
+  private readonly network: NetworkSettings;
   private dht: DhtDiscovery | undefined;
   /** The address the trackers last saw this node at (undefined: none answered yet). */
   seenAddress: string | undefined;
@@ -140,6 +135,7 @@ export class SwarmNode {
       },
       Math.random,
     );
+    this.network = new NetworkSettings(options);
     this.transport = new TcpTransport({
       keyPair: nodeKey.keyPair,
       admit: (address) => {
@@ -180,7 +176,7 @@ export class SwarmNode {
     }
     // In the background: joining the DHT can take seconds (DNS, silent bootstrap nodes).
     if (this.options.dht !== undefined) void this.startDht(this.options.dht.bootstrap);
-    const urls = await this.loadNetworkConfig();
+    const urls = await this.network.load();
     if (this.stopped) return;
     if (urls.length > 0) {
       this.signaling = new WebRtcSignaling({
@@ -190,7 +186,7 @@ export class SwarmNode {
         createPeerConnection: (config) =>
           new RTCPeerConnection(config as ConstructorParameters<typeof RTCPeerConnection>[0]) as unknown as PeerConnectionLike,
         createWebSocket: (url) => new WebSocket(url) as unknown as WebSocketLike,
-        iceServers: () => forNodeDataChannel(this.iceServers),
+        iceServers: () => forNodeDataChannel(this.network.iceServers),
         wantPeers: () => this.membership.webrtcWanted(Date.now()),
         accept: () => this.driver.acceptsIncoming(),
         linkedTo: (signalPeerId) => this.driver.linkedTo(signalPeerId),
@@ -309,53 +305,6 @@ export class SwarmNode {
     return this.signaling?.stats;
   }
 
-  /**
-   * Asks every tracker how peers reach each other: STUN/TURN servers (the flags win; else the
-   * first tracker's that answers, refreshed hourly since TURN credentials may expire) and where
-   * to signal. Returns the signalling URLs to use.
-   */
-  private async loadNetworkConfig(): Promise<string[]> {
-    const wantsConfig = this.options.webrtc === true || this.options.iceServers === undefined;
-    const configs = wantsConfig
-      ? await Promise.all(
-          this.options.trackers.map((t) =>
-            fetchNetworkConfig(t).catch((err: Error) => {
-              this.options.log.debug(`no network settings from ${t}: ${err.message}`);
-              return undefined;
-            }),
-          ),
-        )
-      : [];
-    const answered = configs.find((c) => c !== undefined);
-    this.iceServers = this.options.iceServers ?? answered?.iceServers ?? [];
-    this.options.log.debug(`ICE servers: ${describeIceServers(this.iceServers)}`);
-    if (this.options.iceServers === undefined && answered === undefined && this.options.trackers.length > 0) {
-      // No tracker answered yet: ask again soon rather than in an hour.
-      this.scheduleIceRefresh(30_000);
-    } else if (this.options.iceServers === undefined) this.scheduleIceRefresh(3_600_000);
-    const urls = [...(this.options.signalingUrls ?? [])];
-    if (this.options.webrtc === true)
-      this.options.trackers.forEach((t, i) => {
-        const designated = configs[i]?.signaling ?? [];
-        urls.push(...(designated.length > 0 ? designated : [signalingUrlOf(t)]));
-      });
-    return [...new Set(urls)];
-  }
-
-  private scheduleIceRefresh(ms: number): void {
-    clearTimeout(this.iceTimer);
-    this.iceTimer = setTimeout(() => {
-      Promise.any(this.options.trackers.map((t) => fetchNetworkConfig(t))).then(
-        (c) => {
-          this.iceServers = c.iceServers;
-          this.scheduleIceRefresh(3_600_000);
-        },
-        () => this.scheduleIceRefresh(Math.min(ms * 2, 3_600_000)),
-      );
-    }, ms);
-    this.iceTimer.unref();
-  }
-
   publish(chunk: Chunk): void {
     this.core.publish(Date.now(), chunk);
     this.driver.pump();
@@ -369,7 +318,7 @@ export class SwarmNode {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.wakeTimer);
-    clearTimeout(this.iceTimer);
+    this.network.stop();
     this.signaling?.stop();
     await this.dht?.stop();
     await Promise.allSettled(

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { forTerminal } from '../../src/common/log.js';
 import { loadOrCreateKey } from '../../src/crypto/keys.js';
-import { originFor } from '../../src/native/broadcaster.js';
+import { originFor } from '../../src/native/broadcast-policy.js';
 import { allowedHosts, type HttpOutput, hostOf, startHttpOutput } from '../../src/native/http-output.js';
 import { channelNameProblem, usableOrigin } from '../../src/protocol/channel-record.js';
 import { tempDir } from '../helpers/processes.js';

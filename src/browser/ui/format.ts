@@ -1,5 +1,7 @@
 // Human-readable figures for the WebTV pages. Pure functions.
 
+import { formatBytes as formatByteCount } from '../../common/rate-meter.js';
+
 /** Bits per second as "850 kbit/s" or "2.4 Mbit/s". */
 export function formatBitrate(bps: number | undefined): string {
   if (bps === undefined || !Number.isFinite(bps) || bps < 0) return '–';
@@ -7,13 +9,10 @@ export function formatBitrate(bps: number | undefined): string {
   return `${Math.round(bps / 1e3)} kbit/s`;
 }
 
-/** Bytes as "512 KB", "3.2 MB", "1.10 GB" (powers of 1000). */
+/** Bytes as "512 kB", "3.2 MB", "1.10 GB" (powers of 1000), as the command line shows them. */
 export function formatBytes(bytes: number | undefined): string {
   if (bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return '–';
-  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
-  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
-  if (bytes >= 1e3) return `${Math.round(bytes / 1e3)} KB`;
-  return `${Math.round(bytes)} B`;
+  return formatByteCount(Math.round(bytes));
 }
 
 /** Milliseconds as seconds with one decimal: "2.3 s". */
