@@ -9,7 +9,7 @@ import type { NodeIdentity, VerifyFn } from '../crypto/signatures.js';
 import { Admission, type AdmissionConfig, addressGroup } from '../protocol/admission.js';
 import { decodeMessage, encodeMessage, MsgType, type SeqRef, type WireMessage } from '../protocol/codec.js';
 import { RemoteProtocolError } from '../protocol/errors.js';
-import type { CoreEvent, PeerCore, PeerId } from '../protocol/peer-core.js';
+import { type CoreEvent, misbehaviourText, type PeerCore, type PeerId } from '../protocol/peer-core.js';
 import { frameHeaderBytes } from '../transport/framing.js';
 import type { LinkPath } from '../transport/ice.js';
 import type { Connection } from '../transport/transport.js';
@@ -251,7 +251,7 @@ export class CoreDriver {
       if (e.type === 'hello') this.onHello(e.peer, e.role);
       else if (e.type === 'misbehaved') {
         const link = this.links.get(e.peer);
-        if (link) this.punish(link, e.reason);
+        if (link) this.punish(link, misbehaviourText(e));
       }
       for (const l of this.listeners) l(e);
     }

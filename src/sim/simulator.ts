@@ -9,7 +9,7 @@ import { Admission } from '../protocol/admission.js';
 import { type Chunk, FLAG_KEYFRAME, signChunk } from '../protocol/chunk.js';
 import { MsgType, PEER_ID_BYTES, type WireMessage } from '../protocol/codec.js';
 import { Membership, type PeerCandidate } from '../protocol/membership.js';
-import { type CoreEvent, DEFAULT_PEER_CORE_CONFIG, PeerCore, type PeerId } from '../protocol/peer-core.js';
+import { type CoreEvent, DEFAULT_PEER_CORE_CONFIG, MISBEHAVIOUR_GROUPS, PeerCore, type PeerId } from '../protocol/peer-core.js';
 import { type RandomFn, seededRandom } from '../protocol/random.js';
 import { tcpWireBytes } from '../transport/framing.js';
 import { EventQueue } from './event-queue.js';
@@ -366,7 +366,7 @@ export class Simulator {
         // Honest simulated peers never misbehave: without hostile peers, a report is a core bug.
         this.totals.misbehaved++;
         if (p.links.get(e.peer)?.other.hostile !== undefined) this.totals.hostileDropped++;
-        const reason = e.reason.replace(/\d+/g, 'N');
+        const reason = MISBEHAVIOUR_GROUPS[e.code];
         this.totals.misbehavedReasons[reason] = (this.totals.misbehavedReasons[reason] ?? 0) + 1;
         const link = p.links.get(e.peer);
         if (link !== undefined) {
