@@ -14,7 +14,7 @@ import { nodeVerify } from '../crypto/keys.js';
 import { fetchChannelRecord } from '../native/tracker-client.js';
 import { CHUNK_MS, type Chunk, decodeChunk, encodeChunk, FLAG_KEYFRAME, verifyChunk } from '../protocol/chunk.js';
 import { MAX_FRAME_BYTES } from '../protocol/codec.js';
-import { equalBytes } from '../protocol/peer-core.js';
+import { equalBytes } from '../protocol/neighbour-rules.js';
 import { Playout } from '../protocol/playout.js';
 import { quantile } from '../sim/metrics.js';
 import { encodeFrame, FrameReader } from '../transport/framing.js';

@@ -225,8 +225,7 @@ class OriginFetcher {
         if (!res.ok) return;
         const bytes = new Uint8Array(await res.arrayBuffer());
         const chunk = decodeChunk(bytes);
-        if (lane.core.handleOriginChunk(Date.now(), chunk)) lane.originBytes += chunk.payload.length;
-        lane.driver.pump();
+        if (lane.driver.handleOriginChunk(chunk)) lane.originBytes += chunk.payload.length;
       })
       .catch(() => {})
       .finally(() => this.inFlight.delete(seq));

@@ -306,8 +306,7 @@ export class SwarmNode {
   }
 
   publish(chunk: Chunk): void {
-    this.core.publish(Date.now(), chunk);
-    this.driver.pump();
+    this.driver.publish(chunk);
   }
 
   linkStats(): LinkStats[] {

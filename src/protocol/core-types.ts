@@ -7,6 +7,7 @@ import { CHUNK_MS, type Chunk } from './chunk.js';
 import type { PeerRole } from './codec.js';
 import type { MessageBudgets } from './message-budget.js';
 import { DEFAULT_MESSAGE_BUDGETS } from './message-budget.js';
+import type { Misbehaviour } from './misbehaviour.js';
 import type { PlayoutAction } from './playout.js';
 import type { RandomFn } from './random.js';
 
@@ -184,8 +185,8 @@ export interface PeerCoreComponents {
 
 export type CoreEvent =
   | { type: 'hello'; peer: PeerId; peerId: Uint8Array; role: PeerRole }
-  /** The peer broke the protocol; the runtime's policy decides what follows (drop, ban). */
-  | { type: 'misbehaved'; peer: PeerId; reason: string }
+  /** The peer broke a rule (./neighbour-rules.ts); the runtime's policy decides what follows (drop, ban). */
+  | ({ type: 'misbehaved'; peer: PeerId } & Misbehaviour)
   | { type: 'chunk'; chunk: Chunk; from: PeerId | undefined }
   /** A chunk about to miss its deadline that no neighbour offers: fetch it from the origin. */
   | { type: 'origin-fetch'; seq: number }

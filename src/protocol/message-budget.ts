@@ -7,6 +7,7 @@
 
 import { CHUNK_MS } from './chunk.js';
 import { MsgType, type WireMessage } from './codec.js';
+import type { MisbehaviourCode } from './misbehaviour.js';
 
 /** A sustained rate and the burst allowed above it. */
 export interface Rate {
@@ -47,6 +48,9 @@ export const DEFAULT_MESSAGE_BUDGETS: MessageBudgets = {
   controlBytes: { perS: 32_000, burst: 128_000 },
 };
 
+/** A message budget exceeded. */
+export type FloodCode = Extract<MisbehaviourCode, `flood-${string}`>;
+
 class Bucket {
   private tokens: number;
   private atMs: number;
@@ -85,22 +89,22 @@ export class NeighbourBudget {
   }
 
   /**
-   * Charges a message of `bytes` wire bytes; returns what it exceeded, or undefined when it is
-   * within budget. Requests have their own bucket (the core's), hellos are one per link.
+   * Charges a message of `bytes` wire bytes; returns the flood it is part of, or undefined when
+   * it is within budget. Requests have their own bucket (the core's), hellos are one per link.
    */
-  charge(nowMs: number, msg: WireMessage, bytes: number): string | undefined {
+  charge(nowMs: number, msg: WireMessage, bytes: number): FloodCode | undefined {
     if (msg.type === MsgType.ChunkData) return undefined;
-    if (!this.bytes.take(nowMs, bytes)) return 'control bytes';
+    if (!this.bytes.take(nowMs, bytes)) return 'flood-control-bytes';
     switch (msg.type) {
       case MsgType.Have:
-        return this.have.take(nowMs, 1) ? undefined : 'HAVEs';
+        return this.have.take(nowMs, 1) ? undefined : 'flood-haves';
       case MsgType.BufferMap:
-        return this.bufferMap.take(nowMs, 1) ? undefined : 'buffer maps';
+        return this.bufferMap.take(nowMs, 1) ? undefined : 'flood-buffer-maps';
       case MsgType.Cancel:
-        return this.cancel.take(nowMs, 1) ? undefined : 'cancels';
+        return this.cancel.take(nowMs, 1) ? undefined : 'flood-cancels';
       case MsgType.Reject:
       case MsgType.Busy:
-        return this.answer.take(nowMs, 1) ? undefined : 'answers';
+        return this.answer.take(nowMs, 1) ? undefined : 'flood-answers';
       default:
         return undefined;
     }

@@ -1,15 +1,19 @@
 // Drives a PeerCore over any set of Connections (TCP, WebRTC): proves who is at the other end
 // of each link before the core hears of it (./link-auth.ts), decodes frames into the core,
-// drains its outputs after every input, keeps its timer armed, and decides what happens to a
-// peer that breaks the protocol (the one place for that policy, with the bans and per-address
-// caps of Admission). Runs in node and in browsers: it uses only timers and Date.now.
+// takes every other input of the core too (publish, origin chunks, its timer) and drains its
+// outputs after each one, keeps its timer armed, and decides what happens to a peer that
+// breaks the protocol (the one place for that policy, with the bans and per-address caps of
+// Admission). Runs in node and in browsers: it uses only timers and Date.now.
 
+import { Emitter } from '../common/events.js';
 import type { DriverLog } from '../common/log.js';
 import type { NodeIdentity, VerifyFn } from '../crypto/signatures.js';
 import { Admission, type AdmissionConfig, addressGroup } from '../protocol/admission.js';
+import type { Chunk } from '../protocol/chunk.js';
 import { decodeMessage, encodeMessage, MsgType, type SeqRef, type WireMessage } from '../protocol/codec.js';
 import type { CoreEvent, PeerId } from '../protocol/core-types.js';
 import { RemoteProtocolError } from '../protocol/errors.js';
+import { misbehaviourText } from '../protocol/misbehaviour.js';
 import type { PeerCore } from '../protocol/peer-core.js';
 import { frameHeaderBytes } from '../transport/framing.js';
 import type { LinkPath } from '../transport/ice.js';
@@ -76,7 +80,7 @@ export class CoreDriver {
   readonly admission: Admission;
   readonly localPeerId: string;
   private readonly log: DriverLog;
-  private readonly listeners: ((e: CoreEvent) => void)[] = [];
+  private readonly emitter = new Emitter<{ event: CoreEvent }>();
   private nextLinkId = 1;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt: number | undefined;
@@ -93,8 +97,22 @@ export class CoreDriver {
     this.admission = new Admission(init.admission);
   }
 
-  onEvent(listener: (e: CoreEvent) => void): void {
-    this.listeners.push(listener);
+  /** Calls `listener` on every event of the core from now on; returns the function that stops it. */
+  onEvent(listener: (e: CoreEvent) => void): () => void {
+    return this.emitter.on('event', listener);
+  }
+
+  /** Source only: a freshly cut and signed chunk enters the swarm. */
+  publish(chunk: Chunk): void {
+    this.core.publish(Date.now(), chunk);
+    this.pump();
+  }
+
+  /** A chunk fetched from the HTTP origin; true when it was new and valid. */
+  handleOriginChunk(chunk: Chunk): boolean {
+    const fresh = this.core.handleOriginChunk(Date.now(), chunk);
+    this.pump();
+    return fresh;
   }
 
   /**
@@ -234,8 +252,11 @@ export class CoreDriver {
     this.pump();
   }
 
-  /** Drains the core's outputs after an input, then re-arms its timer. Call after every core input. */
-  pump(): void {
+  /**
+   * Drains the core's outputs after an input, then re-arms its timer. Every input goes through
+   * the driver (links, the timer, publish, handleOriginChunk), so each is followed by this.
+   */
+  private pump(): void {
     for (let t = this.core.pollTransmit(); t !== undefined; t = this.core.pollTransmit()) {
       const link = this.links.get(t.to);
       if (link === undefined) continue;
@@ -252,9 +273,9 @@ export class CoreDriver {
       if (e.type === 'hello') this.onHello(e.peer, e.role);
       else if (e.type === 'misbehaved') {
         const link = this.links.get(e.peer);
-        if (link) this.punish(link, e.reason);
+        if (link) this.punish(link, misbehaviourText(e));
       }
-      for (const l of this.listeners) l(e);
+      this.emitter.emit('event', e);
     }
     const at = this.core.pollTimeout();
     if (at === undefined || this.stopped || at === this.timerAt) return;

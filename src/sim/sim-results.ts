@@ -1,8 +1,66 @@
 // What a simulated viewer's run comes to: startup, continuity as docs/measures.md defines it, and the
 // media it uploaded. Read once, when the run ends.
 
-import type { PeerResult } from './sim-config.js';
+import type { MsHistogram } from './metrics.js';
+import type { PeerResult, SimConfig, SimResult, SimTotals } from './sim-config.js';
 import type { AbrAgent, SimPeer } from './sim-peer.js';
+
+/** The totals of a run that has not started. */
+export function emptySimTotals(): SimTotals {
+  return {
+    sourceWireBytesOut: 0,
+    sourceMediaBytesOut: 0,
+    mediaBytesDelivered: 0,
+    duplicateBytes: 0,
+    controlBytes: 0,
+    trackerBytes: 0,
+    freeRiderMediaBytesOut: 0,
+    bytesProduced: 0,
+    events: 0,
+    misbehaved: 0,
+    misbehavedReasons: {},
+    hostileDropped: 0,
+    chunksPublished: 0,
+  };
+}
+
+export interface FinishedRun {
+  config: SimConfig;
+  /** The broadcaster's peers, one per rendition, on one host. */
+  sources: readonly SimPeer[];
+  /** Every peer the run made. */
+  all: readonly SimPeer[];
+  agents: readonly AbrAgent[];
+  lag: MsHistogram;
+  totals: SimTotals;
+  chunkCount: number;
+}
+
+/** What the whole run comes to at `endMs`: the totals completed from the peers' counts, and each viewer's result. */
+export function runResult(run: FinishedRun, endMs: number): SimResult {
+  const { totals } = run;
+  const peers: PeerResult[] = [];
+  // The sources share one host: its wire and media bytes are counted on each lane.
+  for (const source of run.sources) {
+    totals.sourceWireBytesOut += source.wireBytesOut;
+    totals.sourceMediaBytesOut += source.mediaBytesOut;
+  }
+  for (const p of run.all) {
+    if (p.isSource || p.hostile !== undefined) continue;
+    const stats = p.core.getStats();
+    totals.mediaBytesDelivered += stats.mediaBytesIn;
+    totals.duplicateBytes += stats.duplicateBytes;
+    if (p.agent !== undefined) continue;
+    peers.push(peerResult(p, endMs, run.chunkCount, run.config.chunkMs));
+  }
+  for (const agent of run.agents) if (agent.session !== undefined) peers.push(agentResult(agent, endMs));
+  return {
+    config: run.config,
+    peers,
+    lag: run.lag,
+    totals: { ...totals, misbehavedReasons: { ...totals.misbehavedReasons } },
+  };
+}
 
 /** A native viewer (one swarm), from its join until the run's end or its leaving. */
 export function peerResult(p: SimPeer, endMs: number, chunkCount: number, chunkMs: number): PeerResult {

@@ -95,7 +95,7 @@ test('a chunk that comes from elsewhere first takes back the request still out f
       [['a', seq]],
     );
     v.handleMessage(t + 30, 'a', { type: MsgType.ChunkData, chunk: chunk(seq) });
-    for (let e = v.pollEvent(); e !== undefined; e = v.pollEvent()) if (e.type === 'misbehaved') reports.push(e.reason);
+    for (let e = v.pollEvent(); e !== undefined; e = v.pollEvent()) if (e.type === 'misbehaved') reports.push(e.code);
   }
   assert.deepEqual(reports, [], 'a copy that crossed our Cancel was held against its sender');
   assert.equal(v.getStats().duplicateBytes, 8 * 20_000);

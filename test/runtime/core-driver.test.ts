@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bytesToHex } from '../../src/common/hex.js';
 import { loadOrCreateKey, type NodeKey, newNodeKey, nodeVerify } from '../../src/crypto/keys.js';
+import { signChunk } from '../../src/protocol/chunk.js';
 import { decodeMessage, encodeMessage, MsgType, PROTOCOL_VERSION, type WireMessage } from '../../src/protocol/codec.js';
 import { PeerCore } from '../../src/protocol/peer-core.js';
 import { seededRandom } from '../../src/protocol/random.js';
@@ -45,10 +46,10 @@ function fakeConnection(binding: LinkBinding, remoteAddress = '192.0.2.7'): Fake
   };
 }
 
-function newDriver(): { driver: CoreDriver; me: NodeKey } {
+function newDriver(role: 'source' | 'viewer' = 'viewer'): { driver: CoreDriver; me: NodeKey } {
   const me = newNodeKey();
   const core = new PeerCore(
-    { role: 'viewer' },
+    { role },
     { channelKey: key.publicKey, localPeerId: peerIdOf(me.publicKey), verify: nodeVerify, random: seededRandom(1) },
   );
   return { driver: new CoreDriver(core, { identity: me, verify: nodeVerify, log: quiet }), me };
@@ -149,5 +150,34 @@ test('a peer of an older protocol is refused by name, and not banned', () => {
   assert.equal(d.refusesAddress('198.51.100.20'), undefined, 'an old peer got its address banned');
   assert.equal(d.isBanned(bytesToHex(peerIdOf(remote.publicKey))), false);
   d.stop();
+  driver.stop();
+});
+
+test("the driver sends what the core queued after each input it takes, and tells the core's events to its listeners", () => {
+  const { driver } = newDriver('source');
+  const remote = newNodeKey();
+  const conn = fakeConnection({ kind: 'key', remoteKey: remote.publicKey });
+  const events: string[] = [];
+  const stop = driver.onEvent((e) => events.push(e.type));
+  driver.attach(conn, 'tcp', false);
+  conn.handlers?.onFrame(hello(peerIdOf(remote.publicKey)));
+  assert.deepEqual(events, ['hello']);
+  const chunk = signChunk(
+    { channelKey: key.publicKey, seq: 0, captureTimeMs: Date.now(), flags: 0, payload: new Uint8Array(10) },
+    key.sign,
+  );
+  driver.publish(chunk);
+  assert.deepEqual(
+    conn.sent.map((m) => m.type),
+    [MsgType.Hello, MsgType.BufferMap, MsgType.ChunkData],
+    'the published chunk was pushed without a pump() from the caller',
+  );
+  stop();
+  const other = newNodeKey();
+  const conn2 = fakeConnection({ kind: 'key', remoteKey: other.publicKey }, '192.0.2.8');
+  driver.attach(conn2, 'tcp', false);
+  conn2.handlers?.onFrame(hello(peerIdOf(other.publicKey)));
+  assert.equal(conn2.closed, false);
+  assert.deepEqual(events, ['hello'], 'a listener that stopped hears nothing more');
   driver.stop();
 });

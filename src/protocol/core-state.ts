@@ -1,0 +1,97 @@
+// What the parts of a PeerCore share: its neighbours and what they hold, its chunks, the
+// requests out, the upload pacer, its counts, and the two output queues (messages for the
+// runtime to send, events for it to hear). The parts (./serving.ts, ./fetching.ts,
+// ./intake.ts) decide; this holds and queues.
+
+import type { Chunk } from './chunk.js';
+import { ChunkWindow } from './chunk-window.js';
+import { type BufferMapMsg, bufferMapSeqs, isSeqMessage, MsgType, makeBufferMap, messageBodyBytes, type WireMessage } from './codec.js';
+import { type CoreEvent, type CoreStats, emptyCoreStats, type PeerCoreComponents, type PeerCoreConfig, type PeerId } from './core-types.js';
+import type { Misbehaviour } from './misbehaviour.js';
+import type { Neighbour } from './neighbour.js';
+import { RequestBook } from './request-book.js';
+import { UploadPacer } from './upload-pacer.js';
+
+export class CoreState {
+  readonly neighbours = new Map<PeerId, Neighbour>();
+  /** The same neighbours in the order they came: the hot loops walk an array faster than a map. */
+  readonly neighbourList: Neighbour[] = [];
+  readonly chunks: ChunkWindow;
+  /** What each neighbour was asked for, and which chunks are on their way. */
+  readonly requests = new RequestBook();
+  readonly uploads: UploadPacer<Neighbour>;
+  readonly stats: CoreStats = emptyCoreStats();
+  readonly transmits: { to: PeerId; msg: WireMessage }[] = [];
+  readonly events: CoreEvent[] = [];
+
+  constructor(
+    readonly config: PeerCoreConfig,
+    readonly components: PeerCoreComponents,
+  ) {
+    this.uploads = new UploadPacer(config);
+    this.chunks = new ChunkWindow(config);
+  }
+
+  addNeighbour(n: Neighbour): void {
+    this.neighbours.set(n.peer, n);
+    this.neighbourList.push(n);
+  }
+
+  removeNeighbour(n: Neighbour): void {
+    this.requests.removeAll(n);
+    this.neighbours.delete(n.peer);
+    this.neighbourList.splice(this.neighbourList.indexOf(n), 1);
+  }
+
+  /** The neighbour broke a rule (./neighbour-rules.ts): ignored from now on, and reported. */
+  misbehaved(n: Neighbour, m: Misbehaviour): void {
+    n.closing = true;
+    this.requests.removeAll(n);
+    this.events.push({ type: 'misbehaved', peer: n.peer, ...m });
+  }
+
+  /** Queues a message for the runtime; a control message is counted against the upload cap. */
+  send(nowMs: number, to: PeerId, msg: WireMessage): void {
+    if (msg.type !== MsgType.ChunkData && this.uploads.paced) {
+      // As the codec sends it on a link that is under way (a number as a step of 0 from itself)
+      // and the transport frames it.
+      const body = messageBodyBytes(msg, isSeqMessage(msg) ? msg : undefined);
+      this.uploads.charge(nowMs, this.components.wireBytes?.(body) ?? body);
+    }
+    this.transmits.push({ to, msg });
+  }
+
+  sendChunk(n: Neighbour, chunk: Chunk): void {
+    n.bytesOut += chunk.payload.length;
+    n.holds.add(chunk.seq);
+    this.stats.mediaBytesOut += chunk.payload.length;
+    this.transmits.push({ to: n.peer, msg: { type: MsgType.ChunkData, chunk } });
+  }
+
+  bufferMap(): BufferMapMsg {
+    const start = this.chunks.start();
+    const count = this.chunks.newest < 0 ? 0 : this.chunks.newest - start + 1;
+    return makeBufferMap(start, count, (s) => this.config.uploadEnabled && this.chunks.has(s), this.chunks.newestKey);
+  }
+
+  onBufferMap(nowMs: number, n: Neighbour, msg: BufferMapMsg): void {
+    n.holds.clear();
+    for (const seq of bufferMapSeqs(msg)) this.noteHas(nowMs, n, seq);
+    n.newestKeySeq = msg.newestKeySeq;
+  }
+
+  noteHas(nowMs: number, n: Neighbour, seq: number): void {
+    // Only verified chunks move our window; advertisements far ahead of it are ignored, so a
+    // peer cannot make us evict good chunks or chase chunks that do not exist.
+    if (!this.chunks.inReach(seq)) return;
+    if (n.holds.size >= this.config.windowChunks + this.config.maxAheadChunks) this.pruneHas(n);
+    n.holds.add(seq);
+    this.chunks.noteOffered(seq, nowMs);
+  }
+
+  private pruneHas(n: Neighbour): void {
+    const start = this.chunks.start();
+    n.holds.deleteBelow(start);
+    if (n.holds.size >= this.config.windowChunks + this.config.maxAheadChunks) n.holds.clear();
+  }
+}
