@@ -10,61 +10,14 @@ import type { DriverLog } from '../common/log.js';
 import type { NodeIdentity, VerifyFn } from '../crypto/signatures.js';
 import { Admission, type AdmissionConfig, addressGroup } from '../protocol/admission.js';
 import type { Chunk } from '../protocol/chunk.js';
-import { decodeMessage, encodeMessage, MsgType, type SeqRef, type WireMessage } from '../protocol/codec.js';
+import { decodeMessage, encodeMessage, MsgType, type WireMessage } from '../protocol/codec.js';
 import type { CoreEvent, PeerId } from '../protocol/core-types.js';
 import { RemoteProtocolError } from '../protocol/errors.js';
 import { misbehaviourText } from '../protocol/misbehaviour.js';
 import type { PeerCore } from '../protocol/peer-core.js';
-import { frameHeaderBytes } from '../transport/framing.js';
-import type { LinkPath } from '../transport/ice.js';
 import type { Connection } from '../transport/transport.js';
+import { framedBytes, type Link, type LinkKind, type LinkStats, MAX_SEND_BUFFER_BYTES, STALE_LINK_MS } from './link.js';
 import { type AuthResult, LinkAuth, makeAuth, peerIdHexOf } from './link-auth.js';
-
-/**
- * A link to the broadcaster that has brought nothing for this long, while nothing new came from
- * anyone, may be dead: a broadcaster killed outright and restarted keeps its key, so its id,
- * and WebRTC notices the old link's death only after ICE's timeouts. Its new run's offer is then
- * answered and the new link replaces the old. Only then: a viewer's link silent behind a
- * throttled line is slow, not dead, and replacing it cost a throttled browser its stream.
- */
-export const STALE_LINK_MS = 5000;
-/** Bytes queued to one peer beyond which it is dropped: it does not read what it asked for. */
-export const MAX_SEND_BUFFER_BYTES = 8 * 1024 * 1024;
-
-export type LinkKind = 'tcp' | 'webrtc';
-
-export interface Link {
-  readonly id: PeerId;
-  readonly conn: Connection;
-  readonly kind: LinkKind;
-  readonly outbound: boolean;
-  readonly dialedPeerId?: string;
-  /** The remote's id, once its link proved it (never merely claimed). */
-  remotePeerId?: string;
-  readonly auth: LinkAuth;
-  /** The address group it counts in (see Admission); undefined: none. */
-  readonly group: string | undefined;
-  wireBytesIn: number;
-  wireBytesOut: number;
-  /** When its last frame arrived (when it opened, before any). */
-  lastFrameAtMs: number;
-  /** The role its hello gave. */
-  remoteRole?: 'source' | 'viewer';
-  /** Each direction's last sequence number: the codec sends the next as a step from it. */
-  readonly txSeq: SeqRef;
-  readonly rxSeq: SeqRef;
-}
-
-export interface LinkStats {
-  peerId: string | undefined;
-  address: string;
-  kind: LinkKind;
-  /** direct, reflexive (through a NAT mapping) or relayed (TURN); absent until ICE says. */
-  path?: LinkPath;
-  outbound: boolean;
-  wireBytesIn: number;
-  wireBytesOut: number;
-}
 
 export interface CoreDriverInit {
   /** This node's key: its peer id on every link. */
@@ -393,9 +346,4 @@ export class CoreDriver {
     }
     loser.conn.close();
   }
-}
-
-/** Bytes a frame takes on its link: TCP adds a length prefix, a data channel keeps message boundaries itself. */
-function framedBytes(link: Link, length: number): number {
-  return length + (link.kind === 'tcp' ? frameHeaderBytes(length) : 0);
 }
