@@ -1,6 +1,14 @@
 // `npm test`: lint and format check (Biome, with src/'s file and function length limits), strict
 // type check (tsc --noEmit), the layer rules (dependency-cruiser), then every
 // test file under test/ with node's test runner, which prints the pass/fail summary.
+// `node scripts/test.mjs FILE...` runs only those files.
+//
+// `npm run test:unit` (`--unit`): the fast tests only, for a quick run while working, no checks.
+// They are the *.test.ts files under UNIT_DIRS, except
+//   - a file that starts another program (ffmpeg, a meshtv process, a browser): it imports
+//     node:child_process or one of the helpers that start one (STARTS_A_PROGRAM below);
+//   - a file named *.slow.test.ts: tens of seconds on its own (whole-swarm simulations).
+// test/e2e (real processes), test/browser (Chromium) and network namespaces stay out by folder.
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,6 +17,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => path.join(root, 'node_modules/.bin', name);
+
+const UNIT_DIRS = ['common', 'crypto', 'protocol', 'runtime', 'transport', 'tracker', 'media', 'sim', 'native', 'cli'];
+const STARTS_A_PROGRAM =
+  /from 'node:child_process'|import\s*{[^}]*\b(meshtv|startChannel|decode|makeTestClip|ffmpegPath|launchBrowser)\b[^}]*}\s*from/;
 
 function step(label, cmd, args) {
   process.stderr.write(`\n== ${label}\n`);
@@ -29,13 +41,33 @@ function testFiles(dir) {
   return out.sort();
 }
 
-const only = process.argv.slice(2);
-if (only.length === 0) {
+function unitFiles() {
+  return UNIT_DIRS.flatMap((d) => testFiles(path.join(root, 'test', d))).filter(
+    (f) => !f.endsWith('.slow.test.ts') && !STARTS_A_PROGRAM.test(fs.readFileSync(path.join(root, f), 'utf8')),
+  );
+}
+
+const args = process.argv.slice(2);
+if (args[0] === '--unit') {
+  // Unit tests hold no shared ports or files, so two run side by side.
+  step(`unit tests (${unitFiles().length} files)`, process.execPath, [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    '--test-concurrency=2',
+    '--test-force-exit',
+    '--test-timeout=60000',
+    ...unitFiles(),
+  ]);
+  process.exit(0);
+}
+if (args.length === 0) {
   step('lint (biome)', bin('biome'), ['check', '.']);
   step('type check (tsc --noEmit)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
   step('layers (dependency-cruiser)', bin('depcruise'), ['src', '--config', '.dependency-cruiser.cjs', '--output-type', 'err']);
 }
-const files = only.length > 0 ? only : testFiles(path.join(root, 'test'));
+const files = args.length > 0 ? args : testFiles(path.join(root, 'test'));
 step('tests (node --test)', process.execPath, [
   '--import',
   'tsx',

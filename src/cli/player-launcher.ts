@@ -32,7 +32,22 @@ const INSTALL_HINTS: Record<PlayerName, string> = {
   mpv: 'https://mpv.io/installation/ or apt-get install mpv',
   ffplay: 'it comes with ffmpeg: https://ffmpeg.org/download.html or apt-get install ffmpeg',
 };
-const KILL_AFTER_MS = 3000;
+export const KILL_AFTER_MS = 3000;
+
+/** The time and the one timer a player process uses; tests pass virtual ones. */
+export interface PlayerClock {
+  now(): number;
+  /** Runs `fn` after `ms`; returns how to cancel it. */
+  after(ms: number, fn: () => void): () => void;
+}
+
+const realClock: PlayerClock = {
+  now: () => Date.now(),
+  after: (ms, fn) => {
+    const timer = setTimeout(fn, ms);
+    return () => clearTimeout(timer);
+  },
+};
 
 export function parsePlayer(value: string): PlayerName {
   const name = value.trim().toLowerCase();
@@ -91,8 +106,8 @@ export function playerArgs(name: PlayerName, url: string, o: { title: string; he
   }
 }
 
-export function startPlayer(command: string, args: string[]): PlayerProcess {
-  const startedAt = Date.now();
+export function startPlayer(command: string, args: string[], clock: PlayerClock = realClock): PlayerProcess {
+  const startedAt = clock.now();
   let tail = '';
   const child: ChildProcess = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.on('data', (d: Buffer) => {
@@ -104,7 +119,7 @@ export function startPlayer(command: string, args: string[]): PlayerProcess {
       if (done) return;
       done = true;
       const lastLine = err?.message ?? tail.trim().split(/\r?\n/).pop();
-      resolve({ code, signal, ranMs: Date.now() - startedAt, lastLine: lastLine === '' ? undefined : lastLine });
+      resolve({ code, signal, ranMs: clock.now() - startedAt, lastLine: lastLine === '' ? undefined : lastLine });
     };
     child.on('error', (err) => {
       if (child.pid === undefined) finish(null, null, err);
@@ -117,9 +132,9 @@ export function startPlayer(command: string, args: string[]): PlayerProcess {
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
+      const cancel = clock.after(KILL_AFTER_MS, () => child.kill('SIGKILL'));
       await exited;
-      clearTimeout(timer);
+      cancel();
     },
   };
 }

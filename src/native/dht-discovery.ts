@@ -33,6 +33,8 @@ export interface DhtDiscoveryOptions {
   peerRepeatMs?: number;
   /** How long start() waits for the bootstrap walk before carrying on without it. @default 5000 */
   readyTimeoutMs?: number;
+  /** The clock `peerRepeatMs` is measured on (tests pass a virtual one). @default Date.now */
+  now?: () => number;
 }
 
 export interface DhtDiscoveryStats {
@@ -281,7 +283,7 @@ export class DhtDiscovery {
       return;
     }
     const { host, port } = usable;
-    const now = Date.now();
+    const now = (this.o.now ?? Date.now)();
     for (const [key, at] of this.reported) {
       if (now - at < this.cfg.peerRepeatMs && this.reported.size < MAX_REMEMBERED_PEERS) break;
       this.reported.delete(key);

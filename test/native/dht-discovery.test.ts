@@ -136,7 +136,14 @@ describe('DHT discovery', () => {
       42,
     ]);
     const found: string[] = [];
-    const d = discovery({ peerPort: 4001, bootstrap: [node.address], peerRepeatMs: 400, onPeer: (a, p) => found.push(`${a}:${p}`) });
+    let nowMs = 0;
+    const d = discovery({
+      peerPort: 4001,
+      bootstrap: [node.address],
+      peerRepeatMs: 60_000,
+      now: () => nowMs,
+      onPeer: (a, p) => found.push(`${a}:${p}`),
+    });
     try {
       await d.start();
       await waitUntil('the good peer is reported', () => found.length >= 1, 5000);
@@ -146,7 +153,13 @@ describe('DHT discovery', () => {
       await waitUntil('a lookup reaches the node', () => node.queries() > q, 5000);
       await sleep(100);
       assert.deepEqual(found, ['10.1.2.3:4003'], 'not again within peerRepeatMs');
-      await sleep(400);
+      nowMs += 59_999;
+      const q2 = node.queries();
+      d.lookupNow();
+      await waitUntil('another lookup reaches the node', () => node.queries() > q2, 5000);
+      await sleep(100);
+      assert.deepEqual(found, ['10.1.2.3:4003'], 'again a moment before peerRepeatMs had passed');
+      nowMs += 1;
       d.lookupNow();
       await waitUntil('the peer is reported again', () => found.length >= 2, 5000);
       assert.deepEqual(found, ['10.1.2.3:4003', '10.1.2.3:4003']);

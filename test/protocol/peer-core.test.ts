@@ -1,29 +1,19 @@
-// PeerCore instances wired together by an in-test network: a virtual clock, 5 ms links that
-// carry every message through the wire codec, and timers fired at pollTimeout() (the shape of
-// quinn-proto's Pair::step). Chunks are signed with a real Ed25519 key.
+// PeerCore instances wired together by the virtual-time network of test/helpers/net.ts (5 ms
+// links that carry every message through the wire codec). Chunks are signed with a real
+// Ed25519 key.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type ChannelKey, loadOrCreateKey, nodeVerify } from '../../src/crypto/keys.js';
+import { type ChannelKey, loadOrCreateKey } from '../../src/crypto/keys.js';
 import { type Chunk, FLAG_KEYFRAME, signChunk } from '../../src/protocol/chunk.js';
-import {
-  bufferMapSeqs,
-  decodeMessage,
-  encodeMessage,
-  MsgType,
-  type PeerRole,
-  PROTOCOL_VERSION,
-  type WireMessage,
-} from '../../src/protocol/codec.js';
-import type { CoreEvent, PeerCoreConfig } from '../../src/protocol/core-types.js';
+import { bufferMapSeqs, MsgType, type PeerRole, PROTOCOL_VERSION, type WireMessage } from '../../src/protocol/codec.js';
 import type { MisbehaviourCode } from '../../src/protocol/misbehaviour.js';
-import { PeerCore } from '../../src/protocol/peer-core.js';
 import { seededRandom } from '../../src/protocol/random.js';
+import { Net, peerIdOfName } from '../helpers/net.js';
 
-const LATENCY_MS = 5;
 const CHUNK_MS = 250;
 const PAYLOAD_BYTES = 3000;
 
@@ -40,118 +30,6 @@ before(() => {
 after(() => {
   fs.rmSync(keyDir, { recursive: true, force: true });
 });
-
-interface InFlight {
-  at: number;
-  from: string;
-  to: string;
-  frame: Uint8Array;
-}
-
-/**
- * The network: cores by name, each seeing its neighbours under their names. A name without a
- * core is a scripted peer: the test injects what it sends, and what it receives is kept.
- */
-class Net {
-  now = 0;
-  readonly cores = new Map<string, PeerCore>();
-  readonly events = new Map<string, CoreEvent[]>();
-  /** Messages received by scripted peers. */
-  readonly inbox = new Map<string, { from: string; msg: WireMessage }[]>();
-  /** FIFO: constant latency keeps it sorted by delivery time. */
-  private readonly inFlight: InFlight[] = [];
-  private readonly tasks: { at: number; run: () => void }[] = [];
-
-  add(name: string, role: PeerRole, config: Partial<PeerCoreConfig> = {}): PeerCore {
-    const peerId = new Uint8Array(16);
-    peerId.set(new TextEncoder().encode(name).subarray(0, 16));
-    const core = new PeerCore(
-      { role, ...config },
-      { channelKey: key.publicKey, localPeerId: peerId, verify: nodeVerify, random: seededRandom(this.cores.size + 1) },
-    );
-    this.cores.set(name, core);
-    this.events.set(name, []);
-    return core;
-  }
-
-  core(name: string): PeerCore {
-    const c = this.cores.get(name);
-    assert.ok(c !== undefined, `no core ${name}`);
-    return c;
-  }
-
-  connect(a: string, b: string): void {
-    for (const [x, y] of [
-      [a, b],
-      [b, a],
-    ] as const) {
-      const c = this.cores.get(x);
-      if (c === undefined) continue;
-      assert.ok(c.acceptsNeighbour(), `${x} refuses another neighbour`);
-      c.handleConnected(this.now, y);
-      this.drain(x);
-    }
-  }
-
-  /** A scripted peer sends a message (encoded now, delivered after the link latency). */
-  inject(from: string, to: string, msg: WireMessage): void {
-    this.inFlight.push({ at: this.now + LATENCY_MS, from, to, frame: encodeMessage(msg) });
-  }
-
-  at(t: number, run: () => void): void {
-    let i = this.tasks.length;
-    while (i > 0 && (this.tasks[i - 1] as { at: number }).at > t) i--;
-    this.tasks.splice(i, 0, { at: t, run });
-  }
-
-  eventsOf(name: string): CoreEvent[] {
-    return this.events.get(name) ?? [];
-  }
-
-  runUntil(endMs: number): void {
-    for (;;) {
-      let next = Number.POSITIVE_INFINITY;
-      if (this.inFlight.length > 0) next = Math.min(next, (this.inFlight[0] as InFlight).at);
-      if (this.tasks.length > 0) next = Math.min(next, (this.tasks[0] as { at: number }).at);
-      for (const c of this.cores.values()) next = Math.min(next, c.pollTimeout() ?? Number.POSITIVE_INFINITY);
-      if (next > endMs) break;
-      assert.ok(next >= this.now, 'time never runs backwards');
-      this.now = next;
-      while (this.inFlight.length > 0 && (this.inFlight[0] as InFlight).at <= this.now) this.deliver(this.inFlight.shift() as InFlight);
-      while (this.tasks.length > 0 && (this.tasks[0] as { at: number }).at <= this.now) (this.tasks.shift() as { run: () => void }).run();
-      for (const [name, c] of this.cores) {
-        const t = c.pollTimeout();
-        if (t !== undefined && t <= this.now) {
-          c.handleTimeout(this.now);
-          this.drain(name);
-        }
-      }
-    }
-    this.now = endMs;
-  }
-
-  drain(name: string): void {
-    const c = this.core(name);
-    for (let t = c.pollTransmit(); t !== undefined; t = c.pollTransmit()) {
-      this.inFlight.push({ at: this.now + LATENCY_MS, from: name, to: t.to, frame: encodeMessage(t.msg) });
-    }
-    const events = this.events.get(name) as CoreEvent[];
-    for (let e = c.pollEvent(); e !== undefined; e = c.pollEvent()) events.push(e);
-  }
-
-  private deliver(m: InFlight): void {
-    const msg = decodeMessage(m.frame, key.publicKey);
-    const c = this.cores.get(m.to);
-    if (c === undefined) {
-      const box = this.inbox.get(m.to) ?? [];
-      box.push({ from: m.from, msg });
-      this.inbox.set(m.to, box);
-      return;
-    }
-    c.handleMessage(this.now, m.from, msg);
-    this.drain(m.to);
-  }
-}
 
 function makeChunk(seq: number, captureTimeMs: number, signer: ChannelKey = key): Chunk {
   const random = seededRandom(1000 + seq);
@@ -176,9 +54,7 @@ function broadcast(net: Net, source: string, startMs: number, count: number): Ch
 }
 
 function helloFrom(name: string, role: PeerRole = 'viewer', channelKey: Uint8Array = key.publicKey): WireMessage {
-  const peerId = new Uint8Array(16);
-  peerId.set(new TextEncoder().encode(name).subarray(0, 16));
-  return { type: MsgType.Hello, version: PROTOCOL_VERSION, channelKey, peerId, role };
+  return { type: MsgType.Hello, version: PROTOCOL_VERSION, channelKey, peerId: peerIdOfName(name), role };
 }
 
 function played(net: Net, name: string): Chunk[] {
@@ -217,7 +93,7 @@ function totalBytes(chunks: Chunk[]): number {
 
 describe('PeerCore swarm', () => {
   test('A: a source with one neighbour feeds a chain of viewers', () => {
-    const net = new Net();
+    const net = new Net(key.publicKey);
     net.add('S', 'source', { maxNeighbours: 1 });
     for (const v of ['V1', 'V2', 'V3']) net.add(v, 'viewer');
     net.connect('S', 'V1');
@@ -243,7 +119,7 @@ describe('PeerCore swarm', () => {
   });
 
   test('B: a source with six meshed viewers uploads about one copy', () => {
-    const net = new Net();
+    const net = new Net(key.publicKey);
     net.add('S', 'source');
     const viewers = ['V1', 'V2', 'V3', 'V4', 'V5', 'V6'];
     for (const v of viewers) net.add(v, 'viewer');
@@ -267,7 +143,7 @@ describe('PeerCore swarm', () => {
     // Our hello and buffer map leave when the link opens; the other side's hello arrives a round
     // trip later. A chunk received in between used to be advertised to nobody new: the newcomer
     // never heard of it and skipped it.
-    const net = new Net();
+    const net = new Net(key.publicKey);
     net.add('S', 'source');
     net.add('V', 'viewer');
     net.connect('S', 'V');
@@ -301,7 +177,7 @@ describe('PeerCore swarm', () => {
     // The source's cap (two copies of the stream) cannot take a newcomer's first burst of
     // requests at once: it answers some Busy. Those chunks have no other holder; forgotten,
     // they used to be skipped at their deadline.
-    const net = new Net();
+    const net = new Net(key.publicKey);
     net.add('S', 'source', { uploadLimitBps: (2 * PAYLOAD_BYTES * 8000) / CHUNK_MS });
     net.add('V', 'viewer');
     const published = broadcast(net, 'S', 50, 40);
@@ -318,7 +194,7 @@ describe('PeerCore swarm', () => {
 
   test('the same scenario replays identically', () => {
     const run = () => {
-      const net = new Net();
+      const net = new Net(key.publicKey);
       net.add('S', 'source');
       for (const v of ['V1', 'V2', 'V3']) net.add(v, 'viewer');
       for (const [a, b] of [
@@ -340,7 +216,7 @@ describe('PeerCore swarm', () => {
 describe('PeerCore misbehaving neighbours', () => {
   /** Viewer V fed by source S, plus a scripted neighbour E that has said hello. */
   function withScriptedNeighbour(): Net {
-    const net = new Net();
+    const net = new Net(key.publicKey);
     net.add('S', 'source');
     net.add('V', 'viewer');
     net.connect('S', 'V');
@@ -402,7 +278,7 @@ describe('PeerCore misbehaving neighbours', () => {
   });
 
   test('D: a message before hello is misbehaviour', () => {
-    const net = new Net();
+    const net = new Net(key.publicKey);
     net.add('V', 'viewer');
     net.connect('V', 'E');
     net.inject('E', 'V', { type: MsgType.Have, seq: 0, flags: FLAG_KEYFRAME });
@@ -425,7 +301,7 @@ describe('PeerCore misbehaving neighbours', () => {
       ['second hello', [helloFrom('E'), helloFrom('E')], 'second-hello'],
     ];
     for (const [what, msgs, code] of cases) {
-      const net = new Net();
+      const net = new Net(key.publicKey);
       net.add('V', 'viewer');
       net.connect('V', 'E');
       for (const m of msgs) net.inject('E', 'V', m);
@@ -438,7 +314,7 @@ describe('PeerCore misbehaving neighbours', () => {
   });
 
   test('no hello within helloTimeoutMs is misbehaviour', () => {
-    const net = new Net();
+    const net = new Net(key.publicKey);
     net.add('V', 'viewer', { helloTimeoutMs: 1000 });
     net.connect('V', 'E');
     net.runUntil(1000);
@@ -452,7 +328,7 @@ describe('PeerCore misbehaving neighbours', () => {
   });
 
   test('a neighbour is reported once, not again at every tick until the runtime drops it', () => {
-    const net = new Net();
+    const net = new Net(key.publicKey);
     net.add('V', 'viewer', { helloTimeoutMs: 1000 });
     net.connect('V', 'E');
     net.inject('E', 'V', { type: MsgType.Request, seq: 0 });

@@ -1,6 +1,7 @@
 // The simulator drives the real PeerCore: small deterministic swarms checked for correctness
 // with margins (never for speed). A broken scheduler or relay path shows up as low continuity
-// or a source that uploads a copy per viewer.
+// or a source that uploads a copy per viewer. The larger and longer swarms are in
+// swarm.slow.test.ts (left out of `npm run test:unit`).
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -63,32 +64,6 @@ describe('simulator', () => {
     assert.notDeepEqual(c, a);
   });
 
-  describe('N = 300, rho 1.25, 20% free riders, one minute', () => {
-    let run: ReturnType<typeof simulate> | undefined;
-    const once = () => {
-      run ??= simulate({ peers: 300, durationS: 60, rho: 1.25, freeRiders: 0.2, seed: 1 });
-      return run;
-    };
-
-    test('free riders upload nothing, contributors relay, the source stays near one copy', () => {
-      const { report, result } = once();
-      assert.equal(report.misbehaved, 0, `honest peers reported: ${JSON.stringify(report.misbehavedReasons)}`);
-      assert.equal(report.neverStarted, 0);
-      const freeRiders = result.peers.filter((p) => p.freeRider);
-      assert.equal(freeRiders.length, 60);
-      for (const p of freeRiders) assert.equal(p.mediaBytesOut, 0);
-      assert.equal(report.freeRiderMediaBytesOut, 0);
-      const relaying = result.peers.filter((p) => !p.freeRider && p.mediaBytesOut > 0).length;
-      assert.ok(relaying > 0.8 * 240, `${relaying} of 240 contributors relayed anything`);
-      // The source grants 1.5 r: S far below N = 300 and near one copy.
-      assert.ok(report.S < 1.7, `S = ${report.S}`);
-      // A floor that catches regressions (the measured p50 is ~0.8; the 0.999 target of the design
-      // brief is a benchmark figure, reported by `meshtv sim` and in docs/simulator.md).
-      assert.ok((report.continuity.p50 ?? 0) >= 0.7, `continuity p50 ${report.continuity.p50}`);
-      assert.ok(report.duplicates < 0.05, `duplicates ${report.duplicates}`);
-    });
-  });
-
   test('rho 2 with 20% free riders: continuity p50 >= 0.95', () => {
     const { report } = simulate({ peers: 200, durationS: 40, rho: 2, freeRiders: 0.2, seed: 2 });
     assert.ok((report.continuity.p50 ?? 0) >= 0.95, `continuity p50 ${report.continuity.p50}`);
@@ -120,32 +95,5 @@ describe('simulator', () => {
     const settled = newcomers.filter((p) => p.joinedAtMs < 30_000 && p.leftAtMs === undefined);
     for (const p of settled) assert.ok(p.startupMs !== undefined, `a newcomer joined at ${p.joinedAtMs} ms never started`);
     assert.ok((report.continuity.p50 ?? 0) >= 0.9, `continuity p50 ${report.continuity.p50}`);
-  });
-
-  test('a ladder on a mixed audience: weak lines settle low, strong ones high, and the weak need the strong to relay low', () => {
-    const renditions = [
-      { name: 'low', bitrateBps: 600_000 },
-      { name: 'high', bitrateBps: 2_500_000 },
-    ];
-    const { report } = simulate({ peers: 100, durationS: 180, renditions, seed: 1 });
-    const abr = report.abr;
-    assert.ok(abr !== undefined);
-    assert.equal(abr.weak.finalOn[0], abr.weak.viewers, 'every weak viewer ends on low');
-    assert.equal(abr.weak.switchesUp, 0, 'weak lines never move up (their download cannot carry high)');
-    const weakP5 = abr.weak.continuity.p5 ?? 0;
-    assert.ok(weakP5 >= 0.98, `weak continuity p5 ${weakP5}`);
-    assert.ok((abr.strong.finalOn[1] ?? 0) >= 0.9 * abr.strong.viewers, `strong on high at the end: ${abr.strong.finalOn[1]}`);
-    assert.ok((abr.strong.continuity.p5 ?? 0) >= 0.98, `strong continuity p5 ${abr.strong.continuity.p5}`);
-    assert.ok(report.S < 2, `S = ${report.S} copies of the ladder`);
-
-    // Strong viewers relaying only what they play leave the low swarm to weak uplinks.
-    const alone = simulate({ peers: 100, durationS: 180, renditions, seed: 1, relayLowest: false }).report.abr;
-    const aloneP5 = alone?.weak.continuity.p5 ?? 1;
-    assert.ok(aloneP5 < weakP5, `weak continuity p5 without relaying ${aloneP5}, with ${weakP5}`);
-    // The typical weak viewer misses several times as much media (0.3% against 1.5% here).
-    const missed = (c: number | null | undefined) => 1 - (c ?? 0);
-    const aloneMissed = missed(alone?.weak.continuity.p50);
-    const withMissed = missed(abr.weak.continuity.p50);
-    assert.ok(aloneMissed >= 2 * withMissed, `weak viewers' median miss share without relaying ${aloneMissed}, with ${withMissed}`);
   });
 });
