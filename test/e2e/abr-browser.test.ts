@@ -55,7 +55,16 @@ test('a page moves up on a fast link, down when its download is throttled, and k
   // It starts on the lowest rendition (on a loaded machine it may have moved up by the time it plays).
   assert.ok(first.rendition === 'low' || first.switches.up >= 1, `started on ${first.rendition}`);
   assert.equal(first.switches.down, 0);
-  await waitUntil('the page moves up', async () => (await figures(page)).rendition === 'high', 60_000);
+  await waitUntil(
+    'the page moves up',
+    async () => {
+      last = await figures(page);
+      return last.rendition === 'high';
+    },
+    60_000,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; page: ${JSON.stringify(last)}; errors: ${errors.join(' | ')}`);
+  });
   const up = await figures(page);
   t.diagnostic(`fast link: on high after ${JSON.stringify(up.switches)}, continuity ${up.continuity.toFixed(4)}`);
 
