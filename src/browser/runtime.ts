@@ -12,27 +12,16 @@ import type { ChannelRecord } from '../protocol/channel-record.js';
 import { decodeChunk } from '../protocol/chunk.js';
 import { peerIdOf } from '../runtime/link-auth.js';
 import { RenditionLanes } from '../runtime/rendition-lanes.js';
-import { playbackStats, ViewerRates } from '../runtime/viewer-stats.js';
+import { type PlaybackStats, playbackStats, ViewerRates } from '../runtime/viewer-stats.js';
 import { checkNetworkConfig, type LinkPath, type NetworkConfig } from '../transport/ice.js';
 import { type BrowserLane, fetchChannel, ladderOf, openBrowserLane } from './browser-lanes.js';
 
-export interface BrowserViewerStats {
-  peers: number;
+export interface BrowserViewerStats extends PlaybackStats {
   /** Neighbours by how the link crosses the network (NAT traversal at a glance). */
   paths: Record<LinkPath, number>;
   /** Peers that answered but could not be reached (NAT without a TURN relay, typically). */
   failedConnections: number;
-  shareFromPeers: number;
-  lagMs: number | undefined;
-  bufferMs: number;
-  downloadBps: number;
-  uploadBps: number;
-  mediaBytesIn: number;
-  mediaBytesOut: number;
   mediaBytesFromOrigin: number;
-  chunksPlayed: number;
-  chunksSkipped: number;
-  continuity: number;
   /** Before playback: the age of the newest chunk offered, when it was too old to start on. */
   notLiveAgeMs: number | undefined;
   /** The rendition playing (absent: the channel has no ladder). */

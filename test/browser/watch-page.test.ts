@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type PageStats, playbackNotice } from '../../src/browser/ui/watch-page.js';
+import { EMPTY_VIEWER_STATS, type PageStats, playbackNotice } from '../../src/browser/ui/watch-page.js';
 
 const player: PageStats['player'] = {
   bufferAheadS: 0,
@@ -29,25 +29,7 @@ const player: PageStats['player'] = {
 
 function page(p: Partial<PageStats['player']> = {}, s: Partial<PageStats> = {}): PageStats {
   return {
-    peers: 0,
-    paths: { direct: 0, reflexive: 0, relayed: 0 },
-    failedConnections: 0,
-    shareFromPeers: 0,
-    lagMs: undefined,
-    bufferMs: 0,
-    downloadBps: 0,
-    uploadBps: 0,
-    mediaBytesIn: 0,
-    mediaBytesOut: 0,
-    mediaBytesFromOrigin: 0,
-    chunksPlayed: 0,
-    chunksSkipped: 0,
-    continuity: 1,
-    notLiveAgeMs: undefined,
-    rendition: undefined,
-    quality: 'auto',
-    switchingTo: undefined,
-    switches: { up: 0, down: 0 },
+    ...EMPTY_VIEWER_STATS,
     ...s,
     player: { ...player, ...p },
   };

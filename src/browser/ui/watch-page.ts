@@ -32,7 +32,8 @@ export interface WatchPageOptions {
   banner?: string;
 }
 
-const EMPTY_VIEWER_STATS: BrowserViewerStats = {
+/** What the page shows before its viewer starts (and what tests start from). */
+export const EMPTY_VIEWER_STATS: BrowserViewerStats = {
   peers: 0,
   paths: { direct: 0, reflexive: 0, relayed: 0 },
   failedConnections: 0,
