@@ -46,6 +46,20 @@ export class BenchChild {
     child.on('disconnect', () => {
       for (const w of [...this.waiters]) w.reject(this.failure(w.type, 'it ended'));
     });
+    // A child that could not start (`ip` missing, say) fails what waits for it; unheard, the
+    // error would end the bench before it stops the children it has started.
+    child.on('error', (err) => {
+      this.output += `\n${err.message}`;
+      for (const w of [...this.waiters]) w.reject(this.failure(w.type, 'it could not start'));
+    });
+  }
+
+  /** Kills the child at once and waits for its end (at once if it has ended already). */
+  kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGKILL');
+    return exited;
   }
 
   /** Starts `meshtv args`, inside namespace `ns` when given (`ip netns exec` execs: the child's pid is node's). */

@@ -303,8 +303,7 @@ class BenchRun {
   private async restartTracker(at: Endpoints): Promise<void> {
     const tracker = this.tracker as BenchChild;
     const killedAt = Date.now();
-    tracker.child.kill('SIGKILL');
-    await new Promise((r) => tracker.child.once('exit', r));
+    await tracker.kill();
     await this.startTracker(new URL(at.trackerUrl).port);
     this.restarts.trackerDowntimeMs = Date.now() - killedAt;
     this.log(`tracker killed and listening again after ${this.restarts.trackerDowntimeMs} ms`);
@@ -315,8 +314,7 @@ class BenchRun {
     this.ledger.restarting(await readSource(old.stats));
     const killedAt = Date.now();
     this.sourceKilledAtMs = killedAt;
-    old.proc.child.kill('SIGKILL');
-    await new Promise((r) => old.proc.child.once('exit', r));
+    await old.proc.kill();
     const source = await this.startSource(at.trackerUrl);
     this.source = source;
     while ((await readSource(source.stats)).chunksProduced === 0) await new Promise((r) => setTimeout(r, 50));

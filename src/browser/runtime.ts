@@ -99,7 +99,8 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
           idBytes: peerIdOf(identity.publicKey),
           trackerUrl: o.trackerUrl,
           network: () => network,
-          // Where the core starts: the lane set shares the policy as it is now out as the lane opens.
+          // Only where the core starts: as the lane opens, the lane set gives it its share of the
+          // user's current choice (lanesChanged), before any link attaches.
           upload,
           log,
         });

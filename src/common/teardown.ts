@@ -15,9 +15,13 @@ export class Teardown {
    */
   constructor(private readonly onUndoError: (err: unknown) => void = () => {}) {}
 
-  /** Registers the undo of a step that has just succeeded. */
+  /**
+   * Registers the undo of a step that has just succeeded. Once undoing has begun, a step that
+   * still succeeds (a late callback) is undone at once.
+   */
   defer(undo: Undo): void {
-    this.undos.push(undo);
+    if (this.undoing === undefined) this.undos.push(undo);
+    else void this.undoing.then(undo, undo).catch(this.onUndoError);
   }
 
   /**

@@ -120,6 +120,9 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
       log: o.log.child('thumbnail'),
     });
     teardown.defer(() => thumbnails.stop());
+    // Stopping, the record is the first thing to stop: a refresh during ffmpeg's exit would
+    // publish an origin whose server is already closed.
+    teardown.defer(() => lanes.record.stopRefresh());
     return {
       channelId: plan.key.channelId,
       uri: formatChannelUri(plan.key.channelId, o.trackers),

@@ -25,6 +25,7 @@ export interface NetworkSettingsOptions {
 export class NetworkSettings {
   iceServers: IceServer[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(private readonly o: NetworkSettingsOptions) {}
 
@@ -57,10 +58,13 @@ export class NetworkSettings {
   }
 
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.timer);
   }
 
   private scheduleRefresh(ms: number): void {
+    // A fetch still under way when the node stopped must not start the refresh again.
+    if (this.stopped) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       Promise.any(this.o.trackers.map((t) => fetchNetworkConfig(t))).then(

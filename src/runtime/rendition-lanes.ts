@@ -73,6 +73,9 @@ export class RenditionLanes<L extends RenditionLane, C extends Record<string, nu
   private gone: C | undefined;
   private upload: { enabled: boolean; limitBps: number | undefined };
   private timer: ReturnType<typeof setInterval> | undefined;
+  private stopped = false;
+  /** The lane that fed the output when stop() began: figures still read it while it stops. */
+  private lastLane: L | undefined;
 
   constructor(private readonly o: RenditionLanesOptions<L, C>) {
     this.ladder = o.ladder;
@@ -97,7 +100,7 @@ export class RenditionLanes<L extends RenditionLane, C extends Record<string, nu
 
   /** The lane feeding the output. */
   get lane(): L {
-    return this.open.get(this.session.current) as L;
+    return (this.open.get(this.session.current) ?? this.lastLane) as L;
   }
 
   get current(): RenditionSpec {
@@ -151,6 +154,7 @@ export class RenditionLanes<L extends RenditionLane, C extends Record<string, nu
 
   /** 'auto' to let the viewer adapt, or a rendition's name to stay on it. */
   setQuality(quality: string): void {
+    if (this.stopped) return;
     const index = this.ladder.findIndex((l) => l.name === quality);
     if (quality !== 'auto' && index < 0) throw new Error(`no rendition named ${quality}`);
     this.session.pin(quality === 'auto' ? undefined : index, Date.now());
@@ -167,10 +171,15 @@ export class RenditionLanes<L extends RenditionLane, C extends Record<string, nu
 
   /** Stops every lane, retiring ones included. */
   async stop(): Promise<void> {
+    // Out of `open` before they stop: their plays no longer reach the session (no switch, no
+    // new lane while stopping), and counts() does not count them twice meanwhile.
+    this.stopped = true;
+    this.lastLane = this.lane;
     clearInterval(this.timer);
-    const retiring = [...this.retiring.keys()].map((index) => this.retireNow(index));
-    await Promise.all([...[...this.open.values()].map((lane) => this.stopLane(lane)), ...retiring]);
+    const lanes = [...this.open.values()];
     this.open.clear();
+    const retiring = [...this.retiring.keys()].map((index) => this.retireNow(index));
+    await Promise.all([...lanes.map((lane) => this.stopLane(lane)), ...retiring]);
   }
 
   private spec(index: number): RenditionSpec {

@@ -60,3 +60,13 @@ test('Teardown: a start that succeeds undoes nothing until stopped', async () =>
   await t.undo();
   assert.deepEqual(done, ['stopped']);
 });
+
+test('Teardown: a step that succeeds after stopping began is undone too', async () => {
+  const t = new Teardown();
+  const done: string[] = [];
+  t.defer(() => done.push('first'));
+  await t.undo();
+  t.defer(() => done.push('late'));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(done, ['first', 'late']);
+});
