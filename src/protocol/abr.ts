@@ -45,7 +45,7 @@ export const DEFAULT_ABR_CONFIG: AbrConfig = {
 
 export interface AbrInput {
   nowMs: number;
-  /** Fetch rate of requested chunks, bit/s (bytes over request-to-arrival time); undefined: no sample yet. */
+  /** Fetch rate of requested chunks, bit/s (bytes over request-to-arrival time); undefined: none was requested yet. */
   fetchBps: number | undefined;
   /** Samples behind fetchBps. */
   fetchSamples: number;
@@ -62,9 +62,10 @@ export type AbrReason = 'missed media' | 'stalling' | 'slow fetches' | 'fast fet
 /**
  * Picks the rendition. Starts low (a low rendition starts fast and plays everywhere), goes up
  * one step at a time after a calm spell when chunks arrive well faster than the next rendition
- * would need, and down at once when media is missed or fetches slow down. A higher rendition
- * that fails soon after the switch is not tried again for a while (doubling), so a viewer on
- * the edge of a rendition does not flap between two.
+ * would need (or none had to be fetched: all came pushed in time), and down at once when media
+ * is missed or fetches slow down. A higher rendition that fails soon after the switch is not
+ * tried again for a while (doubling), so a viewer on the edge of a rendition does not flap
+ * between two.
  */
 export class AbrController {
   readonly config: AbrConfig;
@@ -115,8 +116,10 @@ export class AbrController {
       now - calmSince >= c.upHoldMs &&
       now >= this.holdUntilMs &&
       input.slackMs >= c.minSlackMs &&
-      input.fetchBps !== undefined &&
-      input.fetchBps >= rate(this.index + 1) * c.upFactor
+      // No fetch to measure: every chunk came pushed, in time (a viewer alone with the
+      // broadcaster, which pushes each fresh chunk to it, never asks for one). Nothing says the
+      // link is slow, and only the try's probation can tell: waiting for a sample waited forever.
+      (input.fetchBps === undefined || input.fetchBps >= rate(this.index + 1) * c.upFactor)
     ) {
       return { index: this.index + 1, reason: 'fast fetches' };
     }

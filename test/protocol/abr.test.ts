@@ -29,6 +29,17 @@ describe('AbrController', () => {
     assert.equal(abr.decide(input(30_000, 10_000_000, { slackMs: 200 })).index, 1, 'not with a thin buffer');
   });
 
+  test('with nothing fetched (every chunk came pushed in time), it tries the next rendition after the calm spell', () => {
+    const abr = new AbrController(LADDER, 0, 0);
+    const pushedOnly = (nowMs: number, more: Partial<AbrInput> = {}) => input(nowMs, undefined, { fetchSamples: 0, ...more });
+    assert.equal(abr.decide(pushedOnly(5000)).index, 0, 'not before the calm spell');
+    assert.equal(abr.decide(pushedOnly(15_000, { slackMs: 200 })).index, 0, 'not with a thin buffer');
+    assert.equal(abr.decide(pushedOnly(15_000)).index, 1);
+    abr.abandoned(15_000);
+    assert.equal(abr.decide(pushedOnly(30_000)).index, 0, 'a failed try holds it off');
+    assert.equal(abr.decide(pushedOnly(45_000)).index, 1);
+  });
+
   test('missed media sends it down, to a rendition the fetch rate carries', () => {
     const abr = new AbrController(LADDER, 2, 0);
     assert.equal(abr.decide(input(1000, 500_000, { short: true })).index, 2, 'the new rendition settles first');
