@@ -8,6 +8,7 @@ import path from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UserError } from '../common/errors.js';
 import { parseBitrateKbps } from '../media/encoding.js';
+import { commandUsage } from './usage.js';
 
 const COMMON = {
   help: { type: 'boolean', short: 'h' },
@@ -29,6 +30,7 @@ export function parse(
     throw new UserError(`${(err as Error).message}; run meshtv --help`);
   }
   if (parsed.positionals.length > positionals) throw new UserError(`unexpected argument "${parsed.positionals[positionals]}"`);
+  helpFlags = Object.keys({ ...options, ...COMMON });
   return { values: withSettings(parsed.values as Values, { ...COMMON, ...options }), positionals: parsed.positionals };
 }
 
@@ -57,6 +59,14 @@ function withSettings(values: Values, options: NonNullable<ParseArgsConfig['opti
 }
 
 let currentCommand = '';
+/** The flags of the command parsed last, for its --help. */
+let helpFlags: string[] = [];
+
+/** Prints the current command's --help (its own flags, one line each). */
+export function commandHelp(): number {
+  process.stdout.write(commandUsage(currentCommand, helpFlags));
+  return 0;
+}
 
 /** The command being run: its section of the config file applies. */
 export function setCommand(command: string): void {

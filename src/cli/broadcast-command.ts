@@ -12,10 +12,9 @@ import { describeInput, type InputSource, parseInput, rtmpServerUrl } from '../m
 import { parseRenditions } from '../media/renditions.js';
 import { startBroadcast } from '../native/broadcaster.js';
 import { channelNameProblem } from '../protocol/channel-record.js';
-import { parse, parseSourceUploadLimit, str } from './args.js';
+import { commandHelp, parse, parseSourceUploadLimit, str } from './args.js';
 import { defaultKeyFile, logger, networkOptions, PEER, port, positiveInt, trackers } from './peer-flags.js';
 import { Shutdown } from './shutdown.js';
-import { help } from './usage.js';
 
 export async function runBroadcast(args: string[]): Promise<number> {
   const { values } = parse(args, {
@@ -33,7 +32,7 @@ export async function runBroadcast(args: string[]): Promise<number> {
     'upload-limit': { type: 'string' },
     'http-host': { type: 'string' },
   });
-  if (values.help) return help();
+  if (values.help) return commandHelp();
   const log = logger(values);
   const sourceLimit = str(values, 'upload-limit');
   const input = parseInput(str(values, 'input'), { loop: values.loop === true, makeKey: () => randomBytes(12).toString('base64url') });

@@ -2,13 +2,12 @@
 
 import { forTerminal } from '../common/log.js';
 import { listChannels } from '../native/tracker-client.js';
-import { parse } from './args.js';
+import { commandHelp, parse } from './args.js';
 import { trackers } from './peer-flags.js';
-import { help } from './usage.js';
 
 export async function runChannels(args: string[]): Promise<number> {
   const { values } = parse(args, { tracker: { type: 'string', multiple: true }, json: { type: 'boolean' } });
-  if (values.help) return help();
+  if (values.help) return commandHelp();
   const lists = await Promise.all(trackers(values).map((t) => listChannels(t)));
   const seen = new Map<string, (typeof lists)[number][number]>();
   for (const c of lists.flat()) if (!seen.has(c.id)) seen.set(c.id, c);

@@ -6,15 +6,14 @@ import { UserError } from '../common/errors.js';
 import { startBroadcast } from '../native/broadcaster.js';
 import { startViewer } from '../native/viewer.js';
 import { startTracker } from '../tracker/server.js';
-import { parse, str } from './args.js';
+import { commandHelp, parse, str } from './args.js';
 import { logger, port } from './peer-flags.js';
 import { Shutdown, type Stoppable } from './shutdown.js';
 import { StatusLine } from './status-line.js';
-import { help } from './usage.js';
 
 export async function runDemo(args: string[]): Promise<number> {
   const { values } = parse(args, { port: { type: 'string' }, 'http-port': { type: 'string' }, key: { type: 'string' } });
-  if (values.help) return help();
+  if (values.help) return commandHelp();
   const status = new StatusLine(process.stderr);
   const log = logger(values, status);
   const trackerPort = port(str(values, 'port'), '--port', 8000);

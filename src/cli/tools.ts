@@ -11,7 +11,7 @@ import { runBench } from '../bench/run.js';
 import { UserError } from '../common/errors.js';
 import { createLogger } from '../common/log.js';
 import { parseBitrateKbps } from '../media/encoding.js';
-import { parse, parseSourceUploadLimit } from './args.js';
+import { commandHelp, parse, parseSourceUploadLimit } from './args.js';
 import { runSimCommand } from './sim.js';
 
 export const TOOL_COMMANDS = new Set(['bench', 'bench-host', 'bench-fanout', 'sim']);
@@ -29,15 +29,6 @@ function channelArg(positionals: string[]): string {
   if (id === undefined || !/^[0-9a-f]{64}$/.test(id)) throw new UserError('expected a channel id (64 hex digits)');
   return id;
 }
-
-const BENCH_USAGE = `meshtv bench [--peers 20] [--duration-s 30] [--rho 1.25] [--free-riders 0.2] [--churn SHARE_PER_MIN]
-             [--hosts 4] [--netns] [--restart-tracker-at-s T] [--restart-source-at-s T]
-             [--source-upload-limit RATE|unlimited] [--video-bitrate RATE] [--out DIR] [--json]
-Starts a tracker, a broadcaster and N viewers as real processes (viewers' uploads capped to meet
-rho), then serves the same stream to N clients from one HTTP server, and reports both side by side:
-S (broadcaster upload / stream), continuity, lag, startup, overhead, CPU and memory per viewer.
---netns (root) caps uploads with tc in network namespaces instead of in the application.
-`;
 
 export async function runToolCommand(command: string, args: string[]): Promise<number> {
   switch (command) {
@@ -73,10 +64,7 @@ async function runBenchCommand(args: string[]): Promise<number> {
     out: { type: 'string' },
     json: { type: 'boolean' },
   });
-  if (values.help) {
-    process.stdout.write(BENCH_USAGE);
-    return 0;
-  }
+  if (values.help) return commandHelp();
   // Checked here as the broadcaster checks them, so a typo is one clear error rather than a
   // broadcaster that never starts.
   if (typeof values['source-upload-limit'] === 'string') parseSourceUploadLimit(values['source-upload-limit'], '--source-upload-limit');

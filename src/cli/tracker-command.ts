@@ -5,10 +5,9 @@ import { UserError } from '../common/errors.js';
 import { trustedProxies } from '../tracker/addresses.js';
 import { startTracker } from '../tracker/server.js';
 import { isSignalingUrl, isTurnServer } from '../transport/ice.js';
-import { parse, str } from './args.js';
+import { commandHelp, parse, str } from './args.js';
 import { iceServers, logger, port } from './peer-flags.js';
 import { Shutdown } from './shutdown.js';
-import { help } from './usage.js';
 
 export async function runTracker(args: string[]): Promise<number> {
   const { values } = parse(args, {
@@ -22,7 +21,7 @@ export async function runTracker(args: string[]): Promise<number> {
     'trust-proxy': { type: 'string', multiple: true },
     'private-network': { type: 'boolean' },
   });
-  if (values.help) return help();
+  if (values.help) return commandHelp();
   const trustProxy = (values['trust-proxy'] as string[] | undefined) ?? [];
   try {
     trustedProxies(trustProxy);

@@ -3,12 +3,11 @@
 
 import { UserError } from '../common/errors.js';
 import { startViewer } from '../native/viewer.js';
-import { parse, str } from './args.js';
+import { commandHelp, parse, str } from './args.js';
 import { logger, networkOptions, PEER, port, positiveInt, trackers, uploadPolicy } from './peer-flags.js';
 import { findPlayer, isHeadless, type PlayerProcess, parsePlayer, playerArgs, startPlayer } from './player-launcher.js';
 import { Shutdown, type Stoppable } from './shutdown.js';
 import { StatusLine } from './status-line.js';
-import { help } from './usage.js';
 
 /** --quality: auto, or a rendition name as the broadcaster spells it. */
 function quality(value: string): string {
@@ -35,7 +34,7 @@ export async function runWatch(args: string[]): Promise<number> {
     },
     1,
   );
-  if (values.help) return help();
+  if (values.help) return commandHelp();
   const channel = positionals[0];
   if (channel === undefined) throw new UserError('which channel? usage: meshtv watch <uri|id|name>');
   // A missing player is found out before joining anything.
