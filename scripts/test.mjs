@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => path.join(root, 'node_modules/.bin', name);
 
-const UNIT_DIRS = ['common', 'crypto', 'protocol', 'runtime', 'transport', 'tracker', 'media', 'sim', 'native', 'cli'];
+const UNIT_DIRS = ['common', 'crypto', 'protocol', 'api', 'runtime', 'transport', 'tracker', 'media', 'sim', 'native', 'cli'];
 const STARTS_A_PROGRAM =
   /from 'node:child_process'|import\s*{[^}]*\b(meshtv|startChannel|decode|makeTestClip|ffmpegPath|launchBrowser)\b[^}]*}\s*from/;
 

@@ -37,3 +37,9 @@ export function checkTrackerUrl(text: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UserError(`tracker URL ${text} must start with http:// or https://`);
   return url.origin;
 }
+
+/** The web page where a browser watches the channel, on a tracker. */
+export function watchPageUrl(trackerUrl: string, channelId: string): string {
+  // Under the tracker's own path, if it has one (a tracker behind a proxy at /meshtv).
+  return `${trackerUrl.replace(/\/+$/, '')}/watch/${channelId}`;
+}

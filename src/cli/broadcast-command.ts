@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { watchPageUrl } from '../api/channel-uri.js';
 import { tellBench } from '../bench/messages.js';
 import { UserError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
@@ -79,6 +80,7 @@ export async function runBroadcast(args: string[]): Promise<number> {
   if (input.kind === 'rtmp') logObsSettings(log, input);
   else if (b.stats().chunksProduced === 0) log.info(`waiting for ${describeInput(input)}`);
   if (b.httpUrl) log.info(`stats: ${b.httpUrl}/stats.json`);
+  log.info(`web page: ${watchPageUrl(trackers(values)[0] as string, b.channelId)}`);
   process.stdout.write(`${b.uri}\n`);
   await tellBench({
     type: 'broadcasting',

@@ -2,9 +2,10 @@
 // hands played chunks to the local /stream.ts and HLS outputs, ends them when the channel
 // ends, and keeps the numbers for /stats.json and the status line.
 
+import { matchChannelName } from '../api/channel-names.js';
 import { CHANNEL_ID_PATTERN, type ChannelRef, checkTrackerUrl, parseChannelUri } from '../api/channel-uri.js';
 import { UserError } from '../common/errors.js';
-import type { Logger } from '../common/log.js';
+import { forTerminal, type Logger } from '../common/log.js';
 import { Teardown } from '../common/teardown.js';
 import { newNodeKey } from '../crypto/keys.js';
 import { HlsSegmenter, type HlsSegmenterConfig, masterPlaylist } from '../media/hls-segmenter.js';
@@ -80,11 +81,14 @@ export async function resolveChannel(channel: string, flagTrackers: string[]): P
       throw new UserError(`channel ${lower} is not live on ${trackers.join(', ')}; check the id with: meshtv channels`);
     return { channelId: lower, trackers };
   }
-  const matches = [...new Set(live.filter((c) => c.name.toLowerCase() === lower).map((c) => c.id))];
-  if (matches.length === 0)
+  const match = matchChannelName(channel, live);
+  if (match.kind === 'none')
     throw new UserError(`no live channel named "${channel}" on ${trackers.join(', ')}; list them with: meshtv channels`);
-  if (matches.length > 1) throw new UserError(`several channels are named "${channel}": ${matches.join(', ')}; watch one by its id`);
-  return { channelId: matches[0] as string, trackers };
+  if (match.kind === 'several') {
+    const which = match.channels.map((c) => `${c.id} "${forTerminal(c.name, true)}"`).join(', ');
+    throw new UserError(`several channels fit "${channel}": ${which}; watch one by its id`);
+  }
+  return { channelId: match.id, trackers };
 }
 
 export async function startViewer(o: ViewerOptions): Promise<Viewer> {

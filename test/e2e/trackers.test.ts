@@ -40,6 +40,12 @@ test('one of two trackers dies: nobody stops, and a newcomer joins through the o
   t.diagnostic(`a newcomer joined through the remaining tracker and played 5 chunks ${Date.now() - startedAt} ms after starting`);
   const s = await getJson<ViewerStats>(`${firstBase}/stats.json`);
   assert.equal(s.chunksSkipped, 0, 'the first viewer skipped chunks when a tracker died');
+  const channelId = (uri.match(/[0-9a-f]{64}/) as RegExpMatchArray)[0];
+  assert.match(source.stderr, new RegExp(`web page: ${urlA}/watch/${channelId}`), 'the broadcaster says where browsers watch');
+  const table = meshtv(['channels', '--tracker', urlB as string]);
+  assert.equal(await table.exited, 0);
+  assert.match(table.stdout, /^1 live channel \(watch one: meshtv watch ID or NAME\)$/m);
+  assert.match(table.stdout, new RegExp(`^    web page: ${urlB}/watch/${channelId}$`, 'm'));
   const list = meshtv(['channels', '--tracker', urlB as string, '--json']);
   assert.equal(await list.exited, 0);
   assert.ok(
