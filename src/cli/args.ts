@@ -106,7 +106,11 @@ export function str(values: Values, flag: string): string | undefined {
 
 /** An upload cap as users write it ("2mbit", "1.5M", "800k"), in bits per second. */
 export function parseUploadLimitBps(value: string, flag: string): number {
-  return parseBitrateKbps(value.replace(/bit$/i, ''), flag) * 1000;
+  try {
+    return parseBitrateKbps(value.replace(/bit$/i, ''), flag) * 1000;
+  } catch {
+    throw new UserError(`${flag} must be a rate from 16k to 100M (800k, 2.5M, 2mbit, 1500kbit) or unlimited, got "${value}"`);
+  }
 }
 
 /** A broadcaster's upload cap: a rate, or "unlimited" to answer every viewer that asks. */

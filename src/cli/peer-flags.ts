@@ -51,12 +51,12 @@ export function networkOptions(values: Values): NetworkOptions {
   };
 }
 
-/** --upload-limit RATE (e.g. 2mbit, 500k) and --no-upload: what the viewer gives to others. */
+/** --upload-limit RATE|unlimited (e.g. 2mbit, 500k) and --no-upload: what the viewer gives to others. */
 export function uploadPolicy(values: Values): { uploadEnabled: boolean; uploadLimitBps?: number } {
   const limit = str(values, 'upload-limit');
   if (values['no-upload'] === true && limit !== undefined) throw new UserError('--no-upload and --upload-limit exclude each other');
   if (values['no-upload'] === true) return { uploadEnabled: false };
-  if (limit === undefined) return { uploadEnabled: true };
+  if (limit === undefined || limit === 'unlimited') return { uploadEnabled: true };
   return { uploadEnabled: true, uploadLimitBps: parseUploadLimitBps(limit, '--upload-limit') };
 }
 

@@ -114,7 +114,7 @@ const FLAG_DOCS: Record<string, Record<string, string>> = {
   watch: {
     player: '--player vlc|mpv|ffplay  start this player on the stream',
     quality: '--quality auto|NAME     a rendition to stay on (default auto: adapt)',
-    'upload-limit': '--upload-limit RATE     most upload to other viewers (e.g. 2mbit)',
+    'upload-limit': '--upload-limit RATE|unlimited  most upload to other viewers (e.g. 2mbit; default unlimited)',
     'no-upload': '--no-upload             upload nothing to other viewers',
     'http-port': '--http-port N           local port of the stream and stats (default 8902)',
   },

@@ -66,6 +66,8 @@ export class Ingest {
   pieces = 0;
   /** Times ffmpeg was started again after the first run. */
   restarts = 0;
+  /** Why an input that ended by itself gave nothing to broadcast (undefined: it gave media). */
+  noMedia: string | undefined;
 
   constructor(private readonly o: IngestOptions) {
     this.ended = new Promise((resolve) => {
@@ -192,7 +194,11 @@ export class Ingest {
     if (this.stopping) return;
     const what = describeInput(this.o.source);
     if (endsByItself(this.o.source)) {
-      if (r.code !== 0 || r.spawnError) this.o.log.warn(`${what} broke off: ${why(r)}`);
+      // Not one chunk over the whole input: no audio or video ffmpeg could read (a text file,
+      // a picture), an error rather than a channel that starts and ends at once.
+      if (this.pieces === 0)
+        this.noMedia = `${what} gave no audio or video to broadcast${r.code === 0 && !r.spawnError ? '' : ` (${why(r)})`}; is it a video file?`;
+      else if (r.code !== 0 || r.spawnError) this.o.log.warn(`${what} broke off: ${why(r)}`);
       r.leftovers.forEach((leftover, output) => {
         const last = leftover ?? { payload: new Uint8Array(0), flags: 0, captureTimeMs: Date.now(), mediaMs: 0 };
         this.emit({ ...last, flags: last.flags | FLAG_END_OF_STREAM }, output);

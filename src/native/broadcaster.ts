@@ -204,10 +204,13 @@ async function startProduction(o: BroadcastOptions, plan: BroadcastPlan, lanes: 
   // The end of a finite input is the end of the channel: its last chunk is flagged, and the
   // swarm stays up a little so viewers can fetch the tail before the source leaves.
   const ended = ingest.ended.then(async () => {
+    if (ingest.noMedia !== undefined) throw new UserError(ingest.noMedia);
     state.inputEnded = true;
     o.log.info(`${describeInput(plan.source)} ended: channel ended`);
     await new Promise((resolve) => setTimeout(resolve, o.endGraceMs ?? END_GRACE_MS));
   });
+  // Read once the broadcast is under way; until then its failure must not count as unhandled.
+  ended.catch(() => {});
   return {
     ingest,
     ended,

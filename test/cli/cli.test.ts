@@ -59,8 +59,11 @@ describe('meshtv command line', () => {
     await fails(['bench', '--video-bitrate', 'fast'], /--video-bitrate must be a bitrate from 16k to 100M/);
     // "2mbit" is an upload cap's spelling, not a video bitrate's.
     await fails(['bench', '--video-bitrate', '1500kbit'], /--video-bitrate must be a bitrate/);
-    await fails(['bench', '--source-upload-limit', 'lots'], /--source-upload-limit must be a bitrate/);
-    await fails(['broadcast', '--upload-limit', 'lots', '--no-dht'], /--upload-limit must be a bitrate/);
+    // Upload caps: every accepted spelling is named, "unlimited" included, for both commands.
+    const forms = /must be a rate from 16k to 100M \(800k, 2\.5M, 2mbit, 1500kbit\) or unlimited, got "lots"/;
+    await fails(['bench', '--source-upload-limit', 'lots'], forms);
+    await fails(['broadcast', '--upload-limit', 'lots', '--no-dht'], forms);
+    await fails(['watch', 'x', '--upload-limit', 'lots', '--tracker', 'http://127.0.0.1:9'], forms);
   });
   test('bad port number', () => fails(['tracker', '--port', 'eighty'], /--port must be a port number/));
   test('bad tracker rate limit', () =>

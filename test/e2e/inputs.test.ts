@@ -4,7 +4,7 @@
 // error. A file without --loop ends the channel cleanly. The pipelines run side by side.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -330,6 +330,22 @@ describe('broadcaster inputs, end to end', { concurrency: true, timeout: 150_000
         /--fps needs re-encoding/,
       ),
     ]);
+  });
+
+  test('an input with no audio or video (a text file, a picture) is an error, not a channel that ends at once', async () => {
+    const text = path.join(dir, 'notes.txt');
+    fs.writeFileSync(text, 'hello\nworld\n');
+    const picture = path.join(dir, 'picture.png');
+    execFileSync(ffmpegPath(), ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x64', '-frames:v', '1', '-y', picture]);
+    for (const input of [text, picture]) {
+      const p = meshtv(['broadcast', '--tracker', trackerUrl, '--no-dht', ...key(path.basename(input)), '--input', input]);
+      assert.equal(await p.exited, 1, `meshtv broadcast --input ${input}: ${p.stderr}`);
+      assert.match(
+        p.stderr.trim().split('\n').pop() as string,
+        /^meshtv: error: file .* gave no audio or video to broadcast; is it a video file\?$/,
+      );
+      assert.doesNotMatch(p.stderr, /channel ended/);
+    }
   });
 });
 
