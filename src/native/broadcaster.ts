@@ -16,6 +16,7 @@ import type { PeerCoreConfig } from '../protocol/core-types.js';
 import { nominalLaneRates, originFor, usesDefaultCap } from './broadcast-policy.js';
 import { type BroadcastStats, broadcasterMetrics, broadcastStats, SourceCounts } from './broadcast-stats.js';
 import { type HttpOutput, startHttpOutput } from './http-output.js';
+import { lockKey } from './key-lock.js';
 import { loadFloors, SAVE_INTERVAL_MS, saveFloors } from './run-numbering.js';
 import { capUploads, cutChunk, makeSourceLanes, RecordPublisher, type SourceLane } from './source-lanes.js';
 import type { NetworkOptions } from './swarm-node.js';
@@ -107,6 +108,8 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
   const plan = planBroadcast(o);
   const teardown = new Teardown((err) => o.log.warn(`while stopping after a failed start: ${(err as Error).message}`));
   return teardown.start(async () => {
+    const lock = lockKey(o.keyFile);
+    teardown.defer(() => lock.release());
     const lanes = await joinSwarms(o, plan, teardown);
     const production = await startProduction(o, plan, lanes.all, teardown);
     const counts = new SourceCounts(lanes.all, production.ingest);

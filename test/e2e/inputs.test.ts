@@ -347,6 +347,21 @@ describe('broadcaster inputs, end to end', { concurrency: true, timeout: 150_000
       assert.doesNotMatch(p.stderr, /channel ended/);
     }
   });
+
+  test("a second broadcaster with the same key is refused, naming the first one's pid", async () => {
+    const first = meshtv(['broadcast', '--tracker', trackerUrl, '--no-dht', ...key('shared')]);
+    await first.waitFor(/^(meshtv:\/\/\S+)$/m, 'stdout', 30_000);
+    const second = meshtv(['broadcast', '--tracker', trackerUrl, '--no-dht', ...key('shared')]);
+    const outcome = await Promise.race([second.exited, new Promise((r) => setTimeout(() => r('still running'), 20_000))]);
+    await second.stop();
+    assert.equal(outcome, 1, `the second broadcaster was not refused: ${second.stderr}`);
+    assert.match(second.stderr, new RegExp(`^meshtv: error: key .*shared\\.key is in use by pid ${first.child.pid}`, 'm'));
+    await first.stop();
+    // Its lock went with it: the key can broadcast again.
+    const again = meshtv(['broadcast', '--tracker', trackerUrl, '--no-dht', ...key('shared')]);
+    await again.waitFor(/^(meshtv:\/\/\S+)$/m, 'stdout', 30_000);
+    await again.stop();
+  });
 });
 
 async function failsAtOnce(args: string[], pattern: RegExp): Promise<void> {
