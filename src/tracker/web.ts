@@ -1,6 +1,6 @@
 // Serves the WebTV pages from the tracker: `/` (channel grid), `/watch/<channel id>` (player),
 // `/assets/app.js` (+ map, built by scripts/build.mjs into dist/web/) and `/assets/<name>.css`
-// (web/). Only names from a fixed pattern are ever mapped to files, so no request can reach
+// (web/), and a not-found page to browsers for addresses that are none of these. Only names from a fixed pattern are ever mapped to files, so no request can reach
 // anything else on disk. Files are read per request: a rebuilt bundle needs no restart.
 
 import fs from 'node:fs';
@@ -56,13 +56,24 @@ export function packageRoot(): string {
   }
 }
 
-/** Serves the WebTV pages and assets; returns false (having written nothing) for any other path. */
+/** Paths of the tracker that are not pages and answer for themselves. */
+const NOT_PAGES = new Set(['/metrics', '/favicon.ico', '/announce']);
+
+/**
+ * Serves the WebTV pages and assets, and to a browser its own not-found page for an address
+ * that is none of them; returns false (having written nothing) for any other request.
+ */
 export function serveWeb(req: IncomingMessage, res: ServerResponse): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   const pathname = pathOf(req.url ?? '/');
   if (pathname === undefined) return false;
   const file = fileFor(pathname);
-  if (file === undefined) return false;
+  if (file === undefined) {
+    // A person who followed a bad link sees a page, not the API's JSON; programs still get JSON.
+    if (!wantsPage(req) || pathname.startsWith('/api/') || NOT_PAGES.has(pathname)) return false;
+    sendFile(req, res, path.join(packageRoot(), 'web/not-found.html'), TYPES.html, true, 404);
+    return true;
+  }
   if (file === 'missing') {
     send(req, res, 404, 'text/plain; charset=utf-8', 'no such asset\n');
     return true;
@@ -95,7 +106,12 @@ function fileFor(pathname: string): { path: string; type: string; page: boolean 
   return 'missing';
 }
 
-function sendFile(req: IncomingMessage, res: ServerResponse, file: string, type: string, page: boolean): void {
+/** Whether the request comes from a browser navigating (it asks for HTML first). */
+function wantsPage(req: IncomingMessage): boolean {
+  return /^\s*text\/html\b/.test(req.headers.accept ?? '');
+}
+
+function sendFile(req: IncomingMessage, res: ServerResponse, file: string, type: string, page: boolean, status = 200): void {
   fs.stat(file, (err, stat) => {
     if (err !== null || !stat.isFile()) {
       const hint = file.endsWith('.js') || file.endsWith('.map') ? ' (run `npm run build`)' : '';
@@ -112,12 +128,12 @@ function sendFile(req: IncomingMessage, res: ServerResponse, file: string, type:
       'referrer-policy': 'no-referrer',
       ...(page ? { 'content-security-policy': PAGE_CSP } : {}),
     };
-    if (req.headers['if-none-match'] === etag) {
+    if (status === 200 && req.headers['if-none-match'] === etag) {
       res.writeHead(304, headers);
       res.end();
       return;
     }
-    res.writeHead(200, { ...headers, 'content-length': stat.size });
+    res.writeHead(status, { ...headers, 'content-length': stat.size });
     if (req.method === 'HEAD') {
       res.end();
       return;

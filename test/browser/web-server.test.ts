@@ -114,3 +114,16 @@ test('paths it does not own are left to the caller', async () => {
   }
   assert.equal((await raw('/', 'POST')).status, 418);
 });
+
+test('a browser that follows a bad link gets the not-found page; programs and the API keep their JSON answers', async () => {
+  const browser = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+  for (const target of ['/watch/abc', `/watch/${ID.toUpperCase()}`, '/index.htm', '/no/such/page']) {
+    const r = await raw(target, 'GET', browser);
+    assert.equal(r.status, 404, target);
+    assert.match(r.headers['content-type'] ?? '', /^text\/html/, target);
+    assert.match(r.body, /<h1>No such page<\/h1>/, target);
+    assert.ok(r.headers['content-security-policy'] !== undefined, `${target} is a page without its policy`);
+  }
+  for (const target of ['/api/nope', '/metrics', '/favicon.ico']) assert.equal((await raw(target, 'GET', browser)).status, 418, target);
+  assert.equal((await raw('/watch/abc', 'GET', { accept: 'application/json' })).status, 418);
+});
