@@ -92,7 +92,7 @@ const FLAG_DOCS: Record<string, Record<string, string>> = {
     'rate-limit': '--rate-limit N          requests per second per address (default 20; 0: none)',
     'trust-proxy': '--trust-proxy ADDR|CIDR  a reverse proxy whose X-Forwarded-For is believed (repeatable)',
     'private-network': '--private-network       let peers announce private addresses (LANs, labs)',
-    signaling: '--signaling wss://HOST  send WebRTC signalling to this WebTorrent tracker instead',
+    signaling: '--signaling wss://HOST  send WebRTC signalling to this WebTorrent tracker instead (repeatable)',
     'turn-secret': '--turn-secret SECRET    hand out time-limited credentials for the --turn server',
     stun: '--stun stun:HOST:PORT   a STUN server to hand out to peers (repeatable)',
     turn: '--turn turn:HOST:PORT   a TURN server to hand out to peers (repeatable)',
