@@ -22,7 +22,7 @@ import { DEFAULT_RATE_LIMIT, type RateLimitConfig, RateLimiter } from './rate-li
 import { RefusalLog, SIGNALING_REFUSALS } from './refusals.js';
 import { handle, type RequestContext } from './routes.js';
 import { DEFAULT_SIGNALING_CONFIG, type SignalingConfig, SignalingServer } from './signaling.js';
-import { serveWeb } from './web.js';
+import { serveNotFoundPage, serveWeb } from './web.js';
 
 type Metrics = ReturnType<typeof createMetrics>;
 
@@ -181,6 +181,7 @@ function requestListener(o: {
       .catch((err: unknown) => {
         if (err instanceof HttpError) {
           o.refusals.refused(err.reason, err.message, client);
+          if (err.status === 404 && serveNotFoundPage(req, res)) return;
           reply(res, err.status, { error: err.message });
         } else {
           (o.onInternalError ?? ((e) => process.stderr.write(`tracker: internal error: ${(e as Error)?.stack ?? String(e)}\n`)))(err, req);

@@ -1,6 +1,6 @@
 // Serves the WebTV pages from the tracker: `/` (channel grid), `/watch/<channel id>` (player),
 // `/assets/app.js` (+ map, built by scripts/build.mjs into dist/web/) and `/assets/<name>.css`
-// (web/), and a not-found page to browsers for addresses that are none of these. Only names from a fixed pattern are ever mapped to files, so no request can reach
+// (web/); and, for addresses nothing answers, a not-found page to browsers. Only names from a fixed pattern are ever mapped to files, so no request can reach
 // anything else on disk. Files are read per request: a rebuilt bundle needs no restart.
 
 import fs from 'node:fs';
@@ -56,24 +56,13 @@ export function packageRoot(): string {
   }
 }
 
-/** Paths of the tracker that are not pages and answer for themselves. */
-const NOT_PAGES = new Set(['/metrics', '/favicon.ico', '/announce']);
-
-/**
- * Serves the WebTV pages and assets, and to a browser its own not-found page for an address
- * that is none of them; returns false (having written nothing) for any other request.
- */
+/** Serves the WebTV pages and assets; returns false (having written nothing) for any other path. */
 export function serveWeb(req: IncomingMessage, res: ServerResponse): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   const pathname = pathOf(req.url ?? '/');
   if (pathname === undefined) return false;
   const file = fileFor(pathname);
-  if (file === undefined) {
-    // A person who followed a bad link sees a page, not the API's JSON; programs still get JSON.
-    if (!wantsPage(req) || pathname.startsWith('/api/') || NOT_PAGES.has(pathname)) return false;
-    sendFile(req, res, path.join(packageRoot(), 'web/not-found.html'), TYPES.html, true, 404);
-    return true;
-  }
+  if (file === undefined) return false;
   if (file === 'missing') {
     send(req, res, 404, 'text/plain; charset=utf-8', 'no such asset\n');
     return true;
@@ -104,6 +93,19 @@ function fileFor(pathname: string): { path: string; type: string; page: boolean 
   if (name === 'app.js.map') return { path: path.join(root, 'dist/web/app.js.map'), type: TYPES.map, page: false };
   if (CSS_NAME.test(name)) return { path: path.join(root, 'web', name), type: TYPES.css, page: false };
   return 'missing';
+}
+
+/**
+ * For a request nothing else answered: a person who followed a bad link gets the not-found page
+ * (404), not the API's JSON. Returns false (having written nothing) for the API and for programs
+ * (anything that does not ask for HTML first), which keep their JSON answer.
+ */
+export function serveNotFoundPage(req: IncomingMessage, res: ServerResponse): boolean {
+  if ((req.method !== 'GET' && req.method !== 'HEAD') || !wantsPage(req)) return false;
+  const pathname = pathOf(req.url ?? '/');
+  if (pathname === undefined || pathname.startsWith('/api/')) return false;
+  sendFile(req, res, path.join(packageRoot(), 'web/not-found.html'), TYPES.html, true, 404);
+  return true;
 }
 
 /** Whether the request comes from a browser navigating (it asks for HTML first). */

@@ -225,3 +225,21 @@ test('the tracker hands out its STUN/TURN servers (fresh TURN credentials when i
     await plain.stop();
   }
 });
+
+test('a browser following a bad link gets the not-found page; the API, /metrics and programs answer as ever', async () => {
+  const t = await startTracker({ host: '127.0.0.1', port: 0 });
+  try {
+    const page = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+    const bad = await fetch(`${t.url}/watch/abc`, { headers: page });
+    assert.equal(bad.status, 404);
+    assert.match(await bad.text(), /<h1>No such page<\/h1>/);
+    const api = await fetch(`${t.url}/api/nope`, { headers: page });
+    assert.equal(api.status, 404);
+    assert.match((await api.json()).error, /no such endpoint/);
+    assert.equal((await fetch(`${t.url}/metrics`, { headers: page })).status, 200);
+    const program = await fetch(`${t.url}/watch/abc`);
+    assert.deepEqual([program.status, await program.json()], [404, { error: 'not found' }]);
+  } finally {
+    await t.stop();
+  }
+});
