@@ -2,6 +2,7 @@
 
 import os from 'node:os';
 import path from 'node:path';
+import { watchPageUrl } from '../api/channel-uri.js';
 import { UserError } from '../common/errors.js';
 import { startBroadcast } from '../native/broadcaster.js';
 import { startViewer } from '../native/viewer.js';
@@ -57,7 +58,7 @@ export async function runDemo(args: string[]): Promise<number> {
       [
         'meshtv demo is running: a tracker, a test-pattern channel and two viewers relaying to each other.',
         `  channel:     ${b.uri}`,
-        `  web page:    ${tracker.url}/watch/${b.channelId}   (all channels: ${tracker.url}/)`,
+        `  web page:    ${watchPageUrl(tracker.url, b.channelId)}   (all channels: ${tracker.url}/)`,
         `  VLC/mpv URL: ${first.streamUrl}`,
         `  viewer 2:    ${second.streamUrl}`,
         `  stats:       ${first.statsUrl}`,

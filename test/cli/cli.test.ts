@@ -6,20 +6,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { meshtv, stopAll, tempDir } from '../helpers/processes.js';
+import { failsWithOneError as fails, meshtv, stopAll, tempDir } from '../helpers/processes.js';
 
 after(stopAll);
-
-async function fails(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<void> {
-  const p = meshtv(args, env);
-  const code = await p.exited;
-  assert.equal(code, 1, `expected exit 1 from meshtv ${args.join(' ')}; stderr: ${p.stderr}`);
-  const lines = p.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one error line, got:\n${p.stderr}`);
-  assert.match(lines[0] as string, /^meshtv: error: /);
-  assert.match(lines[0] as string, pattern);
-  assert.doesNotMatch(p.stderr, /\n\s+at /, 'stack trace printed for a user error');
-}
 
 /** A port with nothing listening on it. */
 async function closedPort(): Promise<number> {

@@ -17,6 +17,7 @@ import type { ViewerStats } from '../../src/native/viewer.js';
 import {
   type DecodeResult,
   decode,
+  failsWithOneError,
   getJson,
   makeTestClip,
   meshtv,
@@ -302,30 +303,30 @@ describe('broadcaster inputs, end to end', { concurrency: true, timeout: 150_000
       t.skip('this ffmpeg has SRT');
       return;
     }
-    await failsAtOnce(['broadcast', '--tracker', trackerUrl, ...key('srt'), '--input', 'srt://127.0.0.1:9000'], /has no SRT support/);
+    await failsWithOneError(['broadcast', '--tracker', trackerUrl, ...key('srt'), '--input', 'srt://127.0.0.1:9000'], /has no SRT support/);
   });
 
   test('inputs that fail at once: one clear error each', async () => {
     const closed = await freePort('tcp');
     await Promise.all([
-      failsAtOnce(
+      failsWithOneError(
         ['broadcast', '--tracker', trackerUrl, ...key('bad1'), '--input', `http://127.0.0.1:${closed}/live.m3u8`],
         /cannot read http:\/\/127\.0\.0\.1:\d+\/live\.m3u8: Connection refused \(ffmpeg exited with code 1\); check the URL$/,
       ),
-      failsAtOnce(
+      failsWithOneError(
         ['broadcast', '--tracker', trackerUrl, ...key('bad2'), '--input', path.join(dir, 'missing.mp4')],
         /input file .*missing\.mp4 not found/,
       ),
-      failsAtOnce(['broadcast', '--tracker', trackerUrl, ...key('bad3'), '--input', dir], /is a directory/),
-      failsAtOnce(
+      failsWithOneError(['broadcast', '--tracker', trackerUrl, ...key('bad3'), '--input', dir], /is a directory/),
+      failsWithOneError(
         ['broadcast', '--tracker', trackerUrl, ...key('bad4'), '--input', path.join(ROOT, 'package.json')],
         /cannot read file .*package\.json: .*\(ffmpeg exited with code 1\); is it a video file/,
       ),
-      failsAtOnce(
+      failsWithOneError(
         ['broadcast', '--tracker', trackerUrl, ...key('bad5'), '--input', '-'],
         /cannot read MPEG-TS on stdin: .*\(ffmpeg exited with code 1\); pipe MPEG-TS into meshtv/,
       ),
-      failsAtOnce(
+      failsWithOneError(
         ['broadcast', '--tracker', trackerUrl, ...key('bad6'), '--input', clip, '--copy', '--fps', '30'],
         /--fps needs re-encoding/,
       ),
@@ -363,16 +364,6 @@ describe('broadcaster inputs, end to end', { concurrency: true, timeout: 150_000
     await again.stop();
   });
 });
-
-async function failsAtOnce(args: string[], pattern: RegExp): Promise<void> {
-  const p = meshtv(args);
-  const code = await p.exited;
-  assert.equal(code, 1, `expected exit 1 from meshtv ${args.join(' ')}; stderr: ${p.stderr}`);
-  const lines = p.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one error line, got:\n${p.stderr}`);
-  assert.match(lines[0] as string, /^meshtv: error: /);
-  assert.match(lines[0] as string, pattern);
-}
 
 /** `meshtv` with a pipe for stdin (the shared helper gives it none). */
 interface StdinProc {

@@ -1,6 +1,7 @@
 // Real processes for end-to-end tests: starts the built `meshtv` program, waits for lines it
 // prints, and makes sure every process started is stopped when the test ends.
 
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -208,4 +209,19 @@ export async function waitUntil(what: string, check: () => Promise<boolean> | bo
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * Runs `meshtv args` and checks it fails as a user error: exit 1, one line on stderr,
+ * "meshtv: error: " matching `pattern`, and no stack trace.
+ */
+export async function failsWithOneError(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<void> {
+  const p = meshtv(args, env);
+  const code = await p.exited;
+  assert.equal(code, 1, `expected exit 1 from meshtv ${args.join(' ')}; stderr: ${p.stderr}`);
+  const lines = p.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `expected one error line, got:\n${p.stderr}`);
+  assert.match(lines[0] as string, /^meshtv: error: /);
+  assert.match(lines[0] as string, pattern);
+  assert.doesNotMatch(p.stderr, /\n\s+at /, 'stack trace printed for a user error');
 }
