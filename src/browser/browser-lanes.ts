@@ -29,7 +29,8 @@ const TARGET_PEERS = 6;
 export interface BrowserLane {
   readonly core: PeerCore;
   readonly driver: CoreDriver;
-  readonly signaling: WebRtcSignaling;
+  /** Absent in a browser without WebRTC: the lane then lives on the HTTP origin alone. */
+  readonly signaling: WebRtcSignaling | undefined;
   /** Chunks from the HTTP origin: only the base rendition has one. */
   originBytes: number;
   stop(): void;
@@ -67,6 +68,21 @@ export function openBrowserLane(o: BrowserLaneOptions): BrowserLane {
     },
     Math.random,
   );
+  const signaling = typeof RTCPeerConnection === 'function' ? startSignaling(o, channelKey, driver, membership) : undefined;
+  return {
+    core,
+    driver,
+    signaling,
+    originBytes: 0,
+    stop: () => {
+      signaling?.stop();
+      driver.stop();
+    },
+  };
+}
+
+/** The WebTorrent-protocol signalling that finds the lane's WebRTC neighbours. */
+function startSignaling(o: BrowserLaneOptions, channelKey: Uint8Array, driver: CoreDriver, membership: Membership): WebRtcSignaling {
   const signalingUrls = o.network().signaling;
   const signaling = new WebRtcSignaling({
     trackerUrls: signalingUrls.length > 0 ? signalingUrls : [signalingUrlOf(o.trackerUrl)],
@@ -85,16 +101,7 @@ export function openBrowserLane(o: BrowserLaneOptions): BrowserLane {
     announceIntervalMs: 5000,
   });
   signaling.start();
-  return {
-    core,
-    driver,
-    signaling,
-    originBytes: 0,
-    stop: () => {
-      signaling.stop();
-      driver.stop();
-    },
-  };
+  return signaling;
 }
 
 /**

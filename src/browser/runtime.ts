@@ -3,18 +3,20 @@
 // channels found through the tracker's WebTorrent-protocol signalling, chunks verified with
 // noble's Ed25519 before they are stored, relayed or played. When a chunk is about to miss its
 // deadline and no neighbour offers it, it is fetched from the broadcaster's HTTP origin; those
-// bytes are counted (they are source load).
+// bytes are counted (they are source load). A tab that reaches no peer (a browser without
+// WebRTC, or peers that do not answer within PEER_WAIT_MS) streams from that origin while it
+// lets it (origin-client.ts), and moves over to peers as they come.
 
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { Teardown } from '../common/teardown.js';
 import type { NodeIdentity } from '../crypto/signatures.js';
 import type { ChannelRecord } from '../protocol/channel-record.js';
-import { decodeChunk } from '../protocol/chunk.js';
 import { peerIdOf } from '../runtime/link-auth.js';
 import { RenditionLanes } from '../runtime/rendition-lanes.js';
 import { type PlaybackStats, playbackStats, ViewerRates } from '../runtime/viewer-stats.js';
 import { checkNetworkConfig, type LinkPath, type NetworkConfig } from '../transport/ice.js';
 import { type BrowserLane, fetchChannel, ladderOf, openBrowserLane } from './browser-lanes.js';
+import { OriginClient, type OriginState } from './origin-client.js';
 
 export interface BrowserViewerStats extends PlaybackStats {
   /** Neighbours by how the link crosses the network (NAT traversal at a glance). */
@@ -22,6 +24,10 @@ export interface BrowserViewerStats extends PlaybackStats {
   /** Peers that answered but could not be reached (NAT without a TURN relay, typically). */
   failedConnections: number;
   mediaBytesFromOrigin: number;
+  /** What the broadcaster's HTTP origin does for this tab. */
+  origin: OriginState;
+  /** Whether this browser can link to peers at all (RTCPeerConnection). */
+  webrtc: boolean;
   /** Before playback: the age of the newest chunk offered, when it was too old to start on. */
   notLiveAgeMs: number | undefined;
   /** The rendition playing (absent: the channel has no ladder). */
@@ -66,6 +72,10 @@ export interface BrowserViewer {
 
 /** How often the channel's record (its HTTP origin) is read again. */
 const RECORD_REFRESH_MS = 10_000;
+/** How long a tab with WebRTC waits for peers to bring the stream before it asks the origin. */
+export const PEER_WAIT_MS = 4000;
+/** How often a tab that is not playing asks the origin again (it may have been full). */
+const ORIGIN_RETRY_MS = 3000;
 
 type BrowserLanes = RenditionLanes<BrowserLane, { originBytes: number; failed: number }>;
 
@@ -84,13 +94,13 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
     const originTimer = setInterval(() => void channel.refresh(), RECORD_REFRESH_MS);
     teardown.defer(() => clearInterval(originTimer));
     let notLiveAgeMs: number | undefined;
-    const origin = new OriginFetcher(() => channel.originUrl);
+    const origin = new OriginClient(() => channel.originUrl);
     const upload = { enabled: o.uploadEnabled ?? true, limitBps: o.uploadLimitBps };
     const lanes: BrowserLanes = new RenditionLanes({
       ladder: ladderOf(o.channelId, channel.record),
       quality: 'auto',
       upload,
-      counts: (lane) => ({ originBytes: lane.originBytes, failed: lane.signaling.stats.failed }),
+      counts: (lane) => ({ originBytes: lane.originBytes, failed: lane.signaling?.stats.failed ?? 0 }),
       open: (spec, index, feed) => {
         const lane = openBrowserLane({
           spec,
@@ -116,12 +126,20 @@ export async function startBrowserViewer(o: BrowserViewerOptions): Promise<Brows
     });
     teardown.defer(() => lanes.stop());
     lanes.startAdapting();
-    return browserViewer(lanes, () => notLiveAgeMs, teardown);
+    const peerless = new PeerlessStart(lanes, origin);
+    const peerlessTimer = setInterval(() => peerless.check(Date.now()), 1000);
+    teardown.defer(() => clearInterval(peerlessTimer));
+    return browserViewer(lanes, { notLiveAgeMs: () => notLiveAgeMs, origin: (now) => origin.state(now) }, teardown);
   });
 }
 
 /** The viewer the page holds, over its lanes. */
-function browserViewer(lanes: BrowserLanes, notLiveAgeMs: () => number | undefined, teardown: Teardown): BrowserViewer {
+interface ViewerState {
+  notLiveAgeMs: () => number | undefined;
+  origin: (nowMs: number) => OriginState;
+}
+
+function browserViewer(lanes: BrowserLanes, state: ViewerState, teardown: Teardown): BrowserViewer {
   const rates = new ViewerRates();
   return {
     onPlay: (cb) => lanes.events.on('play', (chunk) => cb(chunk, Date.now() - chunk.captureTimeMs)),
@@ -129,16 +147,17 @@ function browserViewer(lanes: BrowserLanes, notLiveAgeMs: () => number | undefin
     onSwitch: (cb) => lanes.events.on('switched', (e) => cb(e.to.name)),
     renditions: lanes.ladder.map((l) => ({ name: l.name, bitrateBps: l.bitrateBps, height: l.height })),
     setQuality: (quality) => lanes.setQuality(quality),
-    stats: () => browserStats(lanes, rates, notLiveAgeMs()),
+    stats: () => browserStats(lanes, rates, state),
     setUploadLimit: (bps) => lanes.setUpload({ ...lanes.uploadPolicy, limitBps: bps }),
     setUploadEnabled: (enabled) => lanes.setUpload({ ...lanes.uploadPolicy, enabled }),
     stop: () => teardown.undo(),
   };
 }
 
-function browserStats(lanes: BrowserLanes, rates: ViewerRates, notLiveAgeMs: number | undefined): BrowserViewerStats {
+function browserStats(lanes: BrowserLanes, rates: ViewerRates, state: ViewerState): BrowserViewerStats {
   const counts = lanes.counts();
-  const p = playbackStats(lanes, rates, Date.now(), counts.originBytes);
+  const now = Date.now();
+  const p = playbackStats(lanes, rates, now, counts.originBytes);
   const paths = { direct: 0, reflexive: 0, relayed: 0 };
   for (const l of lanes.lane.driver.linkStats()) if (l.path !== undefined) paths[l.path]++;
   return {
@@ -153,8 +172,10 @@ function browserStats(lanes: BrowserLanes, rates: ViewerRates, notLiveAgeMs: num
     mediaBytesIn: p.mediaBytesIn,
     mediaBytesOut: p.mediaBytesOut,
     mediaBytesFromOrigin: counts.originBytes,
+    origin: state.origin(now),
+    webrtc: typeof RTCPeerConnection === 'function',
     chunksPlayed: p.chunksPlayed,
-    notLiveAgeMs: p.chunksPlayed > 0 ? undefined : notLiveAgeMs,
+    notLiveAgeMs: p.chunksPlayed > 0 ? undefined : state.notLiveAgeMs(),
     chunksSkipped: p.chunksSkipped,
     continuity: p.continuity,
     rendition: p.rendition,
@@ -200,24 +221,39 @@ class ChannelWatch {
   }
 }
 
-/** The HTTP origin, a last resort announced by the broadcaster in the directory (base rendition only). */
-class OriginFetcher {
-  private readonly inFlight = new Set<number>();
+/**
+ * Starts a tab that no peer brings the stream to on the origin's live edge: at once without
+ * WebRTC, else after PEER_WAIT_MS. On a channel with a ladder it holds the tab on the base
+ * rendition meanwhile (the only one the origin serves), and gives the choice back to the
+ * viewer's adaptation once peers bring the stream.
+ */
+class PeerlessStart {
+  private readonly startedAtMs = Date.now();
+  private lastTryMs = Number.NEGATIVE_INFINITY;
+  private held = false;
 
-  constructor(private readonly originUrl: () => string | undefined) {}
+  constructor(
+    private readonly lanes: BrowserLanes,
+    private readonly origin: OriginClient,
+  ) {}
 
-  fetch(lane: BrowserLane, seq: number): void {
-    const originUrl = this.originUrl();
-    if (originUrl === undefined || this.inFlight.has(seq)) return;
-    this.inFlight.add(seq);
-    fetch(`${originUrl}/chunk/${seq}`)
-      .then(async (res) => {
-        if (!res.ok) return;
-        const bytes = new Uint8Array(await res.arrayBuffer());
-        const chunk = decodeChunk(bytes);
-        if (lane.driver.handleOriginChunk(chunk)) lane.originBytes += chunk.payload.length;
-      })
-      .catch(() => {})
-      .finally(() => this.inFlight.delete(seq));
+  check(nowMs: number): void {
+    const lane = this.lanes.lane;
+    const peers = lane.driver.linkCount;
+    const base = this.lanes.ladder[0];
+    if (this.held && peers > 0 && this.origin.state(nowMs) !== 'streaming') {
+      this.held = false;
+      if (this.lanes.pinned?.name === base?.name) this.lanes.setQuality('auto');
+    }
+    if (lane.core.getStats().started && peers > 0) return;
+    const waited = lane.signaling === undefined || nowMs - this.startedAtMs >= PEER_WAIT_MS;
+    if (!waited || peers > 0 || nowMs - this.lastTryMs < ORIGIN_RETRY_MS) return;
+    if (this.lanes.ladder.length > 1 && this.lanes.pinned === undefined && base !== undefined) {
+      this.lanes.setQuality(base.name);
+      this.held = true;
+    }
+    if (lane.core.getStats().started) return;
+    this.lastTryMs = nowMs;
+    void this.origin.join(this.lanes.lane);
   }
 }

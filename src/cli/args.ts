@@ -113,6 +113,16 @@ export function parseUploadLimitBps(value: string, flag: string): number {
   }
 }
 
+/** The HTTP origin's budget: a rate, or "off" for no origin. */
+export function parseOriginLimit(value: string, flag: string): number | 'off' {
+  if (value === 'off') return value;
+  try {
+    return parseBitrateKbps(value.replace(/bit$/i, ''), flag) * 1000;
+  } catch {
+    throw new UserError(`${flag} must be a rate from 16k to 100M (800k, 2.5M, 2mbit, 1500kbit) or off, got "${value}"`);
+  }
+}
+
 /** A broadcaster's upload cap: a rate, or "unlimited" to answer every viewer that asks. */
 export function parseSourceUploadLimit(value: string, flag: string): number | 'unlimited' {
   return value === 'unlimited' ? value : parseUploadLimitBps(value, flag);

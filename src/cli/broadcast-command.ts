@@ -13,7 +13,7 @@ import { describeInput, type InputSource, parseInput, rtmpServerUrl } from '../m
 import { parseRenditions } from '../media/renditions.js';
 import { startBroadcast } from '../native/broadcaster.js';
 import { channelNameProblem } from '../protocol/channel-record.js';
-import { commandHelp, parse, parseSourceUploadLimit, str } from './args.js';
+import { commandHelp, parse, parseOriginLimit, parseSourceUploadLimit, str } from './args.js';
 import { defaultKeyFile, logger, networkOptions, PEER, port, positiveInt, trackers } from './peer-flags.js';
 import { Shutdown } from './shutdown.js';
 
@@ -32,10 +32,12 @@ export async function runBroadcast(args: string[]): Promise<number> {
     fps: { type: 'string' },
     'upload-limit': { type: 'string' },
     'http-host': { type: 'string' },
+    'origin-limit': { type: 'string' },
   });
   if (values.help) return commandHelp();
   const log = logger(values);
   const sourceLimit = str(values, 'upload-limit');
+  const originLimit = str(values, 'origin-limit');
   const input = parseInput(str(values, 'input'), { loop: values.loop === true, makeKey: () => randomBytes(12).toString('base64url') });
   if (input.kind === 'stdin' && process.stdin.isTTY) {
     throw new UserError(
@@ -72,6 +74,7 @@ export async function runBroadcast(args: string[]): Promise<number> {
     input,
     encoding,
     ...(sourceLimit !== undefined ? { uploadLimit: parseSourceUploadLimit(sourceLimit, '--upload-limit') } : {}),
+    ...(originLimit !== undefined ? { originLimit: parseOriginLimit(originLimit, '--origin-limit') } : {}),
     network: networkOptions(values),
     log,
   });
@@ -79,14 +82,14 @@ export async function runBroadcast(args: string[]): Promise<number> {
   log.info(`broadcasting "${name}" from ${describeInput(input)}`);
   if (input.kind === 'rtmp') logObsSettings(log, input);
   else if (b.stats().chunksProduced === 0) log.info(`waiting for ${describeInput(input)}`);
-  if (b.httpUrl) log.info(`stats: ${b.httpUrl}/stats.json`);
+  log.info(`stats: ${b.statsUrl}`);
   log.info(`web page: ${watchPageUrl(trackers(values)[0] as string, b.channelId)}`);
   process.stdout.write(`${b.uri}\n`);
   await tellBench({
     type: 'broadcasting',
     uri: b.uri,
     channelId: b.channelId,
-    statsUrl: b.httpUrl ? `${b.httpUrl}/stats.json` : undefined,
+    statsUrl: b.statsUrl,
   });
   return shutdown.until(
     [b],

@@ -12,7 +12,7 @@ Usage:
                    [--renditions [NAME=]HEIGHTp[@RATE],... (e.g. 360p,720p)] [--fps N]
                    [--tracker URL] [--name NAME] [--key FILE] [--host ADDR] [--peer-port N]
                    [--announce-address ADDR] [--max-peers N] [--upload-limit RATE|unlimited] [--http-port N]
-                   [--http-host 127.0.0.1] [--stun URL] [--turn URL]
+                   [--http-host ADDR] [--origin-limit RATE|off] [--stun URL] [--turn URL]
                    [--no-dht | --dht-bootstrap HOST:PORT]
   meshtv watch <uri|id|name> [--player vlc|mpv|ffplay] [--tracker URL] [--http-port 8902]
                    [--http-host 127.0.0.1] [--host ADDR] [--peer-port N] [--announce-address ADDR] [--max-peers N]
@@ -109,7 +109,9 @@ const FLAG_DOCS: Record<string, Record<string, string>> = {
     name: '--name NAME             the channel name shown in the directory',
     key: '--key FILE              channel key file (made on first use; keep it: it is the channel)',
     'upload-limit': '--upload-limit RATE|unlimited  most upload to the swarm (default: 1.8 copies of the stream)',
-    'http-port': '--http-port N           serve stats.json, metrics and the HTTP origin on this port',
+    'http-port': '--http-port N           port of the HTTP origin for browsers, and of stats.json (default: any free one)',
+    'http-host': '--http-host ADDR        address it binds (default --host; stats and metrics then answer this machine only)',
+    'origin-limit': "--origin-limit RATE|off  the HTTP origin's upload for browsers without peers (default: 3 copies of the stream)",
   },
   watch: {
     player: '--player vlc|mpv|ffplay  start this player on the stream',

@@ -17,6 +17,26 @@ import { isLoopbackHost } from '../protocol/ip-ranges.js';
 export const SOURCE_UPLOAD_COPIES = 1.8;
 
 /**
+ * The HTTP origin's default budget, beside the swarm's: this many copies of the base
+ * rendition. With the headroom each stream gets (origin-gate.ts), two browsers that reach no
+ * peer stream from it at once, and what is left answers the late chunks of browsers with peers.
+ */
+export const ORIGIN_COPIES = 3;
+
+/** The stream's rate assumed for the origin's budget until one is known (--copy, before measuring). */
+const ORIGIN_RATE_UNKNOWN_BPS = 2_000_000;
+
+/** The origin's budget in bit/s: the one given, or ORIGIN_COPIES times the base rendition's rate. */
+export function originBudgetBps(limit: number | undefined, streamBps: number): number {
+  return limit ?? ORIGIN_COPIES * originStreamBps(streamBps);
+}
+
+/** The rate one origin stream is counted at. */
+export function originStreamBps(measuredBps: number): number {
+  return measuredBps > 0 ? measuredBps : ORIGIN_RATE_UNKNOWN_BPS;
+}
+
+/**
  * That default is a budget on a line usually faster, so upload left unused may be spent at
  * the line's speed later (PeerCoreConfig.uploadBurstMs). Paced strictly, a chunk asked for
  * right after a push waited its turn at 1.8 copies, and a browser on a fast link measured

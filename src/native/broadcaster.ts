@@ -1,6 +1,7 @@
 // Composition root of `meshtv broadcast`: the channel key, ffmpeg encoding a live input, the
 // chunker, signing, the source's swarm node and the channel record in the directory.
 
+import { randomBytes } from 'node:crypto';
 import { formatChannelUri } from '../api/channel-uri.js';
 import { UserError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
@@ -11,12 +12,15 @@ import { DEFAULT_ENCODING, ffmpegArgs } from '../media/encoding.js';
 import { ffmpegPath } from '../media/ffmpeg.js';
 import { checkInput, Ingest } from '../media/ingest.js';
 import { describeInput, type InputSource } from '../media/input.js';
-import { encodeChunk, FLAG_KEYFRAME } from '../protocol/chunk.js';
+import { FLAG_KEYFRAME } from '../protocol/chunk.js';
 import type { PeerCoreConfig } from '../protocol/core-types.js';
-import { nominalLaneRates, originFor, usesDefaultCap } from './broadcast-policy.js';
+import { isLoopbackHost } from '../protocol/ip-ranges.js';
+import { laneBitrate, nominalLaneRates, originBudgetBps, originFor, originStreamBps, usesDefaultCap } from './broadcast-policy.js';
 import { type BroadcastStats, broadcasterMetrics, broadcastStats, SourceCounts } from './broadcast-stats.js';
 import { type HttpOutput, startHttpOutput } from './http-output.js';
 import { lockKey } from './key-lock.js';
+import { OriginGate } from './origin-gate.js';
+import { ChunkOrigin } from './origin-routes.js';
 import { loadFloors, SAVE_INTERVAL_MS, saveFloors } from './run-numbering.js';
 import { capUploads, cutChunk, makeSourceLanes, RecordPublisher, type SourceLane } from './source-lanes.js';
 import type { NetworkOptions } from './swarm-node.js';
@@ -30,10 +34,18 @@ export interface BroadcastOptions {
   host: string;
   port: number;
   announceAddress?: string;
-  /** Port for the broadcaster's /stats.json (127.0.0.1); undefined: no HTTP server. */
+  /**
+   * Port of the broadcaster's HTTP server: the origin for browsers (/edge.json, /chunk/<n>) and,
+   * to this machine, /stats.json and /metrics. @default 0 (any free port; the record says which)
+   */
   httpPort?: number;
-  /** Address the stats/origin HTTP server binds. @default '127.0.0.1' */
+  /**
+   * Address the HTTP server binds. @default `host`, where the swarm listens; the stats and
+   * metrics then answer this machine only. Given, it is the operator's choice for all routes.
+   */
   httpHost?: string;
+  /** The HTTP origin's upload budget in bit/s, or 'off' for none. @default ORIGIN_COPIES times the base rendition */
+  originLimit?: number | 'off';
   maxPeers?: number;
   /** What to broadcast. @default the test pattern */
   input?: InputSource;
@@ -54,7 +66,8 @@ export interface Broadcast {
   readonly channelId: string;
   readonly uri: string;
   readonly keyCreated: boolean;
-  readonly httpUrl: string | undefined;
+  /** This machine's address for the broadcaster's /stats.json. */
+  readonly statsUrl: string;
   /** Resolves when a finite input has ended and viewers had their time to fetch the last chunk. */
   readonly ended: Promise<void>;
   stats(): BroadcastStats;
@@ -111,10 +124,13 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
     const lock = lockKey(o.keyFile);
     teardown.defer(() => lock.release());
     const lanes = await joinSwarms(o, plan, teardown);
-    const production = await startProduction(o, plan, lanes.all, teardown);
+    const origin = chunkOrigin(o, lanes.all[0] as SourceLane, (bytes) => {
+      counts.originBytesSent += bytes;
+    });
+    const production = await startProduction(o, plan, lanes.all, origin, teardown);
     const counts = new SourceCounts(lanes.all, production.ingest);
     const stats = (): BroadcastStats => broadcastStats(o, plan, counts, production);
-    const http = await startOrigin(o, lanes, counts, stats, teardown);
+    const http = await startHttp(o, lanes, origin, counts, stats, teardown);
     const thumbnails = startThumbnails({
       ffmpeg: plan.ffmpeg,
       key: plan.key,
@@ -130,7 +146,7 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
       channelId: plan.key.channelId,
       uri: formatChannelUri(plan.key.channelId, o.trackers),
       keyCreated: plan.keyCreated,
-      httpUrl: http?.baseUrl,
+      statsUrl: `${localUrl(http)}/stats.json`,
       ended: production.ended,
       stats,
       stop: () => teardown.undo(),
@@ -182,7 +198,13 @@ interface Production {
 }
 
 /** ffmpeg cutting the input into each lane's signed chunks, with the numbering saved every second. */
-async function startProduction(o: BroadcastOptions, plan: BroadcastPlan, lanes: SourceLane[], teardown: Teardown): Promise<Production> {
+async function startProduction(
+  o: BroadcastOptions,
+  plan: BroadcastPlan,
+  lanes: SourceLane[],
+  origin: ChunkOrigin | undefined,
+  teardown: Teardown,
+): Promise<Production> {
   const state = { latestKeyframe: undefined as Uint8Array | undefined, inputEnded: false };
   const ingest = new Ingest({
     ffmpeg: plan.ffmpeg,
@@ -196,6 +218,7 @@ async function startProduction(o: BroadcastOptions, plan: BroadcastPlan, lanes: 
       // Thumbnails come from the best picture.
       if ((chunk.flags & FLAG_KEYFRAME) !== 0 && output === lanes.length - 1) state.latestKeyframe = chunk.payload;
       lane.node.publish(chunk);
+      if (output === 0) origin?.published(chunk);
     },
   });
   const onTick = saveNumbering(o.log, plan, lanes);
@@ -245,42 +268,56 @@ function saveNumbering(log: Logger, plan: BroadcastPlan, lanes: readonly SourceL
   };
 }
 
-/** The stats/metrics server and, when browsers can reach it, the HTTP origin published in the record. */
-async function startOrigin(
+/** The HTTP server's address from this machine (one bound to every interface answers on loopback too). */
+function localUrl(http: HttpOutput): string {
+  return /\/\/(0\.0\.0\.0|\[::\])/.test(http.baseUrl) ? `http://127.0.0.1:${http.port}` : http.baseUrl;
+}
+
+/** The HTTP origin's routes and budget, serving the base rendition; undefined with --origin-limit off. */
+function chunkOrigin(o: BroadcastOptions, base: SourceLane, sent: (bytes: number) => void): ChunkOrigin | undefined {
+  if (o.originLimit === 'off') return undefined;
+  const limit = o.originLimit;
+  const streamBps = () => originStreamBps(laneBitrate(base, Date.now()));
+  const gate = new OriginGate({
+    budgetBps: () => originBudgetBps(limit, streamBps()),
+    streamBps,
+    newLeaseId: () => randomBytes(16).toString('hex'),
+  });
+  return new ChunkOrigin({ chunk: (seq) => base.node.core.getChunk(seq), gate, sent });
+}
+
+/** The HTTP server: the origin, published in the record when browsers can reach it, and the stats. */
+async function startHttp(
   o: BroadcastOptions,
   lanes: { all: SourceLane[]; record: RecordPublisher },
+  origin: ChunkOrigin | undefined,
   counts: SourceCounts,
   stats: () => BroadcastStats,
   teardown: Teardown,
-): Promise<HttpOutput | undefined> {
-  if (o.httpPort === undefined) return undefined;
+): Promise<HttpOutput> {
   const node = (lanes.all[0] as SourceLane).node;
-  const bound = o.httpHost ?? '127.0.0.1';
+  const bound = o.httpHost ?? o.host;
   const http = await startHttpOutput({
     host: bound,
-    port: o.httpPort,
+    port: o.httpPort ?? 0,
     extraHosts: [o.announceAddress, node.seenAddress].filter((h): h is string => h !== undefined),
     stats,
     metrics: broadcasterMetrics(counts, stats).render,
-    origin: (seq, counted) => {
-      const chunk = node.core.getChunk(seq);
-      if (chunk === undefined) return undefined;
-      // A HEAD request sends no body: it must not inflate S.
-      if (counted) counts.originBytesSent += chunk.payload.length;
-      return encodeChunk(chunk);
-    },
+    ...(origin !== undefined ? { origin } : {}),
+    privateToLoopback: o.httpHost === undefined && !isLoopbackHost(bound),
   });
   teardown.defer(() => http.close());
-  const origin = originFor({
+  if (origin === undefined) return http;
+  const published = originFor({
     bound,
     port: http.port,
     announceAddress: o.announceAddress,
     seenAddress: node.seenAddress,
     trackers: o.trackers,
   });
-  if ('refusal' in origin) o.log.warn(origin.refusal);
+  if ('refusal' in published) o.log.warn(published.refusal);
   else {
-    lanes.record.originUrl = origin.url;
+    lanes.record.originUrl = published.url;
     lanes.record.publishSoon();
   }
   return http;

@@ -5,8 +5,8 @@
 // Web pages the user visits can reach it too, so it answers nothing to them: no CORS header
 // (another origin cannot read /stats.json, which names the channel and the neighbours), and a
 // Host check against DNS rebinding (a page whose own name resolves to 127.0.0.1 would otherwise
-// be same-origin with this server). Only the broadcaster's /chunk/<n> origin serves any web
-// page, since browsers on the tracker's origin fetch late chunks from it.
+// be same-origin with this server). Only the broadcaster's origin (/chunk/<n>, /edge.json:
+// origin-routes.ts) serves any web page, since browsers on the tracker's site stream from it.
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +14,7 @@ import os from 'node:os';
 import { UserError } from '../common/errors.js';
 import type { HlsSegmenter } from '../media/hls-segmenter.js';
 import type { StreamOutput } from '../media/stream-output.js';
+import { isLoopbackHost } from '../protocol/ip-ranges.js';
 
 export interface HttpOutput {
   readonly port: number;
@@ -36,8 +37,14 @@ export interface HttpOutputOptions {
    */
   master?: string;
   stats: () => unknown;
-  /** The broadcaster's origin: a signed chunk by number, for browsers' last-resort fetches. */
-  origin?: (seq: number, counted: boolean) => Uint8Array | undefined;
+  /** The broadcaster's public routes for browsers (origin-routes.ts): answers true for its paths. */
+  origin?: { handle(path: string, req: http.IncomingMessage, res: http.ServerResponse): boolean };
+  /**
+   * Bound where the Internet reaches it only to serve the origin: every other route answers
+   * this machine alone (the stats name the neighbours; the Host check cannot tell, since any
+   * client may send any Host).
+   */
+  privateToLoopback?: boolean;
   /** Prometheus text for /metrics. */
   metrics?: () => Promise<string>;
   /** Host names besides this machine's own and its addresses that requests may name (a LAN name). */
@@ -47,7 +54,6 @@ export interface HttpOutputOptions {
 /** How long a playlist request waits for the first segment before answering 503. */
 const FIRST_SEGMENT_WAIT_MS = 10_000;
 const SEGMENT_PATH = /^\/live\/(\d{1,15})\.ts$/;
-const CORS = { 'access-control-allow-origin': '*' };
 
 /**
  * The Host header values this server answers: loopback names, the address it is bound to, and
@@ -116,11 +122,15 @@ function handle(state: ServerState, req: http.IncomingMessage, res: http.ServerR
     res.writeHead(405, { allow: 'GET, HEAD' }).end();
     return;
   }
-  const chunkPath = /^\/chunk\/(\d{1,10})$/.exec(path);
-  const origin = chunkPath !== null ? options.origin : undefined;
-  if (origin === undefined && refuseHost(state, req, res)) return;
-  if (chunkPath !== null && origin !== undefined) serveChunk(origin, Number(chunkPath[1]), req, res);
-  else if (path === '/metrics' && options.metrics !== undefined) serveMetrics(options.metrics, state.refusedHosts, res);
+  if (options.origin?.handle(path, req, res)) return;
+  if (refuseHost(state, req, res)) return;
+  if (options.privateToLoopback && !isLoopbackHost(req.socket.remoteAddress ?? '')) {
+    res
+      .writeHead(403, { 'content-type': 'text/plain' })
+      .end('only this machine may read this; the origin serves /chunk/<n> and /edge.json\n');
+    return;
+  }
+  if (path === '/metrics' && options.metrics !== undefined) serveMetrics(options.metrics, state.refusedHosts, res);
   else if (path === '/stats.json') {
     const body = JSON.stringify(options.stats());
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -145,27 +155,6 @@ function refuseHost(state: ServerState, req: http.IncomingMessage, res: http.Ser
       `this server answers requests for ${[...state.hosts].slice(0, 4).join(', ')}, not ${JSON.stringify(req.headers.host.slice(0, 100))}\n`,
     );
   return true;
-}
-
-/** The broadcaster's origin: a signed chunk, to any page (browsers fetch late chunks from it). */
-function serveChunk(
-  origin: NonNullable<HttpOutputOptions['origin']>,
-  seq: number,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-): void {
-  const body = origin(seq, req.method === 'GET');
-  if (body === undefined) {
-    res.writeHead(404, { ...CORS, 'cache-control': 'no-store' }).end();
-    return;
-  }
-  res.writeHead(200, {
-    'content-type': 'application/octet-stream',
-    'content-length': body.length,
-    'cache-control': 'max-age=60',
-    ...CORS,
-  });
-  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 function serveMetrics(metrics: () => Promise<string>, refusedHosts: number, res: http.ServerResponse): void {

@@ -166,7 +166,10 @@ export class PeerCore {
 
   /** A chunk the runtime fetched from the HTTP origin; returns true when it was new and valid. */
   handleOriginChunk(nowMs: number, chunk: Chunk): boolean {
-    return this.intake.onOriginChunk(nowMs, chunk);
+    const fresh = this.intake.onOriginChunk(nowMs, chunk);
+    // A tab that no peer reached has no tick yet, and its playout runs on it.
+    if (fresh) this.armTick(nowMs);
+    return fresh;
   }
 
   pollTransmit(): { to: PeerId; msg: WireMessage } | undefined {

@@ -51,3 +51,25 @@ test('a joined viewer is told what playback waits for, and the notice goes once 
     kind: 'info',
   });
 });
+
+test('a tab no peer reaches is told where its stream comes from, or why it has none', () => {
+  assert.equal(playbackNotice(page({}, { origin: 'full' }), true)?.text, 'The broadcaster is full: waiting for peers…');
+  assert.equal(
+    playbackNotice(page({}, { origin: 'unreachable' }), true)?.text,
+    "No peers reachable, and the broadcaster's origin does not answer: still trying…",
+  );
+  const playing = { startupMs: 900, playing: true, bufferAheadS: 0.8 };
+  assert.equal(
+    playbackNotice(page(playing, { origin: 'streaming', chunksPlayed: 40 }), true)?.text,
+    'Playing from the broadcaster: no peers reachable',
+  );
+  assert.equal(
+    playbackNotice(page(playing, { origin: 'streaming', chunksPlayed: 40, webrtc: false }), true)?.text,
+    'Playing from the broadcaster: no peers reachable (this browser has no WebRTC)',
+  );
+  assert.equal(
+    playbackNotice(page(playing, { origin: 'streaming', chunksPlayed: 40, peers: 2 }), true)?.text,
+    undefined,
+    'peers carry it again',
+  );
+});

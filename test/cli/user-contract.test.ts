@@ -16,6 +16,7 @@ import { UserError } from '../../src/common/errors.js';
 import { startHttpOutput } from '../../src/native/http-output.js';
 import { encodeMessage, MsgType, PROTOCOL_VERSION, type WireMessage } from '../../src/protocol/codec.js';
 import { startTracker, type TrackerServer } from '../../src/tracker/server.js';
+import { originChunk, testOrigin } from '../helpers/origin.js';
 import { ROOT } from '../helpers/processes.js';
 
 const SNAPSHOT = path.join(ROOT, 'test/fixtures/user-contract.json');
@@ -129,11 +130,11 @@ describe('what users depend on', () => {
         port: 0,
         stats: () => ({}),
         metrics: async () => '',
-        origin: (seq) => (seq === 5 ? new Uint8Array([1]) : undefined),
+        origin: testOrigin([originChunk(5, true)]).origin,
       });
       try {
         const routes: Record<string, number> = {};
-        for (const route of ['/stats.json', '/metrics', '/chunk/5', '/chunk/6', '/no-such-route'])
+        for (const route of ['/stats.json', '/metrics', '/chunk/5', '/chunk/99', '/edge.json', '/no-such-route'])
           routes[`GET ${route}`] = await status(`http://127.0.0.1:${out.port}`, 'GET', route);
         check('local server routes', routes);
       } finally {

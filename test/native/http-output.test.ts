@@ -6,6 +6,8 @@ import net from 'node:net';
 import { test } from 'node:test';
 import { StreamOutput } from '../../src/media/stream-output.js';
 import { startHttpOutput } from '../../src/native/http-output.js';
+import { decodeChunk } from '../../src/protocol/chunk.js';
+import { originChunk, testOrigin } from '../helpers/origin.js';
 
 async function takenPort(): Promise<{ port: number; close: () => void }> {
   const s = net.createServer();
@@ -35,17 +37,14 @@ test('a taken port: refused without fallbacks, else the next free one or any', a
 });
 
 test('routes: stats, metrics with the refused-Host count, the origin (HEAD not counted), the master playlist, 404 and 405', async () => {
-  const counted: boolean[] = [];
+  const origin = testOrigin([originChunk(9, true, 2)]);
   const out = await startHttpOutput({
     host: '127.0.0.1',
     port: 0,
     stats: () => ({ role: 'viewer' }),
     metrics: async () => 'meshtv_viewer_peers 3\n',
     master: '#EXTM3U\n',
-    origin: (seq, c) => {
-      counted.push(c);
-      return seq === 9 ? new Uint8Array([1, 2]) : undefined;
-    },
+    origin: origin.origin,
   });
   try {
     assert.deepEqual(await (await fetch(`${out.baseUrl}/stats.json`)).json(), { role: 'viewer' });
@@ -54,10 +53,10 @@ test('routes: stats, metrics with the refused-Host count, the origin (HEAD not c
     assert.match(metrics, /meshtv_local_http_refused_host_total 0\n/);
     const chunk = await fetch(`${out.baseUrl}/chunk/9`);
     assert.equal(chunk.headers.get('access-control-allow-origin'), '*');
-    assert.deepEqual(new Uint8Array(await chunk.arrayBuffer()), new Uint8Array([1, 2]));
+    assert.deepEqual(decodeChunk(new Uint8Array(await chunk.arrayBuffer())).payload, new Uint8Array([9, 9]));
     assert.equal((await fetch(`${out.baseUrl}/chunk/9`, { method: 'HEAD' })).status, 200);
-    assert.equal((await fetch(`${out.baseUrl}/chunk/10`)).status, 404);
-    assert.deepEqual(counted, [true, false, true]);
+    assert.equal((await fetch(`${out.baseUrl}/chunk/100`)).status, 404);
+    assert.equal(origin.sentBytes, 2, 'one GET counted, the HEAD not');
     assert.equal(await (await fetch(`${out.baseUrl}/live.m3u8`)).text(), '#EXTM3U\n');
     assert.equal(out.activity().lastHlsRequestAtMs !== undefined, true);
     const missing = await fetch(`${out.baseUrl}/nothing`);

@@ -1,11 +1,13 @@
 // The local HTTP servers of viewers and broadcasters against web pages the user visits: no CORS
 // on what names the user's channel and neighbours, a Host check against DNS rebinding, and only
-// the broadcaster's /chunk/<n> origin open to every page. Also what reaches a terminal, and
+// the broadcaster's origin (/chunk/<n>, /edge.json) open to every page; bound to every interface,
+// the rest answers this machine only. Also what reaches a terminal, and
 // which origins a page may fetch chunks from.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { forTerminal } from '../../src/common/log.js';
@@ -13,6 +15,7 @@ import { loadOrCreateKey } from '../../src/crypto/keys.js';
 import { originFor } from '../../src/native/broadcast-policy.js';
 import { allowedHosts, type HttpOutput, hostOf, startHttpOutput } from '../../src/native/http-output.js';
 import { channelNameProblem, usableOrigin } from '../../src/protocol/channel-record.js';
+import { originChunk, testOrigin } from '../helpers/origin.js';
 import { tempDir } from '../helpers/processes.js';
 
 /** A GET with a Host header of our choosing (fetch does not let one set it). */
@@ -20,9 +23,10 @@ function get(
   port: number,
   path: string,
   host: string | undefined,
+  address = '127.0.0.1',
 ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, setHost: false, headers: host === undefined ? {} : { host } }, (res) => {
+    const req = http.request({ host: address, port, path, setHost: false, headers: host === undefined ? {} : { host } }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => {
         body += d.toString();
@@ -42,7 +46,7 @@ describe('a local server and the pages of other sites', () => {
       port: 0,
       stats: () => ({ channelId: 'secret-channel', neighbours: ['198.51.100.7'] }),
       metrics: async () => 'x 1\n',
-      origin: (seq) => (seq === 5 ? new Uint8Array([1, 2, 3]) : undefined),
+      origin: testOrigin([originChunk(5, true)]).origin,
     });
   });
   after(() => out.close());
@@ -68,7 +72,7 @@ describe('a local server and the pages of other sites', () => {
     const res = await get(out.port, '/chunk/5', 'tv.example.org');
     assert.equal(res.status, 200);
     assert.equal(res.headers['access-control-allow-origin'], '*');
-    assert.equal((await get(out.port, '/chunk/6', 'tv.example.org')).status, 404);
+    assert.equal((await get(out.port, '/chunk/60', 'tv.example.org')).status, 404);
   });
 });
 
@@ -154,4 +158,31 @@ test('a channel key file that others can read is reported with the fix', () => {
   assert.equal(loadOrCreateKey(file).exposed, undefined, 'created 0600');
   fs.chmodSync(file, 0o644);
   assert.match(loadOrCreateKey(file).exposed ?? '', /other users \(mode 644\).*chmod 600/);
+});
+
+test("a broadcaster's server on every interface serves the origin to all, the stats only to this machine", async (t) => {
+  const lan = Object.values(os.networkInterfaces())
+    .flat()
+    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
+  if (lan === undefined) {
+    t.skip('this machine has no address besides loopback');
+    return;
+  }
+  const server = await startHttpOutput({
+    host: '0.0.0.0',
+    port: 0,
+    stats: () => ({ neighbours: ['198.51.100.7'] }),
+    origin: testOrigin([originChunk(5, true)]).origin,
+    privateToLoopback: true,
+  });
+  try {
+    const fromLan = await get(server.port, '/stats.json', `${lan}:${server.port}`, lan);
+    assert.equal(fromLan.status, 403);
+    assert.ok(!fromLan.body.includes('198.51.100.7'));
+    assert.equal((await get(server.port, '/metrics', `${lan}:${server.port}`, lan)).status, 403);
+    assert.equal((await get(server.port, '/chunk/5', 'tv.example.org', lan)).status, 200);
+    assert.equal((await get(server.port, '/stats.json', `127.0.0.1:${server.port}`)).status, 200);
+  } finally {
+    await server.close();
+  }
 });

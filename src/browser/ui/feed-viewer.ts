@@ -119,6 +119,9 @@ function feedStats(
     mediaBytesIn: counts.bytes,
     mediaBytesOut: 0,
     mediaBytesFromOrigin: counts.bytes,
+    // A test feed, not the broadcaster's origin: the page says nothing about peers over it.
+    origin: 'unused',
+    webrtc: typeof RTCPeerConnection === 'function',
     chunksPlayed: counts.played,
     chunksSkipped: counts.skipped,
     continuity: due === 0 ? 1 : counts.played / due,

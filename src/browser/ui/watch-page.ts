@@ -45,6 +45,8 @@ export const EMPTY_VIEWER_STATS: BrowserViewerStats = {
   mediaBytesIn: 0,
   mediaBytesOut: 0,
   mediaBytesFromOrigin: 0,
+  origin: 'unused',
+  webrtc: true,
   chunksPlayed: 0,
   chunksSkipped: 0,
   continuity: 1,
@@ -195,9 +197,17 @@ export function playbackNotice(s: PageStats, joined: boolean): { text: string | 
     const m = notLiveMessage(s.notLiveAgeMs);
     return { text: `${m.charAt(0).toUpperCase()}${m.slice(1)}.`, kind: 'info' };
   }
+  const peerless = s.peers === 0 && s.chunksPlayed === 0;
+  if (p.startupMs === undefined && peerless && s.origin === 'full')
+    return { text: 'The broadcaster is full: waiting for peers…', kind: 'info' };
+  if (p.startupMs === undefined && peerless && s.origin === 'unreachable')
+    return { text: "No peers reachable, and the broadcaster's origin does not answer: still trying…", kind: 'info' };
   if (p.startupMs === undefined)
     return { text: s.chunksPlayed > 0 ? 'Starting playback…' : s.peers > 0 ? 'Buffering…' : 'Looking for peers…', kind: 'info' };
   if (!p.playing && p.bufferAheadS === 0) return { text: 'Waiting for the stream…', kind: 'info' };
+  // Said while it lasts: the viewer should know the swarm is not carrying this tab.
+  if (s.origin === 'streaming' && s.peers === 0)
+    return { text: `Playing from the broadcaster: no peers reachable${s.webrtc ? '' : ' (this browser has no WebRTC)'}`, kind: 'info' };
   return { text: undefined, kind: 'info' };
 }
 
