@@ -31,8 +31,9 @@ if (installed < 0 || installed < mtime('package-lock.json')) {
 }
 run(process.execPath, [path.join(root, 'scripts/build.mjs')]);
 
-// The test suite needs Debian packages: Chromium for the real-browser tests (playwright-core
-// cannot download one), and for the NAT-traversal tests real NAT and a real TURN server:
+// The test suite needs Debian packages: Chromium, Firefox ESR and WebKitGTK's WebDriver (with
+// Xvfb for a display, as MiniBrowser cannot run headless) for the real-browser tests (no npm
+// package may download a browser here), and for the NAT-traversal tests real NAT and a real TURN server:
 // nftables (masquerade inside network namespaces), coturn, and iproute2 for `ip netns`.
 // One apt-get install for whatever is missing; `apt-get update` only if that install fails.
 const executable = (p) => {
@@ -45,6 +46,9 @@ const executable = (p) => {
 };
 const debianNeeds = [
   ['chromium', 'the browser tests', [process.env.MESHTV_CHROMIUM || '/usr/bin/chromium']],
+  ['firefox-esr', 'the Firefox test', ['/usr/bin/firefox-esr']],
+  ['webkit2gtk-driver', 'the WebKit test', ['/usr/bin/WebKitWebDriver']],
+  ['xvfb', 'the WebKit test', ['/usr/bin/Xvfb']],
   ['nftables', 'the NAT tests', ['/usr/sbin/nft']],
   ['coturn', 'the TURN tests', ['/usr/bin/turnserver']],
   ['iproute2', 'the NAT tests', ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip']],

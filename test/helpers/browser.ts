@@ -28,14 +28,26 @@ export const CHROMIUM_ARGS = [
 
 /** Why browser tests cannot run here, or undefined when they can. Pass as `{ skip: ... }`. */
 export function browserSkipReason(): string | undefined {
-  try {
-    fs.accessSync(CHROMIUM_PATH, fs.constants.X_OK);
-    return undefined;
-  } catch {
-    // Under CI the bootstrap installs Chromium, so its absence is a failure, never a skip.
-    if (process.env.CI) throw new Error(`no Chromium at ${CHROMIUM_PATH}: the test bootstrap should have installed it`);
-    return `no Chromium at ${CHROMIUM_PATH} (apt-get install chromium, or set MESHTV_CHROMIUM)`;
-  }
+  return missingProgramSkipReason('Chromium', [CHROMIUM_PATH], 'apt-get install chromium, or set MESHTV_CHROMIUM');
+}
+
+/**
+ * Why a test that needs these programs cannot run here (the first one missing, and how to
+ * install it), or undefined when all are there.
+ */
+export function missingProgramSkipReason(what: string, programs: string[], install: string): string | undefined {
+  const missing = programs.find((p) => {
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing === undefined) return undefined;
+  // Under CI the test bootstrap installs the browsers, so their absence is a failure, never a skip.
+  if (process.env.CI) throw new Error(`no ${what} at ${missing}: the test bootstrap should have installed it`);
+  return `no ${what} at ${missing} (${install})`;
 }
 
 export interface LaunchOptions {
