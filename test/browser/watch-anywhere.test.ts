@@ -154,6 +154,7 @@ test('the watch page with ManagedMediaSource, without Media Source, on phones, f
     assert.equal(await page.isVisible('#live-badge'), false);
     assert.equal(await page.isVisible('#notice'), false, 'a notice (e.g. "Looking for peers…") shows with it');
     assert.equal(await page.getAttribute('.gone-back', 'href'), '/');
+    await saveScreenshot(page, 'webtv-watch-unknown-channel');
     assert.deepEqual(
       unknown.errors.filter((e) => !e.includes('404')),
       [],
