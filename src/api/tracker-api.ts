@@ -59,6 +59,13 @@ export interface ChannelSummary {
   renditions?: { name: string; height: number; bitrateBps: number }[];
 }
 
+/**
+ * The error GET /api/channels/ID answers (404) for a channel that is not live: the tracker never
+ * had its record, or has it but the source stopped announcing. The watch page tells them apart.
+ */
+export const CHANNEL_UNKNOWN_ERROR = 'no such channel';
+export const CHANNEL_ENDED_ERROR = 'this channel is not live: its broadcast has ended';
+
 /** A tracker's announce answer, checked: malformed peers are dropped, the interval bounded to 1-60 s. */
 export function parseAnnounceAnswer(body: unknown): AnnounceAnswer | undefined {
   const o = typeof body === 'object' && body !== null ? (body as Partial<AnnounceAnswer>) : {};

@@ -6,6 +6,31 @@
 
 import { Emitter } from '../common/events.js';
 
+/**
+ * The Media Source flavour this browser has: `MediaSource` (Chromium, Firefox, desktop Safari),
+ * else `ManagedMediaSource` (iPhone Safari 17.1+ has only that one), else none. A managed source
+ * may evict buffered media on its own and says when it wants data (startstreaming /
+ * endstreaming); a live stream must keep appending regardless, so the player treats it as a
+ * plain MediaSource that sometimes loses old media, which its gap and eviction logic already
+ * handles.
+ */
+export interface MediaSourceFlavour {
+  readonly name: 'MediaSource' | 'ManagedMediaSource';
+  readonly create: () => MediaSource;
+  readonly isTypeSupported: (mimeType: string) => boolean;
+}
+
+export function mediaSourceFlavour(scope: object = globalThis): MediaSourceFlavour | undefined {
+  for (const name of ['MediaSource', 'ManagedMediaSource'] as const) {
+    const ctor = (scope as Record<string, unknown>)[name] as typeof MediaSource | undefined;
+    if (typeof ctor === 'function') return { name, create: () => new ctor(), isTypeSupported: (t) => ctor.isTypeSupported(t) };
+  }
+  return undefined;
+}
+
+/** What the player says when the browser has no Media Source at all. */
+export const NO_MSE_REASON = 'this browser cannot play live video in a page (no Media Source Extensions)';
+
 export type SinkOp =
   | { kind: 'init'; bytes: Uint8Array; mimeType: string }
   | { kind: 'media'; bytes: Uint8Array; keyframe: boolean }
@@ -41,6 +66,7 @@ export class MseSink {
   private detachSource: (() => void) | undefined;
   private ops: SinkOp[] = [];
   private quotaLevel = 0;
+  private flavour: MediaSourceFlavour | undefined;
 
   /** @param keepBehindS media kept behind currentTime when the buffer is full, at first */
   constructor(
@@ -62,7 +88,16 @@ export class MseSink {
 
   /** A new MediaSource on the video; the queue runs once it opens. */
   attach(): void {
-    const ms = new MediaSource();
+    const flavour = mediaSourceFlavour();
+    if (flavour === undefined) {
+      this.events.emit('unsupported', NO_MSE_REASON);
+      return;
+    }
+    this.flavour = flavour;
+    // A managed source attaches only to a video that cannot be sent to AirPlay (which would need
+    // a plain URL to hand over); the property exists everywhere and is harmless elsewhere.
+    if (flavour.name === 'ManagedMediaSource') this.video.disableRemotePlayback = true;
+    const ms = flavour.create();
     const url = URL.createObjectURL(ms);
     const onOpen = () => {
       URL.revokeObjectURL(url);
@@ -134,7 +169,7 @@ export class MseSink {
 
   /** Creates the SourceBuffer on the first init segment; switches its type if the codecs change. */
   private openSourceBuffer(mimeType: string): boolean {
-    if (!MediaSource.isTypeSupported(mimeType)) {
+    if (!(this.flavour as MediaSourceFlavour).isTypeSupported(mimeType)) {
       this.events.emit('unsupported', `this browser cannot play ${mimeType}`);
       return false;
     }

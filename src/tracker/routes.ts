@@ -3,6 +3,7 @@
 // discovery (POST /api/announce, announce-route.ts). Every answer is JSON unless a RawBody.
 
 import type http from 'node:http';
+import { CHANNEL_ENDED_ERROR, CHANNEL_UNKNOWN_ERROR } from '../api/tracker-api.js';
 import { hexToBytes } from '../common/hex.js';
 import { nodeVerify } from '../crypto/keys.js';
 import { hostGroup } from '../protocol/admission.js';
@@ -50,7 +51,8 @@ export async function handle(ctx: RequestContext, req: http.IncomingMessage, cli
   const one = /^\/api\/channels\/([0-9a-f]{64})$/.exec(url.pathname);
   if (one !== null && req.method === 'GET') {
     const live = directory.liveChannels(now, ctx.webrtcPeers).find((c) => c.id === one[1]);
-    if (live === undefined) throw new HttpError(404, 'no such live channel');
+    if (live === undefined)
+      throw new HttpError(404, directory.record(one[1] as string) === undefined ? CHANNEL_UNKNOWN_ERROR : CHANNEL_ENDED_ERROR);
     // The signed record lets a peer check the origin and the renditions' keys for itself.
     return { ...live, originUrl: directory.record(live.id)?.originUrl, signed: directory.signedRecord(live.id) };
   }

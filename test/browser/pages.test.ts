@@ -157,11 +157,11 @@ test('WebTV pages in Chromium', { skip: browserSkipReason(), timeout: 60_000 }, 
 
     await page.fill('#upload-cap', '800');
     await page.dispatchEvent('#upload-cap', 'change');
-    await page.check('#no-upload');
+    await page.uncheck('#share-upload');
     const saved = await page.evaluate(() => localStorage.getItem('meshtv.sharing'));
     assert.deepEqual(JSON.parse(saved ?? '{}'), { uploadLimitBps: 800_000, uploadEnabled: false });
     assert.equal(await page.isDisabled('#upload-cap'), true);
-    await page.uncheck('#no-upload');
+    await page.check('#share-upload');
     await saveScreenshot(page, 'webtv-watch-desktop');
 
     await page.setViewportSize({ width: 360, height: 780 });

@@ -105,6 +105,15 @@ describe('tracker HTTP API under bad input', () => {
     );
   });
 
+  test('a channel that is not live is told apart from one never heard of', async () => {
+    // A record whose source does not announce: its broadcast ended (the watch page says so).
+    const quiet = loadOrCreateKey(`${tempDir('tracker3')}/k.key`).key;
+    const signed = signChannelRecord({ channelId: quiet.channelId, name: 'over', bitrateBps: 1e6, issuedAtMs: Date.now() }, quiet.sign);
+    assert.equal((await post('/api/channels', JSON.stringify(signed))).status, 200);
+    await expectError(await fetch(`${tracker.url}/api/channels/${quiet.channelId}`), 404, /broadcast has ended/);
+    await expectError(await fetch(`${tracker.url}/api/channels/${'ef'.repeat(32)}`), 404, /^no such channel$/);
+  });
+
   test('thumbnails: only the channel key can set them, and they are served', async () => {
     const url = `${tracker.url}/api/channels/${key.channelId}/thumbnail.jpg`;
     const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]);

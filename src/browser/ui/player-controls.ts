@@ -54,7 +54,7 @@ export class PlayerControls {
     b.setAttribute('aria-label', label);
     b.replaceChildren(icon(state));
     // Muted (or blocked) is the state to get out of: say so in words, not only with an icon.
-    if (state !== 'sound') b.append(` ${state === 'play' ? 'Play' : 'Tap to unmute'}`);
+    if (state !== 'sound') b.append(` ${label}`);
     b.classList.toggle('mtv-prominent', state !== 'sound');
   }
 

@@ -1,26 +1,23 @@
 /// <reference lib="dom" />
 // The player page, /watch/<channel id>: the video (MsePlayer fed by a BrowserViewer), the
 // channel's name and audience from the directory, a stats panel with a one-minute chart, and
-// the viewer's sharing settings (upload cap, "don't upload"), remembered in localStorage.
+// the viewer's sharing settings (sharing.ts). A channel that is not live, or a browser that cannot
+// play, gets a card in place of the player that says so (channel-state.ts).
 
 import { notLiveMessage } from '../../runtime/not-live.js';
+import { mediaSourceFlavour } from '../mse-sink.js';
 import { MsePlayer } from '../player.js';
 import type { MsePlayerStats } from '../player-config.js';
 import type { BrowserViewer, BrowserViewerStats } from '../runtime.js';
 import { fetchChannels } from './channel-grid.js';
+import { type ChannelState, channelBlocker, fetchChannelState, noMediaSourceBlocker, showBlocker } from './channel-state.js';
 import { byId, setText } from './dom.js';
 import { formatBitrate, formatBytes, formatCount, formatPercent, formatSeconds } from './format.js';
+import { bindSettings, loadSharingSettings, type SharingSettings } from './sharing.js';
 import { StatsChart } from './stats-chart.js';
 
 const STATS_MS = 1_000;
 const CHANNEL_REFRESH_MS = 5_000;
-const SETTINGS_KEY = 'meshtv.sharing';
-
-export interface SharingSettings {
-  /** Upload cap in bits per second; undefined = no cap. */
-  uploadLimitBps: number | undefined;
-  uploadEnabled: boolean;
-}
 
 export type PageStats = BrowserViewerStats & { player: MsePlayerStats };
 
@@ -57,27 +54,6 @@ export const EMPTY_VIEWER_STATS: BrowserViewerStats = {
   switches: { up: 0, down: 0 },
 };
 
-export function loadSharingSettings(): SharingSettings {
-  try {
-    const raw = JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}') as Record<string, unknown>;
-    const cap = raw.uploadLimitBps;
-    return {
-      uploadLimitBps: typeof cap === 'number' && Number.isFinite(cap) && cap > 0 ? cap : undefined,
-      uploadEnabled: raw.uploadEnabled !== false,
-    };
-  } catch {
-    return { uploadLimitBps: undefined, uploadEnabled: true };
-  }
-}
-
-function saveSharingSettings(s: SharingSettings): void {
-  try {
-    localStorage.setItem(SETTINGS_KEY, JSON.stringify(s));
-  } catch {
-    // storage refused (private mode, quota): the settings still apply to this visit
-  }
-}
-
 /** The quality menu: Auto (the viewer adapts) or one rendition, for channels with a ladder. */
 function bindQuality(v: BrowserViewer): void {
   if (v.renditions.length < 2) return;
@@ -111,10 +87,16 @@ export function startWatchPage(o: WatchPageOptions): { stats(): PageStats } {
   setText(byId('channel-id'), o.channelId);
 
   const player = new MsePlayer(byId('player'));
-  const settings = loadSharingSettings();
   let viewer: BrowserViewer | undefined;
   const stats = (): PageStats => ({ ...(viewer?.stats() ?? EMPTY_VIEWER_STATS), player: player.stats() });
+  // Without any Media Source nothing can play here: say how to watch elsewhere, and neither join
+  // the swarm nor poll (the player has failed at once, quietly).
+  if (mediaSourceFlavour() === undefined) {
+    showBlocker(noMediaSourceBlocker(o.channelId, location.origin));
+    return { stats };
+  }
 
+  const settings = loadSharingSettings();
   showNotice('Joining the channel…');
   o.startViewer(settings).then(
     (v) => {
@@ -128,16 +110,25 @@ export function startWatchPage(o: WatchPageOptions): { stats(): PageStats } {
     (err: unknown) => showNotice(`Could not join the channel: ${(err as Error).message}`, 'error'),
   );
 
+  let channelState: ChannelState | undefined;
+  const refresh = () =>
+    void refreshChannel(o.channelId).then((state) => {
+      channelState = state ?? channelState;
+      // Only the directory's word makes a channel live; playing alone could be a test feed.
+      byId('live-badge').hidden = channelState !== 'live';
+    });
   const showStats = statsPanel();
   const statsTimer = setInterval(() => {
     const s = stats();
     showStats(s);
-    const next = playbackNotice(s, viewer !== undefined);
+    const blocker = channelBlocker(channelState, s.player.playing);
+    showBlocker(blocker);
+    const next = blocker !== undefined ? { text: undefined, kind: 'info' as const } : playbackNotice(s, viewer !== undefined);
     if (next !== undefined) showNotice(next.text, next.kind);
   }, STATS_MS);
 
-  void refreshChannel(o.channelId);
-  const channelTimer = setInterval(() => void refreshChannel(o.channelId), CHANNEL_REFRESH_MS);
+  refresh();
+  const channelTimer = setInterval(refresh, CHANNEL_REFRESH_MS);
 
   window.addEventListener('pagehide', () => {
     clearInterval(statsTimer);
@@ -211,15 +202,19 @@ export function playbackNotice(s: PageStats, joined: boolean): { text: string | 
   return { text: undefined, kind: 'info' };
 }
 
-/** The channel's name, audience and look-alike warning from the directory. */
-async function refreshChannel(channelId: string): Promise<void> {
+/**
+ * The channel's name, audience and look-alike warning from the directory, and whether it is live;
+ * undefined when the tracker could not be asked or did not say.
+ */
+async function refreshChannel(channelId: string): Promise<ChannelState | undefined> {
   try {
     const channel = (await fetchChannels()).find((c) => c.id === channelId);
     const name = byId('channel-name');
     const audience = byId('channel-audience');
     if (channel === undefined) {
       setText(audience, 'not in the directory');
-      return;
+      // The listing is cached for a moment: the channel's own entry says why it is missing.
+      return await fetchChannelState(channelId);
     }
     setText(name, channel.name);
     document.title = `${channel.name} — meshtv`;
@@ -232,50 +227,11 @@ async function refreshChannel(channelId: string): Promise<void> {
         `⚠ ${formatCount(channel.sameNameCount, 'other channel uses', 'other channels use')} a name that looks like this one. This one's id is above.`,
       );
     }
+    return 'live';
   } catch {
     // the directory is decoration here: playback does not depend on it
+    return undefined;
   }
-}
-
-function bindSettings(viewer: BrowserViewer, settings: SharingSettings): void {
-  const cap = byId<HTMLInputElement>('upload-cap');
-  const off = byId<HTMLInputElement>('no-upload');
-  const hint = byId('upload-hint');
-  cap.value = settings.uploadLimitBps === undefined ? '' : String(Math.round(settings.uploadLimitBps / 1000));
-  off.checked = !settings.uploadEnabled;
-  cap.disabled = off.checked;
-  const describe = () =>
-    setText(
-      hint,
-      !settings.uploadEnabled
-        ? 'You watch without relaying: others get the stream from the broadcaster or other viewers.'
-        : settings.uploadLimitBps === undefined
-          ? 'You relay the stream to other viewers, as fast as your link allows.'
-          : `You relay up to ${formatBitrate(settings.uploadLimitBps)} to other viewers.`,
-    );
-  describe();
-
-  cap.addEventListener('change', () => {
-    const text = cap.value.trim();
-    const kbps = Number(text);
-    if (text !== '' && (!Number.isFinite(kbps) || kbps < 1)) {
-      cap.setAttribute('aria-invalid', 'true');
-      setText(hint, 'Enter a cap of at least 1 kbit/s, or leave it empty for no cap.');
-      return;
-    }
-    cap.removeAttribute('aria-invalid');
-    settings.uploadLimitBps = text === '' ? undefined : Math.round(kbps * 1000);
-    viewer.setUploadLimit(settings.uploadLimitBps);
-    saveSharingSettings(settings);
-    describe();
-  });
-  off.addEventListener('change', () => {
-    settings.uploadEnabled = !off.checked;
-    cap.disabled = off.checked;
-    viewer.setUploadEnabled(settings.uploadEnabled);
-    saveSharingSettings(settings);
-    describe();
-  });
 }
 
 /** "3 (2 direct, 1 relayed)", and how many could not be reached at all. */
