@@ -9,6 +9,9 @@
 //     node:child_process or one of the helpers that start one (STARTS_A_PROGRAM below);
 //   - a file named *.slow.test.ts: tens of seconds on its own (whole-swarm simulations).
 // test/e2e (real processes), test/browser (Chromium) and network namespaces stay out by folder.
+//
+// `npm run test:long` (`--long`): the tests under test/long, which take minutes each (long runs,
+// disk bounds over half an hour); `npm test` leaves them out.
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -41,6 +44,16 @@ function testFiles(dir) {
   return out.sort();
 }
 
+/** Every test file of `npm test`: all under test/ but the long ones. */
+function suiteFiles() {
+  const long = path.join(root, 'test', 'long');
+  const out = [];
+  for (const f of testFiles(path.join(root, 'test'))) {
+    if (!path.join(root, f).startsWith(`${long}${path.sep}`)) out.push(f);
+  }
+  return out.sort();
+}
+
 function unitFiles() {
   return UNIT_DIRS.flatMap((d) => testFiles(path.join(root, 'test', d))).filter(
     (f) => !f.endsWith('.slow.test.ts') && !STARTS_A_PROGRAM.test(fs.readFileSync(path.join(root, f), 'utf8')),
@@ -62,12 +75,19 @@ if (args[0] === '--unit') {
   ]);
   process.exit(0);
 }
-if (args.length === 0) {
+const long = args[0] === '--long';
+if (args.length === 0 && !long) {
   step('lint (biome)', bin('biome'), ['check', '.']);
   step('type check (tsc --noEmit)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
   step('layers (dependency-cruiser)', bin('depcruise'), ['src', '--config', '.dependency-cruiser.cjs', '--output-type', 'err']);
 }
-const files = args.length > 0 ? args : testFiles(path.join(root, 'test'));
+const files = long
+  ? fs.existsSync(path.join(root, 'test', 'long'))
+    ? testFiles(path.join(root, 'test', 'long'))
+    : []
+  : args.length > 0
+    ? args
+    : suiteFiles();
 step('tests (node --test)', process.execPath, [
   '--import',
   'tsx',
