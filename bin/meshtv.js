@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Entry point of the meshtv command. Its code is built from src/ into dist/ (`npm run build`,
 // and by `npm start` and `npm test`); a checkout fresh from `npm ci` builds it here, on its
-// first run, rather than failing to find dist/.
+// first run, rather than failing to find dist/. An installed package ships dist/ (built by the
+// prepack script) and no src/, so it never builds.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';

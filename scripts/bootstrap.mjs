@@ -1,5 +1,6 @@
 // Runs before `npm start` and `npm test` on any machine, fresh or not: installs the npm
-// packages when node_modules is missing or older than the lock file, then builds dist/.
+// packages when node_modules is missing or older than the lock file, builds dist/, and (as root)
+// installs the Debian packages that are missing: ffmpeg always, the test tools with --test.
 // Idempotent and quick when everything is already in place. Uses only node built-ins.
 
 import { spawnSync } from 'node:child_process';
@@ -54,16 +55,29 @@ const debianNeeds = [
   ['iproute2', 'the NAT tests', ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip']],
   ['tcpdump', 'the test that peer links are encrypted on the wire', ['/usr/bin/tcpdump', '/usr/sbin/tcpdump']],
 ];
-const missing = process.argv.includes('--test') ? debianNeeds.filter(([, , paths]) => !paths.some(executable)) : [];
+// Broadcasting needs an ffmpeg that resolves host names (the bundled static build crashes on
+// any --input URL with a host name), so `npm start` installs it too, not only the tests.
+const onPath = (name) =>
+  (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter((d) => d !== '')
+    .map((d) => path.join(d, name));
+const ffmpegNeed = [
+  'ffmpeg',
+  'host-name inputs such as http://localhost/...',
+  [process.env.MESHTV_FFMPEG || '/usr/bin/ffmpeg', ...onPath('ffmpeg')],
+];
+const needs = process.argv.includes('--test') ? [ffmpegNeed, ...debianNeeds] : [ffmpegNeed];
+const missing = needs.filter(([, , paths]) => !paths.some(executable));
 if (missing.length > 0) {
   const names = missing.map(([name]) => name);
   if (process.getuid?.() !== 0) {
     const why = missing.map(([name, what]) => `${name} (${what})`).join(', ');
     process.stderr.write(
-      `bootstrap: missing ${why} and this is not root: run apt-get install ${names.join(' ')}, or those tests are skipped\n`,
+      `bootstrap: missing ${why} and this is not root: run apt-get install ${names.join(' ')}; until then, what each is for will not work\n`,
     );
   } else {
-    process.stderr.write(`bootstrap: installing Debian packages for the tests (apt-get install ${names.join(' ')})\n`);
+    process.stderr.write(`bootstrap: installing Debian packages (apt-get install ${names.join(' ')})\n`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     const apt = (args) => spawnSync('apt-get', args, { cwd: root, stdio: 'inherit', env }).status === 0;
     const install = ['install', '-y', '-qq', ...names];

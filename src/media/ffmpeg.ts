@@ -1,5 +1,6 @@
-// Finding ffmpeg and building its command lines. The ffmpeg on PATH wins; otherwise the static
-// build shipped in the npm package @ffmpeg-installer/ffmpeg, so nothing outside npm is needed.
+// Finding ffmpeg and building its command lines. MESHTV_FFMPEG wins, then the ffmpeg on PATH;
+// otherwise the static build shipped in the npm package @ffmpeg-installer/ffmpeg, so nothing
+// outside npm is needed (but that build cannot resolve host names: see isBundledFfmpeg).
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -35,14 +36,32 @@ export function ffmpegPath(): string {
 }
 
 function bundledFfmpeg(): string {
+  const bundled = bundledFfmpegPath();
+  if (bundled === undefined) {
+    throw new UserError('ffmpeg not found: install it (apt-get install ffmpeg) or run npm install to get the bundled build');
+  }
+  return bundled;
+}
+
+/** Where @ffmpeg-installer/ffmpeg put its static build, if it is installed and runnable. */
+function bundledFfmpegPath(): string | undefined {
   try {
     const require = createRequire(import.meta.url);
     const bundled = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
     fs.accessSync(bundled, fs.constants.X_OK);
     return bundled;
   } catch {
-    throw new UserError('ffmpeg not found: install it (apt-get install ffmpeg) or run npm install to get the bundled build');
+    return undefined;
   }
+}
+
+/**
+ * True if `ffmpeg` is the bundled static build. That build (ffmpeg 4.1, linked statically
+ * against glibc) crashes with SIGSEGV on any host-name lookup, so it can only take addresses.
+ */
+export function isBundledFfmpeg(ffmpeg: string): boolean {
+  const bundled = bundledFfmpegPath();
+  return bundled !== undefined && path.resolve(ffmpeg) === path.resolve(bundled);
 }
 
 const protocolCache = new Map<string, Set<string>>();

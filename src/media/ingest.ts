@@ -11,9 +11,9 @@ import { UserError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { CHUNK_MS, FLAG_END_OF_STREAM, FLAG_KEYFRAME } from '../protocol/chunk.js';
 import { type EncodingOptions, ffmpegArgs } from './encoding.js';
-import { ffmpegInputProtocols, outputPipe } from './ffmpeg.js';
+import { ffmpegInputProtocols, isBundledFfmpeg, outputPipe } from './ffmpeg.js';
 import { FfmpegLog, type FfmpegLogEvent } from './ffmpeg-log.js';
-import { describeInput, endsByItself, type InputSource, redactUrls, waitsForSender } from './input.js';
+import { describeInput, endsByItself, hostToResolve, type InputSource, redactUrls, waitsForSender } from './input.js';
 import { TsChunker, type TsPiece } from './ts-chunker.js';
 
 export interface IngestOptions {
@@ -281,6 +281,13 @@ export function checkInput(source: InputSource, ffmpeg: string): void {
       throw new UserError(`input file ${source.path} not found`);
     }
     if (stat.isDirectory()) throw new UserError(`--input ${source.path} is a directory, not a video file`);
+  }
+  const host = hostToResolve(source);
+  if (host !== undefined && isBundledFfmpeg(ffmpeg)) {
+    // Said before ffmpeg starts: it would die of SIGSEGV in the lookup, which tells a user nothing.
+    throw new UserError(
+      `${describeInput(source)} names the host ${host}, but the ffmpeg in use is the bundled static build (${ffmpeg}), which cannot resolve host names; install ffmpeg (e.g. apt-get install ffmpeg) so that one is on PATH or in MESHTV_FFMPEG, or give the IP address in place of ${host}`,
+    );
   }
   if (source.kind === 'srt' && !ffmpegInputProtocols(ffmpeg).has('srt')) {
     throw new UserError(

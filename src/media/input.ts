@@ -3,6 +3,7 @@
 // how an input is shown in logs (secrets hidden). The ffmpeg command line for each is
 // encoding.ts's; running ffmpeg is ingest.ts's. Pure: no I/O.
 
+import { isIP } from 'node:net';
 import { UserError } from '../common/errors.js';
 
 export type InputSource =
@@ -66,6 +67,24 @@ export function endsByItself(source: InputSource): boolean {
 /** True for inputs that wait for someone to send (a push or a socket), rather than fetching. */
 export function waitsForSender(source: InputSource): boolean {
   return source.kind === 'stdin' || source.kind === 'udp' || source.kind === 'rtmp' || (source.kind === 'srt' && source.listener);
+}
+
+/**
+ * The host name ffmpeg would have to look up to open this input (undefined when the input names
+ * no host, or an IP address).
+ */
+export function hostToResolve(source: InputSource): string | undefined {
+  let host: string;
+  if (source.kind === 'rtmp') host = source.host;
+  else if (source.kind === 'http' || source.kind === 'rtsp' || source.kind === 'udp' || source.kind === 'srt') {
+    try {
+      host = new URL(source.url).hostname;
+    } catch {
+      return undefined;
+    }
+  } else return undefined;
+  const bare = host.replace(/^\[|\]$/g, '');
+  return bare === '' || isIP(bare) !== 0 ? undefined : bare;
 }
 
 /** Short human description for logs and errors. */

@@ -196,7 +196,8 @@ describe('TsChunker on a 4 s test pattern', () => {
       const packets = packetsOf(p.payload);
       const firstVideo = packets.find((k) => k.pid === videoPid && k.unitStart);
       if ((p.flags & FLAG_KEYFRAME) !== 0) {
-        assert.equal(packets[0]?.pid, 0, `key chunk ${i} starts with the PAT`);
+        // ffmpeg 4.3 and later (Debian's 5.1) write the SDT (pid 0x11) once, before the first PAT.
+        assert.equal(packets.find((k) => k.pid !== 0x11)?.pid, 0, `key chunk ${i} starts with the PAT`);
         assert.equal(firstVideo?.randomAccess, true, `key chunk ${i} starts its video with a keyframe`);
       } else if (firstVideo !== undefined) {
         assert.equal(firstVideo.randomAccess, false, `chunk ${i} is not flagged but starts with a keyframe`);
