@@ -196,8 +196,13 @@ export class Ingest {
     if (endsByItself(this.o.source)) {
       // Not one chunk over the whole input: no audio or video ffmpeg could read (a text file,
       // a picture), an error rather than a channel that starts and ends at once.
+      // Worded as when ffmpeg fails before the broadcast starts (firstRunError): which of the
+      // two a user sees depends only on how fast ffmpeg starts.
       if (this.pieces === 0)
-        this.noMedia = `${what} gave no audio or video to broadcast${r.code === 0 && !r.spawnError ? '' : ` (${why(r)})`}; is it a video file?`;
+        this.noMedia =
+          r.code === 0 && !r.spawnError
+            ? `${what} gave no audio or video to broadcast; ${HINTS[this.o.source.kind]}`
+            : this.firstRunError(r, args).message;
       else if (r.code !== 0 || r.spawnError) this.o.log.warn(`${what} broke off: ${why(r)}`);
       r.leftovers.forEach((leftover, output) => {
         const last = leftover ?? { payload: new Uint8Array(0), flags: 0, captureTimeMs: Date.now(), mediaMs: 0 };
