@@ -19,6 +19,9 @@ import type { BrowserLane } from './browser-lanes.js';
  */
 export type OriginState = 'unused' | 'streaming' | 'full' | 'unreachable' | 'none';
 
+/** An origin that has not answered by then is taken as unreachable (a stalled socket must not hold the tab). */
+const EDGE_TIMEOUT_MS = 5000;
+const CHUNK_TIMEOUT_MS = 6000;
 /** Chunks from the origin within this long count as streaming from it. */
 const STREAMING_WINDOW_MS = 3000;
 
@@ -45,7 +48,7 @@ export class OriginClient {
     }
     let edge: { seq?: unknown; lease?: unknown; error?: unknown };
     try {
-      const res = await fetch(`${originUrl}/edge.json`, { cache: 'no-store' });
+      const res = await fetch(`${originUrl}/edge.json`, { cache: 'no-store', signal: AbortSignal.timeout(EDGE_TIMEOUT_MS) });
       edge = (await res.json()) as typeof edge;
       if (!res.ok) {
         this.refusal = edge.error === 'full' || edge.error === 'address' ? 'full' : undefined;
@@ -66,7 +69,8 @@ export class OriginClient {
     if (originUrl === undefined || this.inFlight.has(seq)) return;
     this.inFlight.add(seq);
     const query = this.lease === undefined ? '' : `?lease=${encodeURIComponent(this.lease)}`;
-    fetch(`${originUrl}/chunk/${seq}${query}`, { cache: 'no-store' })
+    // The origin holds a request for a chunk not cut yet up to 3 s; past that it is lost anyway.
+    fetch(`${originUrl}/chunk/${seq}${query}`, { cache: 'no-store', signal: AbortSignal.timeout(CHUNK_TIMEOUT_MS) })
       .then(async (res) => {
         if (res.status === 503) this.refusal = 'full';
         if (!res.ok) return;

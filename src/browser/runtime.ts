@@ -252,7 +252,8 @@ class PeerlessStart {
       this.lanes.setQuality(base.name);
       this.held = true;
     }
-    if (lane.core.getStats().started) return;
+    // Streaming already (a start still on its way): a second lease would only take a slot.
+    if (lane.core.getStats().started || this.origin.state(nowMs) === 'streaming') return;
     this.lastTryMs = nowMs;
     void this.origin.join(this.lanes.lane);
   }

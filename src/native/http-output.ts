@@ -14,6 +14,7 @@ import os from 'node:os';
 import { UserError } from '../common/errors.js';
 import type { HlsSegmenter } from '../media/hls-segmenter.js';
 import type { StreamOutput } from '../media/stream-output.js';
+import { hostGroup } from '../protocol/admission.js';
 import { isLoopbackHost } from '../protocol/ip-ranges.js';
 
 export interface HttpOutput {
@@ -95,6 +96,7 @@ export async function startHttpOutput(options: HttpOutputOptions): Promise<HttpO
     refusedHosts: 0,
   };
   const server = http.createServer((req, res) => handle(state, req, res));
+  limitConnections(server);
   const port = await listenWithFallback(server, options);
   return {
     port,
@@ -140,6 +142,37 @@ function handle(state: ServerState, req: http.IncomingMessage, res: http.ServerR
     const routes = [options.stream && '/stream.ts', options.hls && '/live.m3u8', '/stats.json'].filter(Boolean).join(', ');
     res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found; try ${routes}\n`);
   }
+}
+
+/** Sockets one address (an IPv4 address, an IPv6 /64) may hold open, this machine's excepted. */
+export const CONNECTIONS_PER_ADDRESS = 32;
+const MAX_CONNECTIONS = 2048;
+
+/**
+ * A broadcaster's server faces the Internet: a client that opens sockets and sends its request
+ * slowly, or never, must not hold the process's file descriptors (which its peer links need).
+ */
+function limitConnections(server: http.Server): void {
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 15_000;
+  server.maxConnections = MAX_CONNECTIONS;
+  const open = new Map<string, number>();
+  server.on('connection', (socket) => {
+    const address = socket.remoteAddress ?? '';
+    if (isLoopbackHost(address)) return;
+    const group = hostGroup(address);
+    const count = (open.get(group) ?? 0) + 1;
+    if (count > CONNECTIONS_PER_ADDRESS) {
+      socket.destroy();
+      return;
+    }
+    open.set(group, count);
+    socket.on('close', () => {
+      const left = (open.get(group) ?? 1) - 1;
+      if (left <= 0) open.delete(group);
+      else open.set(group, left);
+    });
+  });
 }
 
 /** Answers 421 to a Host this server does not answer (DNS rebinding); true when it did. */

@@ -31,6 +31,9 @@ interface Lease {
   readonly group: string;
   tokens: number;
   lastUseMs: number;
+  /** Bytes drawn since windowStartMs: a lease is kept by streaming, not by a fetch now and then. */
+  windowStartMs: number;
+  windowBytes: number;
 }
 
 export type Admission = { lease: string } | { refused: 'full' | 'address' };
@@ -62,11 +65,19 @@ export class OriginGate {
     const group = hostGroup(client);
     let fromGroup = 0;
     for (const l of this.leases.values()) if (l.group === group) fromGroup++;
-    if (fromGroup >= LEASES_PER_ADDRESS) return { refused: 'address' };
-    if (this.leases.size >= this.slots()) return { refused: 'full' };
+    // Never every slot to one address, however few there are.
+    const slots = this.slots();
+    if (this.leases.size >= slots) return { refused: 'full' };
+    if (fromGroup >= Math.max(1, Math.min(LEASES_PER_ADDRESS, slots - 1))) return { refused: 'address' };
     const id = this.config.newLeaseId();
-    this.leases.set(id, { group, tokens: this.leaseBurst(), lastUseMs: nowMs });
+    this.leases.set(id, { group, tokens: this.leaseBurst(), lastUseMs: nowMs, windowStartMs: nowMs, windowBytes: 0 });
     return { lease: id };
+  }
+
+  /** Whether `leaseId` is a live lease of `client`'s address. */
+  holds(client: string, leaseId: string | undefined, nowMs: number): boolean {
+    const lease = leaseId === undefined ? undefined : this.leases.get(leaseId);
+    return lease !== undefined && lease.group === hostGroup(client) && nowMs - lease.lastUseMs <= LEASE_IDLE_MS;
   }
 
   /**
@@ -76,12 +87,13 @@ export class OriginGate {
   charge(client: string, leaseId: string | undefined, bytes: number, nowMs: number): boolean {
     this.refill(nowMs);
     const lease = leaseId === undefined ? undefined : this.leases.get(leaseId);
-    if (lease !== undefined && lease.group === hostGroup(client) && nowMs - lease.lastUseMs <= LEASE_IDLE_MS) {
+    if (lease !== undefined && this.holds(client, leaseId, nowMs)) {
       const rate = (this.config.streamBps() / 8) * LEASE_HEADROOM;
       lease.tokens = Math.min(this.leaseBurst(), lease.tokens + (rate * (nowMs - lease.lastUseMs)) / 1000);
       lease.lastUseMs = nowMs;
       if (lease.tokens < bytes) return false;
       lease.tokens -= bytes;
+      lease.windowBytes += bytes;
       // Leased streams draw on the budget too, and may overdraw it: they were admitted within it.
       this.tokens -= bytes;
       return true;
@@ -102,7 +114,21 @@ export class OriginGate {
     this.tokens = Math.min(bytesPerS * BURST_S, this.tokens + (bytesPerS * Math.max(0, nowMs - last)) / 1000);
   }
 
+  /**
+   * Frees leases idle for LEASE_IDLE_MS, and those that drew less than half a stream over such
+   * a window: one small fetch every few seconds would otherwise hold a slot for almost nothing.
+   */
   private expire(nowMs: number): void {
-    for (const [id, l] of this.leases) if (nowMs - l.lastUseMs > LEASE_IDLE_MS) this.leases.delete(id);
+    const halfStream = (this.config.streamBps() / 8) * (LEASE_IDLE_MS / 1000) * 0.5;
+    for (const [id, l] of this.leases) {
+      if (nowMs - l.lastUseMs > LEASE_IDLE_MS) this.leases.delete(id);
+      else if (nowMs - l.windowStartMs >= LEASE_IDLE_MS) {
+        if (l.windowBytes < halfStream) this.leases.delete(id);
+        else {
+          l.windowStartMs = nowMs;
+          l.windowBytes = 0;
+        }
+      }
+    }
   }
 }

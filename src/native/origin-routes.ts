@@ -60,7 +60,11 @@ export class ChunkOrigin {
     }
     const m = /^\/chunk\/(\d{1,10})$/.exec(path);
     if (m === null) return false;
-    const lease = new URL(req.url ?? '/', 'http://origin').searchParams.get('lease') ?? undefined;
+    // The path was checked already; the raw target may still be no URL at all ("http://[/.."),
+    // so only its query is read, never the whole parsed again.
+    const target = req.url ?? '';
+    const query = target.indexOf('?');
+    const lease = query < 0 ? undefined : (new URLSearchParams(target.slice(query + 1)).get('lease') ?? undefined);
     this.serveChunk(Number(m[1]), client, lease, req, res);
     return true;
   }
@@ -93,8 +97,10 @@ export class ChunkOrigin {
       this.send(chunk, client, lease, req, res);
       return;
     }
+    // Only a leased stream waits for the next chunks: a tab with peers asks only for chunks cut
+    // already, and anyone else could fill the waiting room and make a leased viewer skip one.
     const soon = this.newest !== undefined && seq > this.newest && seq <= this.newest + WAIT_AHEAD;
-    if (!soon || this.waitingCount >= MAX_WAITING) {
+    if (!soon || this.waitingCount >= MAX_WAITING || !this.o.gate.holds(client, lease, Date.now())) {
       res.writeHead(404, { ...CORS, 'cache-control': 'no-store' }).end();
       return;
     }

@@ -7,13 +7,14 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { forTerminal } from '../../src/common/log.js';
 import { loadOrCreateKey } from '../../src/crypto/keys.js';
 import { originFor } from '../../src/native/broadcast-policy.js';
-import { allowedHosts, type HttpOutput, hostOf, startHttpOutput } from '../../src/native/http-output.js';
+import { allowedHosts, CONNECTIONS_PER_ADDRESS, type HttpOutput, hostOf, startHttpOutput } from '../../src/native/http-output.js';
 import { channelNameProblem, usableOrigin } from '../../src/protocol/channel-record.js';
 import { originChunk, testOrigin } from '../helpers/origin.js';
 import { tempDir } from '../helpers/processes.js';
@@ -183,6 +184,39 @@ test("a broadcaster's server on every interface serves the origin to all, the st
     assert.equal((await get(server.port, '/chunk/5', 'tv.example.org', lan)).status, 200);
     assert.equal((await get(server.port, '/stats.json', `127.0.0.1:${server.port}`)).status, 200);
   } finally {
+    await server.close();
+  }
+});
+
+test('one address cannot hold more than its share of sockets on a server bound to every interface', async (t) => {
+  const lan = Object.values(os.networkInterfaces())
+    .flat()
+    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
+  if (lan === undefined) {
+    t.skip('this machine has no address besides loopback');
+    return;
+  }
+  const server = await startHttpOutput({ host: '0.0.0.0', port: 0, stats: () => ({}), privateToLoopback: true });
+  const sockets: net.Socket[] = [];
+  try {
+    const closed: boolean[] = [];
+    for (let i = 0; i <= CONNECTIONS_PER_ADDRESS; i++) {
+      const socket = net.connect({ host: lan, port: server.port });
+      socket.on('error', () => {});
+      const index = i;
+      closed[index] = false;
+      socket.on('close', () => {
+        closed[index] = true;
+      });
+      sockets.push(socket);
+      await new Promise((resolve) => socket.once('connect', resolve));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(closed.filter(Boolean).length, 1, 'only the socket past the cap was closed');
+    assert.equal(closed[CONNECTIONS_PER_ADDRESS], true);
+    assert.equal((await get(server.port, '/stats.json', `127.0.0.1:${server.port}`)).status, 200, 'this machine is not counted');
+  } finally {
+    for (const s of sockets) s.destroy();
     await server.close();
   }
 });
