@@ -131,8 +131,9 @@ test('attackers cannot change what honest viewers play, and are dropped', { time
       const real = (await a.next(isChunk)).chunk;
       const payload = new Uint8Array(real.payload);
       payload[100] = (payload[100] as number) ^ 0xff;
-      // Presented as the next chunk, which the victim does not hold yet, with the real signature.
-      a.send({ type: MsgType.ChunkData, chunk: { ...real, seq: real.seq + 1, payload } });
+      // Presented, with the real signature, as a chunk 5 s ahead, which the victim cannot hold
+      // yet (the next one it may well hold already: a duplicate is not checked, so not punished).
+      a.send({ type: MsgType.ChunkData, chunk: { ...real, seq: real.seq + 50, payload } });
       return a;
     },
     "another channel's chunks": async () => {
