@@ -231,13 +231,23 @@ class PeerlessStart {
   private readonly startedAtMs = Date.now();
   private lastTryMs = Number.NEGATIVE_INFINITY;
   private held = false;
+  /** Peers brought the first chunks: later gaps are theirs to fill (and the origin's late fetches). */
+  private playedFromPeers = false;
+  private joined = false;
 
   constructor(
     private readonly lanes: BrowserLanes,
     private readonly origin: OriginClient,
-  ) {}
+  ) {
+    // A rendition switch opens a lane with no peer yet; starting it on the origin's edge would
+    // cut across the switch, which the lane set times at a keyframe.
+    lanes.events.on('play', () => {
+      if (!this.joined) this.playedFromPeers = true;
+    });
+  }
 
   check(nowMs: number): void {
+    if (this.playedFromPeers) return;
     const lane = this.lanes.lane;
     const peers = lane.driver.linkCount;
     const base = this.lanes.ladder[0];
@@ -255,6 +265,7 @@ class PeerlessStart {
     // Streaming already (a start still on its way): a second lease would only take a slot.
     if (lane.core.getStats().started || this.origin.state(nowMs) === 'streaming') return;
     this.lastTryMs = nowMs;
+    this.joined = true;
     void this.origin.join(this.lanes.lane);
   }
 }

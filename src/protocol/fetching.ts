@@ -188,6 +188,12 @@ export class Fetching {
     // is this close was captured long enough ago that the origin holds it.
     for (let seq = from; seq <= from + s.config.maxAheadChunks; seq++) {
       if (s.chunks.has(seq) || s.requests.has(seq) || this.originAsked.has(seq) || offeredBy(s.neighbourList, seq)) continue;
+      // While neighbours keep bringing chunks, one at the edge of what arrived is most likely
+      // on its way (pushed chunks come unannounced): only a hole behind a newer chunk is worth
+      // the origin's upload. On a slow link, fetching the edge too doubled the traffic and made
+      // everything late. Once nothing has come for originUrgentMs, the edge is asked too.
+      const flowing = nowMs - (this.lastNewChunkAtMs ?? Number.NEGATIVE_INFINITY) < s.config.originUrgentMs;
+      if (s.neighbourList.length > 0 && flowing && seq >= s.chunks.newest) break;
       const deadline = this.playout.deadlineMs(seq);
       if (deadline === undefined || deadline - nowMs > s.config.originUrgentMs) break;
       this.originAsked.add(seq);

@@ -90,3 +90,34 @@ test('without the fallback turned on, nothing is asked from the origin', () => {
   }
   assert.deepEqual(asked, []);
 });
+
+test('while chunks keep coming from a neighbour, only a hole behind newer ones is asked from the origin, not the edge', () => {
+  const viewer = new PeerCore(
+    { role: 'viewer', originFallback: true, minStartLagMs: 0 },
+    { channelKey: key.publicKey, localPeerId: new Uint8Array(16), verify: nodeVerify, random: seededRandom(5) },
+  );
+  viewer.handleConnected(1_000_000, 'src');
+  viewer.handleMessage(1_000_000, 'src', {
+    type: MsgType.Hello,
+    version: PROTOCOL_VERSION,
+    channelKey: key.publicKey,
+    peerId: new Uint8Array(16).fill(1),
+    role: 'source',
+  });
+  // The link slows down after the start: from chunk 4 on, each lands a second later than the
+  // player wants it, and chunk 6 never comes.
+  const arrival = (seq: number) => 1_000_000 + seq * 250 + (seq < 4 ? 50 : 1050);
+  const asked: number[] = [];
+  for (let now = 1_000_000; now < 1_005_000; now += 50) {
+    for (let seq = 0; seq < 18; seq++)
+      if (seq !== 6 && arrival(seq) === now) viewer.handleMessage(now, 'src', { type: MsgType.ChunkData, chunk: chunk(seq) });
+    viewer.handleTimeout(now);
+    asked.push(...events(viewer).flatMap((e) => (e.type === 'origin-fetch' ? [e.seq] : [])));
+  }
+  assert.ok(asked.includes(6), `the hole was not asked from the origin: ${asked}`);
+  assert.deepEqual(
+    asked.filter((seq) => seq > 6),
+    [],
+    `chunks on their way were asked from the origin too: ${asked}`,
+  );
+});
