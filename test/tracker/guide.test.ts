@@ -3,8 +3,6 @@
 // XMLTV that Debian's tv_validate_file accepts; guides and logos stay in bounded memory.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { parseChannelList } from '../../src/api/tracker-api.js';
 import { renderXmltv } from '../../src/api/xmltv.js';
@@ -17,17 +15,7 @@ import { signSourceProof } from '../../src/protocol/source-proof.js';
 import { GuideStore } from '../../src/tracker/guide-store.js';
 import { startTracker, type TrackerServer } from '../../src/tracker/server.js';
 import { tempDir } from '../helpers/processes.js';
-
-const DTD = '/usr/share/xmltv/xmltv.dtd';
-
-/** Runs Debian's XMLTV validator on `xml`; its output when it refuses. */
-export function tvValidate(xml: string): { ok: boolean; output: string } {
-  assert.ok(fs.existsSync(DTD), 'tv_validate_file is missing: apt-get install xmltv-util (scripts/bootstrap.mjs --test installs it)');
-  const file = `${tempDir('epg')}/epg.xml`;
-  fs.writeFileSync(file, xml);
-  const r = spawnSync('tv_validate_file', ['--dtd-file', DTD, file], { encoding: 'utf8' });
-  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
-}
+import { tvValidate } from '../helpers/xmltv.js';
 
 describe('tracker guide routes', () => {
   let tracker: TrackerServer;
