@@ -129,8 +129,8 @@ class Reader {
   private decode(raw: string, at: number): string {
     this.checked(raw, at);
     if (raw.includes(']]>')) this.fail('"]]>" is not allowed in text', at);
-    return raw.replace(/&([^;&\s]{0,12})(;?)/g, (whole, ref: string, semi: string) => {
-      const where = at + raw.indexOf(whole);
+    return raw.replace(/&([^;&\s]{0,12})(;?)/g, (_whole, ref: string, semi: string, offset: number) => {
+      const where = at + offset;
       if (semi === '') this.fail('"&" must be written &amp;', where);
       const named = PREDEFINED[ref];
       if (named !== undefined) return named;
