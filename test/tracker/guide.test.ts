@@ -3,11 +3,14 @@
 // XMLTV that Debian's tv_validate_file accepts; guides and logos stay in bounded memory.
 
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { parseChannelList } from '../../src/api/tracker-api.js';
 import { renderXmltv } from '../../src/api/xmltv.js';
 import { bytesToHex } from '../../src/common/hex.js';
 import { loadOrCreateKey, nodeVerify } from '../../src/crypto/keys.js';
+import { fetchChannelGuide } from '../../src/native/tracker-client.js';
 import { signChannelRecord } from '../../src/protocol/channel-record.js';
 import { type ChannelGuide, checkSignedGuide, signGuide } from '../../src/protocol/guide.js';
 import { signLogo } from '../../src/protocol/logo.js';
@@ -110,6 +113,21 @@ describe('tracker guide routes', () => {
         hasLogo: true,
       },
     );
+  });
+
+  test('a native client reads the guide only when the channel key signed it', async () => {
+    const g = await fetchChannelGuide(tracker.url, key.channelId, nodeVerify);
+    assert.equal(g?.programmes[0]?.title, 'Evening <news> & "more"');
+    assert.equal(await fetchChannelGuide(tracker.url, 'ef'.repeat(32), nodeVerify), undefined);
+    // A tracker that serves another key's guide under this channel's id is caught.
+    const liar = http.createServer((_req, res) => res.end(JSON.stringify(signGuide(guide(now), other.sign))));
+    await new Promise<void>((r) => liar.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(liar.address() as AddressInfo).port}`;
+      await assert.rejects(fetchChannelGuide(url, key.channelId, nodeVerify), /fails its check \(signature does not match/);
+    } finally {
+      liar.close();
+    }
   });
 
   test('/epg.xml is XMLTV that tv_validate_file accepts, with the logo URL on the asked host', async () => {
