@@ -54,6 +54,7 @@ const debianNeeds = [
   ['coturn', 'the TURN tests', ['/usr/bin/turnserver']],
   ['iproute2', 'the NAT tests', ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip']],
   ['tcpdump', 'the test that peer links are encrypted on the wire', ['/usr/bin/tcpdump', '/usr/sbin/tcpdump']],
+  ['xmltv-util', 'the programme guide tests (tv_validate_file)', ['/usr/bin/tv_validate_file']],
 ];
 // Broadcasting needs an ffmpeg that resolves host names (the bundled static build crashes on
 // any --input URL with a host name), so `npm start` installs it too, not only the tests.

@@ -57,6 +57,22 @@ export interface ChannelSummary {
   sameNameCount: number;
   /** The quality ladder, lowest first, when the channel has one (viewers counts all of them). */
   renditions?: { name: string; height: number; bitrateBps: number }[];
+  /** From the channel's signed guide (GET /api/channels/ID/guide), when it has one. */
+  category?: string;
+  /** A BCP 47 language tag. */
+  language?: string;
+  description?: string;
+  /** The programme on now and the one after it (times in ms since the epoch). */
+  now?: ProgrammeSummary;
+  next?: ProgrammeSummary;
+  /** Whether GET /api/channels/ID/logo has an image. */
+  hasLogo?: boolean;
+}
+
+export interface ProgrammeSummary {
+  title: string;
+  start: number;
+  stop: number;
 }
 
 /**
@@ -86,6 +102,8 @@ export function parseAnnounceAnswer(body: unknown): AnnounceAnswer | undefined {
 
 const CHANNEL_ID = /^[0-9a-f]{64}$/;
 const MAX_NAME_CHARS = 80;
+/** Programme titles are cut to this (a guide's own limit is 120). */
+const MAX_GUIDE_TEXT_CHARS = 120;
 
 /** A tracker's channel list, checked: malformed entries dropped, names cut to 80 characters. */
 export function parseChannelList(body: unknown): ChannelSummary[] | undefined {
@@ -104,6 +122,7 @@ export function parseChannelList(body: unknown): ChannelSummary[] | undefined {
       // Older trackers name every twin and send no count.
       sameNameCount: isCount(c.sameNameCount) ? c.sameNameCount : twins.length,
       ...(Array.isArray(c.renditions) ? { renditions: c.renditions.filter(isRenditionSummary) } : {}),
+      ...guideSummary(c),
     });
   }
   return out;
@@ -117,4 +136,26 @@ function isRenditionSummary(v: unknown): v is { name: string; height: number; bi
   if (typeof v !== 'object' || v === null) return false;
   const r = v as Record<string, unknown>;
   return typeof r.name === 'string' && typeof r.height === 'number' && typeof r.bitrateBps === 'number';
+}
+
+/** The guide's part of a summary: each field kept when well-formed, cut to its limit, else left out. */
+function guideSummary(c: Record<string, unknown>): Partial<ChannelSummary> {
+  const text = (v: unknown, max: number) => (typeof v === 'string' ? v.slice(0, max) : undefined);
+  const programme = (v: unknown): ProgrammeSummary | undefined => {
+    if (typeof v !== 'object' || v === null) return undefined;
+    const p = v as Record<string, unknown>;
+    return typeof p.title === 'string' && Number.isFinite(p.start) && Number.isFinite(p.stop)
+      ? { title: p.title.slice(0, MAX_GUIDE_TEXT_CHARS), start: p.start as number, stop: p.stop as number }
+      : undefined;
+  };
+  const out: Partial<ChannelSummary> = {
+    category: text(c.category, MAX_NAME_CHARS),
+    language: text(c.language, MAX_NAME_CHARS),
+    description: text(c.description, MAX_GUIDE_TEXT_CHARS * 10),
+    now: programme(c.now),
+    next: programme(c.next),
+    hasLogo: c.hasLogo === true ? true : undefined,
+  };
+  for (const k of Object.keys(out) as (keyof ChannelSummary)[]) if (out[k] === undefined) delete out[k];
+  return out;
 }

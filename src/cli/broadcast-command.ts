@@ -14,6 +14,7 @@ import { parseRenditions } from '../media/renditions.js';
 import { startBroadcast } from '../native/broadcaster.js';
 import { channelNameProblem } from '../protocol/channel-record.js';
 import { commandHelp, parse, parseOriginLimit, parseSourceUploadLimit, str } from './args.js';
+import { GUIDE_FLAGS, guideOptions } from './guide-flags.js';
 import { defaultKeyFile, logger, networkOptions, PEER, port, positiveInt, trackers } from './peer-flags.js';
 import { Shutdown } from './shutdown.js';
 
@@ -33,6 +34,7 @@ export async function runBroadcast(args: string[]): Promise<number> {
     'upload-limit': { type: 'string' },
     'http-host': { type: 'string' },
     'origin-limit': { type: 'string' },
+    ...GUIDE_FLAGS,
   });
   if (values.help) return commandHelp();
   const log = logger(values);
@@ -60,6 +62,7 @@ export async function runBroadcast(args: string[]): Promise<number> {
   const name = str(values, 'name') ?? defaultChannelName(input);
   const badName = channelNameProblem(name);
   if (badName !== undefined) throw new UserError(`--name: ${badName}`);
+  const guide = guideOptions(values);
   const shutdown = new Shutdown();
   const b = await startBroadcast({
     trackers: trackers(values),
@@ -76,6 +79,7 @@ export async function runBroadcast(args: string[]): Promise<number> {
     ...(sourceLimit !== undefined ? { uploadLimit: parseSourceUploadLimit(sourceLimit, '--upload-limit') } : {}),
     ...(originLimit !== undefined ? { originLimit: parseOriginLimit(originLimit, '--origin-limit') } : {}),
     network: networkOptions(values),
+    ...(guide !== undefined ? { guide } : {}),
     log,
   });
   if (b.keyCreated) log.info(`created a new channel key`);

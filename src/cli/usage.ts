@@ -13,7 +13,8 @@ Usage:
                    [--tracker URL] [--name NAME] [--key FILE] [--host ADDR] [--peer-port N]
                    [--announce-address ADDR] [--max-peers N] [--upload-limit RATE|unlimited] [--http-port N]
                    [--http-host ADDR] [--origin-limit RATE|off] [--stun URL] [--turn URL]
-                   [--no-dht | --dht-bootstrap HOST:PORT]
+                   [--no-dht | --dht-bootstrap HOST:PORT] [--category TEXT] [--language en|fr|pt-BR...]
+                   [--description TEXT] [--logo PNG|JPEG] [--schedule XMLTV|JSON (edited live: re-read on change)]
   meshtv watch <uri|id|name> [--player vlc|mpv|ffplay] [--tracker URL] [--http-port 8902]
                    [--http-host 127.0.0.1] [--host ADDR] [--peer-port N] [--announce-address ADDR] [--max-peers N]
                    [--upload-limit RATE (e.g. 2mbit) | --no-upload] [--quality auto|NAME] [--stun URL] [--turn URL]
@@ -112,6 +113,11 @@ const FLAG_DOCS: Record<string, Record<string, string>> = {
     'http-port': '--http-port N           port of the HTTP origin for browsers, and of stats.json (default: any free one)',
     'http-host': '--http-host ADDR        address it binds (default --host; stats and metrics then answer this machine only)',
     'origin-limit': "--origin-limit RATE|off  the HTTP origin's upload for browsers without peers (default: 3 copies of the stream)",
+    category: '--category TEXT         what kind of channel it is (News, Sport, Music...), for the guide and filters',
+    language: '--language TAG          its language as a BCP 47 tag (en, fr, pt-BR)',
+    description: '--description TEXT      a line about the channel, shown in the directory',
+    logo: '--logo FILE             a PNG or JPEG logo (at most 64 KiB)',
+    schedule: '--schedule FILE         programmes: XMLTV or a JSON list of {start, stop, title, description}; re-read when edited',
   },
   watch: {
     player: '--player vlc|mpv|ffplay  start this player on the stream',

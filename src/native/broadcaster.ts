@@ -17,6 +17,7 @@ import type { PeerCoreConfig } from '../protocol/core-types.js';
 import { isLoopbackHost } from '../protocol/ip-ranges.js';
 import { laneBitrate, nominalLaneRates, originBudgetBps, originFor, originStreamBps, usesDefaultCap } from './broadcast-policy.js';
 import { type BroadcastStats, broadcasterMetrics, broadcastStats, SourceCounts } from './broadcast-stats.js';
+import { type GuideOptions, GuidePublisher } from './guide-publisher.js';
 import { type HttpOutput, startHttpOutput } from './http-output.js';
 import { lockKey } from './key-lock.js';
 import { OriginGate } from './origin-gate.js';
@@ -59,6 +60,8 @@ export interface BroadcastOptions {
    */
   uploadLimit?: number | 'unlimited';
   network?: NetworkOptions;
+  /** What the channel says about itself: category, language, description, logo, schedule. */
+  guide?: GuideOptions;
   log: Logger;
 }
 
@@ -139,6 +142,17 @@ export async function startBroadcast(o: BroadcastOptions): Promise<Broadcast> {
       log: o.log.child('thumbnail'),
     });
     teardown.defer(() => thumbnails.stop());
+    if (o.guide !== undefined) {
+      const guide = new GuidePublisher({
+        key: plan.key,
+        trackers: o.trackers,
+        guide: o.guide,
+        recordPublished: (t) => lanes.record.beforeAnnounce(t),
+        log: o.log.child('guide'),
+      });
+      guide.start();
+      teardown.defer(() => guide.stop());
+    }
     // Stopping, the record is the first thing to stop: a refresh during ffmpeg's exit would
     // publish an origin whose server is already closed.
     teardown.defer(() => lanes.record.stopRefresh());

@@ -1,4 +1,4 @@
-// Talking to trackers over HTTP: announces, channel records, the channel list. Answers are
+// Talking to trackers over HTTP: announces, channel records and guides, the channel list. Answers are
 // untrusted input and checked before use.
 
 import {
@@ -11,6 +11,7 @@ import {
 import { UserError } from '../common/errors.js';
 import type { VerifyFn } from '../crypto/signatures.js';
 import { canonicalRecord, checkSignedChannelRecord, type SignedChannelRecord } from '../protocol/channel-record.js';
+import { type ChannelGuide, canonicalGuide, checkSignedGuide } from '../protocol/guide.js';
 import { checkNetworkConfig, type NetworkConfig } from '../transport/ice.js';
 
 const REQUEST_TIMEOUT_MS = 5000;
@@ -148,4 +149,23 @@ export async function fetchChannelRecord(
   if (problem !== undefined || signed.record.channelId !== channelId)
     throw new UserError(`tracker ${trackerUrl} sent a channel record that fails its check (${problem ?? 'another channel'})`);
   return { record: canonicalRecord(signed.record), signature: signed.signature };
+}
+
+/**
+ * A channel's programme guide as a tracker holds it, checked against the channel key: a tracker
+ * cannot make up programmes. Undefined when the tracker has none for it.
+ */
+export async function fetchChannelGuide(trackerUrl: string, channelId: string, verify: VerifyFn): Promise<ChannelGuide | undefined> {
+  let body: unknown;
+  try {
+    body = await call(trackerUrl, `/api/channels/${channelId}/guide`);
+  } catch (err) {
+    if (err instanceof TrackerRefused && err.status === 404) return undefined;
+    throw err;
+  }
+  const problem = checkSignedGuide(body, verify);
+  const guide = (body as { guide?: ChannelGuide }).guide;
+  if (problem !== undefined || guide?.channelId !== channelId)
+    throw new UserError(`tracker ${trackerUrl} sent a guide that fails its check (${problem ?? 'another channel'})`);
+  return canonicalGuide(guide);
 }

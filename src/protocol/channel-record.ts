@@ -59,10 +59,15 @@ export const MAX_CHANNEL_NAME_LENGTH = 80;
 
 /** Why a channel name is refused beyond its length (undefined: fine). */
 export function channelNameProblem(name: string): string | undefined {
-  const m = HIDDEN_CHARACTERS.exec(name);
+  return hiddenCharacterProblem('name', name);
+}
+
+/** Why `text` (a name, a title: what people read) is refused for holding control or invisible characters. */
+export function hiddenCharacterProblem(what: string, text: string): string | undefined {
+  const m = HIDDEN_CHARACTERS.exec(text);
   if (m === null) return undefined;
   const code = (m[0].codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0');
-  return `name must not hold control or invisible characters (U+${code} at position ${m.index + 1})`;
+  return `${what} must not hold control or invisible characters (U+${code} at position ${m.index + 1})`;
 }
 
 function recordBytes(r: ChannelRecord): Uint8Array {

@@ -4,6 +4,7 @@
 import { type ChannelSummary, MAX_SAME_NAME_IDS } from '../api/tracker-api.js';
 import type { ChannelRecord, SignedChannelRecord } from '../protocol/channel-record.js';
 import type { RandomFn } from '../protocol/random.js';
+import { GuideStore } from './guide-store.js';
 import { nameSkeleton } from './names.js';
 import { PeerList } from './peer-list.js';
 
@@ -31,6 +32,7 @@ export type RefusalCode =
   | 'too-many-sources'
   | 'stale-record'
   | 'stale-thumbnail'
+  | 'stale-guide'
   | 'unknown-channel';
 
 export class Refusal {
@@ -94,6 +96,8 @@ export class Directory {
   private readonly thumbnails = new Map<string, { issuedAtMs: number; jpeg: Uint8Array }>();
   private readonly peers = new Map<string, PeerList<PeerEntry>>();
   private lastExpiryMs = Number.NEGATIVE_INFINITY;
+  /** Each channel's signed guide and logo, dropped with its record. */
+  readonly guides = new GuideStore((id) => this.peers.has(id));
 
   constructor(
     readonly config: DirectoryConfig,
@@ -142,6 +146,7 @@ export class Directory {
     this.signatures.delete(id);
     this.recordStoredAt.delete(id);
     this.thumbnails.delete(id);
+    this.guides.delete(id);
     this.setRecordGroup(id, undefined);
   }
 
@@ -303,6 +308,7 @@ export class Directory {
         ...(record.renditions !== undefined
           ? { renditions: record.renditions.map((e) => ({ name: e.name, height: e.height, bitrateBps: e.bitrateBps })) }
           : {}),
+        ...this.guides.summary(id, nowMs),
       });
     }
     // Channels grouped by their names' skeletons in one pass; each names a few of its twins.

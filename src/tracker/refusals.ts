@@ -17,6 +17,7 @@ const REFUSAL_STATUS: Record<Refusal['code'], number> = {
   'too-many-sources': 409,
   'stale-record': 409,
   'stale-thumbnail': 409,
+  'stale-guide': 409,
   'unknown-channel': 409,
 };
 

@@ -1,5 +1,5 @@
 // The tracker's API: channel directory (GET /api/channels, GET /api/channels/ID), signed channel
-// records (POST /api/channels), thumbnails, the network config (GET /api/network) and peer
+// records (POST /api/channels), thumbnails, guides, logos and /epg.xml (guide-routes.ts), the network config (GET /api/network) and peer
 // discovery (POST /api/announce, announce-route.ts). Every answer is JSON unless a RawBody.
 
 import type http from 'node:http';
@@ -13,6 +13,7 @@ import type { NetworkConfig } from '../transport/ice.js';
 import type { AddressProver } from './address-proof.js';
 import { answerAnnounce } from './announce-route.js';
 import type { Directory } from './directory.js';
+import { guideRoute } from './guide-routes.js';
 import { HttpError, RawBody, readBody, readJson, requestUrl } from './http.js';
 import { iceServersFor, type TrackerIceConfig } from './ice-config.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -36,7 +37,7 @@ export async function handle(ctx: RequestContext, req: http.IncomingMessage, cli
   const now = Date.now();
   // Limits are per IPv4 address and per IPv6 /64.
   const group = hostGroup(client);
-  if (url.pathname.startsWith('/api/') && !ctx.limiter.take(group, now))
+  if ((url.pathname.startsWith('/api/') || url.pathname === '/epg.xml') && !ctx.limiter.take(group, now))
     throw new HttpError(429, 'too many requests from this address; slow down', 'rate-limit');
   if (url.pathname === '/api/channels' && req.method === 'GET') return directory.liveChannels(now, ctx.webrtcPeers);
   if (url.pathname === '/api/network' && req.method === 'GET')
@@ -58,6 +59,8 @@ export async function handle(ctx: RequestContext, req: http.IncomingMessage, cli
   }
   if (url.pathname === '/api/channels' && req.method === 'POST') return putRecord(directory, req, group, now);
   if (url.pathname === '/api/announce' && req.method === 'POST') return answerAnnounce(ctx, req, client, group, now);
+  const guide = guideRoute(directory, req, url, now, ctx.webrtcPeers);
+  if (guide !== undefined) return guide;
   if (url.pathname.startsWith('/api/')) throw new HttpError(404, `no such endpoint: ${req.method} ${url.pathname}`);
   throw new HttpError(404, 'not found');
 }

@@ -18,10 +18,31 @@ import { LiveSource } from './live-source.js';
 const LIVE_ID = 'a1'.repeat(32);
 const OTHER_ID = 'b2'.repeat(32);
 const TWIN_ID = 'c3'.repeat(32);
+const HOUR = 3600_000;
+const NOW = Date.now();
 const CHANNELS = [
-  { id: LIVE_ID, name: 'Test Pattern', bitrateBps: 900_000, viewers: 3, sameNameAs: [] },
-  { id: OTHER_ID, name: 'News 24', bitrateBps: 2_400_000, viewers: 12, sameNameAs: [TWIN_ID] },
-  { id: TWIN_ID, name: 'News 24', bitrateBps: 1_200_000, viewers: 0, sameNameAs: [OTHER_ID] },
+  {
+    id: LIVE_ID,
+    name: 'Test Pattern',
+    bitrateBps: 900_000,
+    viewers: 3,
+    sameNameAs: [],
+    category: 'Test',
+    description: 'Bars and tone',
+    now: { title: 'Test card', start: NOW - HOUR, stop: NOW + HOUR },
+  },
+  {
+    id: OTHER_ID,
+    name: 'News 24',
+    bitrateBps: 2_400_000,
+    viewers: 12,
+    sameNameAs: [TWIN_ID],
+    category: 'News',
+    description: 'Headlines around the clock',
+    now: { title: 'Evening bulletin', start: NOW - HOUR, stop: NOW + HOUR },
+    next: { title: 'Weather', start: NOW + HOUR, stop: NOW + 2 * HOUR },
+  },
+  { id: TWIN_ID, name: 'News 24', bitrateBps: 1_200_000, viewers: 0, sameNameAs: [OTHER_ID], category: 'news' },
 ];
 
 interface MeshtvWindow {
@@ -114,6 +135,40 @@ test('WebTV pages in Chromium', { skip: browserSkipReason(), timeout: 60_000 }, 
     await page.close();
   });
 
+  await t.test('the grid shows now/next and filters by category and search', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    const errors = collectPageErrors(page);
+    await page.goto(`${base}/`);
+    await page.waitForSelector('.card:nth-child(3)', { timeout: 5_000 });
+    const shown = () =>
+      page.$$eval('.card', (items) =>
+        items.filter((li) => !(li as HTMLElement).hidden).map((li) => li.querySelector('a')?.getAttribute('href')),
+      );
+    const first = await page.$eval('.card', (li) => [
+      li.querySelector('.card-now')?.textContent,
+      li.querySelector('.card-next')?.textContent,
+    ]);
+    assert.match(first[0] ?? '', /^Now: Evening bulletin \(\d\d?:\d\d( [AP]M)?–\d\d?:\d\d( [AP]M)?\)$/);
+    assert.match(first[1] ?? '', /^Next \d\d?:\d\d( [AP]M)?: Weather$/);
+    // One entry per category, whatever its case.
+    assert.deepEqual(await page.$$eval('#category option', (o) => o.map((x) => x.textContent)), ['All categories', 'News', 'Test']);
+    await page.selectOption('#category', 'News');
+    assert.deepEqual(await shown(), [`/watch/${OTHER_ID}`, `/watch/${TWIN_ID}`]);
+    await page.fill('#search', 'BULLETIN');
+    assert.deepEqual(await shown(), [`/watch/${OTHER_ID}`]);
+    assert.equal(await page.textContent('#status'), '1 of 3 live channels match');
+    await page.selectOption('#category', '');
+    await page.fill('#search', 'bars');
+    assert.deepEqual(await shown(), [`/watch/${LIVE_ID}`], 'descriptions are searched');
+    await page.fill('#search', '');
+    assert.equal((await shown()).length, 3);
+    assert.deepEqual(
+      errors.filter((e) => !e.includes('404')),
+      [],
+    );
+    await page.close();
+  });
+
   await t.test('the player page plays, shows live stats and a chart, and keeps sharing settings', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const errors = collectPageErrors(page);
@@ -142,6 +197,8 @@ test('WebTV pages in Chromium', { skip: browserSkipReason(), timeout: 60_000 }, 
     assert.match(panel.Download ?? '', /kbit\/s|Mbit\/s/);
     assert.equal(panel.Peers, '0');
     assert.equal(await page.textContent('#channel-name'), 'Test Pattern');
+    assert.match((await page.textContent('#programme-now')) ?? '', /^Now: Test card \(/);
+    assert.equal(await page.textContent('#channel-description'), 'Test · Bars and tone');
     assert.equal(await page.isVisible('#banner'), true, 'a test feed must be labelled as such');
     const inked = await page.evaluate(() => {
       const c = document.getElementById('chart') as HTMLCanvasElement;

@@ -4,6 +4,7 @@
 // the viewer's sharing settings (sharing.ts). A channel that is not live, or a browser that cannot
 // play, gets a card in place of the player that says so (channel-state.ts).
 
+import type { ChannelSummary } from '../../api/tracker-api.js';
 import { notLiveMessage } from '../../runtime/not-live.js';
 import { mediaSourceFlavour } from '../mse-sink.js';
 import { MsePlayer } from '../player.js';
@@ -13,6 +14,7 @@ import { fetchChannels } from './channel-grid.js';
 import { type ChannelState, channelBlocker, fetchChannelState, noMediaSourceBlocker, showBlocker } from './channel-state.js';
 import { byId, setText } from './dom.js';
 import { formatBitrate, formatBytes, formatCount, formatPercent, formatSeconds } from './format.js';
+import { programmeLine } from './guide-format.js';
 import { bindSettings, loadSharingSettings, type SharingSettings } from './sharing.js';
 import { StatsChart } from './stats-chart.js';
 
@@ -219,6 +221,7 @@ async function refreshChannel(channelId: string): Promise<ChannelState | undefin
     setText(name, channel.name);
     document.title = `${channel.name} — meshtv`;
     setText(audience, `${formatCount(channel.viewers, 'viewer', 'viewers')} · ${formatBitrate(channel.bitrateBps)}`);
+    showGuide(channel);
     const warning = byId('channel-warning');
     warning.hidden = channel.sameNameCount === 0;
     if (channel.sameNameCount > 0) {
@@ -232,6 +235,22 @@ async function refreshChannel(channelId: string): Promise<ChannelState | undefin
     // the directory is decoration here: playback does not depend on it
     return undefined;
   }
+}
+
+/** The channel's description (with its category) and the programmes on now and next, from its guide. */
+function showGuide(c: ChannelSummary): void {
+  const about = [c.category, c.description].filter((s) => s !== undefined && s !== '').join(' · ');
+  const lines: [string, string | undefined][] = [
+    ['channel-description', about === '' ? undefined : about],
+    ['programme-now', programmeLine('now', c.now)],
+    ['programme-next', programmeLine('next', c.next)],
+  ];
+  for (const [id, text] of lines) {
+    const el = byId(id);
+    el.hidden = text === undefined;
+    setText(el, text ?? '');
+  }
+  byId('channel-guide').hidden = lines.every(([, text]) => text === undefined);
 }
 
 /** "3 (2 direct, 1 relayed)", and how many could not be reached at all. */
