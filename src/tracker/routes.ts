@@ -1,6 +1,6 @@
 // The tracker's API: channel directory (GET /api/channels, GET /api/channels/ID), signed channel
-// records (POST /api/channels), thumbnails, the network config (GET /api/network) and peer
-// discovery (POST /api/announce, announce-route.ts). Every answer is JSON unless a RawBody.
+// records (POST /api/channels), thumbnails, the network config (GET /api/network), peer
+// discovery (POST /api/announce, announce-route.ts) and oEmbed (GET /oembed, oembed.ts). Every answer is JSON unless a RawBody.
 
 import type http from 'node:http';
 import { CHANNEL_ENDED_ERROR, CHANNEL_UNKNOWN_ERROR } from '../api/tracker-api.js';
@@ -15,6 +15,7 @@ import { answerAnnounce } from './announce-route.js';
 import type { Directory } from './directory.js';
 import { HttpError, RawBody, readBody, readJson, requestUrl } from './http.js';
 import { iceServersFor, type TrackerIceConfig } from './ice-config.js';
+import { answerOembed } from './oembed.js';
 import type { RateLimiter } from './rate-limit.js';
 import { refused } from './refusals.js';
 
@@ -58,6 +59,8 @@ export async function handle(ctx: RequestContext, req: http.IncomingMessage, cli
   }
   if (url.pathname === '/api/channels' && req.method === 'POST') return putRecord(directory, req, group, now);
   if (url.pathname === '/api/announce' && req.method === 'POST') return answerAnnounce(ctx, req, client, group, now);
+  if (url.pathname === '/oembed' && req.method === 'GET')
+    return answerOembed(url.searchParams, req.headers.host, (id) => directory.record(id)?.name);
   if (url.pathname.startsWith('/api/')) throw new HttpError(404, `no such endpoint: ${req.method} ${url.pathname}`);
   throw new HttpError(404, 'not found');
 }
