@@ -28,6 +28,9 @@ export function mediaSourceFlavour(scope: object = globalThis): MediaSourceFlavo
   return undefined;
 }
 
+/** The back buffer shrinks no further on QuotaExceeded: below this, rewinding would be pointless. */
+export const MIN_BACK_BUFFER_S = 30;
+
 /** What the player says when the browser has no Media Source at all. */
 export const NO_MSE_REASON = 'this browser cannot play live video in a page (no Media Source Extensions)';
 
@@ -68,10 +71,13 @@ export class MseSink {
   private quotaLevel = 0;
   private flavour: MediaSourceFlavour | undefined;
 
-  /** @param keepBehindS media kept behind currentTime when the buffer is full, at first */
+  /**
+   * @param backBufferS media kept behind the newest data (the player evicts the rest); reaching
+   * the quota shrinks it for good
+   */
   constructor(
     private readonly video: HTMLVideoElement,
-    private readonly keepBehindS: number,
+    public backBufferS: number,
   ) {}
 
   /** Whether an init segment has been appended (media can decode). */
@@ -195,15 +201,23 @@ export class MseSink {
     return true;
   }
 
-  /** QuotaExceeded: evict media behind currentTime, more each time, then give up this fragment. */
+  /**
+   * QuotaExceeded: the browser holds less than the back buffer asks. First the back buffer shrinks
+   * for good to half of what is held (not below MIN_BACK_BUFFER_S) and the oldest media goes; if
+   * that is not enough, for this append only, all but 5 s and then 1 s behind currentTime; then
+   * the fragment is given up.
+   */
   private onQuotaExceeded(op: SinkOp & { kind: 'media' }): void {
     this.quotaEvictions++;
     const ct = this.video.currentTime;
-    const sb = this.sourceBuffer as SourceBuffer;
-    const start = sb.buffered.length > 0 ? sb.buffered.start(0) : Number.POSITIVE_INFINITY;
-    const keeps = [this.keepBehindS, 5, 1];
-    while (this.quotaLevel < keeps.length) {
-      const end = ct - (keeps[this.quotaLevel] as number);
+    const b = (this.sourceBuffer as SourceBuffer).buffered;
+    const start = b.length > 0 ? b.start(0) : Number.POSITIVE_INFINITY;
+    const newest = b.length > 0 ? b.end(b.length - 1) : 0;
+    if (this.quotaLevel === 0) this.backBufferS = Math.max(MIN_BACK_BUFFER_S, Math.min(this.backBufferS, (newest - start) / 2));
+    // Never under the playhead: what it shows now must stay decodable.
+    const ends = [Math.min(newest - this.backBufferS, ct - 1), ct - 5, ct - 1];
+    while (this.quotaLevel < ends.length) {
+      const end = ends[this.quotaLevel] as number;
       this.quotaLevel++;
       if (end > start + 0.1) {
         this.ops.unshift({ kind: 'remove', end }, op);

@@ -17,8 +17,15 @@ export interface MsePlayerConfig {
   seekAboveS: number;
   /** How far behind the newest data such a seek lands. @default 1.0 */
   seekToBehindS: number;
-  /** Media kept behind currentTime; older media is evicted. @default 30 */
-  keepBehindS: number;
+  /**
+   * The back buffer: media older than this behind the newest data is evicted, oldest first; the
+   * user can rewind this far (timeshift). Shrunk, down to MIN_BACK_BUFFER_S, when the browser's
+   * quota is reached. Five minutes of a 2.5 Mbit/s stream is 94 MB, inside Chromium's 150 MB
+   * video quota. @default 300
+   */
+  backBufferS: number;
+  /** A seek forward that comes this close to the live edge goes back to following it. @default 2 */
+  snapToLiveS: number;
   /** A gap closer than this ahead of currentTime is jumped over at once. @default 0.12 */
   gapLookaheadS: number;
   /** Period of the control loop. @default 100 */
@@ -27,7 +34,7 @@ export interface MsePlayerConfig {
   frozenAfterMs: number;
   /** New MediaSources allowed per minute after media errors before giving up. @default 3 */
   maxRecoveriesPerMinute: number;
-  /** Time-to-capture entries kept for the lag figure. @default 512 */
+  /** Time-to-capture entries kept for the lag figure (older ones also go with the media they describe). @default 8192 */
   lagHistory: number;
 }
 
@@ -39,12 +46,13 @@ export const DEFAULT_PLAYER_CONFIG: MsePlayerConfig = {
   catchUpRate: 1.1,
   seekAboveS: 6,
   seekToBehindS: 1.0,
-  keepBehindS: 30,
+  backBufferS: 300,
+  snapToLiveS: 2,
   gapLookaheadS: 0.12,
   tickMs: 100,
   frozenAfterMs: 500,
   maxRecoveriesPerMinute: 3,
-  lagHistory: 512,
+  lagHistory: 8192,
 };
 
 export interface MsePlayerStats {
@@ -52,6 +60,14 @@ export interface MsePlayerStats {
   bufferAheadS: number;
   /** Seconds from currentTime to the end of the newest appended media (the player's own delay). */
   behindNewestS: number;
+  /** Seconds held behind currentTime: how far the user can rewind now. */
+  bufferedBehindS: number;
+  /** The back buffer's current bound (backBufferS, or less after the quota was reached). */
+  backBufferS: number;
+  /** Playback follows the live edge (false once the user paused or rewound). */
+  atLive: boolean;
+  /** How far behind live the user chose to be (0 at live): the "-2:30" on the badge. */
+  timeshiftS: number;
   /** Stalls: playback should go on but the picture is frozen waiting for data. */
   stalls: number;
   /** Longest stall, including one still going on. */

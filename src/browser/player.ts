@@ -4,11 +4,14 @@
 // (mse-sink.ts), and a 100 ms control loop keeps playback near the newest data (speed-up, then
 // seek), jumps the gaps a missing chunk leaves, evicts old media and measures stalls. It never
 // holds data back to smooth delivery: the swarm decides when data arrives, the player shows it
-// as early as it can.
+// as early as it can. The user may leave the live edge (pause, rewind within the back buffer it
+// keeps: timeshift.ts) and come back to it; meanwhile the chunks keep coming and being relayed.
 
 import { FLAG_END_OF_STREAM } from '../protocol/chunk.js';
 import { MseSink } from './mse-sink.js';
 import { DEFAULT_PLAYER_CONFIG, type MsePlayerConfig, type MsePlayerStats } from './player-config.js';
+import { contiguousAhead, evictionEnd, gapTarget, newestEnd, oldestStart } from './timeshift.js';
+import { TimeshiftControl } from './timeshift-control.js';
 import { type RemuxSegment, type TsChunkIn, TsRemuxer } from './ts-remuxer.js';
 import { PlayerControls } from './ui/player-controls.js';
 
@@ -17,6 +20,8 @@ export type PlayerChunk = TsChunkIn;
 const HAVE_FUTURE_DATA = 3;
 /** A freeze shorter than this (two frames) is not counted as a stall. */
 const MIN_STALL_MS = 80;
+/** Old media is removed this many seconds at a time at least (each removal costs the SourceBuffer a pass). */
+const EVICT_STEP_S = 10;
 
 export class MsePlayer {
   readonly video: HTMLVideoElement;
@@ -27,6 +32,8 @@ export class MsePlayer {
   private readonly cleanups: (() => void)[] = [];
   private readonly timer: ReturnType<typeof setInterval>;
   private readonly sink: MseSink;
+  /** The user's pause, seeks and return to live. */
+  readonly timeshift: TimeshiftControl;
 
   private lastSeq: number | undefined;
   /** (media time, capture time) of appended chunks, oldest first, for the lag figure. */
@@ -63,12 +70,11 @@ export class MsePlayer {
     video.setAttribute('playsinline', '');
     this.video = video;
 
+    this.timeshift = new TimeshiftControl(video, this.config, () => this.resume());
     this.controls = new PlayerControls(video, container, {
       blocked: () => this.needsGesture,
-      resume: () => {
-        this.needsGesture = false;
-        this.play();
-      },
+      resume: () => this.resume(),
+      timeshift: () => this.timeshift,
       listen: (target, type, fn) => this.listen(target, type, fn),
     });
     container.append(video, this.controls.element);
@@ -79,7 +85,7 @@ export class MsePlayer {
       this.lastCurrentTime = video.currentTime;
     });
     this.listen(video, 'error', () => this.recover(`media error ${video.error?.code ?? '?'}: ${video.error?.message ?? ''}`.trim()));
-    this.sink = new MseSink(video, this.config.keepBehindS);
+    this.sink = new MseSink(video, this.config.backBufferS);
     this.sink.events.on('appended', () => {
       this.firstMediaAt ??= performance.now();
       this.ended = false; // appending reopens an ended MediaSource: the source came back
@@ -132,15 +138,26 @@ export class MsePlayer {
     this.remuxer.discontinuity();
   }
 
+  /** Plays on from where playback stands (also the answer to an autoplay refusal). */
+  resume(): void {
+    this.needsGesture = false;
+    this.play();
+  }
+
   stats(): MsePlayerStats {
     const v = this.video;
     const now = performance.now();
     const ct = v.currentTime;
     const ongoing = this.stallStart === undefined || now - this.stallStart < MIN_STALL_MS ? 0 : now - this.stallStart;
     const quality = typeof v.getVideoPlaybackQuality === 'function' ? v.getVideoPlaybackQuality() : undefined;
+    const shift = this.timeshift.state();
     return {
-      bufferAheadS: this.contiguousAhead(ct),
-      behindNewestS: Math.max(0, this.newestEnd() - ct),
+      bufferAheadS: contiguousAhead(v.buffered, ct),
+      behindNewestS: Math.max(0, newestEnd(v.buffered) - ct),
+      bufferedBehindS: Math.max(0, ct - (oldestStart(v.buffered) ?? ct)),
+      backBufferS: this.sink.backBufferS,
+      atLive: shift.atLive,
+      timeshiftS: shift.behindS,
       stalls: this.counts.stalls + (ongoing > 0 ? 1 : 0),
       longestStallMs: Math.max(this.counts.longestStallMs, ongoing),
       totalStallMs: this.counts.totalStallMs + ongoing,
@@ -229,19 +246,21 @@ export class MsePlayer {
       if (this.jumpGap(v.currentTime, true)) return;
     }
     if (v.seeking || this.recovering) return;
+    this.controls.renderTime();
     if (this.firstFrameAt === undefined || !this.shouldPlay()) {
       // Not started, paused (by the user or the browser) or ended: not a stall, and the frozen
-      // clock restarts. Media keeps coming: keep only the newest keepBehindS of it.
+      // clock restarts. Media keeps coming: the back buffer keeps the newest backBufferS of it.
       this.endStall(now);
       this.progressAt = now;
-      this.evict(this.newestEnd());
+      this.evict();
       return;
     }
     if (this.stallStart === undefined && now - this.progressAt > this.config.frozenAfterMs) this.stallStart = this.progressAt;
     const ct = v.currentTime;
     if (this.jumpGap(ct)) return;
-    this.keepNearNewest(ct);
-    this.evict(ct);
+    // Behind live by the user's choice: no catching up.
+    if (this.timeshift.atLive) this.keepNearNewest(ct);
+    this.evict();
   }
 
   /** Playback moved on (currentTime changed outside a seek): ends a stall, marks the first frame. */
@@ -316,21 +335,7 @@ export class MsePlayer {
 
   /** Jumps over a hole in the buffered media (a missing chunk) when playback reaches it, or at once when `now`. */
   private jumpGap(ct: number, now = false): boolean {
-    const b = this.video.buffered;
-    let next: number | undefined;
-    for (let i = 0; i < b.length; i++) {
-      const start = b.start(i);
-      const end = b.end(i);
-      if (start <= ct + 0.01 && ct < end) {
-        if (!now && end - ct > this.config.gapLookaheadS) return false;
-        if (i + 1 < b.length) next = b.start(i + 1);
-        break;
-      }
-      if (start > ct) {
-        next = start;
-        break;
-      }
-    }
+    const next = gapTarget(this.video.buffered, ct, this.config.gapLookaheadS, now);
     if (next === undefined) return false;
     this.counts.gapJumps++;
     this.video.currentTime = next + 0.001;
@@ -340,40 +345,31 @@ export class MsePlayer {
   /** Stays close to the newest data: 1.1x when somewhat behind, a seek when far behind. */
   private keepNearNewest(ct: number): void {
     const v = this.video;
-    const behind = this.newestEnd() - ct;
+    const edge = newestEnd(v.buffered);
+    const behind = edge - ct;
     if (behind > this.config.seekAboveS) {
       this.counts.liveSeeks++;
       v.playbackRate = 1;
-      v.currentTime = this.newestEnd() - this.config.seekToBehindS;
+      v.currentTime = edge - this.config.seekToBehindS;
       return;
     }
     if (behind > this.config.catchUpAboveS && v.playbackRate !== this.config.catchUpRate) v.playbackRate = this.config.catchUpRate;
     else if (behind < this.config.catchUpBelowS && v.playbackRate !== 1) v.playbackRate = 1;
   }
 
-  /** Removes media more than keepBehindS before `at` (currentTime while playing), in steps of 10 s. */
-  private evict(at: number): void {
-    const start = this.sink.idleBufferedStart();
-    if (start === undefined) return;
-    if (at - start > this.config.keepBehindS + 10) {
-      this.sink.queue({ kind: 'remove', end: at - this.config.keepBehindS });
-      this.sink.pump();
-    }
-    while (this.timeline.length > 1 && (this.timeline[1] as { startS: number }).startS < at - this.config.keepBehindS)
-      this.timeline.shift();
-  }
-
-  private newestEnd(): number {
-    const b = this.video.buffered;
-    return b.length === 0 ? 0 : b.end(b.length - 1);
-  }
-
-  private contiguousAhead(ct: number): number {
-    const b = this.video.buffered;
-    for (let i = 0; i < b.length; i++) {
-      if (b.start(i) <= ct + 0.01 && ct < b.end(i)) return b.end(i) - ct;
-    }
-    return 0;
+  /**
+   * Keeps the back buffer: media more than backBufferS behind the newest data is removed, oldest
+   * first (the sink shrinks backBufferS when the browser's quota is reached). A playhead paused
+   * or rewound past that is moved to the oldest media left.
+   */
+  private evict(): void {
+    if (this.sink.idleBufferedStart() === undefined) return;
+    const end = evictionEnd(this.video.buffered, this.sink.backBufferS, EVICT_STEP_S);
+    if (end === undefined) return;
+    this.sink.queue({ kind: 'remove', end });
+    this.sink.pump();
+    if (this.video.currentTime < end) this.video.currentTime = end + 0.5;
+    while (this.timeline.length > 1 && (this.timeline[1] as { startS: number }).startS < end) this.timeline.shift();
   }
 
   private lagAt(ct: number): number | undefined {

@@ -1,6 +1,7 @@
 // The tracker's API: channel directory (GET /api/channels, GET /api/channels/ID), signed channel
-// records (POST /api/channels), thumbnails, guides, logos and /epg.xml (guide-routes.ts), the network config (GET /api/network) and peer
-// discovery (POST /api/announce, announce-route.ts). Every answer is JSON unless a RawBody.
+// records (POST /api/channels), thumbnails, guides, logos and /epg.xml (guide-routes.ts), the
+// network config (GET /api/network), peer discovery (POST /api/announce, announce-route.ts) and
+// oEmbed (GET /oembed, oembed.ts). Every answer is JSON unless a RawBody.
 
 import type http from 'node:http';
 import { CHANNEL_ENDED_ERROR, CHANNEL_UNKNOWN_ERROR } from '../api/tracker-api.js';
@@ -16,6 +17,7 @@ import type { Directory } from './directory.js';
 import { guideRoute } from './guide-routes.js';
 import { HttpError, RawBody, readBody, readJson, requestUrl } from './http.js';
 import { iceServersFor, type TrackerIceConfig } from './ice-config.js';
+import { answerOembed } from './oembed.js';
 import type { RateLimiter } from './rate-limit.js';
 import { refused } from './refusals.js';
 
@@ -61,6 +63,8 @@ export async function handle(ctx: RequestContext, req: http.IncomingMessage, cli
   if (url.pathname === '/api/announce' && req.method === 'POST') return answerAnnounce(ctx, req, client, group, now);
   const guide = guideRoute(directory, req, url, now, ctx.webrtcPeers);
   if (guide !== undefined) return guide;
+  if (url.pathname === '/oembed' && req.method === 'GET')
+    return answerOembed(url.searchParams, req.headers.host, (id) => directory.record(id)?.name);
   if (url.pathname.startsWith('/api/')) throw new HttpError(404, `no such endpoint: ${req.method} ${url.pathname}`);
   throw new HttpError(404, 'not found');
 }

@@ -2,7 +2,7 @@
 // long-polled by a test page that appends each chunk as it is made; one chunk (not a keyframe)
 // is withheld on purpose. Playback must keep pace with the source and never freeze for a
 // second. A second page joins on a sliver of media before a hole and must still start; a third
-// makes one append fail with QuotaExceededError.
+// makes one append fail with QuotaExceededError, which shrinks the back buffer.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { MIN_BACK_BUFFER_S } from '../../src/browser/mse-sink.js';
 import type { MsePlayerStats } from '../../src/browser/player-config.js';
 import { serveWeb } from '../../src/tracker/web.js';
 import {
@@ -153,6 +154,8 @@ test('MsePlayer plays a live chunk stream in Chromium', { skip: browserSkipReaso
       `quota evictions ${s1.quotaEvictions}; +${(s1.currentTime - s0.currentTime).toFixed(2)} s in 5 s; error: ${s1.error ?? 'none'}`,
     );
     assert.ok(s1.quotaEvictions >= 1, 'QuotaExceededError was never met');
+    // The back buffer shrinks for good, to what the browser could hold, but keeps MIN_BACK_BUFFER_S to rewind into.
+    assert.equal(s1.backBufferS, MIN_BACK_BUFFER_S);
     assert.equal(s1.failed, false, `player failed: ${s1.error}\n${errors.join('\n')}`);
     assert.ok(s1.currentTime - s0.currentTime >= 3.5, `playback stopped after the full buffer\n${errors.join('\n')}`);
     await page.close();

@@ -8,6 +8,10 @@ import { EMPTY_VIEWER_STATS, type PageStats, playbackNotice } from '../../src/br
 const player: PageStats['player'] = {
   bufferAheadS: 0,
   behindNewestS: 0,
+  bufferedBehindS: 0,
+  backBufferS: 300,
+  atLive: true,
+  timeshiftS: 0,
   stalls: 0,
   longestStallMs: 0,
   totalStallMs: 0,

@@ -51,10 +51,11 @@ function raw(
       resolve({ status: Number(statusLine.split(' ')[1]), headers: h, body: rest.join('\r\n\r\n') });
     });
     socket.on('error', reject);
-    const extra = Object.entries(headers)
+    const { host = 'x', ...others } = headers;
+    const extra = Object.entries(others)
       .map(([k, v]) => `${k}: ${v}\r\n`)
       .join('');
-    socket.write(`${method} ${target} HTTP/1.1\r\nHost: x\r\n${extra}Connection: close\r\n\r\n`);
+    socket.write(`${method} ${target} HTTP/1.1\r\nHost: ${host}\r\n${extra}Connection: close\r\n\r\n`);
   });
 }
 
@@ -127,4 +128,40 @@ test('a browser that follows a bad link gets the not-found page; programs and th
   }
   assert.equal((await raw('/api/nope', 'GET', browser)).status, 418);
   assert.equal((await raw('/watch/abc', 'GET', { accept: 'application/json' })).status, 418);
+});
+
+test('only the embed page may be framed, by any site', async () => {
+  const browser = { accept: 'text/html' };
+  for (const target of ['/', `/watch/${ID}`, '/no/such/page']) {
+    const r = await raw(target, 'GET', browser);
+    assert.match(r.headers['content-security-policy'] ?? '', /frame-ancestors 'none'/, target);
+    assert.equal(r.headers['x-frame-options'], 'DENY', target);
+  }
+  const embed = await raw(`/embed/${ID}?share=0`, 'GET', browser);
+  assert.equal(embed.status, 200);
+  assert.match(embed.body, /data-page="embed"/);
+  assert.match(embed.headers['content-security-policy'] ?? '', /(^|; )frame-ancestors \*($|;)/);
+  assert.match(embed.headers['content-security-policy'] ?? '', /script-src 'self'/);
+  assert.equal(embed.headers['x-frame-options'], undefined);
+  const css = await raw('/assets/embed.css');
+  assert.equal(css.status, 200);
+  for (const target of ['/embed/xyz', `/embed/${ID}/x`, `/embed/${ID.toUpperCase()}`])
+    assert.equal((await raw(target)).status, 418, target);
+});
+
+test('a watch page names its oEmbed answer for the host it was asked for', async () => {
+  const page = await raw(`/watch/${ID}`, 'GET', { host: 'tv.example:8900' });
+  const link = `<link rel="alternate" type="application/json+oembed" href="http://tv.example:8900/oembed?url=${encodeURIComponent(`http://tv.example:8900/watch/${ID}`)}&amp;format=json" title="meshtv">`;
+  assert.ok(page.body.includes(link), page.body.slice(0, 600));
+  assert.ok(page.body.indexOf(link) < page.body.indexOf('</head>'));
+  assert.equal(Number(page.headers['content-length']), Buffer.byteLength(page.body, 'latin1'));
+  const proxied = await raw(`/watch/${ID}`, 'GET', { host: 'tv.example', 'x-forwarded-proto': 'https' });
+  assert.match(proxied.body, /href="https:\/\/tv\.example\/oembed\?url=https%3A%2F%2Ftv\.example%2Fwatch%2F/);
+  // A Host header that is no plain host name gets no link, rather than one built from it.
+  const hostile = await raw(`/watch/${ID}`, 'GET', { host: 'x"><script>alert(1)</script>' });
+  assert.equal(hostile.status, 200);
+  assert.doesNotMatch(hostile.body, /oembed|<script>alert/);
+  // The link is part of what the ETag names: another host's copy is not "not modified".
+  const again = await raw(`/watch/${ID}`, 'GET', { host: 'other.example', 'if-none-match': page.headers.etag ?? '' });
+  assert.equal(again.status, 200);
 });

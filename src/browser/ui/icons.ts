@@ -1,10 +1,11 @@
 // The player's control icons: small inline SVGs drawn in the current text colour (no icon
 // font, no emoji: they vary by system). DOM only, no state.
 
-export type IconName = 'play' | 'muted' | 'sound' | 'fullscreen';
+export type IconName = 'play' | 'pause' | 'muted' | 'sound' | 'fullscreen';
 
 const ICON_PATHS: Record<IconName, { fill?: string; stroke?: string }> = {
   play: { fill: 'M8 5 19 12 8 19Z' },
+  pause: { fill: 'M7 5H10V19H7ZM14 5H17V19H14Z' },
   muted: { fill: 'M3 9H7L12 4V20L7 15H3Z', stroke: 'M15.5 9.5 20.5 14.5M20.5 9.5 15.5 14.5' },
   sound: { fill: 'M3 9H7L12 4V20L7 15H3Z', stroke: 'M15.5 8.5A5 5 0 0 1 15.5 15.5M18 6A8.5 8.5 0 0 1 18 18' },
   fullscreen: { stroke: 'M4 9V4H9M15 4H20V9M20 15V20H15M9 20H4V15' },
