@@ -63,16 +63,17 @@ export class StreamOutput {
   private startIndex(): number {
     const newest = this.backlog[this.backlog.length - 1];
     if (this.start === undefined || newest === undefined) return 0;
-    let start = 0;
+    // The newest keyframe a burst's worth old, else the oldest one within reach (the most media).
+    let oldestInReach: number | undefined;
+    let burst: number | undefined;
     for (let i = 0; i < this.backlog.length; i++) {
       const c = this.backlog[i] as Chunk;
-      if ((c.flags & FLAG_KEYFRAME) === 0) continue;
       const ageMs = newest.captureTimeMs - c.captureTimeMs;
-      if (ageMs > this.start.maxBehindMs) continue;
-      start = i;
-      if (ageMs < this.start.burstMs) break;
+      if ((c.flags & FLAG_KEYFRAME) === 0 || ageMs > this.start.maxBehindMs) continue;
+      oldestInReach ??= i;
+      if (ageMs >= this.start.burstMs) burst = i;
     }
-    return start;
+    return burst ?? oldestInReach ?? 0;
   }
 
   removeClient(sink: StreamSink): void {
