@@ -62,7 +62,14 @@ test('meshtv tv: playlist, decoding, the cap, VLC, numbers across a restart', { 
   let gateway = await startGateway(trackerUrl, home);
 
   let list: Entry[] = [];
-  await waitUntil('the playlist lists the three channels', async () => (list = await entries(gateway.playlistUrl)).length === 3, 20_000);
+  await waitUntil(
+    'the playlist lists the three channels',
+    async () => {
+      list = await entries(gateway.playlistUrl);
+      return list.length === 3;
+    },
+    20_000,
+  );
   const second = list[1] as Entry;
 
   const decoded = await decode(second.url, 3);
