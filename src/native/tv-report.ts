@@ -15,6 +15,8 @@ export interface TvChannelStats {
   players: number;
   /** Joining: the swarm is not joined yet. */
   joining: boolean;
+  /** How far behind the newest chunk a player starting now begins (the start burst). */
+  startBehindMs: number;
   viewer: ViewerStats | undefined;
 }
 
@@ -45,6 +47,7 @@ function channelStats(channels: TvChannels, e: HeldEntry): TvChannelStats {
     name: e.channel.name,
     players: channels.players(e),
     joining: !started,
+    startBehindMs: e.session?.output.stream.startBehindMs ?? 0,
     viewer: started ? e.session?.report.stats() : undefined,
   };
 }
