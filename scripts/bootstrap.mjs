@@ -55,6 +55,8 @@ const debianNeeds = [
   ['iproute2', 'the NAT tests', ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip']],
   ['tcpdump', 'the test that peer links are encrypted on the wire', ['/usr/bin/tcpdump', '/usr/sbin/tcpdump']],
   ['xmltv-util', 'the programme guide tests (tv_validate_file)', ['/usr/bin/tv_validate_file']],
+  ['vlc-bin', 'the TV gateway test with VLC', ['/usr/bin/cvlc']],
+  ['vlc-plugin-base', 'the TV gateway test with VLC', ['/usr/lib/x86_64-linux-gnu/vlc/plugins/demux/libts_plugin.so']],
 ];
 // Broadcasting needs an ffmpeg that resolves host names (the bundled static build crashes on
 // any --input URL with a host name), so `npm start` installs it too, not only the tests.

@@ -9,6 +9,7 @@ import { runChannels } from './channels-command.js';
 import { runDemo } from './demo-command.js';
 import { runToolCommand, TOOL_COMMANDS } from './tools.js';
 import { runTracker } from './tracker-command.js';
+import { runTv } from './tv-command.js';
 import { USAGE } from './usage.js';
 import { runWatch } from './watch-command.js';
 
@@ -31,6 +32,8 @@ export async function main(argv: string[]): Promise<number> {
       return runChannels(rest);
     case 'demo':
       return runDemo(rest);
+    case 'tv':
+      return runTv(rest);
     default:
       throw new UserError(`unknown command "${command}"; run meshtv --help`);
   }

@@ -19,6 +19,9 @@ Usage:
                    [--http-host 127.0.0.1] [--host ADDR] [--peer-port N] [--announce-address ADDR] [--max-peers N]
                    [--upload-limit RATE (e.g. 2mbit) | --no-upload] [--quality auto|NAME] [--stun URL] [--turn URL]
                    [--no-dht | --dht-bootstrap HOST:PORT]
+  meshtv tv        [--tracker URL] [--http-port 8903] [--lan | --http-host ADDR] [--max-channels 4]
+                   [--linger 30s] [--host ADDR] [--peer-port N] [--upload-limit RATE | --no-upload]
+                   [--no-dht | --dht-bootstrap HOST:PORT]   (a playlist of every channel for TV apps)
   meshtv channels  [--tracker URL] [--json]
   meshtv demo      [--port 8000] [--http-port 8902]
   meshtv bench     [--peers 20] [--duration-s 30] [--rho 1.25] [--free-riders 0.2] [--churn SHARE_PER_MIN]
@@ -56,6 +59,12 @@ const COMMANDS: Record<string, { synopsis: string; about: string }> = {
   watch: {
     synopsis: 'meshtv watch <uri|id|name> [flags]',
     about: 'Watches a channel (its meshtv:// URI, its 64-hex id, or its name) in a player or at a local URL.',
+  },
+  tv: {
+    synopsis: 'meshtv tv [flags]',
+    about:
+      'Serves every live channel to TV apps (VLC, Kodi IPTV Simple, TiviMate): /playlist.m3u and /epg.xml;\n' +
+      'a channel is joined when an app asks for it and left a while after the app moved on.',
   },
   channels: { synopsis: 'meshtv channels [flags]', about: 'Lists the live channels the trackers know.' },
   demo: { synopsis: 'meshtv demo [flags]', about: 'Starts a tracker, a test-pattern channel and viewers on this machine.' },
@@ -125,6 +134,15 @@ const FLAG_DOCS: Record<string, Record<string, string>> = {
     'upload-limit': '--upload-limit RATE|unlimited  most upload to other viewers (e.g. 2mbit; default unlimited)',
     'no-upload': '--no-upload             upload nothing to other viewers',
     'http-port': '--http-port N           local port of the stream and stats (default 8902)',
+  },
+  tv: {
+    'http-port': '--http-port N           port of the playlist and the channels (default 8903)',
+    'http-host': '--http-host ADDR        address the gateway binds (default 127.0.0.1)',
+    lan: '--lan                   serve the home network too (binds 0.0.0.0: TV apps on other devices)',
+    'max-channels': '--max-channels N        most channels joined at once (default 4)',
+    linger: '--linger TIME           stay in a channel this long after its last player left (default 30s)',
+    'upload-limit': '--upload-limit RATE|unlimited  most upload to other viewers, per channel (default unlimited)',
+    'no-upload': '--no-upload             upload nothing to other viewers',
   },
   demo: {
     port: "--port N                the tracker's port (default 8000)",

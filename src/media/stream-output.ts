@@ -1,6 +1,11 @@
 // Continuous MPEG-TS for players (VLC, mpv, ffplay): every client gets the played chunks in
 // order, starting from the newest keyframe chunk so its decoder can start at once. A client
 // that cannot keep up is cut off rather than buffered without bound.
+//
+// With a start burst (the TV gateway), a new client may start a keyframe earlier: players
+// probe the stream before showing anything (ffmpeg reads a second of it by default, VLC
+// buffers), so a burst of that much media at once lets them start without waiting for it to
+// arrive in real time, at the cost of starting that much behind the live edge, bounded.
 
 import { type Chunk, FLAG_KEYFRAME } from '../protocol/chunk.js';
 
@@ -11,12 +16,23 @@ export interface StreamSink {
   end(): void;
 }
 
+/** Where a new client starts, when not at the newest keyframe. */
+export interface StartBurst {
+  /** Media a new client should get at once: it starts at the newest keyframe at least this old. */
+  burstMs: number;
+  /** But never further behind the newest chunk than this. */
+  maxBehindMs: number;
+}
+
 export class StreamOutput {
   private backlog: Chunk[] = [];
   private readonly sinks = new Set<StreamSink>();
   private isEnded = false;
 
-  constructor(private readonly maxPendingBytes = 8 * 1024 * 1024) {}
+  constructor(
+    private readonly maxPendingBytes = 8 * 1024 * 1024,
+    private readonly start?: StartBurst,
+  ) {}
 
   get clientCount(): number {
     return this.sinks.size;
@@ -33,7 +49,31 @@ export class StreamOutput {
       return;
     }
     this.sinks.add(sink);
-    for (const c of this.backlog) sink.write(c.payload);
+    for (const c of this.backlog.slice(this.startIndex())) sink.write(c.payload);
+  }
+
+  /** Media time from a new client's first chunk to the newest one: how far behind live it starts. */
+  get startBehindMs(): number {
+    const first = this.backlog[this.startIndex()];
+    const newest = this.backlog[this.backlog.length - 1];
+    return first === undefined || newest === undefined ? 0 : newest.captureTimeMs - first.captureTimeMs;
+  }
+
+  /** The backlog index a new client starts at: a keyframe (the backlog's first chunk is one). */
+  private startIndex(): number {
+    const newest = this.backlog[this.backlog.length - 1];
+    if (this.start === undefined || newest === undefined) return 0;
+    // The newest keyframe a burst's worth old, else the oldest one within reach (the most media).
+    let oldestInReach: number | undefined;
+    let burst: number | undefined;
+    for (let i = 0; i < this.backlog.length; i++) {
+      const c = this.backlog[i] as Chunk;
+      const ageMs = newest.captureTimeMs - c.captureTimeMs;
+      if ((c.flags & FLAG_KEYFRAME) === 0 || ageMs > this.start.maxBehindMs) continue;
+      oldestInReach ??= i;
+      if (ageMs >= this.start.burstMs) burst = i;
+    }
+    return burst ?? oldestInReach ?? 0;
   }
 
   removeClient(sink: StreamSink): void {
@@ -42,7 +82,7 @@ export class StreamOutput {
 
   play(chunk: Chunk): void {
     if (this.isEnded) return;
-    if ((chunk.flags & FLAG_KEYFRAME) !== 0) this.backlog = [];
+    if ((chunk.flags & FLAG_KEYFRAME) !== 0) this.backlog = this.keptBefore(chunk);
     if (this.backlog.length > 0 || (chunk.flags & FLAG_KEYFRAME) !== 0) this.backlog.push(chunk);
     for (const sink of this.sinks) {
       if (sink.pendingBytes > this.maxPendingBytes) {
@@ -52,6 +92,14 @@ export class StreamOutput {
       }
       sink.write(chunk.payload);
     }
+  }
+
+  /** What stays of the backlog when keyframe `next` comes: nothing, or the groups a start may still use. */
+  private keptBefore(next: Chunk): Chunk[] {
+    if (this.start === undefined) return [];
+    const maxBehindMs = this.start.maxBehindMs;
+    const from = this.backlog.findIndex((c) => (c.flags & FLAG_KEYFRAME) !== 0 && next.captureTimeMs - c.captureTimeMs <= maxBehindMs);
+    return from < 0 ? [] : this.backlog.slice(from);
   }
 
   /** The channel ended: close every client. */

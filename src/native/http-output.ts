@@ -202,14 +202,22 @@ function serveMetrics(metrics: () => Promise<string>, refusedHosts: number, res:
 
 /** /stream.ts: the continuous MPEG-TS, for as long as the player stays. */
 function serveStream(state: ServerState, stream: StreamOutput, req: http.IncomingMessage, res: http.ServerResponse): void {
+  if (sendStream(stream, req, res, () => state.streamClients--)) state.streamClients++;
+}
+
+/**
+ * Sends the continuous MPEG-TS to one player for as long as it stays (410 once the channel
+ * ended). True when the player was added; `onGone` runs when it leaves.
+ */
+export function sendStream(stream: StreamOutput, req: http.IncomingMessage, res: http.ServerResponse, onGone: () => void): boolean {
   if (stream.ended) {
     res.writeHead(410, { 'content-type': 'text/plain' }).end('the channel has ended\n');
-    return;
+    return false;
   }
   res.writeHead(200, { 'content-type': 'video/mp2t', 'cache-control': 'no-store' });
   if (req.method === 'HEAD') {
     res.end();
-    return;
+    return false;
   }
   res.socket?.setNoDelay(true);
   const sink = {
@@ -221,12 +229,12 @@ function serveStream(state: ServerState, stream: StreamOutput, req: http.Incomin
     },
     end: () => res.end(),
   };
-  state.streamClients++;
   stream.addClient(sink);
   res.on('close', () => {
-    state.streamClients--;
     stream.removeClient(sink);
+    onGone();
   });
+  return true;
 }
 
 /** The playlists and segments; false when the path is none of them. */
@@ -246,7 +254,10 @@ function serveHls(state: ServerState, path: string, req: http.IncomingMessage, r
 }
 
 /** Listens on the port asked for; when it is taken, on the next `fallbackPorts` ones, then any. Returns the port. */
-async function listenWithFallback(server: http.Server, options: HttpOutputOptions): Promise<number> {
+export async function listenWithFallback(
+  server: http.Server,
+  options: Pick<HttpOutputOptions, 'host' | 'port' | 'fallbackPorts'>,
+): Promise<number> {
   const fallbacks = options.fallbackPorts ?? 0;
   let port = options.port;
   for (let attempt = 0; ; attempt++) {
@@ -292,7 +303,7 @@ function sendPlaylist(req: http.IncomingMessage, res: http.ServerResponse, body:
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-function servePlaylist(hls: HlsSegmenter, req: http.IncomingMessage, res: http.ServerResponse): void {
+export function servePlaylist(hls: HlsSegmenter, req: http.IncomingMessage, res: http.ServerResponse): void {
   const send = (body: string) => sendPlaylist(req, res, body);
   const now = hls.playlist();
   if (now !== undefined) {
@@ -316,7 +327,7 @@ function servePlaylist(hls: HlsSegmenter, req: http.IncomingMessage, res: http.S
   });
 }
 
-function serveSegment(hls: HlsSegmenter, sequence: number, req: http.IncomingMessage, res: http.ServerResponse): void {
+export function serveSegment(hls: HlsSegmenter, sequence: number, req: http.IncomingMessage, res: http.ServerResponse): void {
   const data = hls.segment(sequence);
   if (data === undefined) {
     res.writeHead(404, { 'content-type': 'text/plain' }).end(`segment ${sequence} is not (or no longer) available\n`);

@@ -7,17 +7,14 @@ import { CHANNEL_ID_PATTERN, type ChannelRef, checkTrackerUrl, parseChannelUri }
 import { UserError } from '../common/errors.js';
 import { forTerminal, type Logger } from '../common/log.js';
 import { Teardown } from '../common/teardown.js';
-import { newNodeKey } from '../crypto/keys.js';
-import { HlsSegmenter, type HlsSegmenterConfig, masterPlaylist } from '../media/hls-segmenter.js';
-import { StreamOutput } from '../media/stream-output.js';
+import { type HlsSegmenter, type HlsSegmenterConfig, masterPlaylist } from '../media/hls-segmenter.js';
 import type { PeerCoreConfig } from '../protocol/core-types.js';
 import type { RenditionSpec } from '../runtime/rendition-lanes.js';
 import { type HttpOutput, startHttpOutput } from './http-output.js';
 import type { NetworkOptions } from './swarm-node.js';
 import { listChannels } from './tracker-client.js';
-import { channelLadder, type ViewerLanes, viewerLanes } from './viewer-lanes.js';
-import { playerOutput } from './viewer-output.js';
-import { SILENCE_NOTICE_MS, statusLine, ViewerReport } from './viewer-report.js';
+import { statusLine } from './viewer-report.js';
+import { prepareSession } from './viewer-session.js';
 
 export interface ViewerOptions {
   /** meshtv:// URI, 64-hex channel id, or a channel name known to the trackers. */
@@ -93,15 +90,11 @@ export async function resolveChannel(channel: string, flagTrackers: string[]): P
 
 export async function startViewer(o: ViewerOptions): Promise<Viewer> {
   const ref = await resolveChannel(o.channel, o.trackers);
-  const quality = o.quality ?? 'auto';
-  const ladder = await channelLadder(ref, quality, o.log);
-  // A new node key each run: a viewer cannot be followed from channel to channel by its id.
-  const { lanes, start } = viewerLanes({ ...o, ref, ladder, quality, nodeKey: newNodeKey() });
-  const output = playerOutput(lanes, new StreamOutput(), new HlsSegmenter(o.hls), o.log);
-  const report = new ViewerReport(ref.channelId, quality, lanes, output, o.core?.uploadLimitBps);
+  const session = await prepareSession({ ...o, ref });
+  const { output, report, ladder, quality } = session;
   const teardown = new Teardown((err) => o.log.warn(`while stopping after a failed start: ${(err as Error).message}`));
   // Undone last: the nodes are made before the HTTP output, and leave after it.
-  teardown.defer(() => lanes.stop());
+  teardown.defer(() => session.stop());
   return teardown.start(async () => {
     const http = await startHttpOutput({
       host: o.httpHost,
@@ -116,9 +109,7 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
     teardown.defer(() => http.close());
     // Players see the stream end before their connections close.
     teardown.defer(() => output.stream.end());
-    await start();
-    const silenceTimer = watchSilence(lanes, o.log);
-    teardown.defer(() => clearInterval(silenceTimer));
+    await session.start();
     return {
       channelId: ref.channelId,
       streamUrl: `${http.baseUrl}/stream.ts`,
@@ -134,22 +125,8 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
 }
 
 /** The master playlist's rate: the highest rendition the viewer may play. */
-function highestRate(ladder: readonly RenditionSpec[], quality: string): number {
+export function highestRate(ladder: readonly RenditionSpec[], quality: string): number {
   return Math.max(...ladder.filter((l) => quality === 'auto' || l.name === quality).map((l) => l.bitrateBps));
-}
-
-/** Says so when the broadcaster goes quiet (and when it is back), for logs without a status line. */
-function watchSilence(lanes: ViewerLanes, log: Logger): NodeJS.Timeout {
-  let silent = false;
-  const timer = setInterval(() => {
-    const c = lanes.lane.core.getStats();
-    const quiet = c.started && c.lastChunkAtMs !== undefined && Date.now() - c.lastChunkAtMs >= 2 * SILENCE_NOTICE_MS;
-    if (quiet && !silent) log.warn(`no new data for ${(2 * SILENCE_NOTICE_MS) / 1000} s: the broadcaster may be gone; still waiting`);
-    else if (!quiet && silent) log.info('the stream is back');
-    silent = quiet;
-  }, 1000);
-  timer.unref();
-  return timer;
 }
 
 /** Waits until players have what they need (or maxMs), staying at least DRAIN_MIN_MS for neighbours. */

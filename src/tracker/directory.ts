@@ -93,7 +93,7 @@ export class Directory {
   /** Each record's name skeleton (names.ts), computed once per record. */
   private readonly skeletons = new Map<string, string>();
   private listing: { builtAtMs: number; channels: ChannelSummary[] } | undefined;
-  private readonly thumbnails = new Map<string, { issuedAtMs: number; jpeg: Uint8Array }>();
+  private readonly thumbnails = new Map<string, { issuedAtMs: number; jpeg: Uint8Array; signature?: string }>();
   private readonly peers = new Map<string, PeerList<PeerEntry>>();
   private lastExpiryMs = Number.NEGATIVE_INFINITY;
   /** Each channel's signed guide and logo, dropped with its record. */
@@ -228,12 +228,12 @@ export class Directory {
   }
 
   /** Stores a verified thumbnail unless a newer one is held; only for channels with a record. */
-  putThumbnail(channelId: string, issuedAtMs: number, jpeg: Uint8Array): Refusal | undefined {
+  putThumbnail(channelId: string, issuedAtMs: number, jpeg: Uint8Array, signature?: string): Refusal | undefined {
     if (!this.records.has(channelId)) return new Refusal('unknown-channel', 'unknown channel: publish its record first');
     const old = this.thumbnails.get(channelId);
     if (old !== undefined && old.issuedAtMs > issuedAtMs)
       return new Refusal('stale-thumbnail', 'an older thumbnail cannot replace a newer one');
-    this.thumbnails.set(channelId, { issuedAtMs, jpeg });
+    this.thumbnails.set(channelId, { issuedAtMs, jpeg, ...(signature !== undefined ? { signature } : {}) });
     // Bounded memory: past the cap, the thumbnails of channels without peers go, then the oldest.
     let total = 0;
     for (const t of this.thumbnails.values()) total += t.jpeg.length;
@@ -250,6 +250,11 @@ export class Directory {
 
   thumbnail(channelId: string): Uint8Array | undefined {
     return this.thumbnails.get(channelId)?.jpeg;
+  }
+
+  /** The thumbnail with its time and signature (hex), so a reader can check it against the channel key. */
+  signedThumbnail(channelId: string): { issuedAtMs: number; jpeg: Uint8Array; signature?: string } | undefined {
+    return this.thumbnails.get(channelId);
   }
 
   /** Totals for monitoring. */

@@ -21,6 +21,7 @@ export class RawBody {
   constructor(
     readonly contentType: string,
     readonly body: Uint8Array,
+    readonly headers: Record<string, string> = {},
   ) {}
 }
 
@@ -68,7 +69,12 @@ export async function readJson(req: http.IncomingMessage): Promise<unknown> {
 export function reply(res: http.ServerResponse, status: number, body: unknown): void {
   if (res.headersSent) return;
   if (body instanceof RawBody) {
-    res.writeHead(status, { 'content-type': body.contentType, 'content-length': body.body.length, 'cache-control': 'no-cache' });
+    res.writeHead(status, {
+      ...body.headers,
+      'content-type': body.contentType,
+      'content-length': body.body.length,
+      'cache-control': 'no-cache',
+    });
     res.end(body.body);
     return;
   }

@@ -47,9 +47,12 @@ export async function handle(ctx: RequestContext, req: http.IncomingMessage, cli
   const thumb = /^\/api\/channels\/([0-9a-f]{64})\/thumbnail\.jpg$/.exec(url.pathname);
   if (thumb !== null && req.method === 'POST') return putThumbnail(directory, req, thumb[1] as string, now);
   if (thumb !== null && req.method === 'GET') {
-    const image = directory.thumbnail(thumb[1] as string);
+    const image = directory.signedThumbnail(thumb[1] as string);
     if (image === undefined) throw new HttpError(404, 'no thumbnail for this channel yet');
-    return new RawBody('image/jpeg', image);
+    // The signature travels along, so a TV gateway can check the picture against the channel key.
+    const signed: Record<string, string> =
+      image.signature !== undefined ? { 'x-meshtv-issued-at': String(image.issuedAtMs), 'x-meshtv-signature': image.signature } : {};
+    return new RawBody('image/jpeg', image.jpeg, signed);
   }
   const one = /^\/api\/channels\/([0-9a-f]{64})$/.exec(url.pathname);
   if (one !== null && req.method === 'GET') {
@@ -85,7 +88,7 @@ async function putThumbnail(directory: Directory, req: http.IncomingMessage, id:
   if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new HttpError(400, 'body is not a JPEG image');
   if (!verifyThumbnail(hexToBytes(id), issuedAtMs, jpeg, hexToBytes(signature), nodeVerify))
     throw new HttpError(400, 'thumbnail signature does not match the channel key');
-  const refusal = directory.putThumbnail(id, issuedAtMs, jpeg);
+  const refusal = directory.putThumbnail(id, issuedAtMs, jpeg, signature);
   if (refusal !== undefined) throw refused(refusal);
   return { ok: true };
 }
