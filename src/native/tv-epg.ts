@@ -1,41 +1,54 @@
-// The gateway's /epg.xml: an XMLTV document naming the playlist's channels (ids as in the
-// playlist's tvg-id, names, numbers, logos), so IPTV apps match guide and playlist. It carries
-// no programmes: the broadcasters' schedules come with the programme guide's XMLTV renderer.
+// The gateway's /epg.xml: the programme guide of the playlist's channels, in the XMLTV the
+// trackers serve (src/api/xmltv.ts: channel ids as the playlist's tvg-id), from each channel's
+// guide as its broadcaster signed it. A gateway does not take a tracker's word for what is on:
+// every guide is checked against the channel key before it is shown.
 
+import { renderXmltv } from '../api/xmltv.js';
+import { nodeVerify } from '../crypto/keys.js';
+import type { ChannelGuide } from '../protocol/guide.js';
+import { fetchChannelGuide } from './tracker-client.js';
 import type { LineupChannel } from './tv-directory.js';
 
-/** Text as XML character data or an attribute value: markup escaped, characters XML 1.0 forbids dropped. */
-export function xmlText(text: string): string {
-  return (
-    text
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters removed
-      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
-      .replace(/[\ud800-\udfff]/g, (c, i: number, all: string) => (isPaired(all, i) ? c : ''))
-      .replace(/&/g, '&amp;')
-      .replace(/</g, '&lt;')
-      .replace(/>/g, '&gt;')
-      .replace(/"/g, '&quot;')
-      .replace(/'/g, '&apos;')
-  );
-}
+/** A guide is fetched again after this long (broadcasters republish theirs every minute). */
+const GUIDE_TTL_MS = 60_000;
 
-function isPaired(s: string, i: number): boolean {
-  const code = s.charCodeAt(i);
-  if (code <= 0xdbff) return (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
-  return (s.charCodeAt(i - 1) & 0xfc00) === 0xd800;
-}
+/** Where a channel's guide comes from: its trackers, first that answers. */
+export type GuideSource = (channel: LineupChannel) => Promise<ChannelGuide | undefined>;
 
-export function renderEpg(base: string, channels: readonly LineupChannel[]): string {
-  const lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<!DOCTYPE tv SYSTEM "xmltv.dtd">', '<tv generator-info-name="meshtv">'];
-  for (const c of channels) {
-    lines.push(
-      `  <channel id="${c.id}">`,
-      `    <display-name>${xmlText(c.name)}</display-name>`,
-      `    <display-name>${c.number}</display-name>`,
-      `    <icon src="${xmlText(`${base}/logo/${c.id}.jpg`)}" />`,
-      '  </channel>',
+/** The first verified guide any of the channel's trackers holds. */
+export const trackerGuides: GuideSource = async (channel) => {
+  for (const tracker of channel.trackers) {
+    try {
+      const guide = await fetchChannelGuide(tracker, channel.id, nodeVerify);
+      if (guide !== undefined) return guide;
+    } catch {
+      // a tracker that is down or sends a guide failing its check: the next one
+    }
+  }
+  return undefined;
+};
+
+/** The line-up's guides, each fetched at most once a GUIDE_TTL_MS, for channels still in it. */
+export class TvGuides {
+  private readonly held = new Map<string, { guide: ChannelGuide | undefined; atMs: number }>();
+
+  constructor(private readonly source: GuideSource = trackerGuides) {}
+
+  async render(base: string, channels: readonly LineupChannel[], nowMs: number): Promise<string> {
+    const live = new Set(channels.map((c) => c.id));
+    for (const id of this.held.keys()) if (!live.has(id)) this.held.delete(id);
+    const guides = await Promise.all(channels.map((c) => this.guideOf(c, nowMs)));
+    return renderXmltv(
+      channels.map((c, i) => ({ id: c.id, name: c.name, iconUrl: `${base}/logo/${c.id}.jpg`, guide: guides[i] })),
+      nowMs,
     );
   }
-  lines.push('</tv>');
-  return `${lines.join('\n')}\n`;
+
+  private async guideOf(channel: LineupChannel, nowMs: number): Promise<ChannelGuide | undefined> {
+    const held = this.held.get(channel.id);
+    if (held !== undefined && nowMs - held.atMs < GUIDE_TTL_MS) return held.guide;
+    const guide = await this.source(channel);
+    this.held.set(channel.id, { guide, atMs: nowMs });
+    return guide;
+  }
 }

@@ -11,7 +11,7 @@ import type { PeerCoreConfig } from '../protocol/core-types.js';
 import type { NetworkOptions } from './swarm-node.js';
 import { GatewayRefusal, TvChannels } from './tv-channels.js';
 import { TvDirectory } from './tv-directory.js';
-import { renderEpg } from './tv-epg.js';
+import { TvGuides } from './tv-epg.js';
 import { TvLogos } from './tv-logos.js';
 import { renderPlaylist } from './tv-playlist.js';
 import { type TvStats, tvMetrics, tvStats, tvStatusLine } from './tv-report.js';
@@ -59,6 +59,7 @@ export async function startTvGateway(o: TvGatewayOptions): Promise<TvGateway> {
   const maxChannels = o.maxChannels ?? 4;
   const directory = new TvDirectory(o.trackers, path.join(o.homeDir, NUMBERS_FILE), o.log.child('lineup'));
   const logos = new TvLogos();
+  const guides = new TvGuides();
   const channels = new TvChannels({
     maxChannels,
     lingerMs: o.lingerMs ?? 30_000,
@@ -93,7 +94,7 @@ export async function startTvGateway(o: TvGatewayOptions): Promise<TvGateway> {
         },
         epg: async (base) => {
           await directory.fresh();
-          return renderEpg(base, directory.channels());
+          return guides.render(base, directory.channels(), Date.now());
         },
         logo: async (id) => {
           const c = directory.get(id);

@@ -3,6 +3,7 @@
 // group, then its stream URL. Names come from broadcasters, so nothing in them may end a
 // quoted attribute, the title after the comma, or the line.
 
+import { xmltvChannelId } from '../api/xmltv.js';
 import { HIDDEN_CHARACTERS } from '../common/text.js';
 
 export interface PlaylistChannel {
@@ -38,7 +39,7 @@ export function renderPlaylist(base: string, channels: readonly PlaylistChannel[
     const name = playlistText(c.name) || c.id.slice(0, 12);
     const group = playlistText(c.category ?? '') || DEFAULT_GROUP;
     lines.push(
-      `#EXTINF:-1 tvg-id="${c.id}" tvg-name="${name}" tvg-logo="${base}/logo/${c.id}.jpg" tvg-chno="${c.number}" group-title="${group}",${name}`,
+      `#EXTINF:-1 tvg-id="${xmltvChannelId(c.id)}" tvg-name="${name}" tvg-logo="${base}/logo/${c.id}.jpg" tvg-chno="${c.number}" group-title="${group}",${name}`,
       `${base}/channel/${c.id}.ts`,
     );
   }

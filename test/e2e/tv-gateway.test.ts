@@ -27,7 +27,7 @@ async function entries(playlistUrl: string): Promise<Entry[]> {
   assert.match(lines[0] as string, /^#EXTM3U x-tvg-url="http:\/\/127\.0\.0\.1:\d+\/epg\.xml"$/);
   const out: Entry[] = [];
   for (let i = 1; i < lines.length; i += 2) {
-    const m = /^#EXTINF:-1 tvg-id="([0-9a-f]{64})" .*tvg-chno="(\d+)" group-title="[^"]*",/.exec(lines[i] as string);
+    const m = /^#EXTINF:-1 tvg-id="([0-9a-f]{64})\.meshtv" .*tvg-chno="(\d+)" group-title="[^"]*",/.exec(lines[i] as string);
     assert.ok(m, `not an #EXTINF line: ${lines[i]}`);
     out.push({ id: m[1] as string, number: m[2] as string, url: lines[i + 1] as string });
   }
@@ -55,8 +55,27 @@ test('meshtv tv: playlist, decoding, the cap, VLC, numbers across a restart', { 
   const dir = tempDir('tv');
   const tracker = meshtv(['tracker', '--port', '0']);
   const trackerUrl = (await tracker.waitFor(/tracker listening on (\S+)/))[1] as string;
+  // Channel One describes itself: its category and programme reach the playlist and the guide.
+  const schedule = path.join(dir, 'one.json');
+  const hour = 3600_000;
+  const from = Math.floor(Date.now() / hour) * hour;
+  fs.writeFileSync(
+    schedule,
+    JSON.stringify([{ start: new Date(from).toISOString(), stop: new Date(from + 2 * hour).toISOString(), title: 'Morning <Show>' }]),
+  );
+  const described = ['--category', 'News', '--schedule', schedule];
   const sources = ['One', 'Two', 'Three'].map((name) =>
-    meshtv(['broadcast', '--tracker', trackerUrl, '--name', `Chan ${name}`, '--key', path.join(dir, `${name}.key`), ...SMALL]),
+    meshtv([
+      'broadcast',
+      '--tracker',
+      trackerUrl,
+      '--name',
+      `Chan ${name}`,
+      '--key',
+      path.join(dir, `${name}.key`),
+      ...SMALL,
+      ...(name === 'One' ? described : []),
+    ]),
   );
   const home = path.join(dir, 'home');
   let gateway = await startGateway(trackerUrl, home);
@@ -71,6 +90,14 @@ test('meshtv tv: playlist, decoding, the cap, VLC, numbers across a restart', { 
     20_000,
   );
   const second = list[1] as Entry;
+
+  await t.test("the playlist's groups and the guide come from the broadcasters' signed descriptions", async () => {
+    const text = await (await fetch(gateway.playlistUrl)).text();
+    assert.match(text, /tvg-name="Chan One" .*group-title="News",Chan One/);
+    const guide = await (await fetch(gateway.playlistUrl.replace('/playlist.m3u', '/epg.xml'))).text();
+    for (const e of list) assert.match(guide, new RegExp(`<channel id="${e.id}\\.meshtv">`));
+    assert.match(guide, /<title>Morning &lt;Show&gt;<\/title>/);
+  });
 
   const decoded = await decode(second.url, 3);
   assert.equal(decoded.exitCode, 0, decoded.errors);

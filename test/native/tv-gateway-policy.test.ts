@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { createLogger } from '../../src/common/log.js';
 import { StreamOutput } from '../../src/media/stream-output.js';
-import { renderEpg } from '../../src/native/tv-epg.js';
+import { TvGuides } from '../../src/native/tv-epg.js';
 import { assignNumbers, loadNumbers, MAX_REMEMBERED, type NumberEntry, saveNumbers } from '../../src/native/tv-numbers.js';
 import { playlistText, renderPlaylist } from '../../src/native/tv-playlist.js';
 import { capMessage, decideJoin, lingerExpired } from '../../src/native/tv-pool.js';
@@ -25,9 +25,9 @@ test('the playlist: one #EXTINF line and one URL per channel, by number, in the 
   assert.equal(
     text,
     '#EXTM3U x-tvg-url="http://192.168.1.5:8903/epg.xml"\n' +
-      `#EXTINF:-1 tvg-id="${id(1)}" tvg-name="Sport" tvg-logo="http://192.168.1.5:8903/logo/${id(1)}.jpg" tvg-chno="3" group-title="meshtv",Sport\n` +
+      `#EXTINF:-1 tvg-id="${id(1)}.meshtv" tvg-name="Sport" tvg-logo="http://192.168.1.5:8903/logo/${id(1)}.jpg" tvg-chno="3" group-title="meshtv",Sport\n` +
       `http://192.168.1.5:8903/channel/${id(1)}.ts\n` +
-      `#EXTINF:-1 tvg-id="${id(2)}" tvg-name="News" tvg-logo="http://192.168.1.5:8903/logo/${id(2)}.jpg" tvg-chno="7" group-title="News",News\n` +
+      `#EXTINF:-1 tvg-id="${id(2)}.meshtv" tvg-name="News" tvg-logo="http://192.168.1.5:8903/logo/${id(2)}.jpg" tvg-chno="7" group-title="News",News\n` +
       `http://192.168.1.5:8903/channel/${id(2)}.ts\n`,
   );
 });
@@ -50,11 +50,21 @@ test('no channel name can break the playlist: quotes, commas, newlines, control 
   assert.match(renderPlaylist('http://h', [{ id: id(1), name: '\u0000\u200e', number: 1 }]), /,000000000000\n/);
 });
 
-test('the guide names the same channels, with markup in names escaped', () => {
-  const xml = renderEpg('http://h:1', [{ id: id(1), name: 'A & <B> "C"\u0001', number: 4, category: undefined, trackers: [] }]);
+test("the guide names the playlist's channels by their tvg-id, with the programmes of their verified guides", async () => {
+  const channel = { id: id(1), name: 'A & <B> "C"\u0001', number: 4, category: undefined, trackers: ['http://t'] };
+  const asked: string[] = [];
+  const guides = new TvGuides(async (c) => {
+    asked.push(c.id);
+    return { channelId: c.id, issuedAtMs: 0, programmes: [{ startMs: 1_000_000, stopMs: 4_600_000, title: 'News <live>' }] };
+  });
+  const xml = await guides.render('http://h:1', [channel], 2_000_000);
   assert.match(xml, /<display-name>A &amp; &lt;B&gt; &quot;C&quot;<\/display-name>/);
-  assert.match(xml, new RegExp(`<channel id="${id(1)}">`));
-  assert.match(xml, /<display-name>4<\/display-name>/);
+  assert.match(xml, new RegExp(`<channel id="${id(1)}\\.meshtv">`));
+  assert.match(xml, /<title>News &lt;live&gt;<\/title>/);
+  const playlist = renderPlaylist('http://h:1', [channel]);
+  assert.match(playlist, new RegExp(`tvg-id="${id(1)}\\.meshtv"`), 'the playlist and the guide name the channel alike');
+  await guides.render('http://h:1', [channel], 2_030_000);
+  assert.equal(asked.length, 1, 'a guide is fetched at most once a minute');
 });
 
 test('channel numbers: kept while channels come and go, new ones take the lowest free number', () => {
