@@ -6,6 +6,7 @@ import { matchChannelName } from '../api/channel-names.js';
 import { CHANNEL_ID_PATTERN, type ChannelRef, checkTrackerUrl, parseChannelUri } from '../api/channel-uri.js';
 import { UserError } from '../common/errors.js';
 import { forTerminal, type Logger } from '../common/log.js';
+import { formatBytes } from '../common/rate-meter.js';
 import { Teardown } from '../common/teardown.js';
 import { newNodeKey } from '../crypto/keys.js';
 import { HlsSegmenter, type HlsSegmenterConfig, masterPlaylist } from '../media/hls-segmenter.js';
@@ -14,6 +15,8 @@ import type { PeerCoreConfig } from '../protocol/core-types.js';
 import type { RenditionSpec } from '../runtime/rendition-lanes.js';
 import { type HttpOutput, startHttpOutput } from './http-output.js';
 import type { NetworkOptions } from './swarm-node.js';
+import { timeshiftRoutes } from './timeshift-routes.js';
+import { defaultTimeshiftBytes, TimeshiftStore } from './timeshift-store.js';
 import { listChannels } from './tracker-client.js';
 import { channelLadder, type ViewerLanes, viewerLanes } from './viewer-lanes.js';
 import { playerOutput } from './viewer-output.js';
@@ -35,6 +38,8 @@ export interface ViewerOptions {
   /** 'auto' (adapt to the connection), or the name of a rendition to stay on. @default 'auto' */
   quality?: string;
   maxPeers?: number;
+  /** Keep this much of what it plays on disk for /timeshift.m3u8 (maxBytes: the bound; default from the rate). */
+  timeshift?: { windowMs: number; maxBytes?: number };
   core?: Partial<PeerCoreConfig>;
   network?: NetworkOptions;
   log: Logger;
@@ -49,6 +54,8 @@ export interface Viewer {
   readonly streamUrl: string;
   readonly playlistUrl: string;
   readonly statsUrl: string;
+  /** The playlist of the whole timeshift window (absent: timeshift off). */
+  readonly timeshiftUrl: string | undefined;
   /** Resolves when the channel's last chunk has been played (the broadcaster's input ended). */
   readonly ended: Promise<void>;
   /**
@@ -98,10 +105,12 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
   // A new node key each run: a viewer cannot be followed from channel to channel by its id.
   const { lanes, start } = viewerLanes({ ...o, ref, ladder, quality, nodeKey: newNodeKey() });
   const output = playerOutput(lanes, new StreamOutput(), new HlsSegmenter(o.hls), o.log);
-  const report = new ViewerReport(ref.channelId, quality, lanes, output, o.core?.uploadLimitBps);
   const teardown = new Teardown((err) => o.log.warn(`while stopping after a failed start: ${(err as Error).message}`));
   // Undone last: the nodes are made before the HTTP output, and leave after it.
   teardown.defer(() => lanes.stop());
+  const timeshift = o.timeshift && openTimeshift(o.timeshift, ref.channelId, highestRate(ladder, quality), output.hls, o.log);
+  if (timeshift !== undefined) teardown.defer(() => timeshift.close());
+  const report = new ViewerReport(ref.channelId, quality, lanes, output, o.core?.uploadLimitBps, timeshift);
   return teardown.start(async () => {
     const http = await startHttpOutput({
       host: o.httpHost,
@@ -112,6 +121,7 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
       hls: output.hls,
       ...(ladder.length > 1 ? { master: masterPlaylist(highestRate(ladder, quality), 'media.m3u8') } : {}),
       stats: () => report.stats(),
+      ...(timeshift !== undefined ? { timeshift: timeshiftRoutes(timeshift) } : {}),
     });
     teardown.defer(() => http.close());
     // Players see the stream end before their connections close.
@@ -124,6 +134,7 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
       streamUrl: `${http.baseUrl}/stream.ts`,
       playlistUrl: `${http.baseUrl}/live.m3u8`,
       statsUrl: `${http.baseUrl}/stats.json`,
+      timeshiftUrl: timeshift && `${http.baseUrl}/timeshift.m3u8`,
       ended: output.ended,
       drain: (maxMs = DRAIN_MAX_MS) => drain(http, output.hls, maxMs),
       stats: () => report.stats(),
@@ -131,6 +142,25 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
       stop: () => teardown.undo(),
     };
   });
+}
+
+/** The store behind /timeshift.m3u8, recording what the segmenter cuts. */
+function openTimeshift(
+  t: { windowMs: number; maxBytes?: number },
+  channelId: string,
+  rateBps: number,
+  hls: HlsSegmenter,
+  log: Logger,
+): TimeshiftStore {
+  const store = TimeshiftStore.open({
+    channelId,
+    windowMs: t.windowMs,
+    maxBytes: t.maxBytes ?? defaultTimeshiftBytes(t.windowMs, rateBps),
+    log,
+  });
+  store.follow(hls);
+  log.info(`timeshift: keeping the last ${t.windowMs / 1000} s, at most ${formatBytes(store.stats().maxBytes)}, in ${store.dir}`);
+  return store;
 }
 
 /** The master playlist's rate: the highest rendition the viewer may play. */
