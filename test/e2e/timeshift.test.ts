@@ -98,7 +98,8 @@ test('timeshift: the window with program-date-times, decoded from its oldest seg
     assert.equal(s.uri, `timeshift/${p.mediaSequence + i}.ts`);
     const next = p.segments[i + 1];
     // Capture times follow the media: each segment starts when the one before ends.
-    if (next !== undefined) assert.ok(Math.abs(next.programDateTimeMs - s.programDateTimeMs - s.durationS * 1000) < 150);
+    if (next !== undefined)
+      assert.ok(Math.abs(next.programDateTimeMs - s.programDateTimeMs - s.durationS * 1000) < 150, `a gap after ${s.uri}`);
   });
   const newestEndMs = (p.segments.at(-1)?.programDateTimeMs as number) + (p.segments.at(-1)?.durationS as number) * 1000;
   assert.ok(Math.abs(Date.now() - newestEndMs) < 6000, 'the program-date-times are wall-clock capture times');
