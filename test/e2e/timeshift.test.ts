@@ -71,8 +71,9 @@ function decodeFromOldest(url: string, seconds: number): Promise<{ code: number 
 
 test('timeshift: the window with program-date-times, decoded from its oldest segment to the live edge; its directory removed', {
   timeout: 90_000,
-}, async () => {
+}, async (t) => {
   const home = tempDir('timeshift-home');
+  t.after(() => fs.rmSync(home, { recursive: true, force: true }));
   const runs = path.join(home, 'timeshift');
   const { uri } = await startChannel('timeshift');
   const viewer = meshtv(['watch', uri, '--no-dht', '--http-port', '0', '--timeshift', `${WINDOW_S}s`], { MESHTV_HOME: home });

@@ -144,6 +144,7 @@ test(`timeshift over ${RUN_MIN} min: pause and resume, seek back 90 s, the disk 
   timeout: RUN_MIN * 60_000 + 600_000,
 }, async (t) => {
   const home = tempDir('timeshift-long');
+  t.after(() => fs.rmSync(home, { recursive: true, force: true }));
   const { uri } = await startChannel('timeshift long');
   const startedAt = Date.now();
   const viewers = {
