@@ -18,7 +18,7 @@ Usage:
   meshtv watch <uri|id|name> [--player vlc|mpv|ffplay] [--tracker URL] [--http-port 8902]
                    [--http-host 127.0.0.1] [--host ADDR] [--peer-port N] [--announce-address ADDR] [--max-peers N]
                    [--upload-limit RATE (e.g. 2mbit) | --no-upload] [--quality auto|NAME] [--stun URL] [--turn URL]
-                   [--no-dht | --dht-bootstrap HOST:PORT]
+                   [--no-dht | --dht-bootstrap HOST:PORT] [--timeshift 30m [--timeshift-max-size 2G]]
   meshtv tv        [--tracker URL] [--http-port 8903] [--lan | --http-host ADDR] [--max-channels 4]
                    [--linger 30s] [--host ADDR] [--peer-port N] [--upload-limit RATE | --no-upload]
                    [--no-dht | --dht-bootstrap HOST:PORT]   (a playlist of every channel for TV apps)
@@ -134,6 +134,8 @@ const FLAG_DOCS: Record<string, Record<string, string>> = {
     'upload-limit': '--upload-limit RATE|unlimited  most upload to other viewers (e.g. 2mbit; default unlimited)',
     'no-upload': '--no-upload             upload nothing to other viewers',
     'http-port': '--http-port N           local port of the stream and stats (default 8902)',
+    timeshift: '--timeshift DURATION    keep this much on disk to pause and rewind (90s, 30m, 2h; default off)',
+    'timeshift-max-size': '--timeshift-max-size SIZE  most disk for it (500M, 2G; default: the window at 1.5x the rate)',
   },
   tv: {
     'http-port': '--http-port N           port of the playlist and the channels (default 8903)',

@@ -8,6 +8,7 @@ import { logger, networkOptions, PEER, port, positiveInt, trackers, uploadPolicy
 import { findPlayer, isHeadless, type PlayerProcess, parsePlayer, playerArgs, startPlayer } from './player-launcher.js';
 import { Shutdown, type Stoppable } from './shutdown.js';
 import { StatusLine } from './status-line.js';
+import { TIMESHIFT_FLAGS, timeshiftOption } from './timeshift-flags.js';
 
 /** --quality: auto, or a rendition name as the broadcaster spells it. */
 function quality(value: string): string {
@@ -31,6 +32,7 @@ export async function runWatch(args: string[]): Promise<number> {
       'upload-limit': { type: 'string' },
       'no-upload': { type: 'boolean' },
       quality: { type: 'string' },
+      ...TIMESHIFT_FLAGS,
     },
     1,
   );
@@ -43,6 +45,7 @@ export async function runWatch(args: string[]): Promise<number> {
   const status = new StatusLine(process.stderr);
   const log = logger(values, status);
   const httpPortFlag = str(values, 'http-port');
+  const timeshift = timeshiftOption(values);
   const shutdown = new Shutdown();
   const v = await startViewer({
     channel,
@@ -56,12 +59,14 @@ export async function runWatch(args: string[]): Promise<number> {
     httpFallbackPorts: httpPortFlag === undefined ? 10 : 0,
     ...(str(values, 'max-peers') !== undefined ? { maxPeers: positiveInt(str(values, 'max-peers'), '--max-peers') as number } : {}),
     ...(str(values, 'quality') !== undefined ? { quality: quality(str(values, 'quality') as string) } : {}),
+    ...(timeshift !== undefined ? { timeshift } : {}),
     core: uploadPolicy(values),
     network: networkOptions(values),
     log,
   });
   process.stdout.write(`${v.streamUrl}\n`);
   const parts: Stoppable[] = [v];
+  const rewind = v.timeshiftUrl !== undefined ? `; pause and rewind: ${v.timeshiftUrl}` : '';
   let player: PlayerProcess | undefined;
   if (playerName !== undefined && playerPath !== undefined) {
     const headless = isHeadless();
@@ -69,9 +74,9 @@ export async function runWatch(args: string[]): Promise<number> {
     const title = `meshtv ${channel.startsWith('meshtv://') || /^[0-9a-f]{64}$/i.test(channel) ? v.channelId.slice(0, 12) : channel}`;
     player = startPlayer(playerPath, playerArgs(playerName, v.streamUrl, { title, headless }));
     parts.unshift(player);
-    log.info(`started ${playerName} on ${v.streamUrl}; HLS: ${v.playlistUrl}; stats: ${v.statsUrl}`);
+    log.info(`started ${playerName} on ${v.streamUrl}; HLS: ${v.playlistUrl}; stats: ${v.statsUrl}${rewind}`);
   } else {
-    log.info(`play it with: vlc ${v.streamUrl}   (or mpv, ffplay); HLS: ${v.playlistUrl}; stats: ${v.statsUrl}`);
+    log.info(`play it with: vlc ${v.streamUrl}   (or mpv, ffplay); HLS: ${v.playlistUrl}; stats: ${v.statsUrl}${rewind}`);
   }
   status.start(() => v.statusLine());
 

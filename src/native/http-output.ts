@@ -48,6 +48,8 @@ export interface HttpOutputOptions {
   privateToLoopback?: boolean;
   /** Prometheus text for /metrics. */
   metrics?: () => Promise<string>;
+  /** The timeshift routes (timeshift-routes.ts): answers true for its paths. */
+  timeshift?: { handle(path: string, req: http.IncomingMessage, res: http.ServerResponse): boolean };
   /** Host names besides this machine's own and its addresses that requests may name (a LAN name). */
   extraHosts?: string[];
 }
@@ -138,8 +140,11 @@ function handle(state: ServerState, req: http.IncomingMessage, res: http.ServerR
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
     res.end(body);
   } else if (path === '/stream.ts' && options.stream !== undefined) serveStream(state, options.stream, req, res);
+  else if (options.timeshift?.handle(path, req, res)) state.lastHlsRequestAtMs = Date.now();
   else if (!serveHls(state, path, req, res)) {
-    const routes = [options.stream && '/stream.ts', options.hls && '/live.m3u8', '/stats.json'].filter(Boolean).join(', ');
+    const routes = [options.stream && '/stream.ts', options.hls && '/live.m3u8', options.timeshift && '/timeshift.m3u8', '/stats.json']
+      .filter(Boolean)
+      .join(', ');
     res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found; try ${routes}\n`);
   }
 }

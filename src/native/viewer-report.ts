@@ -1,12 +1,13 @@
 // A native viewer's numbers: /stats.json, /metrics and the status line, from its lanes (the
 // playback numbers are the ones a browser viewer shows too, see runtime/viewer-stats.ts).
 
-import { createMetrics } from '../common/metrics.js';
+import { createMetrics, type MetricSpec } from '../common/metrics.js';
 import { formatBps, formatBytes } from '../common/rate-meter.js';
 import { playbackStats, ViewerRates } from '../runtime/viewer-stats.js';
 import type { SignalingStats } from '../transport/webrtc-signaling.js';
 import type { DhtDiscoveryStats } from './dht-discovery.js';
 import type { SwarmNode } from './swarm-node.js';
+import type { TimeshiftStats } from './timeshift-store.js';
 import type { ViewerLanes } from './viewer-lanes.js';
 import type { PlayerOutput } from './viewer-output.js';
 
@@ -57,6 +58,8 @@ export interface ViewerStats {
   hlsSegments: number;
   /** The channel ended: the last chunk was played. */
   ended: boolean;
+  /** What /timeshift.m3u8 holds, and its bound (absent: timeshift off). */
+  timeshift: TimeshiftStats | undefined;
   neighbours: ReturnType<SwarmNode['linkStats']>;
   /** WebRTC connection attempts: sent, answered, connected by path, failed (absent: TCP only). */
   webrtc: SignalingStats | undefined;
@@ -74,6 +77,7 @@ export class ViewerReport {
     private readonly output: PlayerOutput,
     /** The cap the user set (its lanes share it by rate); undefined: none. */
     private readonly uploadLimitBps: number | undefined,
+    private readonly timeshift?: { stats(): TimeshiftStats },
   ) {}
 
   stats(): ViewerStats {
@@ -116,6 +120,7 @@ export class ViewerReport {
       playerClients: output.stream.clientCount,
       hlsSegments: output.hls.held().length,
       ended: output.isEnded,
+      timeshift: this.timeshift?.stats(),
       neighbours: node.linkStats(),
       webrtc: node.signalingStats(),
       dht: node.dhtStats(),
@@ -147,8 +152,20 @@ export class ViewerReport {
       { name: 'lag_ms', help: 'Capture to hand-over to the player, last chunk', read: () => current().getStats().lastLagMs },
       { name: 'upload_limit_bps', help: 'Upload cap set by the viewer (absent: none)', read: () => this.uploadLimitBps },
       { name: 'upload_enabled', help: '1 when the viewer relays', read: () => (current().uploadPolicy.enabled ? 1 : 0) },
+      ...timeshiftMetrics(this.timeshift),
     ]);
   }
+}
+
+/** The timeshift window's gauges, absent when timeshift is off. */
+function timeshiftMetrics(timeshift: { stats(): TimeshiftStats } | undefined): MetricSpec[] {
+  if (timeshift === undefined) return [];
+  return [
+    { name: 'timeshift_window_seconds', help: 'Timeshift window asked for', read: () => timeshift.stats().windowMs / 1000 },
+    { name: 'timeshift_held_seconds', help: 'Media time /timeshift.m3u8 spans now', read: () => timeshift.stats().heldMs / 1000 },
+    { name: 'timeshift_held_bytes', help: 'Timeshift bytes on disk now', read: () => timeshift.stats().heldBytes },
+    { name: 'timeshift_max_bytes', help: 'Bound on the timeshift bytes on disk', read: () => timeshift.stats().maxBytes },
+  ];
 }
 
 /** The one-line summary a terminal shows, refreshed in place. */

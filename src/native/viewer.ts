@@ -12,9 +12,10 @@ import type { PeerCoreConfig } from '../protocol/core-types.js';
 import type { RenditionSpec } from '../runtime/rendition-lanes.js';
 import { type HttpOutput, startHttpOutput } from './http-output.js';
 import type { NetworkOptions } from './swarm-node.js';
+import { timeshiftRoutes } from './timeshift-routes.js';
 import { listChannels } from './tracker-client.js';
 import { statusLine } from './viewer-report.js';
-import { prepareSession } from './viewer-session.js';
+import { highestRate, prepareSession } from './viewer-session.js';
 
 export interface ViewerOptions {
   /** meshtv:// URI, 64-hex channel id, or a channel name known to the trackers. */
@@ -32,6 +33,8 @@ export interface ViewerOptions {
   /** 'auto' (adapt to the connection), or the name of a rendition to stay on. @default 'auto' */
   quality?: string;
   maxPeers?: number;
+  /** Keep this much of what it plays on disk for /timeshift.m3u8 (maxBytes: the bound; default from the rate). */
+  timeshift?: { windowMs: number; maxBytes?: number };
   core?: Partial<PeerCoreConfig>;
   network?: NetworkOptions;
   log: Logger;
@@ -46,6 +49,8 @@ export interface Viewer {
   readonly streamUrl: string;
   readonly playlistUrl: string;
   readonly statsUrl: string;
+  /** The playlist of the whole timeshift window (absent: timeshift off). */
+  readonly timeshiftUrl: string | undefined;
   /** Resolves when the channel's last chunk has been played (the broadcaster's input ended). */
   readonly ended: Promise<void>;
   /**
@@ -91,7 +96,7 @@ export async function resolveChannel(channel: string, flagTrackers: string[]): P
 export async function startViewer(o: ViewerOptions): Promise<Viewer> {
   const ref = await resolveChannel(o.channel, o.trackers);
   const session = await prepareSession({ ...o, ref });
-  const { output, report, ladder, quality } = session;
+  const { output, report, ladder, quality, timeshift } = session;
   const teardown = new Teardown((err) => o.log.warn(`while stopping after a failed start: ${(err as Error).message}`));
   // Undone last: the nodes are made before the HTTP output, and leave after it.
   teardown.defer(() => session.stop());
@@ -105,6 +110,7 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
       hls: output.hls,
       ...(ladder.length > 1 ? { master: masterPlaylist(highestRate(ladder, quality), 'media.m3u8') } : {}),
       stats: () => report.stats(),
+      ...(timeshift !== undefined ? { timeshift: timeshiftRoutes(timeshift) } : {}),
     });
     teardown.defer(() => http.close());
     // Players see the stream end before their connections close.
@@ -115,6 +121,7 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
       streamUrl: `${http.baseUrl}/stream.ts`,
       playlistUrl: `${http.baseUrl}/live.m3u8`,
       statsUrl: `${http.baseUrl}/stats.json`,
+      timeshiftUrl: timeshift && `${http.baseUrl}/timeshift.m3u8`,
       ended: output.ended,
       drain: (maxMs = DRAIN_MAX_MS) => drain(http, output.hls, maxMs),
       stats: () => report.stats(),
@@ -122,11 +129,6 @@ export async function startViewer(o: ViewerOptions): Promise<Viewer> {
       stop: () => teardown.undo(),
     };
   });
-}
-
-/** The master playlist's rate: the highest rendition the viewer may play. */
-export function highestRate(ladder: readonly RenditionSpec[], quality: string): number {
-  return Math.max(...ladder.filter((l) => quality === 'auto' || l.name === quality).map((l) => l.bitrateBps));
 }
 
 /** Waits until players have what they need (or maxMs), staying at least DRAIN_MIN_MS for neighbours. */
