@@ -9,6 +9,7 @@ import { commandHelp, parse, str } from './args.js';
 import { logger, networkOptions, PEER, port, positiveInt, trackers, uploadPolicy } from './peer-flags.js';
 import { Shutdown } from './shutdown.js';
 import { StatusLine } from './status-line.js';
+import { TIMESHIFT_FLAGS, timeshiftOption } from './timeshift-flags.js';
 
 /** watch uses 8902; the gateway's URLs go into TV apps, so it keeps one port of its own. */
 export const TV_HTTP_PORT = 8903;
@@ -31,8 +32,11 @@ export async function runTv(args: string[]): Promise<number> {
     linger: { type: 'string' },
     'upload-limit': { type: 'string' },
     'no-upload': { type: 'boolean' },
+    ...TIMESHIFT_FLAGS,
   });
   if (values.help) return commandHelp();
+  // TV apps pause and rewind live TV: on by default here, unlike `watch`.
+  const timeshift = timeshiftOption(values, '30m');
   if (values.lan === true && str(values, 'http-host') !== undefined) throw new UserError('--lan and --http-host exclude each other');
   const homeDir = process.env.MESHTV_HOME || path.join(os.homedir(), '.meshtv');
   try {
@@ -53,6 +57,7 @@ export async function runTv(args: string[]): Promise<number> {
     maxChannels: positiveInt(str(values, 'max-channels'), '--max-channels') ?? 4,
     lingerMs: lingerMs(str(values, 'linger')),
     ...(str(values, 'max-peers') !== undefined ? { maxPeers: positiveInt(str(values, 'max-peers'), '--max-peers') as number } : {}),
+    ...(timeshift !== undefined ? { timeshift } : {}),
     core: uploadPolicy(values),
     network: networkOptions(values),
     log,

@@ -21,7 +21,7 @@ Usage:
                    [--no-dht | --dht-bootstrap HOST:PORT] [--timeshift 30m [--timeshift-max-size 2G]]
   meshtv tv        [--tracker URL] [--http-port 8903] [--lan | --http-host ADDR] [--max-channels 4]
                    [--linger 30s] [--host ADDR] [--peer-port N] [--upload-limit RATE | --no-upload]
-                   [--no-dht | --dht-bootstrap HOST:PORT]   (a playlist of every channel for TV apps)
+                   [--timeshift 30m|off] [--no-dht | --dht-bootstrap HOST:PORT]   (a playlist for TV apps)
   meshtv channels  [--tracker URL] [--json]
   meshtv demo      [--port 8000] [--http-port 8902]
   meshtv bench     [--peers 20] [--duration-s 30] [--rho 1.25] [--free-riders 0.2] [--churn SHARE_PER_MIN]
@@ -145,6 +145,7 @@ const FLAG_DOCS: Record<string, Record<string, string>> = {
     linger: '--linger TIME           stay in a channel this long after its last player left (default 30s)',
     'upload-limit': '--upload-limit RATE|unlimited  most upload to other viewers, per channel (default unlimited)',
     'no-upload': '--no-upload             upload nothing to other viewers',
+    timeshift: '--timeshift DURATION    per channel, keep this much on disk to pause and rewind (default 30m; off)',
   },
   demo: {
     port: "--port N                the tracker's port (default 8000)",

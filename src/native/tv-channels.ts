@@ -20,6 +20,7 @@ export interface TvChannelsOptions {
   port: number;
   announceAddress?: string;
   maxPeers?: number;
+  timeshift?: { windowMs: number; maxBytes?: number };
   core?: Partial<PeerCoreConfig>;
   network?: NetworkOptions;
   /** Where a new stream player starts (StreamOutput); absent: the newest keyframe. */
@@ -99,6 +100,7 @@ export class TvChannels {
       ...(this.o.announceAddress !== undefined ? { announceAddress: this.o.announceAddress } : {}),
       hls: { uriPrefix: `${channel.id}/` } satisfies Partial<HlsSegmenterConfig>,
       ...(this.o.maxPeers !== undefined ? { maxPeers: this.o.maxPeers } : {}),
+      ...(this.o.timeshift !== undefined ? { timeshift: this.o.timeshift } : {}),
       ...(this.o.core !== undefined ? { core: this.o.core } : {}),
       ...(this.o.network !== undefined ? { network: this.o.network } : {}),
       stream: new StreamOutput(undefined, this.o.startBurst),

@@ -33,6 +33,8 @@ export interface TvGatewayOptions {
   /** @default 30000 */
   lingerMs?: number;
   maxPeers?: number;
+  /** Each joined channel keeps this much on disk for /channel/<id>/timeshift.m3u8; absent: none. */
+  timeshift?: { windowMs: number; maxBytes?: number };
   core?: Partial<PeerCoreConfig>;
   network?: NetworkOptions;
   log: Logger;
@@ -67,6 +69,7 @@ export async function startTvGateway(o: TvGatewayOptions): Promise<TvGateway> {
     port: o.port,
     ...(o.announceAddress !== undefined ? { announceAddress: o.announceAddress } : {}),
     ...(o.maxPeers !== undefined ? { maxPeers: o.maxPeers } : {}),
+    ...(o.timeshift !== undefined ? { timeshift: o.timeshift } : {}),
     ...(o.core !== undefined ? { core: o.core } : {}),
     ...(o.network !== undefined ? { network: o.network } : {}),
     startBurst: GATEWAY_START_BURST,

@@ -7,6 +7,7 @@ import http from 'node:http';
 import { UserError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { allowedHosts, hostOf, listenWithFallback, sendStream, servePlaylist, serveSegment } from './http-output.js';
+import { timeshiftRoutes } from './timeshift-routes.js';
 import { GatewayRefusal, type HeldEntry } from './tv-channels.js';
 
 export interface TvRoutes {
@@ -33,8 +34,11 @@ const ID = '([0-9a-f]{64})';
 const CHANNEL_TS = new RegExp(`^/channel/${ID}\\.ts$`);
 const CHANNEL_M3U8 = new RegExp(`^/channel/${ID}\\.m3u8$`);
 const CHANNEL_SEGMENT = new RegExp(`^/channel/${ID}/(\\d{1,15})\\.ts$`);
+/** The channel's timeshift window: its playlist, and segments its relative links name. */
+const CHANNEL_TIMESHIFT = new RegExp(`^/channel/${ID}(/timeshift(?:\\.m3u8|/\\d{1,15}\\.ts))$`);
 const LOGO = new RegExp(`^/logo/${ID}\\.jpg$`);
-const ROUTES = '/playlist.m3u, /epg.xml, /channel/<id>.ts, /channel/<id>.m3u8, /logo/<id>.jpg, /stats.json, /metrics';
+const ROUTES =
+  '/playlist.m3u, /epg.xml, /channel/<id>.ts, /channel/<id>.m3u8, /channel/<id>/timeshift.m3u8, /logo/<id>.jpg, /stats.json, /metrics';
 
 export async function startTvServer(o: TvServerOptions): Promise<{ port: number; baseUrl: string; close(): Promise<void> }> {
   const hosts = allowedHosts(o.host);
@@ -104,6 +108,16 @@ async function serveChannel(routes: TvRoutes, path: string, req: http.IncomingMe
     if (res.destroyed) return true;
     const gone = routes.streamPlayer(e);
     if (!sendStream(session.output.stream, req, res, gone)) gone();
+    return true;
+  }
+  const shifted = CHANNEL_TIMESHIFT.exec(path);
+  if (shifted !== null) {
+    const e = await routes.channel(shifted[1] as string);
+    const session = await e.ready;
+    routes.hlsRequest(e);
+    if (session.timeshift === undefined)
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('timeshift is off on this gateway (--timeshift)\n');
+    else timeshiftRoutes(session.timeshift).handle(shifted[2] as string, req, res);
     return true;
   }
   const m3u8 = CHANNEL_M3U8.exec(path);

@@ -91,6 +91,24 @@ test('meshtv tv: playlist, decoding, the cap, VLC, numbers across a restart', { 
   );
   const second = list[1] as Entry;
 
+  await t.test('a channel played keeps its timeshift window (on by default), offered with program date-times', async () => {
+    const url = second.url.replace(/\.ts$/, '/timeshift.m3u8');
+    let text = '';
+    await waitUntil(
+      'the timeshift playlist lists a segment',
+      async () => {
+        const res = await fetch(url);
+        text = await res.text();
+        return res.status === 200 && /#EXT-X-PROGRAM-DATE-TIME:/.test(text);
+      },
+      15_000,
+    );
+    const segment = text.split('\n').find((l) => l.endsWith('.ts')) as string;
+    const res = await fetch(new URL(segment, url));
+    assert.equal(res.status, 200, segment);
+    assert.ok((await res.arrayBuffer()).byteLength > 0);
+  });
+
   await t.test("the playlist's groups and the guide come from the broadcasters' signed descriptions", async () => {
     const text = await (await fetch(gateway.playlistUrl)).text();
     assert.match(text, /tvg-name="Chan One" .*group-title="News",Chan One/);
