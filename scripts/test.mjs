@@ -3,7 +3,8 @@
 // test file under test/ with node's test runner, which prints the pass/fail summary.
 // `node scripts/test.mjs FILE...` runs only those files.
 //
-// `npm run test:unit` (`--unit`): the fast tests only, for a quick run while working, no checks.
+// `npm run test:unit` (`--unit`): the fast tests only, for a quick run while working, no checks
+// (the whole suite runs them too, first, two at a time).
 // They are the *.test.ts files under UNIT_DIRS, except
 //   - a file that starts another program (ffmpeg, a meshtv process, a browser): it imports
 //     node:child_process or one of the helpers that start one (STARTS_A_PROGRAM below);
@@ -61,18 +62,19 @@ function unitFiles() {
 }
 
 const args = process.argv.slice(2);
+const runner = (concurrency, list, timeoutMs = 240_000) => [
+  '--import',
+  'tsx',
+  '--test',
+  '--test-reporter=spec',
+  `--test-concurrency=${concurrency}`,
+  '--test-force-exit',
+  `--test-timeout=${timeoutMs}`,
+  ...list,
+];
 if (args[0] === '--unit') {
   // Unit tests hold no shared ports or files, so two run side by side.
-  step(`unit tests (${unitFiles().length} files)`, process.execPath, [
-    '--import',
-    'tsx',
-    '--test',
-    '--test-reporter=spec',
-    '--test-concurrency=2',
-    '--test-force-exit',
-    '--test-timeout=60000',
-    ...unitFiles(),
-  ]);
+  step(`unit tests (${unitFiles().length} files)`, process.execPath, runner(2, unitFiles(), 60_000));
   process.exit(0);
 }
 const long = args[0] === '--long';
@@ -88,13 +90,17 @@ const files = long
   : args.length > 0
     ? args
     : suiteFiles();
-step('tests (node --test)', process.execPath, [
-  '--import',
-  'tsx',
-  '--test',
-  '--test-reporter=spec',
-  '--test-concurrency=1',
-  '--test-force-exit',
-  '--test-timeout=240000',
-  ...files,
-]);
+if (args.length === 0) {
+  // The whole suite: the unit tests two at a time (they hold no shared ports or files), then
+  // the rest one at a time (real processes and browsers, timed against each other).
+  const unit = new Set(unitFiles());
+  step(`unit tests (${unit.size} files, two at a time)`, process.execPath, runner(2, [...unit]));
+  step(
+    'tests (node --test)',
+    process.execPath,
+    runner(
+      1,
+      files.filter((f) => !unit.has(f)),
+    ),
+  );
+} else step('tests (node --test)', process.execPath, runner(1, files));
