@@ -9,7 +9,6 @@ import { forTerminal, type Logger } from '../common/log.js';
 import { Teardown } from '../common/teardown.js';
 import { type HlsSegmenter, type HlsSegmenterConfig, masterPlaylist } from '../media/hls-segmenter.js';
 import type { PeerCoreConfig } from '../protocol/core-types.js';
-import type { RenditionSpec } from '../runtime/rendition-lanes.js';
 import { type HttpOutput, startHttpOutput } from './http-output.js';
 import type { NetworkOptions } from './swarm-node.js';
 import { timeshiftRoutes } from './timeshift-routes.js';
