@@ -248,7 +248,8 @@ function serveHls(state: ServerState, path: string, req: http.IncomingMessage, r
   const mediaPath = master !== undefined ? '/media.m3u8' : '/live.m3u8';
   if (master !== undefined && path === '/live.m3u8') {
     state.lastHlsRequestAtMs = Date.now();
-    sendPlaylist(req, res, master);
+    // A fixed playlist: it exists at once, and never changes.
+    servePlaylist({ playlist: () => master, onChange: () => () => {} }, req, res);
     return true;
   }
   if (hls === undefined || (path !== mediaPath && !SEGMENT_PATH.test(path))) return false;
@@ -298,19 +299,23 @@ function listen(server: http.Server, host: string, port: number): Promise<void> 
   });
 }
 
-/** The live playlist; before the first segment exists the request waits for it a little. */
-function sendPlaylist(req: http.IncomingMessage, res: http.ServerResponse, body: string): void {
-  res.writeHead(200, {
-    'content-type': 'application/vnd.apple.mpegurl',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-cache',
-  });
-  res.end(req.method === 'HEAD' ? undefined : body);
+/** A playlist that may not exist yet (no segment cut), and tells when it changes. */
+export interface PlaylistSource {
+  playlist(): string | undefined;
+  onChange(listener: () => void): () => void;
 }
 
-export function servePlaylist(hls: HlsSegmenter, req: http.IncomingMessage, res: http.ServerResponse): void {
-  const send = (body: string) => sendPlaylist(req, res, body);
-  const now = hls.playlist();
+/** A live playlist; before the first segment exists the request waits for it a little. */
+export function servePlaylist(source: PlaylistSource, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const send = (body: string) => {
+    res.writeHead(200, {
+      'content-type': 'application/vnd.apple.mpegurl',
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-cache',
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+  const now = source.playlist();
   if (now !== undefined) {
     send(now);
     return;
@@ -319,8 +324,8 @@ export function servePlaylist(hls: HlsSegmenter, req: http.IncomingMessage, res:
     unsubscribe();
     res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end('no segment yet: the channel is starting\n');
   }, FIRST_SEGMENT_WAIT_MS);
-  const unsubscribe = hls.onChange(() => {
-    const body = hls.playlist();
+  const unsubscribe = source.onChange(() => {
+    const body = source.playlist();
     if (body === undefined) return;
     clearTimeout(timer);
     unsubscribe();

@@ -4,12 +4,11 @@
 
 import fs from 'node:fs';
 import type http from 'node:http';
+import { servePlaylist } from './http-output.js';
 import type { TimeshiftStore } from './timeshift-store.js';
 
 const PLAYLIST_PATH = '/timeshift.m3u8';
 const SEGMENT_PATH = /^\/timeshift\/(\d{1,15})\.ts$/;
-/** How long a playlist request waits for the first segment before answering 503. */
-const FIRST_SEGMENT_WAIT_MS = 10_000;
 
 export function timeshiftRoutes(store: TimeshiftStore): {
   handle(path: string, req: http.IncomingMessage, res: http.ServerResponse): boolean;
@@ -22,37 +21,6 @@ export function timeshiftRoutes(store: TimeshiftStore): {
       return true;
     },
   };
-}
-
-function servePlaylist(store: TimeshiftStore, req: http.IncomingMessage, res: http.ServerResponse): void {
-  const send = (body: string) => {
-    res.writeHead(200, {
-      'content-type': 'application/vnd.apple.mpegurl',
-      'content-length': Buffer.byteLength(body),
-      'cache-control': 'no-cache',
-    });
-    res.end(req.method === 'HEAD' ? undefined : body);
-  };
-  const now = store.playlist();
-  if (now !== undefined) {
-    send(now);
-    return;
-  }
-  const timer = setTimeout(() => {
-    unsubscribe();
-    res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '1' }).end('no segment yet: the channel is starting\n');
-  }, FIRST_SEGMENT_WAIT_MS);
-  const unsubscribe = store.onChange(() => {
-    const body = store.playlist();
-    if (body === undefined) return;
-    clearTimeout(timer);
-    unsubscribe();
-    send(body);
-  });
-  res.on('close', () => {
-    clearTimeout(timer);
-    unsubscribe();
-  });
 }
 
 /**

@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { Browser, Frame } from 'playwright-core';
-import type { PageStats } from '../../src/browser/ui/watch-page.js';
+import type { PageStats } from '../../src/browser/ui/playback-notice.js';
 import { serveWeb } from '../../src/tracker/web.js';
 import { browserSkipReason, buildWebApp, collectPageErrors, launchBrowser, saveScreenshot } from '../helpers/browser.js';
 import { LiveSource } from './live-source.js';

@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import type { PageStats } from '../../src/browser/ui/watch-page.js';
+import type { PageStats } from '../../src/browser/ui/playback-notice.js';
 import { ffmpegPath } from '../../src/media/ffmpeg.js';
 import { serveWeb } from '../../src/tracker/web.js';
 import { browserSkipReason, buildWebApp, collectPageErrors, launchBrowser, saveScreenshot, waitInPage } from '../helpers/browser.js';

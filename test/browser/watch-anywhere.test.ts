@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { PageStats } from '../../src/browser/ui/watch-page.js';
+import type { PageStats } from '../../src/browser/ui/playback-notice.js';
 import { browserSkipReason, buildWebApp, collectPageErrors, launchBrowser, saveScreenshot, waitInPage } from '../helpers/browser.js';
 import { startChannel, stopAll } from '../helpers/processes.js';
 

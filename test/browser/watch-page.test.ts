@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EMPTY_VIEWER_STATS, type PageStats, playbackNotice } from '../../src/browser/ui/watch-page.js';
+import { EMPTY_VIEWER_STATS, type PageStats, playbackNotice } from '../../src/browser/ui/playback-notice.js';
 
 const player: PageStats['player'] = {
   bufferAheadS: 0,

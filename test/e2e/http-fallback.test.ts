@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import type { PageStats } from '../../src/browser/ui/watch-page.js';
+import type { PageStats } from '../../src/browser/ui/playback-notice.js';
 import type { BroadcastStats } from '../../src/native/broadcaster.js';
 import { browserSkipReason, collectPageErrors, launchBrowser, saveScreenshot } from '../helpers/browser.js';
 import { getJson, startChannel, stopAll, waitUntil } from '../helpers/processes.js';

@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import type { PageStats } from '../../src/browser/ui/watch-page.js';
+import type { PageStats } from '../../src/browser/ui/playback-notice.js';
 import { startChannel, stopAll, waitUntil } from '../helpers/processes.js';
 import { launchWebKit, noticeText, openRecordingErrors, pageErrors, webkitPageStats, webkitSkipReason } from '../helpers/webkit.js';
 

@@ -2,7 +2,7 @@
 // BiDi (puppeteer cannot download a browser here, and 24.x is the last line that runs on Node 20).
 
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import type { PageStats } from '../../src/browser/ui/watch-page.js';
+import type { PageStats } from '../../src/browser/ui/playback-notice.js';
 import { missingProgramSkipReason } from './browser.js';
 
 export const FIREFOX_PATH = process.env.MESHTV_FIREFOX ?? '/usr/bin/firefox-esr';

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { Builder, type WebDriver } from 'selenium-webdriver';
 import type * as Remote from 'selenium-webdriver/remote.js';
-import type { PageStats } from '../../src/browser/ui/watch-page.js';
+import type { PageStats } from '../../src/browser/ui/playback-notice.js';
 import { missingProgramSkipReason } from './browser.js';
 
 export const WEBKIT_DRIVER_PATH = '/usr/bin/WebKitWebDriver';

@@ -19,6 +19,13 @@ import { channelNameProblem, usableOrigin } from '../../src/protocol/channel-rec
 import { originChunk, testOrigin } from '../helpers/origin.js';
 import { tempDir } from '../helpers/processes.js';
 
+/** This machine's first IPv4 address besides loopback: a client that is not "this machine" to a server. */
+function lanAddress(): string | undefined {
+  return Object.values(os.networkInterfaces())
+    .flat()
+    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
+}
+
 /** A GET with a Host header of our choosing (fetch does not let one set it). */
 function get(
   port: number,
@@ -162,9 +169,7 @@ test('a channel key file that others can read is reported with the fix', () => {
 });
 
 test("a broadcaster's server on every interface serves the origin to all, the stats only to this machine", async (t) => {
-  const lan = Object.values(os.networkInterfaces())
-    .flat()
-    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
+  const lan = lanAddress();
   if (lan === undefined) {
     t.skip('this machine has no address besides loopback');
     return;
@@ -189,9 +194,7 @@ test("a broadcaster's server on every interface serves the origin to all, the st
 });
 
 test('one address cannot hold more than its share of sockets on a server bound to every interface', async (t) => {
-  const lan = Object.values(os.networkInterfaces())
-    .flat()
-    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
+  const lan = lanAddress();
   if (lan === undefined) {
     t.skip('this machine has no address besides loopback');
     return;

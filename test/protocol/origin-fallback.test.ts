@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { loadOrCreateKey, nodeVerify } from '../../src/crypto/keys.js';
 import { type Chunk, FLAG_KEYFRAME, signChunk } from '../../src/protocol/chunk.js';
 import { MsgType, PROTOCOL_VERSION } from '../../src/protocol/codec.js';
-import type { CoreEvent } from '../../src/protocol/core-types.js';
+import type { CoreEvent, PeerCoreConfig } from '../../src/protocol/core-types.js';
 import { PeerCore } from '../../src/protocol/peer-core.js';
 import { seededRandom } from '../../src/protocol/random.js';
 import { tempDir } from '../helpers/processes.js';
@@ -25,16 +25,10 @@ const chunk = (seq: number): Chunk =>
     key.sign,
   );
 
-function events(core: PeerCore): CoreEvent[] {
-  const out: CoreEvent[] = [];
-  for (let e = core.pollEvent(); e !== undefined; e = core.pollEvent()) out.push(e);
-  while (core.pollTransmit() !== undefined) {}
-  return out;
-}
-
-test('a chunk nobody offers is fetched from the origin before its deadline, verified and played', () => {
+/** A viewer linked to the source at 1_000_000 ms, hello exchanged. */
+function viewerOfSource(config: Partial<PeerCoreConfig>): PeerCore {
   const viewer = new PeerCore(
-    { role: 'viewer', originFallback: true, minStartLagMs: 0 },
+    { role: 'viewer', ...config },
     { channelKey: key.publicKey, localPeerId: new Uint8Array(16), verify: nodeVerify, random: seededRandom(5) },
   );
   viewer.handleConnected(1_000_000, 'src');
@@ -45,6 +39,18 @@ test('a chunk nobody offers is fetched from the origin before its deadline, veri
     peerId: new Uint8Array(16).fill(1),
     role: 'source',
   });
+  return viewer;
+}
+
+function events(core: PeerCore): CoreEvent[] {
+  const out: CoreEvent[] = [];
+  for (let e = core.pollEvent(); e !== undefined; e = core.pollEvent()) out.push(e);
+  while (core.pollTransmit() !== undefined) {}
+  return out;
+}
+
+test('a chunk nobody offers is fetched from the origin before its deadline, verified and played', () => {
+  const viewer = viewerOfSource({ originFallback: true, minStartLagMs: 0 });
   // Four chunks arrive on time, then the source link goes quiet.
   for (let seq = 0; seq < 4; seq++) viewer.handleMessage(1_000_000 + seq * 250 + 50, 'src', { type: MsgType.ChunkData, chunk: chunk(seq) });
   let all = events(viewer);
@@ -70,18 +76,7 @@ test('a chunk nobody offers is fetched from the origin before its deadline, veri
 });
 
 test('without the fallback turned on, nothing is asked from the origin', () => {
-  const viewer = new PeerCore(
-    { role: 'viewer' },
-    { channelKey: key.publicKey, localPeerId: new Uint8Array(16), verify: nodeVerify, random: seededRandom(5) },
-  );
-  viewer.handleConnected(1_000_000, 'src');
-  viewer.handleMessage(1_000_000, 'src', {
-    type: MsgType.Hello,
-    version: PROTOCOL_VERSION,
-    channelKey: key.publicKey,
-    peerId: new Uint8Array(16).fill(1),
-    role: 'source',
-  });
+  const viewer = viewerOfSource({});
   for (let seq = 0; seq < 4; seq++) viewer.handleMessage(1_000_000 + seq * 250 + 50, 'src', { type: MsgType.ChunkData, chunk: chunk(seq) });
   const asked: number[] = [];
   for (let now = 1_001_000; now < 1_004_000; now += 100) {
@@ -92,18 +87,7 @@ test('without the fallback turned on, nothing is asked from the origin', () => {
 });
 
 test('while chunks keep coming from a neighbour, only a hole behind newer ones is asked from the origin, not the edge', () => {
-  const viewer = new PeerCore(
-    { role: 'viewer', originFallback: true, minStartLagMs: 0 },
-    { channelKey: key.publicKey, localPeerId: new Uint8Array(16), verify: nodeVerify, random: seededRandom(5) },
-  );
-  viewer.handleConnected(1_000_000, 'src');
-  viewer.handleMessage(1_000_000, 'src', {
-    type: MsgType.Hello,
-    version: PROTOCOL_VERSION,
-    channelKey: key.publicKey,
-    peerId: new Uint8Array(16).fill(1),
-    role: 'source',
-  });
+  const viewer = viewerOfSource({ originFallback: true, minStartLagMs: 0 });
   // The link slows down after the start: from chunk 4 on, each lands a second later than the
   // player wants it, and chunk 6 never comes.
   const arrival = (seq: number) => 1_000_000 + seq * 250 + (seq < 4 ? 50 : 1050);

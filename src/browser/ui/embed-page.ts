@@ -4,17 +4,13 @@
 // quality menu, and the watch page's notices and not-live card. It stores nothing: no setting
 // can be changed here, and another site must learn nothing from this page's storage.
 
-import { mediaSourceFlavour } from '../mse-sink.js';
-import { MsePlayer } from '../player.js';
 import type { BrowserViewer } from '../runtime.js';
-import { type ChannelState, channelBlocker, channelStateOf, noMediaSourceBlocker, showBlocker } from './channel-state.js';
+import { type ChannelState, channelStateOf } from './channel-state.js';
 import { byId, setText } from './dom.js';
 import { formatBitrate } from './format.js';
+import type { PageStats } from './playback-notice.js';
+import { startPlayerPage } from './player-page.js';
 import { type ConnectionHints, connectionHints, type SharingSettings, uploadDefault } from './sharing.js';
-import { EMPTY_VIEWER_STATS, type PageStats, playbackNotice } from './watch-page.js';
-
-const STATS_MS = 1_000;
-const CHANNEL_REFRESH_MS = 5_000;
 
 export interface EmbedPageOptions {
   channelId: string;
@@ -36,62 +32,20 @@ export function embedSharing(search: URLSearchParams, hints: ConnectionHints): S
 
 /** Builds the page; returns the stats accessor (exposed read-only as window.meshtv). */
 export function startEmbedPage(o: EmbedPageOptions): { stats(): PageStats } {
-  const notice = byId('notice');
-  const showNotice = (text: string | undefined, kind: 'info' | 'error' = 'info') => {
-    notice.hidden = text === undefined;
-    notice.classList.toggle('error', kind === 'error');
-    if (text !== undefined) setText(notice, text);
-  };
   const title = byId<HTMLAnchorElement>('channel-name');
   title.href = `/watch/${o.channelId}`;
   title.title = 'Open the full page: stats, sharing settings and the channel list';
-
-  const player = new MsePlayer(byId('player'));
-  let viewer: BrowserViewer | undefined;
-  const stats = (): PageStats => ({ ...(viewer?.stats() ?? EMPTY_VIEWER_STATS), player: player.stats() });
-  if (mediaSourceFlavour() === undefined) {
-    showBlocker(noMediaSourceBlocker(o.channelId, location.origin));
-    return { stats };
-  }
-
   const settings = embedSharing(new URLSearchParams(location.search), connectionHints());
   const sharing = byId('embed-sharing');
   sharing.hidden = !settings.uploadEnabled;
   sharing.title = 'This player relays the stream to other viewers, as the full page does.';
-  showNotice('Joining the channel…');
-  o.startViewer(settings).then(
-    (v) => {
-      viewer = v;
-      v.onPlay((chunk) => player.append(chunk));
-      v.onSkip((seq) => player.skip(seq));
-      v.onSwitch(() => player.renditionSwitched());
-      bindQuality(v);
-    },
-    (err: unknown) => showNotice(`Could not join the channel: ${(err as Error).message}`, 'error'),
-  );
-
-  let channelState: ChannelState | undefined;
-  const refresh = () =>
-    void refreshChannel(o.channelId, title).then((state) => {
-      channelState = state ?? channelState;
-    });
-  const statsTimer = setInterval(() => {
-    const s = stats();
-    const blocker = channelBlocker(channelState, s.player.playing);
-    showBlocker(blocker);
-    const next = blocker !== undefined ? { text: undefined, kind: 'info' as const } : playbackNotice(s, viewer !== undefined);
-    if (next !== undefined) showNotice(next.text, next.kind);
-  }, STATS_MS);
-  refresh();
-  const channelTimer = setInterval(refresh, CHANNEL_REFRESH_MS);
-
-  window.addEventListener('pagehide', () => {
-    clearInterval(statsTimer);
-    clearInterval(channelTimer);
-    void viewer?.stop();
-    player.destroy();
+  return startPlayerPage({
+    channelId: o.channelId,
+    startViewer: o.startViewer,
+    settings,
+    joined: bindQuality,
+    channelState: () => refreshChannel(o.channelId, title),
   });
-  return { stats };
 }
 
 /** The quality menu in the overlay, for channels with a ladder. */

@@ -5,23 +5,16 @@
 // play, gets a card in place of the player that says so (channel-state.ts).
 
 import type { ChannelSummary } from '../../api/tracker-api.js';
-import { notLiveMessage } from '../../runtime/not-live.js';
-import { mediaSourceFlavour } from '../mse-sink.js';
-import { MsePlayer } from '../player.js';
-import type { MsePlayerStats } from '../player-config.js';
 import type { BrowserViewer, BrowserViewerStats } from '../runtime.js';
 import { fetchChannels } from './channel-grid.js';
-import { type ChannelState, channelBlocker, fetchChannelState, noMediaSourceBlocker, showBlocker } from './channel-state.js';
+import { type ChannelState, fetchChannelState } from './channel-state.js';
 import { byId, setText } from './dom.js';
 import { formatBitrate, formatBytes, formatCount, formatPercent, formatSeconds } from './format.js';
 import { programmeLine } from './guide-format.js';
+import type { PageStats } from './playback-notice.js';
+import { startPlayerPage } from './player-page.js';
 import { bindSettings, loadSharingSettings, type SharingSettings } from './sharing.js';
 import { StatsChart } from './stats-chart.js';
-
-const STATS_MS = 1_000;
-const CHANNEL_REFRESH_MS = 5_000;
-
-export type PageStats = BrowserViewerStats & { player: MsePlayerStats };
 
 export interface WatchPageOptions {
   channelId: string;
@@ -30,31 +23,6 @@ export interface WatchPageOptions {
   /** Shown above the video (e.g. that the page plays an unverified test feed). */
   banner?: string;
 }
-
-/** What the page shows before its viewer starts (and what tests start from). */
-export const EMPTY_VIEWER_STATS: BrowserViewerStats = {
-  peers: 0,
-  paths: { direct: 0, reflexive: 0, relayed: 0 },
-  failedConnections: 0,
-  shareFromPeers: 0,
-  lagMs: undefined,
-  bufferMs: 0,
-  downloadBps: 0,
-  uploadBps: 0,
-  mediaBytesIn: 0,
-  mediaBytesOut: 0,
-  mediaBytesFromOrigin: 0,
-  origin: 'unused',
-  webrtc: true,
-  chunksPlayed: 0,
-  chunksSkipped: 0,
-  continuity: 1,
-  notLiveAgeMs: undefined,
-  rendition: undefined,
-  quality: 'auto',
-  switchingTo: undefined,
-  switches: { up: 0, down: 0 },
-};
 
 /** The quality menu: Auto (the viewer adapts) or one rendition, for channels with a ladder. */
 function bindQuality(v: BrowserViewer): void {
@@ -75,70 +43,29 @@ function bindQuality(v: BrowserViewer): void {
 
 /** Builds the page; returns the stats accessor (also exposed read-only as window.meshtv). */
 export function startWatchPage(o: WatchPageOptions): { stats(): PageStats } {
-  const notice = byId('notice');
-  const showNotice = (text: string | undefined, kind: 'info' | 'error' = 'info') => {
-    notice.hidden = text === undefined;
-    notice.classList.toggle('error', kind === 'error');
-    if (text !== undefined) setText(notice, text);
-  };
   if (o.banner !== undefined) {
     const banner = byId('banner');
     banner.hidden = false;
     setText(banner, o.banner);
   }
   setText(byId('channel-id'), o.channelId);
-
-  const player = new MsePlayer(byId('player'));
-  let viewer: BrowserViewer | undefined;
-  const stats = (): PageStats => ({ ...(viewer?.stats() ?? EMPTY_VIEWER_STATS), player: player.stats() });
-  // Without any Media Source nothing can play here: say how to watch elsewhere, and neither join
-  // the swarm nor poll (the player has failed at once, quietly).
-  if (mediaSourceFlavour() === undefined) {
-    showBlocker(noMediaSourceBlocker(o.channelId, location.origin));
-    return { stats };
-  }
-
   const settings = loadSharingSettings();
-  showNotice('Joining the channel…');
-  o.startViewer(settings).then(
-    (v) => {
-      viewer = v;
-      v.onPlay((chunk) => player.append(chunk));
-      v.onSkip((seq) => player.skip(seq));
-      v.onSwitch(() => player.renditionSwitched());
+  return startPlayerPage({
+    channelId: o.channelId,
+    startViewer: o.startViewer,
+    settings,
+    joined: (v) => {
       bindSettings(v, settings);
       bindQuality(v);
     },
-    (err: unknown) => showNotice(`Could not join the channel: ${(err as Error).message}`, 'error'),
-  );
-
-  let channelState: ChannelState | undefined;
-  const refresh = () =>
-    void refreshChannel(o.channelId).then((state) => {
-      channelState = state ?? channelState;
+    channelState: async () => {
+      const state = await refreshChannel(o.channelId);
       // Only the directory's word makes a channel live; playing alone could be a test feed.
-      byId('live-badge').hidden = channelState !== 'live';
-    });
-  const showStats = statsPanel();
-  const statsTimer = setInterval(() => {
-    const s = stats();
-    showStats(s);
-    const blocker = channelBlocker(channelState, s.player.playing);
-    showBlocker(blocker);
-    const next = blocker !== undefined ? { text: undefined, kind: 'info' as const } : playbackNotice(s, viewer !== undefined);
-    if (next !== undefined) showNotice(next.text, next.kind);
-  }, STATS_MS);
-
-  refresh();
-  const channelTimer = setInterval(refresh, CHANNEL_REFRESH_MS);
-
-  window.addEventListener('pagehide', () => {
-    clearInterval(statsTimer);
-    clearInterval(channelTimer);
-    void viewer?.stop();
-    player.destroy();
+      if (state !== undefined) byId('live-badge').hidden = state !== 'live';
+      return state;
+    },
+    showStats: statsPanel(),
   });
-  return { stats };
 }
 
 /** The stats panel and its chart; returns the function that shows one second's figures. */
@@ -175,33 +102,6 @@ function statsPanel(): (s: PageStats) => void {
     }
     chart.push({ downloadBps: s.downloadBps, uploadBps: s.uploadBps, lagMs });
   };
-}
-
-/**
- * What the notice over the video says now (text undefined: hidden); undefined to leave it as it
- * is, which is the case until the viewer has joined (the join's own notice stays).
- */
-export function playbackNotice(s: PageStats, joined: boolean): { text: string | undefined; kind: 'info' | 'error' } | undefined {
-  const p = s.player;
-  if (p.failed) return { text: `Playback stopped: ${p.error ?? 'unknown error'}`, kind: 'error' };
-  if (p.ended) return { text: 'The broadcast has ended.', kind: 'info' };
-  if (!joined) return undefined;
-  if (p.startupMs === undefined && s.notLiveAgeMs !== undefined && s.chunksPlayed === 0) {
-    const m = notLiveMessage(s.notLiveAgeMs);
-    return { text: `${m.charAt(0).toUpperCase()}${m.slice(1)}.`, kind: 'info' };
-  }
-  const peerless = s.peers === 0 && s.chunksPlayed === 0;
-  if (p.startupMs === undefined && peerless && s.origin === 'full')
-    return { text: 'The broadcaster is full: waiting for peers…', kind: 'info' };
-  if (p.startupMs === undefined && peerless && s.origin === 'unreachable')
-    return { text: "No peers reachable, and the broadcaster's origin does not answer: still trying…", kind: 'info' };
-  if (p.startupMs === undefined)
-    return { text: s.chunksPlayed > 0 ? 'Starting playback…' : s.peers > 0 ? 'Buffering…' : 'Looking for peers…', kind: 'info' };
-  if (!p.playing && p.bufferAheadS === 0) return { text: 'Waiting for the stream…', kind: 'info' };
-  // Said while it lasts: the viewer should know the swarm is not carrying this tab.
-  if (s.origin === 'streaming' && s.peers === 0)
-    return { text: `Playing from the broadcaster: no peers reachable${s.webrtc ? '' : ' (this browser has no WebRTC)'}`, kind: 'info' };
-  return { text: undefined, kind: 'info' };
 }
 
 /**
