@@ -1,6 +1,6 @@
 // The simulator on larger and longer swarms (300 viewers for a minute; a quality ladder for
-// three minutes): tens of seconds each, so they run in `npm test` and not in the unit suite.
-// Checked for correctness with margins, never for speed.
+// three minutes): tens of seconds each, so they run in `npm run test:long`, outside `npm test` (the
+// unit suite runs smaller swarms). Checked for correctness with margins, never for speed.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
