@@ -22,7 +22,7 @@ const player = flag('--player') ?? 'both';
 const PLAYERS = {
   ffmpeg: {
     what: 'first frame decoded by ffmpeg -analyzeduration 1000000',
-    firstPictureMs: (url: string) => ffmpegFirstFrameMs(url, 1_000_000),
+    firstPictureMs: (url: string) => ffmpegFirstFrameMs(url, ['-analyzeduration', '1000000']),
   },
   vlc: { what: 'first picture shown by VLC (default settings)', firstPictureMs: vlcFirstPictureMs },
 };

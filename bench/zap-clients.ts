@@ -78,17 +78,16 @@ export async function liveChannels(dir: string, count: number): Promise<string> 
 
 /**
  * From now to the first video frame ffmpeg decodes from url (framecrc prints a line per frame),
- * in ms; with ffmpeg's default probing unless analyzeDurationUs is given.
+ * in ms; with ffmpeg's default probing unless inputOptions change it.
  */
-export function ffmpegFirstFrameMs(url: string, analyzeDurationUs?: number): Promise<number> {
+export function ffmpegFirstFrameMs(url: string, inputOptions: string[] = []): Promise<number> {
   return new Promise((resolve, reject) => {
     const startedAt = performance.now();
-    const probe = analyzeDurationUs === undefined ? [] : ['-analyzeduration', String(analyzeDurationUs)];
     const ff = spawn('ffmpeg', [
       '-hide_banner',
       '-v',
       'error',
-      ...probe,
+      ...inputOptions,
       '-i',
       url,
       '-map',
@@ -115,28 +114,25 @@ const VLC_TIMEOUT_MS = 30_000;
 
 /**
  * From now to the first picture headless VLC (default settings otherwise) shows from url, in ms.
- * VLC refuses to run as root, so it runs as nobody. With no display its video output is the
- * dummy one, which shows nothing; the scene filter writes each picture that reaches the video
- * output as a PNG, so the first file's appearance is when VLC would have shown its first picture.
+ * VLC refuses to run as root, so it runs as nobody. With no display, VLC finds no video output
+ * unless told to use the dummy one, which shows nothing; the scene filter writes each picture
+ * that reaches the video output as a PNG just before it is shown, so the first file's appearance
+ * is when VLC would have shown its first picture (plus a PNG encode of a few ms). The dummy
+ * output takes the decoder's own I420 when told: with its default choice, VLC finds no
+ * converter for the scene filter.
  */
 export async function vlcFirstPictureMs(url: string): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshtv-vlc-'));
   fs.chmodSync(dir, 0o777);
   const snapshot = path.join(dir, 'first.png');
   const startedAt = performance.now();
+  const scene = ['--video-filter', 'scene', '--scene-format', 'png', '--scene-ratio', '1', '--scene-replace', '--scene-prefix', 'first'];
+  const vout = ['--vout', 'vdummy', '--dummy-chroma', 'I420'];
   // Its own process group, so that runuser and VLC are killed together.
-  const vlc = spawn(
-    'runuser',
-    ['-u', 'nobody', '--', 'cvlc', '--vout', 'vdummy', '--video-filter', 'scene', '--scene-format', 'png', '--scene-ratio', '1'].concat([
-      '--scene-replace',
-      '--scene-prefix',
-      'first',
-      '--scene-path',
-      dir,
-      url,
-    ]),
-    { detached: true, stdio: 'ignore' },
-  );
+  const vlc = spawn('runuser', ['-u', 'nobody', '--', 'cvlc', ...vout, ...scene, '--scene-path', dir, url], {
+    detached: true,
+    stdio: 'ignore',
+  });
   const exited = new Promise<void>((resolve) => vlc.once('exit', () => resolve()));
   let shownAt: number | undefined;
   await Promise.race([
