@@ -39,6 +39,7 @@ describe('player command lines', () => {
     assert.equal(ffplay.at(-1), url);
     assert.equal(ffplay.includes('-nodisp'), false);
     assert.equal(ffplay.includes('-autoexit'), false);
+    assert.equal(ffplay[ffplay.indexOf('-scan_all_pmts') + 1], '0', 'ffplay would read 5 s of stream before its first frame');
     assert.ok(playerArgs('ffplay', url, { title: 't', headless: true }).includes('-nodisp'));
   });
 
