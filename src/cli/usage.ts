@@ -135,7 +135,7 @@ const FLAG_DOCS: Record<string, Record<string, string>> = {
     'no-upload': '--no-upload             upload nothing to other viewers',
     'http-port': '--http-port N           local port of the stream and stats (default 8902)',
     timeshift: '--timeshift DURATION    keep this much on disk to pause and rewind (90s, 30m, 2h; default off)',
-    'timeshift-max-size': '--timeshift-max-size SIZE  most disk for it (500M, 2G; default: the window at 1.5x the rate)',
+    'timeshift-max-size': '--timeshift-max-size SIZE  most disk for it (500M, 2G; default: the window at 1.5x the rate, at most 2G)',
   },
   tv: {
     'http-port': '--http-port N           port of the playlist and the channels (default 8903)',

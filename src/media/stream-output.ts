@@ -9,6 +9,9 @@
 
 import { type Chunk, FLAG_KEYFRAME } from '../protocol/chunk.js';
 
+/** Most a new client's start is given: a few seconds of any sane stream. */
+export const MAX_BACKLOG_BYTES = 8 * 1024 * 1024;
+
 export interface StreamSink {
   write(data: Uint8Array): void;
   /** Bytes queued for this client and not yet sent. */
@@ -84,6 +87,7 @@ export class StreamOutput {
     if (this.isEnded) return;
     if ((chunk.flags & FLAG_KEYFRAME) !== 0) this.backlog = this.keptBefore(chunk);
     if (this.backlog.length > 0 || (chunk.flags & FLAG_KEYFRAME) !== 0) this.backlog.push(chunk);
+    this.boundBacklog();
     for (const sink of this.sinks) {
       if (sink.pendingBytes > this.maxPendingBytes) {
         this.sinks.delete(sink);
@@ -100,6 +104,20 @@ export class StreamOutput {
     const maxBehindMs = this.start.maxBehindMs;
     const from = this.backlog.findIndex((c) => (c.flags & FLAG_KEYFRAME) !== 0 && next.captureTimeMs - c.captureTimeMs <= maxBehindMs);
     return from < 0 ? [] : this.backlog.slice(from);
+  }
+
+  /**
+   * The backlog is the broadcaster's doing (keyframe spacing, capture times): whatever those
+   * are, it keeps at most MAX_BACKLOG_BYTES, dropping whole groups from the oldest.
+   */
+  private boundBacklog(): void {
+    let bytes = 0;
+    for (const c of this.backlog) bytes += c.payload.length;
+    while (bytes > MAX_BACKLOG_BYTES && this.backlog.length > 0) {
+      const next = this.backlog.findIndex((c, i) => i > 0 && (c.flags & FLAG_KEYFRAME) !== 0);
+      const dropped = this.backlog.splice(0, next < 0 ? this.backlog.length : next);
+      for (const c of dropped) bytes -= c.payload.length;
+    }
   }
 
   /** The channel ended: close every client. */

@@ -39,10 +39,16 @@ export const TIMESHIFT_RATE_HEADROOM = 1.5;
 /** Rate assumed for the default bound when the channel announces none (a copied input). */
 export const TIMESHIFT_UNKNOWN_RATE_BPS = 8_000_000;
 
-/** The default bound: the window at the announced rate with headroom. */
+/**
+ * The most a default bound may be, whatever the channel announces: the rate comes from the
+ * broadcaster's record, so a hostile one could otherwise ask for any amount of this disk.
+ */
+export const TIMESHIFT_DEFAULT_MAX_BYTES = 2 * 1024 ** 3;
+
+/** The default bound: the window at the announced rate with headroom, at most TIMESHIFT_DEFAULT_MAX_BYTES. */
 export function defaultTimeshiftBytes(windowMs: number, announcedBps: number): number {
   const bps = announcedBps > 0 ? announcedBps : TIMESHIFT_UNKNOWN_RATE_BPS;
-  return Math.ceil(((windowMs / 1000) * bps * TIMESHIFT_RATE_HEADROOM) / 8);
+  return Math.min(TIMESHIFT_DEFAULT_MAX_BYTES, Math.ceil(((windowMs / 1000) * bps * TIMESHIFT_RATE_HEADROOM) / 8));
 }
 
 /** $MESHTV_HOME/timeshift, else a directory of this user's own in the OS temp dir. */

@@ -36,6 +36,8 @@ export interface HeldEntry {
   /** Resolves once the swarm is joined. */
   readonly ready: Promise<ViewerSession>;
   session: ViewerSession | undefined;
+  /** Until the swarm is joined: a player asked for it and waits, so it is in use. */
+  joining: boolean;
   streamClients: number;
   lastHlsAtMs: number | undefined;
   idleSinceMs: number;
@@ -63,7 +65,9 @@ export class TvChannels {
 
   /** Players reading a held channel now. */
   players(e: HeldEntry, nowMs = Date.now()): number {
-    return e.streamClients + (e.lastHlsAtMs !== undefined && nowMs - e.lastHlsAtMs < HLS_IDLE_MS ? 1 : 0);
+    const reading = e.streamClients + (e.lastHlsAtMs !== undefined && nowMs - e.lastHlsAtMs < HLS_IDLE_MS ? 1 : 0);
+    // A channel still joining was asked for and has its player waiting: never the one to leave.
+    return e.joining ? Math.max(1, reading) : reading;
   }
 
   /** The channel's session, joining it first if needed; a UserError with the cap's message when full. */
@@ -116,6 +120,11 @@ export class TvChannels {
       session.output.ended.then(() => log.info(`channel ended: ${channel.name}`));
       return session;
     });
+    ready
+      .finally(() => {
+        entry.joining = false;
+      })
+      .catch(() => {});
     const now = Date.now();
     const entry: HeldEntry = {
       channel,
@@ -123,6 +132,7 @@ export class TvChannels {
       joinedAtMs: now,
       ready,
       session: undefined,
+      joining: true,
       streamClients: 0,
       lastHlsAtMs: undefined,
       idleSinceMs: now,

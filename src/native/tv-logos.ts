@@ -49,11 +49,30 @@ async function fetchVerified(tracker: string, id: string): Promise<Logo | undefi
     }
     const issuedAtMs = Number(res.headers.get('x-meshtv-issued-at'));
     const signature = res.headers.get('x-meshtv-signature') ?? '';
-    const jpeg = new Uint8Array(await res.arrayBuffer());
-    if (!Number.isSafeInteger(issuedAtMs) || !/^[0-9a-f]{128}$/.test(signature) || jpeg.length > MAX_THUMBNAIL_BYTES) return undefined;
+    const jpeg = await readAtMost(res, MAX_THUMBNAIL_BYTES);
+    if (!Number.isSafeInteger(issuedAtMs) || !/^[0-9a-f]{128}$/.test(signature) || jpeg === undefined) return undefined;
     if (!verifyThumbnail(hexToBytes(id), issuedAtMs, jpeg, hexToBytes(signature), nodeVerify)) return undefined;
     return { issuedAtMs, jpeg, fetchedAtMs: 0 };
   } catch {
     return undefined;
   }
+}
+
+/** The body, or undefined once it passes maxBytes (read no further: a length header is not a promise). */
+async function readAtMost(res: Response, maxBytes: number): Promise<Uint8Array | undefined> {
+  const reader = res.body?.getReader();
+  if (reader === undefined) return new Uint8Array(0);
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > maxBytes) {
+      await reader.cancel();
+      return undefined;
+    }
+    parts.push(value);
+  }
+  return Buffer.concat(parts);
 }

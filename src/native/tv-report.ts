@@ -2,6 +2,7 @@
 // one series per channel (label `channel`, its id), and the terminal's status line.
 
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { forTerminal } from '../common/log.js';
 import { formatBps } from '../common/rate-meter.js';
 import type { HeldEntry, TvChannels } from './tv-channels.js';
 import type { TvDirectory } from './tv-directory.js';
@@ -116,7 +117,8 @@ export function tvStatusLine(s: TvStats): string {
     up += c.viewer?.uploadBps ?? 0;
     const what = c.joining ? 'joining' : c.viewer?.ended ? 'ended' : c.players > 0 ? `${c.players} watching` : 'lingering';
     const lag = c.viewer?.lagMs !== undefined ? `, lag ${(c.viewer.lagMs / 1000).toFixed(1)} s` : '';
-    return `#${c.number} ${c.name.slice(0, 20)} (${what}${lag})`;
+    // A name is the broadcaster's (through a tracker): escaped before it reaches a terminal.
+    return `#${c.number} ${forTerminal(c.name.slice(0, 20), true)} (${what}${lag})`;
   });
   return [...parts, `down ${formatBps(down)}`, `up ${formatBps(up)}`].join(' | ');
 }

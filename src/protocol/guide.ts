@@ -74,8 +74,12 @@ export function programmesProblem(list: readonly Programme[]): { index: number; 
   return undefined;
 }
 
+/** The last instant of year 9999: guides speak of times XMLTV can write (four-digit years), never before 1970. */
+const LAST_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 function programmeProblem(p: Programme): string | undefined {
-  if (!Number.isSafeInteger(p.startMs) || !Number.isSafeInteger(p.stopMs)) return 'start and stop must be times';
+  const time = (ms: number) => Number.isSafeInteger(ms) && ms >= 0 && ms <= LAST_TIME_MS;
+  if (!time(p.startMs) || !time(p.stopMs)) return 'start and stop must be times from 1970 to 9999';
   if (p.stopMs <= p.startMs) return 'stops before it starts';
   return (
     guideTextProblem('title', p.title, MAX_TITLE_LENGTH, true) ??

@@ -11,7 +11,13 @@ import type { Logger } from '../../src/common/log.js';
 import type { HlsSegment } from '../../src/media/hls-segmenter.js';
 import { startHttpOutput } from '../../src/native/http-output.js';
 import { byteRange, timeshiftRoutes } from '../../src/native/timeshift-routes.js';
-import { defaultTimeshiftBytes, removeStaleDirs, TimeshiftStore, timeshiftBaseDir } from '../../src/native/timeshift-store.js';
+import {
+  defaultTimeshiftBytes,
+  removeStaleDirs,
+  TIMESHIFT_DEFAULT_MAX_BYTES,
+  TimeshiftStore,
+  timeshiftBaseDir,
+} from '../../src/native/timeshift-store.js';
 
 const CHANNEL = 'ab'.repeat(32);
 /** Above any pid_max (at most 2^22 on Linux): no process has it. */
@@ -103,8 +109,11 @@ test('the bound holds on disk at every segment when the stream runs at three tim
   }
 });
 
-test('a channel without an announced rate gets a bound for 8 Mbit/s', () => {
+test('a channel without an announced rate gets a bound for 8 Mbit/s; no announced rate gets more than 2 GiB', () => {
   assert.equal(defaultTimeshiftBytes(60_000, 0), 90_000_000);
+  // The rate is the broadcaster's word: a hostile record announcing 1 Tbit/s asks for no more disk.
+  assert.equal(defaultTimeshiftBytes(30 * 60_000, 1e12), TIMESHIFT_DEFAULT_MAX_BYTES);
+  assert.equal(TIMESHIFT_DEFAULT_MAX_BYTES, 2 * 1024 ** 3);
 });
 
 test('directories of runs that are gone are removed at the next start; live runs and other files stay', () => {

@@ -7,11 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { createLogger } from '../../src/common/log.js';
-import { StreamOutput } from '../../src/media/stream-output.js';
+import { MAX_BACKLOG_BYTES, StreamOutput } from '../../src/media/stream-output.js';
 import { TvGuides } from '../../src/native/tv-epg.js';
 import { assignNumbers, loadNumbers, MAX_REMEMBERED, type NumberEntry, saveNumbers } from '../../src/native/tv-numbers.js';
 import { playlistText, renderPlaylist } from '../../src/native/tv-playlist.js';
 import { capMessage, decideJoin, lingerExpired } from '../../src/native/tv-pool.js';
+import { tvStatusLine } from '../../src/native/tv-report.js';
 import { FLAG_KEYFRAME } from '../../src/protocol/chunk.js';
 
 const id = (n: number) => n.toString(16).padStart(64, '0');
@@ -161,4 +162,35 @@ test('a stream player starts at a keyframe with a second of media behind it, nev
   assert.equal(burst.startBehindMs, 1750);
   burst.play(chunk(4000, true));
   assert.equal(burst.startBehindMs, 1000);
+});
+
+test("a new player's start stays bounded whatever the capture times say", () => {
+  const burst = new StreamOutput(undefined, { burstMs: 1000, maxBehindMs: 2000 });
+  // Capture times that never advance: every keyframe looks 0 ms old, so none ages out.
+  const big = new Uint8Array(512 * 1024);
+  for (let seq = 0; seq < 200; seq++)
+    burst.play({
+      channelKey: new Uint8Array(32),
+      seq,
+      captureTimeMs: 5000,
+      flags: seq % 4 === 0 ? FLAG_KEYFRAME : 0,
+      payload: big,
+      signature: new Uint8Array(64),
+    });
+  let bytes = 0;
+  burst.addClient({ write: (d) => (bytes += d.length), pendingBytes: 0, end: () => {} });
+  assert.ok(bytes <= MAX_BACKLOG_BYTES, `a new player was sent ${bytes} bytes at once`);
+  assert.ok(bytes > 0, 'and still gets a start');
+});
+
+test("the status line shows a channel's name with terminal control characters escaped", () => {
+  const line = tvStatusLine({
+    role: 'tv',
+    lineup: 1,
+    maxChannels: 4,
+    refusedAtCap: 0,
+    channels: [{ id: id(1), number: 1, name: 'News\u001b[2J\u0007', players: 1, joining: false, startBehindMs: 0, viewer: undefined }],
+  });
+  assert.ok(![...line].some((c) => (c.codePointAt(0) as number) < 0x20), JSON.stringify(line));
+  assert.match(line, /^#1 News\\u\{1b\}\[2J/);
 });

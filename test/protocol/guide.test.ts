@@ -52,6 +52,13 @@ describe('signed guide', () => {
     assert.match(check(guide([{ ...news, title: 'a\u202Eb' }])) ?? '', /programme 1: title must not hold control or invisible characters/);
     assert.match(check({ ...guide(), programmes: Array(501).fill(news) }) ?? '', /too many programmes/);
     assert.match(check({ ...guide(), channelId: 'x' }) ?? '', /channelId/);
+    // Safe integers, but past what a Date (and XMLTV's four-digit years) can hold: one such
+    // programme made every /epg.xml throw.
+    assert.match(
+      check(guide([{ ...news, startMs: 8.7e15, stopMs: 8.8e15 }])) ?? '',
+      /programme 1: start and stop must be times from 1970 to 9999/,
+    );
+    assert.match(check(guide([{ ...news, startMs: -hour }])) ?? '', /from 1970/);
   });
 
   test('now and next', () => {
