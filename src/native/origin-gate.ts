@@ -48,11 +48,6 @@ export class OriginGate {
     this.tokens = (config.budgetBps() / 8) * BURST_S;
   }
 
-  /** Streams now leased. */
-  get leased(): number {
-    return this.leases.size;
-  }
-
   /** How many streams the budget holds at the stream's current rate (at least one). */
   slots(): number {
     const stream = Math.max(1, this.config.streamBps());
