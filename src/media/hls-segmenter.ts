@@ -57,6 +57,39 @@ export interface HlsSegment {
   readonly data: Uint8Array;
 }
 
+/** What a media playlist lists of a segment. */
+export type ListedSegment = Omit<HlsSegment, 'data'>;
+
+/**
+ * A media playlist (RFC 8216): the segments listed, with their capture times as
+ * EXT-X-PROGRAM-DATE-TIME; `startOffsetS` adds EXT-X-START with that (negative) offset while live.
+ */
+export function mediaPlaylist(o: {
+  targetDurationS: number;
+  mediaSequence: number;
+  discontinuities: number;
+  segments: readonly ListedSegment[];
+  uriPrefix: string;
+  ended: boolean;
+  startOffsetS?: number;
+}): string {
+  const first = o.segments[0];
+  const lines = ['#EXTM3U', '#EXT-X-VERSION:3', `#EXT-X-TARGETDURATION:${o.targetDurationS}`, `#EXT-X-MEDIA-SEQUENCE:${o.mediaSequence}`];
+  if (o.discontinuities > 0 && first !== undefined) {
+    lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${first.discontinuitySequence - (first.discontinuity ? 1 : 0)}`);
+  }
+  lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
+  if (!o.ended && o.startOffsetS !== undefined) lines.push(`#EXT-X-START:TIME-OFFSET=${o.startOffsetS}`);
+  for (const s of o.segments) {
+    if (s.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
+    lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(s.programDateTimeMs).toISOString()}`);
+    lines.push(`#EXTINF:${(s.durationMs / 1000).toFixed(3)},`);
+    lines.push(`${o.uriPrefix}${s.sequence}.ts`);
+  }
+  if (o.ended) lines.push('#EXT-X-ENDLIST');
+  return `${lines.join('\n')}\n`;
+}
+
 interface OpenSegment {
   parts: Uint8Array[];
   bytes: number;
@@ -139,25 +172,14 @@ export class HlsSegmenter {
   playlist(): string | undefined {
     if (this.segments.length === 0 && !this.isEnded) return undefined;
     const listed = this.segments.slice(-this.config.windowSegments);
-    const first = listed[0];
-    const lines = [
-      '#EXTM3U',
-      '#EXT-X-VERSION:3',
-      `#EXT-X-TARGETDURATION:${this.targetDurationS}`,
-      `#EXT-X-MEDIA-SEQUENCE:${first?.sequence ?? this.nextSequence}`,
-    ];
-    if (this.discontinuities > 0 && first !== undefined) {
-      lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${first.discontinuitySequence - (first.discontinuity ? 1 : 0)}`);
-    }
-    lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
-    for (const s of listed) {
-      if (s.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
-      lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(s.programDateTimeMs).toISOString()}`);
-      lines.push(`#EXTINF:${(s.durationMs / 1000).toFixed(3)},`);
-      lines.push(`${this.config.uriPrefix}${s.sequence}.ts`);
-    }
-    if (this.isEnded) lines.push('#EXT-X-ENDLIST');
-    return `${lines.join('\n')}\n`;
+    return mediaPlaylist({
+      targetDurationS: this.targetDurationS,
+      mediaSequence: listed[0]?.sequence ?? this.nextSequence,
+      discontinuities: this.discontinuities,
+      segments: listed,
+      uriPrefix: this.config.uriPrefix,
+      ended: this.isEnded,
+    });
   }
 
   /** A segment's bytes while it is listed or retained. */

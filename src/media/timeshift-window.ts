@@ -3,6 +3,8 @@
 // more bytes than the bound, whatever the stream's rate. Pure bookkeeping: it decides what to
 // list and what to delete, the store (native/timeshift-store.ts) does the disk I/O.
 
+import { mediaPlaylist } from './hls-segmenter.js';
+
 export interface TimeshiftWindowConfig {
   /** Media time the playlist spans once that much has been recorded. */
   windowMs: number;
@@ -146,25 +148,15 @@ export class TimeshiftWindow {
     const listed = this.listedEntries();
     const first = listed[0];
     if (first === undefined) return undefined;
-    const lines = [
-      '#EXTM3U',
-      '#EXT-X-VERSION:3',
-      `#EXT-X-TARGETDURATION:${this.targetDurationS}`,
-      `#EXT-X-MEDIA-SEQUENCE:${first.sequence}`,
-    ];
-    if (this.discontinuities > 0) {
-      lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${first.discontinuitySequence - (first.discontinuity ? 1 : 0)}`);
-    }
-    lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
-    if (!this.isEnded) lines.push(`#EXT-X-START:TIME-OFFSET=-${3 * this.targetDurationS}`);
-    for (const s of listed) {
-      if (s.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
-      lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(s.programDateTimeMs).toISOString()}`);
-      lines.push(`#EXTINF:${(s.durationMs / 1000).toFixed(3)},`);
-      lines.push(`${this.config.uriPrefix}${s.sequence}.ts`);
-    }
-    if (this.isEnded) lines.push('#EXT-X-ENDLIST');
-    return `${lines.join('\n')}\n`;
+    return mediaPlaylist({
+      targetDurationS: this.targetDurationS,
+      mediaSequence: first.sequence,
+      discontinuities: this.discontinuities,
+      segments: listed,
+      uriPrefix: this.config.uriPrefix,
+      ended: this.isEnded,
+      startOffsetS: -3 * this.targetDurationS,
+    });
   }
 
   private listedEntries(): TimeshiftEntry[] {

@@ -23,12 +23,22 @@ const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 
 /** A response body as text, refused once it passes maxBytes (declared or as it arrives). */
 async function readCapped(res: Response, maxBytes: number, what: string): Promise<string> {
+  const body = await readAtMost(res, maxBytes);
+  if (body === undefined) throw new UserError(`${what} is larger than ${maxBytes} bytes`);
+  return Buffer.from(body).toString('utf8');
+}
+
+/**
+ * A response body, or undefined once it passes maxBytes, declared or as it arrives: read no
+ * further then, since a length header is no promise.
+ */
+export async function readAtMost(res: Response, maxBytes: number): Promise<Uint8Array | undefined> {
   if (Number(res.headers.get('content-length') ?? 0) > maxBytes) {
     await res.body?.cancel();
-    throw new UserError(`${what} is larger than ${maxBytes} bytes`);
+    return undefined;
   }
   const reader = res.body?.getReader();
-  if (reader === undefined) return '';
+  if (reader === undefined) return new Uint8Array(0);
   const parts: Uint8Array[] = [];
   let size = 0;
   for (;;) {
@@ -37,12 +47,13 @@ async function readCapped(res: Response, maxBytes: number, what: string): Promis
     size += value.length;
     if (size > maxBytes) {
       await reader.cancel();
-      throw new UserError(`${what} is larger than ${maxBytes} bytes`);
+      return undefined;
     }
     parts.push(value);
   }
-  return Buffer.concat(parts).toString('utf8');
+  return Buffer.concat(parts);
 }
+
 /** How long a busy tracker (429, 503) is asked again before giving up. */
 const BUSY_RETRY_MS = 30_000;
 

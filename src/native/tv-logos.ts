@@ -6,6 +6,7 @@
 import { hexToBytes } from '../common/hex.js';
 import { nodeVerify } from '../crypto/keys.js';
 import { MAX_THUMBNAIL_BYTES, verifyThumbnail } from '../protocol/thumbnail.js';
+import { readAtMost } from './tracker-client.js';
 
 interface Logo {
   issuedAtMs: number;
@@ -43,7 +44,7 @@ export class TvLogos {
 async function fetchVerified(tracker: string, id: string): Promise<Logo | undefined> {
   try {
     const res = await fetch(new URL(`/api/channels/${id}/thumbnail.jpg`, tracker), { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-    if (!res.ok || Number(res.headers.get('content-length') ?? 0) > MAX_THUMBNAIL_BYTES) {
+    if (!res.ok) {
       await res.body?.cancel();
       return undefined;
     }
@@ -56,23 +57,4 @@ async function fetchVerified(tracker: string, id: string): Promise<Logo | undefi
   } catch {
     return undefined;
   }
-}
-
-/** The body, or undefined once it passes maxBytes (read no further: a length header is not a promise). */
-async function readAtMost(res: Response, maxBytes: number): Promise<Uint8Array | undefined> {
-  const reader = res.body?.getReader();
-  if (reader === undefined) return new Uint8Array(0);
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > maxBytes) {
-      await reader.cancel();
-      return undefined;
-    }
-    parts.push(value);
-  }
-  return Buffer.concat(parts);
 }

@@ -3,6 +3,7 @@
 // replayed as a logo nor the other way round). The type is read from the magic bytes only.
 
 import type { SignFn, VerifyFn } from '../crypto/signatures.js';
+import { signedImageBytes } from './signed-image.js';
 
 export const MAX_LOGO_BYTES = 64 * 1024;
 
@@ -18,11 +19,7 @@ export function logoType(image: Uint8Array): 'image/png' | 'image/jpeg' | undefi
 }
 
 function logoBytes(issuedAtMs: number, image: Uint8Array): Uint8Array {
-  const head = new TextEncoder().encode(`meshtv-logo-v1\n${issuedAtMs}\n`);
-  const out = new Uint8Array(head.length + image.length);
-  out.set(head);
-  out.set(image, head.length);
-  return out;
+  return signedImageBytes('meshtv-logo-v1', issuedAtMs, image);
 }
 
 export function signLogo(issuedAtMs: number, image: Uint8Array, sign: SignFn): Uint8Array {

@@ -3,15 +3,12 @@
 // channel's owner can set what its card shows.
 
 import type { SignFn, VerifyFn } from '../crypto/signatures.js';
+import { signedImageBytes } from './signed-image.js';
 
 export const MAX_THUMBNAIL_BYTES = 256 * 1024;
 
 function thumbnailBytes(issuedAtMs: number, jpeg: Uint8Array): Uint8Array {
-  const head = new TextEncoder().encode(`meshtv-thumbnail-v1\n${issuedAtMs}\n`);
-  const out = new Uint8Array(head.length + jpeg.length);
-  out.set(head);
-  out.set(jpeg, head.length);
-  return out;
+  return signedImageBytes('meshtv-thumbnail-v1', issuedAtMs, jpeg);
 }
 
 export function signThumbnail(issuedAtMs: number, jpeg: Uint8Array, sign: SignFn): Uint8Array {

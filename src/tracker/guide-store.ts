@@ -2,7 +2,7 @@
 // of channels without peers go first, then the oldest. The caller has checked the signatures;
 // this only keeps, replaces (never with an older one) and summarises.
 
-import type { ProgrammeSummary } from '../api/tracker-api.js';
+import type { ChannelSummary, ProgrammeSummary } from '../api/tracker-api.js';
 import { type ChannelGuide, nowAndNext, type Programme, type SignedChannelGuide } from '../protocol/guide.js';
 
 /** All guides together stay under this (a guide is at most MAX_GUIDE_BYTES). */
@@ -24,14 +24,8 @@ interface HeldLogo extends Held {
   type: string;
 }
 
-export interface GuideSummary {
-  category?: string;
-  language?: string;
-  description?: string;
-  now?: ProgrammeSummary;
-  next?: ProgrammeSummary;
-  hasLogo?: boolean;
-}
+/** What a channel's guide and logo add to its entry in the directory. */
+export type GuideSummary = Pick<ChannelSummary, 'category' | 'language' | 'description' | 'now' | 'next' | 'hasLogo'>;
 
 export class GuideStore {
   private readonly guides = new Map<string, HeldGuide>();
