@@ -263,7 +263,11 @@ describe('broadcaster inputs, end to end', { concurrency: true, timeout: 150_000
   });
 
   test('a file without --loop: the channel ends cleanly for the broadcaster, the viewer and its players', async () => {
-    const b = meshtv(['broadcast', '--tracker', trackerUrl, ...key('end'), '--name', 'end', '--input', clip, '--copy']);
+    // 20 s, so that a viewer slow to start on a loaded machine still joins well before the end
+    // (with the 8 s clip the channel once ended before the players asked, and they got a 410).
+    const longClip = path.join(dir, 'clip-20s.mp4');
+    makeTestClip(longClip, 20);
+    const b = meshtv(['broadcast', '--tracker', trackerUrl, ...key('end'), '--name', 'end', '--input', longClip, '--copy']);
     const uri = (await b.waitFor(/^(meshtv:\/\/\S+)$/m))[1] as string;
     const viewer = meshtv(['watch', uri, '--http-port', '0']);
     // A viewer with a player that would stay on its last frame for ever (as ffplay does).
