@@ -27,7 +27,8 @@ const USAGE = `meshtv sim — the swarm protocol with virtual peers, in virtual 
 Usage:
   meshtv sim [--peers N[,N...]] [--duration-s D] [--rho R] [--free-riders F] [--churn PER_MIN]
              [--flash-crowd-s T] [--seed S[,S...]] [--bitrate-kbps K] [--chunk-ms MS] [--source-upload X]
-             [--renditions NAME=KBPS,... [--weak-share F] [--relay lowest|playing]] [--attackers F --attack KIND]
+             [--loss F] [--jitter-ms J] [--renditions NAME=KBPS,... [--weak-share F] [--relay lowest|playing]]
+             [--attackers F --attack KIND]
              [--out DIR] [--json] [--progress] [--jobs J]
 
   --peers N          viewers (default 200); several comma-separated values run one simulation each
@@ -42,6 +43,9 @@ Usage:
   --bitrate-kbps K   stream bitrate r (default 1000)
   --chunk-ms MS      media time per chunk (default ${CHUNK_MS})
   --source-upload X  the broadcaster's upload granted to the swarm, in multiples of r (default 1.5)
+  --loss F           share of packets lost on peer links, 0..0.2 (default 0): links are reliable and
+                     ordered, so each loss delays its message, and what follows it, by a retransmission
+  --jitter-ms J      mean of an exponential queueing delay added to every peer message (default 0)
   --renditions L     a quality ladder, e.g. low=600,high=2500 (kbit/s): one swarm per rendition, viewers
                      adapting as native viewers do, on a mixed audience of weak and strong lines (rho and
                      --bitrate-kbps do not apply; S counts copies of the whole ladder)
@@ -96,6 +100,32 @@ export async function runSimCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+/** The flags of `meshtv sim` (USAGE says what each does). */
+const SIM_OPTIONS = {
+  peers: { type: 'string' },
+  'duration-s': { type: 'string' },
+  rho: { type: 'string' },
+  'free-riders': { type: 'string' },
+  churn: { type: 'string' },
+  'flash-crowd-s': { type: 'string' },
+  seed: { type: 'string' },
+  'bitrate-kbps': { type: 'string' },
+  'chunk-ms': { type: 'string' },
+  'source-upload': { type: 'string' },
+  loss: { type: 'string' },
+  'jitter-ms': { type: 'string' },
+  renditions: { type: 'string' },
+  'weak-share': { type: 'string' },
+  relay: { type: 'string' },
+  attackers: { type: 'string' },
+  attack: { type: 'string' },
+  out: { type: 'string' },
+  json: { type: 'boolean' },
+  progress: { type: 'boolean' },
+  jobs: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export function parseSimArgs(args: string[]): ParsedArgs | undefined {
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -103,28 +133,7 @@ export function parseSimArgs(args: string[]): ParsedArgs | undefined {
       args,
       strict: true,
       allowPositionals: false,
-      options: {
-        peers: { type: 'string' },
-        'duration-s': { type: 'string' },
-        rho: { type: 'string' },
-        'free-riders': { type: 'string' },
-        churn: { type: 'string' },
-        'flash-crowd-s': { type: 'string' },
-        seed: { type: 'string' },
-        'bitrate-kbps': { type: 'string' },
-        'chunk-ms': { type: 'string' },
-        'source-upload': { type: 'string' },
-        renditions: { type: 'string' },
-        'weak-share': { type: 'string' },
-        relay: { type: 'string' },
-        attackers: { type: 'string' },
-        attack: { type: 'string' },
-        out: { type: 'string' },
-        json: { type: 'boolean' },
-        progress: { type: 'boolean' },
-        jobs: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: SIM_OPTIONS,
     }).values;
   } catch (err) {
     throw new UserError(`sim: ${(err as Error).message}`);
@@ -142,6 +151,8 @@ export function parseSimArgs(args: string[]): ParsedArgs | undefined {
     bitrateBps: 1000 * num('--bitrate-kbps', str('bitrate-kbps'), DEFAULT_SIM_CONFIG.bitrateBps / 1000, 8, 100_000),
     chunkMs: int('--chunk-ms', str('chunk-ms') ?? String(DEFAULT_SIM_CONFIG.chunkMs), 20, 10_000),
     sourceUploadFactor: num('--source-upload', str('source-upload'), DEFAULT_SIM_CONFIG.sourceUploadFactor, 1, 1000),
+    loss: num('--loss', str('loss'), DEFAULT_SIM_CONFIG.loss, 0, 0.2),
+    jitterMs: num('--jitter-ms', str('jitter-ms'), DEFAULT_SIM_CONFIG.jitterMs, 0, 1000),
   };
   const ladder = str('renditions');
   if (ladder !== undefined) {
@@ -193,6 +204,7 @@ function humanSummary(r: SimReport): string {
     `  S=${r.S.toFixed(3)}  continuity p50=${f(r.continuity.p50, 4)} p5=${f(r.continuity.p5, 4)}`,
     `  lag p50=${f(r.lagMs.p50)} ms p95=${f(r.lagMs.p95)} ms  startup p50=${f(r.startupMs.p50)} ms p95=${f(r.startupMs.p95)} ms`,
     `  overhead=${(r.overhead * 100).toFixed(2)}%  duplicates=${(r.duplicates * 100).toFixed(2)}%  never started=${r.neverStarted}`,
+    ...(r.path === undefined ? [] : [`  peer links: ${(r.path.loss * 100).toFixed(2)}% packets lost, ${r.path.jitterMs} ms mean jitter`]),
     ...(r.hostile === undefined
       ? []
       : [
@@ -299,7 +311,7 @@ function num(flag: string, raw: string | undefined, fallback: number, min: numbe
   const v = raw.trim() === '' ? Number.NaN : Number(raw);
   if (!Number.isFinite(v)) throw new UserError(`sim: ${flag} must be a number, got '${raw}'`);
   if (v < min || v > max) {
-    const hint = flag === '--churn' || flag === '--free-riders' ? ' (a share: 0.2 means 20%)' : '';
+    const hint = flag === '--churn' || flag === '--free-riders' || flag === '--loss' ? ' (a share: 0.2 means 20%)' : '';
     throw new UserError(`sim: ${flag} must be between ${min} and ${max}${hint}, got ${raw}`);
   }
   return v;

@@ -40,6 +40,8 @@ export interface SimReport {
   events: number;
   misbehaved: number;
   misbehavedReasons: Record<string, number>;
+  /** Loss and jitter on peer links (path-model.ts). Absent: none. */
+  path?: { loss: number; jitterMs: number };
   /** Hostile peers besides the N viewers (a share of N), what they did, and how often honest peers dropped one. Absent: none. */
   hostile?: { share: number; attack: string; peers: number; dropped: number };
   /** Ladder runs: how each kind of line fared (S above counts copies of the whole ladder). */
@@ -117,6 +119,7 @@ export function buildReport(result: SimResult, wallMs: number, peakRssMB: number
     events: t.events,
     misbehaved: t.misbehaved,
     misbehavedReasons: t.misbehavedReasons,
+    ...(c.loss > 0 || c.jitterMs > 0 ? { path: { loss: c.loss, jitterMs: c.jitterMs } } : {}),
     ...(c.attackers > 0
       ? { hostile: { share: c.attackers, attack: c.attack, peers: Math.round(c.attackers * c.peers), dropped: t.hostileDropped } }
       : {}),

@@ -64,6 +64,10 @@ export interface SimConfig {
   attackers: number;
   /** What the hostile peers do (src/sim/hostile.ts). @default 'slots' */
   attack: AttackKind;
+  /** Share of packets lost on peer links, each costing a retransmission (src/sim/path-model.ts). @default 0 */
+  loss: number;
+  /** Mean of the exponential queueing delay added to every message on a peer link. @default 0 */
+  jitterMs: number;
 }
 
 export interface SimRendition {
@@ -95,6 +99,8 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   relayLowest: true,
   attackers: 0,
   attack: 'slots',
+  loss: 0,
+  jitterMs: 0,
 };
 
 export interface PeerResult {

@@ -7,6 +7,7 @@ import { MsgType, type WireMessage } from '../protocol/codec.js';
 import type { PeerId } from '../protocol/core-types.js';
 import type { EventQueue } from './event-queue.js';
 import { onLinkOpen } from './hostile.js';
+import type { PathModel } from './path-model.js';
 import type { SimTotals } from './sim-config.js';
 import { ARRIVE, DELIVER, SimEvent, type SimLink, type SimPeer } from './sim-peer.js';
 import { messageWireBytes } from './wire-size.js';
@@ -18,6 +19,8 @@ export interface SimLinksInit {
   drain: (p: SimPeer, now: number) => void;
   /** The newest chunk the broadcaster has cut (hostile peers aim at the live edge). */
   newestSeq: () => number;
+  /** Loss and jitter on the way (off by default). */
+  path: PathModel;
 }
 
 export class SimLinks {
@@ -29,7 +32,7 @@ export class SimLinks {
    * upload queue, serialized at its capacity, then in the receiver's download queue.
    */
   send(p: SimPeer, to: PeerId, msg: WireMessage, now: number): void {
-    const { queue, totals } = this.init;
+    const { queue, totals, path } = this.init;
     const link = p.links.get(to);
     if (link === undefined) return;
     const bytes = messageWireBytes(msg, link.txSeq);
@@ -46,13 +49,16 @@ export class SimLinks {
       totals.controlBytes += bytes - media;
       const finish = Math.max(now, p.host.uploadFreeAtMs) + bytes / p.profile.uploadBytesPerMs;
       p.host.uploadFreeAtMs = finish;
-      queue.push(finish + link.latencyMs, new SimEvent(ARRIVE, link.other, p, msg, finish, bytes, undefined, link.remote));
+      queue.push(
+        path.arrival(link, finish, link.latencyMs, bytes),
+        new SimEvent(ARRIVE, link.other, p, msg, finish, bytes, undefined, link.remote),
+      );
       return;
     }
     p.wireBytesOut += bytes;
     // What hostile peers send is the attack, not the protocol's overhead.
     if (p.hostile === undefined) totals.controlBytes += bytes;
-    queue.push(now + link.latencyMs, new SimEvent(DELIVER, link.other, p, msg, 0, bytes, undefined, link.remote));
+    queue.push(path.arrival(link, now, link.latencyMs, bytes), new SimEvent(DELIVER, link.other, p, msg, 0, bytes, undefined, link.remote));
   }
 
   /** p's dial reached q: the link opens unless either side refuses (bans, or q full with nobody idle). */
@@ -69,8 +75,8 @@ export class SimLinks {
       this.disconnect(gone, q, now);
       if (!q.core.acceptsNeighbour()) return;
     }
-    const pq: SimLink = { other: q, open: true, remote: undefined, latencyMs, txSeq: { seq: 0 } };
-    const qp: SimLink = { other: p, open: true, remote: pq, latencyMs, txSeq: { seq: 0 } };
+    const pq: SimLink = { other: q, open: true, remote: undefined, latencyMs, txSeq: { seq: 0 }, departedAtMs: 0, arrivesAtMs: 0 };
+    const qp: SimLink = { other: p, open: true, remote: pq, latencyMs, txSeq: { seq: 0 }, departedAtMs: 0, arrivesAtMs: 0 };
     pq.remote = qp;
     p.links.set(q.id, pq);
     q.links.set(p.id, qp);

@@ -10,6 +10,7 @@ import type { Membership } from '../protocol/membership.js';
 import type { PeerCore } from '../protocol/peer-core.js';
 import type { AttackKind } from './hostile.js';
 import type { PeerProfile } from './network.js';
+import type { OrderedPath } from './path-model.js';
 
 /** Event kinds. */
 export const PUBLISH = 0;
@@ -44,8 +45,8 @@ export class SimEvent {
   ) {}
 }
 
-/** One end of a connection, as its peer sees it. */
-export interface SimLink {
+/** One end of a connection, as its peer sees it (and its sending direction's order: path-model.ts). */
+export interface SimLink extends OrderedPath {
   readonly other: SimPeer;
   /** Until this end notices the other left (or drops it). */
   open: boolean;

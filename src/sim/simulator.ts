@@ -15,6 +15,7 @@ import { fakeSigner } from './fake-crypto.js';
 import { HOSTILE_TICK_MS, onTick, passesOwnMessage } from './hostile.js';
 import { MsHistogram } from './metrics.js';
 import { drawAbrProfiles, drawLinkLatencyMs, drawProfiles } from './network.js';
+import { PathModel } from './path-model.js';
 import { laneHooks } from './sim-agents.js';
 import { DEFAULT_SIM_CONFIG, type SimConfig, type SimRendition, type SimResult, type SimTotals } from './sim-config.js';
 import { SimCoreEvents } from './sim-core-events.js';
@@ -86,6 +87,7 @@ export class Simulator {
       totals: this.totals,
       drain: (p, now) => this.drain(p, now),
       newestSeq: () => this.newestSeq,
+      path: new PathModel(c.loss, c.jitterMs, seededRandom(mix(c.seed, 0x1055))),
     });
     this.coreEvents = new SimCoreEvents({
       totals: this.totals,

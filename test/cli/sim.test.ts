@@ -32,6 +32,8 @@ describe('meshtv sim command line', () => {
       [['--renditions', 'low=600,high=2500', '--relay', 'all'], /--relay must be lowest or playing/],
       [['--seed', '1,x'], /--seed must be a number, got 'x'/],
       [['--seed', '2,3,2'], /--seed lists a seed twice/],
+      [['--loss', '1'], /--loss must be between 0 and 0.2 \(a share: 0.2 means 20%\)/],
+      [['--jitter-ms=-5'], /--jitter-ms must be between 0 and 1000/],
     ];
     for (const [args, pattern] of cases) {
       assert.throws(

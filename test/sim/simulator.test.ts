@@ -96,4 +96,17 @@ describe('simulator', () => {
     for (const p of settled) assert.ok(p.startupMs !== undefined, `a newcomer joined at ${p.joinedAtMs} ms never started`);
     assert.ok((report.continuity.p50 ?? 0) >= 0.9, `continuity p50 ${report.continuity.p50}`);
   });
+
+  test('lossy, jittery links: messages come late, never lost; the swarm still plays, with more lag', () => {
+    const config = { peers: 100, durationS: 30, rho: 2, freeRiders: 0.2, seed: 6 };
+    const clean = simulate(config).report;
+    assert.equal(clean.path, undefined, 'a run without loss or jitter reports none');
+    const lossy = simulate({ ...config, loss: 0.02, jitterMs: 30 }).report;
+    assert.deepEqual(lossy.path, { loss: 0.02, jitterMs: 30 });
+    assert.ok((lossy.lagMs.p50 as number) > (clean.lagMs.p50 as number), `lag p50 ${lossy.lagMs.p50} vs ${clean.lagMs.p50} ms`);
+    assert.ok((lossy.continuity.p50 ?? 0) >= 0.95, `continuity p50 ${lossy.continuity.p50}`);
+    assert.equal(lossy.neverStarted, 0);
+    assert.equal(lossy.misbehaved, 0, `honest peers reported: ${JSON.stringify(lossy.misbehavedReasons)}`);
+    assert.deepEqual(simulate({ ...config, loss: 0.02, jitterMs: 30 }).report, lossy, 'same seed, same report');
+  });
 });
