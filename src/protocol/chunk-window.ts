@@ -15,15 +15,29 @@ export interface ChunkWindowConfig {
 }
 
 export class ChunkWindow {
-  private readonly chunks = new Map<number, Chunk>();
-  private readonly firstSeen = new Map<number, number>();
-  /** Keys of chunks and firstSeen are all at or above this (where the window last moved them). */
+  /** The window's chunks, each in slot seq % windowChunks (a slot holds the chunk whose seq it checks). */
+  private readonly chunks: (Chunk | undefined)[];
+  /**
+   * When each number was first offered. Once a chunk is held, every offer kept lies within
+   * windowChunks + maxAheadChunks numbers of each other, so a ring of that size holds them:
+   * slot seq % size keeps the number (-1: empty) and the time. Before the first chunk an offer
+   * may name any number: those few go in `earlyOffers`, bounded like the ring, and move into it
+   * with the first chunk. (Two maps of these took half the memory of a simulated peer.)
+   */
+  private readonly offerSeqs: Float64Array;
+  private readonly offerTimes: Float64Array;
+  private earlyOffers: Map<number, number> | undefined = new Map();
+  /** Chunks are all at or above this (where the window last moved them). */
   private evictedBelow = 0;
   private newestSeq = -1;
   private newestKnownSeq = -1;
   private newestKeySeq = NO_SEQ;
 
-  constructor(private readonly config: ChunkWindowConfig) {}
+  constructor(private readonly config: ChunkWindowConfig) {
+    this.chunks = new Array<Chunk | undefined>(config.windowChunks).fill(undefined);
+    this.offerSeqs = new Float64Array(config.windowChunks + config.maxAheadChunks).fill(-1);
+    this.offerTimes = new Float64Array(config.windowChunks + config.maxAheadChunks);
+  }
 
   /** Newest chunk held; -1 before the first. */
   get newest(): number {
@@ -41,11 +55,12 @@ export class ChunkWindow {
   }
 
   get(seq: number): Chunk | undefined {
-    return this.chunks.get(seq);
+    const chunk = this.chunks[seq % this.chunks.length];
+    return chunk !== undefined && chunk.seq === seq ? chunk : undefined;
   }
 
   has(seq: number): boolean {
-    return this.chunks.has(seq);
+    return this.get(seq) !== undefined;
   }
 
   /** Oldest chunk kept. */
@@ -70,21 +85,29 @@ export class ChunkWindow {
 
   /** A neighbour offers `seq` (in reach): the first offer's time is kept, bounded in number. */
   noteOffered(seq: number, nowMs: number): void {
-    if (!this.firstSeen.has(seq) && this.firstSeen.size < this.config.windowChunks + this.config.maxAheadChunks)
-      this.firstSeen.set(seq, nowMs);
+    const early = this.earlyOffers;
+    if (early !== undefined) {
+      if (!early.has(seq) && early.size < this.offerSeqs.length) early.set(seq, nowMs);
+    } else {
+      // Offers in reach span at most the ring's size: a slot taken is this number's own.
+      const i = seq % this.offerSeqs.length;
+      if ((this.offerSeqs[i] as number) < 0) this.setOffer(i, seq, nowMs);
+    }
     if (seq > this.newestKnownSeq) this.newestKnownSeq = seq;
   }
 
   /** When some neighbour first offered `seq`. */
   firstSeenMs(seq: number): number | undefined {
-    return this.firstSeen.get(seq);
+    if (this.earlyOffers !== undefined) return this.earlyOffers.get(seq);
+    const i = seq % this.offerSeqs.length;
+    return this.offerSeqs[i] === seq ? this.offerTimes[i] : undefined;
   }
 
   /** Keeps a chunk and moves the window past what falls out of it. */
   add(chunk: Chunk): void {
     const seq = chunk.seq;
     // A source that published a number behind its window keeps it out, as viewers refuse it.
-    if (seq >= this.evictedBelow) this.chunks.set(seq, chunk);
+    if (seq >= this.evictedBelow) this.chunks[seq % this.chunks.length] = chunk;
     if (seq > this.newestSeq) this.newestSeq = seq;
     if (seq > this.newestKnownSeq) this.newestKnownSeq = seq;
     if ((chunk.flags & FLAG_KEYFRAME) !== 0 && (this.newestKeySeq === NO_SEQ || seq > this.newestKeySeq)) this.newestKeySeq = seq;
@@ -93,8 +116,9 @@ export class ChunkWindow {
 
   /** Forgets everything: the channel's numbering jumped (a broadcaster restart). */
   clear(): void {
-    this.chunks.clear();
-    this.firstSeen.clear();
+    this.chunks.fill(undefined);
+    this.offerSeqs.fill(-1);
+    this.earlyOffers = new Map();
     this.evictedBelow = 0;
     this.newestSeq = -1;
     this.newestKnownSeq = -1;
@@ -103,25 +127,42 @@ export class ChunkWindow {
 
   private evict(): void {
     const start = this.start();
+    const horizon = this.horizon();
+    const early = this.earlyOffers;
+    if (early !== undefined) {
+      // The first chunk: the early offers within [start, horizon] move into the ring.
+      this.earlyOffers = undefined;
+      for (const [seq, atMs] of early) if (seq >= start && seq <= horizon) this.setOffer(seq % this.offerSeqs.length, seq, atMs);
+    }
     if (start > this.evictedBelow) {
-      deleteBelow(this.chunks, this.evictedBelow, start);
-      deleteBelow(this.firstSeen, this.evictedBelow, start);
+      const chunks = this.chunks;
+      if (start - this.evictedBelow >= chunks.length) {
+        for (let i = 0; i < chunks.length; i++) if ((chunks[i]?.seq ?? start) < start) chunks[i] = undefined;
+      } else
+        for (let seq = this.evictedBelow; seq < start; seq++) {
+          const i = seq % chunks.length;
+          if (chunks[i]?.seq === seq) chunks[i] = undefined;
+        }
+      this.forgetOffers(this.evictedBelow, start);
       this.evictedBelow = start;
     }
-    // No key of firstSeen is past newestKnownSeq (noteOffered): only offers beyond the
-    // horizon, made before our first chunk, are worth a scan.
-    const horizon = this.horizon();
-    if (this.newestKnownSeq > horizon) for (const seq of this.firstSeen.keys()) if (seq > horizon) this.firstSeen.delete(seq);
     if (this.newestKeySeq !== NO_SEQ && this.newestKeySeq < start) this.newestKeySeq = NO_SEQ;
   }
-}
 
-/**
- * Deletes the keys below `start` of a map whose keys are all at or above `from`: one delete per
- * number in between, or one pass over the map when that is shorter.
- */
-function deleteBelow(map: Map<number, unknown>, from: number, start: number): void {
-  if (start - from > map.size) {
-    for (const key of map.keys()) if (key < start) map.delete(key);
-  } else for (let seq = from; seq < start; seq++) map.delete(seq);
+  /** Forgets the first offers of numbers in [from, to). */
+  private forgetOffers(from: number, to: number): void {
+    const seqs = this.offerSeqs;
+    if (to - from >= seqs.length) {
+      for (let i = 0; i < seqs.length; i++) if ((seqs[i] as number) >= 0 && (seqs[i] as number) < to) this.clearOffer(i);
+    } else for (let seq = from; seq < to; seq++) if (seqs[seq % seqs.length] === seq) this.clearOffer(seq % seqs.length);
+  }
+
+  private setOffer(i: number, seq: number, atMs: number): void {
+    this.offerSeqs[i] = seq;
+    this.offerTimes[i] = atMs;
+  }
+
+  private clearOffer(i: number): void {
+    this.offerSeqs[i] = -1;
+  }
 }

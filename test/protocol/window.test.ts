@@ -94,3 +94,26 @@ test('ChunkWindow believes claims only within reach, and forgets first offers th
   w.clear();
   assert.deepEqual([w.newest, w.newestKnown, w.horizon(), w.has(115)], [-1, -1, -1, false]);
 });
+
+test('ChunkWindow keeps the right chunk and first offer as its numbers wrap around its slots many times, and after a jump', () => {
+  const w = new ChunkWindow({ windowChunks: 10, maxAheadChunks: 5 });
+  for (let seq = 0; seq <= 100; seq++) {
+    w.noteOffered(seq + 5, 1000 + seq);
+    w.add(chunk(seq, 0));
+    assert.equal(w.get(seq)?.seq, seq);
+  }
+  assert.deepEqual(
+    Array.from({ length: 30 }, (_, i) => 80 + i).filter((s) => w.has(s)),
+    Array.from({ length: 10 }, (_, i) => 91 + i),
+  );
+  // Numbers sharing a slot with a held one are not mistaken for it.
+  assert.equal(w.get(81), undefined);
+  assert.equal(w.get(111), undefined);
+  // First offers within reach survive the wraps; those behind the window are gone.
+  assert.equal(w.firstSeenMs(105), 1100);
+  assert.equal(w.firstSeenMs(95), 1090);
+  assert.equal(w.firstSeenMs(90), undefined);
+  // A jump far ahead (a source that restarted its numbering forward) leaves nothing of the old run.
+  w.add(chunk(10_000, 0));
+  assert.deepEqual([w.has(100), w.has(10_000), w.firstSeenMs(105), w.start()], [false, true, undefined, 9991]);
+});
