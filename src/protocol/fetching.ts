@@ -9,7 +9,7 @@ import type { CoreState } from './core-state.js';
 import { DEFAULT_SERVICE_MS, type Neighbour } from './neighbour.js';
 import { requestOverdue, strike } from './neighbour-rules.js';
 import { Playout } from './playout.js';
-import { type SchedulerNeighbour, scheduleRequests } from './scheduler.js';
+import { type SchedulerInput, type SchedulerNeighbour, scheduleRequests } from './scheduler.js';
 import { chooseStartSeq, offeredBy } from './start-choice.js';
 import { BUSY_RETRY_MAX_MS } from './upload-pacer.js';
 
@@ -35,8 +35,26 @@ export class Fetching {
     return this.state.requests.has(s) || offeredBy(this.state.neighbourList, s);
   };
 
+  /** The scheduler's input, reused: a plan runs after most messages, and a new object each time was garbage. */
+  private readonly planInput: { -readonly [K in keyof SchedulerInput]: SchedulerInput[K] };
+
   constructor(private readonly state: CoreState) {
     this.playout = this.newPlayout();
+    this.planInput = {
+      nowMs: 0,
+      fromSeq: 0,
+      toSeq: 0,
+      isSettled: this.isSettled,
+      firstSeenMs: this.firstSeenMs,
+      deadlineMs: this.deadlineMs,
+      neighbours: this.schedulerViews,
+      maxPendingPerPeer: 0,
+      maxNewRequests: 64,
+      sourceGraceMs: 0,
+      urgentMs: 0,
+      defaultServiceMs: DEFAULT_SERVICE_MS,
+      random: state.components.random,
+    };
   }
 
   /** Keeps a new chunk (ours as the source, or verified). */
@@ -148,7 +166,7 @@ export class Fetching {
 
   /** Asks neighbours for the chunks in [fromSeq, toSeq] that the scheduler picks. */
   private requestPlan(nowMs: number, fromSeq: number, toSeq: number): void {
-    const { config, components } = this.state;
+    const config = this.state.config;
     const neighbours = this.schedulerViews;
     neighbours.length = 0;
     // Planning one chunk (after a HAVE), only its holders matter: the scheduler skips the rest.
@@ -156,21 +174,14 @@ export class Fetching {
     for (const n of this.state.neighbourList)
       if (n.role !== undefined && !n.closing && n.busyUntilMs <= nowMs && (one === undefined || n.holds.has(one))) neighbours.push(n);
     if (neighbours.length === 0) return;
-    const plan = scheduleRequests({
-      nowMs,
-      fromSeq,
-      toSeq,
-      isSettled: this.isSettled,
-      firstSeenMs: this.firstSeenMs,
-      deadlineMs: this.deadlineMs,
-      neighbours,
-      maxPendingPerPeer: config.maxPendingPerPeer,
-      maxNewRequests: 64,
-      sourceGraceMs: config.sourceGraceMs,
-      urgentMs: config.urgentMs,
-      defaultServiceMs: DEFAULT_SERVICE_MS,
-      random: components.random,
-    });
+    const input = this.planInput;
+    input.nowMs = nowMs;
+    input.fromSeq = fromSeq;
+    input.toSeq = toSeq;
+    input.maxPendingPerPeer = config.maxPendingPerPeer;
+    input.sourceGraceMs = config.sourceGraceMs;
+    input.urgentMs = config.urgentMs;
+    const plan = scheduleRequests(input);
     // Only a viewer in its first urgentJoinMs of playback flags requests urgent.
     const joining = nowMs - (this.playout.startedAtMs ?? nowMs) < config.urgentJoinMs;
     for (const { peer, seq } of plan) {

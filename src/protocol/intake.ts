@@ -92,9 +92,11 @@ export class Intake {
       // Neighbours whose hello is still on its way are told too: our hello and buffer map went
       // ahead of this on the link, and a chunk that arrived in between was otherwise never
       // advertised to them (a newcomer skipped it soon after starting).
+      // One message for all of them: nothing changes a message once it is queued.
+      const have = { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags } as const;
       for (const other of s.neighbourList) {
         if (other === from || other.closing || other.holds.has(chunk.seq)) continue;
-        s.send(nowMs, other.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
+        s.send(nowMs, other.peer, have);
       }
       this.serving.pump(nowMs);
     }

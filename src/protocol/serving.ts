@@ -31,6 +31,7 @@ export class Serving {
       pushTo.add(ready[(this.pushCursor + i) % ready.length] as Neighbour);
     }
     this.pushCursor = (this.pushCursor + pushTo.size) % Math.max(1, ready.length);
+    const have = { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags } as const;
     for (const n of s.neighbourList) {
       if (n.closing) continue;
       // A push counts as activity: the source cannot see whether its neighbour relays what it
@@ -39,7 +40,7 @@ export class Serving {
       if (pushTo.has(n)) {
         n.lastActiveMs = nowMs;
         this.queueUpload(n, chunk, true);
-      } else s.send(nowMs, n.peer, { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags });
+      } else s.send(nowMs, n.peer, have);
     }
     this.pump(nowMs);
   }
