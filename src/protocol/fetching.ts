@@ -312,10 +312,12 @@ export class Fetching {
    * How long to leave a neighbour alone after its Busy: until it expects room, spread over up to
    * twice that, so the askers it turned away do not all come back at the same moment. The
    * source, the last resort, no sooner than busyBackoffMs: asked back at its hint, its Busy
-   * answers alone came to 4% of a copy of the stream at 10,000 peers (S 1.52 -> 1.57).
+   * answers alone came to 4% of a copy of the stream at 10,000 peers (S 1.52 -> 1.57). A
+   * viewer no sooner than busyFloorMs (see PeerCoreConfig).
    */
   private busyBackoff(n: Neighbour, retryMs: number): number {
-    const floor = n.role === 'source' ? this.state.config.busyBackoffMs : 0;
+    const c = this.state.config;
+    const floor = n.role === 'source' ? c.busyBackoffMs : c.busyFloorMs;
     const hint = Math.max(floor, Math.min(BUSY_RETRY_MAX_MS, retryMs));
     return hint * (1 + this.state.components.random());
   }

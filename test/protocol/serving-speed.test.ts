@@ -50,6 +50,24 @@ test('a holder that answered Busy is asked again once the room it announced is t
   assert.ok(askedAt >= 20 + retryMs, `asked again at ${askedAt} ms, before the room it announced`);
 });
 
+test('a busy viewer is asked again no sooner than busyFloorMs, however short its hint', () => {
+  const v = viewer();
+  connect(v, 0, 'a', 'viewer');
+  v.handleMessage(0, 'a', { type: MsgType.Have, seq: 0, flags: FLAG_KEYFRAME });
+  assert.deepEqual(requestsFor(drain(v), 0), ['a']);
+  // A queue just over its bound: the hint is one unit of the wire's.
+  v.handleMessage(20, 'a', { type: MsgType.Busy, seq: 0, retryMs: 8 });
+  drain(v);
+  const floor = DEFAULT_PEER_CORE_CONFIG.busyFloorMs;
+  let askedAt: number | undefined;
+  for (let t = 25; t <= 20 + 2 * floor + DEFAULT_PEER_CORE_CONFIG.tickMs && askedAt === undefined; t += 5) {
+    v.handleTimeout(t);
+    if (requestsFor(drain(v), 0).includes('a')) askedAt = t;
+  }
+  assert.ok(askedAt !== undefined, 'the only holder was never asked again');
+  assert.ok(askedAt >= 20 + floor, `asked again ${askedAt - 20} ms after its Busy`);
+});
+
 test('a busy source is asked again no sooner than busyBackoffMs, whatever its hint', () => {
   const v = viewer();
   connect(v, 0, 'src', 'source');
