@@ -53,7 +53,9 @@ export function checkBenchOptions(o: BenchOptions): void {
  * Which viewers (indices into the caps, free riders first) each host process runs. In app mode
  * they are dealt round-robin over `hosts`. With netns a host's tbf is shared by its viewers, so
  * each host holds viewers of one cap only: uploaders dealt over `hosts`, free riders (cap 0, which
- * tbf cannot express; they keep the app-level `uploadEnabled: false`) in one host of their own.
+ * tbf cannot express; they keep the app-level `uploadEnabled: false`) over the hosts left, at least
+ * one of their own. `hosts` equal to `peers` puts every viewer alone in its process and namespace,
+ * behind its own tbf, as viewers on the Internet are.
  */
 export function hostLayout(peers: number, freeRiders: number, hosts: number, netns: boolean): number[][] {
   // Viewers from..to-1 dealt round-robin over n hosts.
@@ -61,5 +63,7 @@ export function hostLayout(peers: number, freeRiders: number, hosts: number, net
     Array.from({ length: n }, (_, h) => Array.from({ length: Math.ceil((to - from - h) / n) }, (_, k) => from + h + k * n));
   if (!netns) return deal(0, peers, Math.max(1, Math.min(hosts, peers)));
   const uploaders = peers - freeRiders;
-  return [...(freeRiders > 0 ? deal(0, freeRiders, 1) : []), ...deal(freeRiders, peers, Math.max(0, Math.min(hosts, uploaders)))];
+  const uploaderHosts = Math.max(0, Math.min(hosts, uploaders));
+  const freeRiderHosts = Math.max(1, Math.min(freeRiders, hosts - uploaderHosts));
+  return [...(freeRiders > 0 ? deal(0, freeRiders, freeRiderHosts) : []), ...deal(freeRiders, peers, uploaderHosts)];
 }
