@@ -25,6 +25,12 @@ export interface BenchOptions {
    * capped by `tc tbf` on its link instead of the app-level token bucket. Needs root. @default false
    */
   netns?: boolean;
+  /**
+   * With netns, the viewers are also told their cap (as `--upload-limit` tells a user's node),
+   * so each paces its uploads to it; otherwise only the kernel's tbf knows it, as for a user
+   * who never set one. @default false
+   */
+  toldCaps?: boolean;
   outDir?: string;
   json: boolean;
 }
@@ -43,6 +49,7 @@ export function checkBenchOptions(o: BenchOptions): void {
     if (t !== undefined && !(t > 0 && t < o.durationS - 5))
       throw new UserError(`${flag} must be within the run and leave 5 s after it (0 < T < ${o.durationS - 5})`);
   if (!(Number.isInteger(o.hosts) && o.hosts >= 1)) throw new UserError('--hosts must be a whole number, 1 or more');
+  if (o.toldCaps === true && o.netns !== true) throw new UserError('--told-caps needs --netns (without it the caps are told anyway)');
   if (o.netns === true) {
     const reason = netnsUnavailable();
     if (reason !== undefined) throw new UserError(reason);

@@ -233,7 +233,7 @@ class BenchRun {
         at.trackerUrl,
         '--caps',
         (this.hostCaps[h] as number[]).join(','),
-        ...(place !== undefined ? ['--host', place.address, '--caps-in-kernel'] : []),
+        ...(place !== undefined ? ['--host', place.address, ...(this.o.toldCaps === true ? [] : ['--caps-in-kernel'])] : []),
       ],
       place?.ns,
     );

@@ -61,6 +61,7 @@ async function runBenchCommand(args: string[]): Promise<number> {
     'restart-tracker-at-s': { type: 'string' },
     'restart-source-at-s': { type: 'string' },
     netns: { type: 'boolean' },
+    'told-caps': { type: 'boolean' },
     out: { type: 'string' },
     json: { type: 'boolean' },
   });
@@ -85,6 +86,7 @@ async function runBenchCommand(args: string[]): Promise<number> {
       ? { restartSourceAtS: num(values['restart-source-at-s'], '--restart-source-at-s', 0) }
       : {}),
     netns: values.netns === true,
+    toldCaps: values['told-caps'] === true,
     ...(typeof values.out === 'string' ? { outDir: values.out } : {}),
     json: values.json === true,
   });

@@ -25,7 +25,7 @@ Usage:
   meshtv channels  [--tracker URL] [--json]
   meshtv demo      [--port 8000] [--http-port 8902]
   meshtv bench     [--peers 20] [--duration-s 30] [--rho 1.25] [--free-riders 0.2] [--churn SHARE_PER_MIN]
-                   [--hosts 4] [--netns] [--restart-tracker-at-s T] [--restart-source-at-s T]
+                   [--hosts 4] [--netns [--told-caps]] [--restart-tracker-at-s T] [--restart-source-at-s T]
                    [--source-upload-limit RATE] [--video-bitrate RATE] [--out DIR] [--json]
   meshtv sim       [--peers 200[,N...]] [--duration-s 60] [--rho 1.25] [--free-riders 0.2] [--churn PER_MIN]
                    [--flash-crowd-s 10] [--seed 1[,S...]] [--jobs J] [--out DIR] [--json] [--progress]
@@ -160,6 +160,7 @@ const FLAG_DOCS: Record<string, Record<string, string>> = {
     churn: '--churn SHARE_PER_MIN   share of viewers killed and replaced per minute',
     hosts: '--hosts N               host processes the viewers share (default 4)',
     netns: '--netns                 cap links with tc in network namespaces (root)',
+    'told-caps': '--told-caps             with --netns, tell each viewer its cap too (as --upload-limit does)',
     'restart-tracker-at-s': '--restart-tracker-at-s T  kill and restart the tracker at T s',
     'restart-source-at-s': '--restart-source-at-s T  kill and restart the broadcaster at T s',
     'source-upload-limit': "--source-upload-limit RATE  the broadcaster's upload cap",
