@@ -1,14 +1,19 @@
 // Browser benchmark (issue: S and lag together): a tracker, a broadcaster and four Chromium
 // tabs watching over WebRTC for 60 s. Prints the broadcaster's load S over the measured window
 // (its P2P bytes and HTTP-origin bytes over the bytes it produced), each tab's lag from capture
-// to screen and its stalls. Run: npm run bench:browsers [-- --tabs 4 --duration-s 60]
+// to screen and its stalls. Run: npm run bench:browsers [-- --tabs 4 --duration-s 60 --netns]
+//
+// With --netns (root), the broadcaster runs in a network namespace of its own (src/bench/netns.ts)
+// and the bytes leaving its interface are counted too: S on the wire, with every header (IP,
+// UDP, DTLS, SCTP, ICE, the tracker's signalling), measured by the kernel and not by meshtv.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
+import { type BenchNet, createBenchNet, netnsUnavailable } from '../src/bench/netns.js';
 import { quantile } from '../src/sim/metrics.js';
 import { CHROMIUM_ARGS } from '../test/helpers/browser.js';
 
@@ -19,9 +24,19 @@ const arg = (name: string, fallback: number) => {
 };
 const tabs = arg('tabs', 4);
 const durationS = arg('duration-s', 60);
+const useNetns = process.argv.includes('--netns');
+if (useNetns && netnsUnavailable() !== undefined) throw new Error(netnsUnavailable());
+const net: BenchNet | undefined = useNetns ? createBenchNet(['broadcaster']) : undefined;
+const place = net?.hosts[0];
 
-function meshtv(args: string[]) {
-  const child = spawn(process.execPath, [path.join(root, 'bin/meshtv.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs meshtv, in namespace `ns` when given. */
+function meshtv(args: string[], ns?: string) {
+  const argv = [process.execPath, path.join(root, 'bin/meshtv.js'), ...args];
+  const child =
+    ns === undefined
+      ? spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+  net?.adopt(child.pid);
   let out = '';
   child.stdout.on('data', (d: Buffer) => {
     out += d.toString();
@@ -41,21 +56,46 @@ function meshtv(args: string[]) {
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshtv-bench-browsers-'));
-const tracker = meshtv(['tracker', '--port', '0']);
+/** The broadcaster's stats.json, which answers its own machine only: with --netns, asked from inside its namespace. */
+async function sourceStats<T>(url: string): Promise<T> {
+  if (place === undefined) return (await (await fetch(url)).json()) as T;
+  const local = new URL(url);
+  local.hostname = '127.0.0.1';
+  const script = `fetch(${JSON.stringify(local.href)}).then((r) => r.text()).then((t) => process.stdout.write(t))`;
+  const r = spawnSync('ip', ['netns', 'exec', place.ns, process.execPath, '-e', script], { encoding: 'utf8' });
+  return JSON.parse(r.stdout) as T;
+}
+
+/** Bytes sent on the broadcaster's interface so far (its namespace's uplink), by the kernel's count. */
+function wireOut(): { bytes: number; packets: number } | undefined {
+  if (net === undefined || place === undefined) return undefined;
+  const out: unknown = JSON.parse(
+    spawnSync('ip', ['-n', place.ns, '-j', '-s', 'link', 'show', 'dev', 'uplink'], { encoding: 'utf8' }).stdout,
+  );
+  return (out as { stats64: { tx: { bytes: number; packets: number } } }[])[0]?.stats64.tx;
+}
+
+// In the root namespace on the address the broadcaster's namespace reaches it by (with --netns).
+const tracker = meshtv(['tracker', '--port', '0', ...(net !== undefined ? ['--host', net.rootAddress] : [])]);
 let source: ReturnType<typeof meshtv> | undefined;
 try {
   const trackerUrl = await tracker.line(/tracker listening on (\S+)/);
-  const src = meshtv([
-    'broadcast',
-    '--tracker',
-    trackerUrl,
-    '--name',
-    'browser bench',
-    '--key',
-    path.join(dir, 'k.key'),
-    '--http-port',
-    '0',
-  ]);
+  const src = meshtv(
+    [
+      'broadcast',
+      '--tracker',
+      trackerUrl,
+      '--name',
+      'browser bench',
+      '--key',
+      path.join(dir, 'k.key'),
+      '--http-port',
+      '0',
+      // All addresses of its namespace: its own for peers and the origin, loopback for stats.json.
+      ...(place !== undefined ? ['--host', place.address, '--http-host', '0.0.0.0'] : []),
+    ],
+    place?.ns,
+  );
   source = src;
   const uri = await src.line(/^(meshtv:\/\/\S+)$/m);
   const statsUrl = `${await src.line(/stats: (\S+)\/stats\.json/)}/stats.json`;
@@ -79,7 +119,8 @@ try {
     Promise.all(pages.map((p) => p.evaluate(() => (window as unknown as { meshtv: { stats(): Figures } }).meshtv.stats())));
   await new Promise((r) => setTimeout(r, 10_000));
   type SourceStats = { bytesProduced: number; mediaBytesSent: number; originBytesSent?: number };
-  const before = (await (await fetch(statsUrl)).json()) as SourceStats;
+  const before = await sourceStats<SourceStats>(statsUrl);
+  const wireBefore = wireOut();
   const lags: number[][] = pages.map(() => []);
   const t0 = await figures();
   for (let s = 0; s < durationS; s++) {
@@ -89,7 +130,10 @@ try {
     });
   }
   const t1 = await figures();
-  const after = (await (await fetch(statsUrl)).json()) as SourceStats;
+  const after = await sourceStats<SourceStats>(statsUrl);
+  const wireAfter = wireOut();
+  const wire = wireBefore !== undefined && wireAfter !== undefined ? wireAfter.bytes - wireBefore.bytes : undefined;
+  const packets = wireBefore !== undefined && wireAfter !== undefined ? wireAfter.packets - wireBefore.packets : 0;
   const produced = after.bytesProduced - before.bytesProduced;
   const sent = after.mediaBytesSent - before.mediaBytesSent + ((after.originBytesSent ?? 0) - (before.originBytesSent ?? 0));
   const median = (xs: number[]) => quantile(xs, 0.5) ?? Number.NaN;
@@ -105,12 +149,17 @@ try {
   process.stdout.write(
     `S = ${(sent / produced).toFixed(3)} (broadcaster sent ${sent} B, P2P and HTTP origin, for ${produced} B produced)\n`,
   );
+  if (wire !== undefined)
+    process.stdout.write(
+      `S on the wire = ${(wire / produced).toFixed(3)} (${wire} B in ${packets} packets, ${Math.round(wire / Math.max(1, packets))} B each, left the broadcaster's interface)\n`,
+    );
   process.stdout.write(
-    `${JSON.stringify({ tabs, durationS, S: sent / produced, lagP50Ms: lags.map((l) => Math.round(median(l))), stalls: t1.map((f, i) => f.player.stalls - (t0[i] as Figures).player.stalls) })}\n`,
+    `${JSON.stringify({ tabs, durationS, S: sent / produced, ...(wire !== undefined ? { wireS: wire / produced } : {}), lagP50Ms: lags.map((l) => Math.round(median(l))), stalls: t1.map((f, i) => f.player.stalls - (t0[i] as Figures).player.stalls) })}\n`,
   );
   await browser.close();
 } finally {
   tracker.child.kill();
   source?.child.kill();
   fs.rmSync(dir, { recursive: true, force: true });
+  net?.destroy();
 }
