@@ -6,6 +6,8 @@
 // With --netns (root), the broadcaster runs in a network namespace of its own (src/bench/netns.ts)
 // and the bytes leaving its interface are counted too: S on the wire, with every header (IP,
 // UDP, DTLS, SCTP, ICE, the tracker's signalling), measured by the kernel and not by meshtv.
+// The source numbers its frames (frame-clock.ts) and each tab's painted frames are read back,
+// for lag and skipped frames seen from outside too.
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,6 +18,7 @@ import { chromium, type Page } from 'playwright-core';
 import { type BenchNet, createBenchNet, netnsUnavailable } from '../src/bench/netns.js';
 import { quantile } from '../src/sim/metrics.js';
 import { CHROMIUM_ARGS } from '../test/helpers/browser.js';
+import { frameFigures, readFrames, startFrameSource, watchFrames } from './frame-clock.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name: string, fallback: number) => {
@@ -32,16 +35,15 @@ const place = net?.hosts[0];
 /** Runs meshtv, in namespace `ns` when given. */
 function meshtv(args: string[], ns?: string) {
   const argv = [process.execPath, path.join(root, 'bin/meshtv.js'), ...args];
+  const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
   const child =
-    ns === undefined
-      ? spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    ns === undefined ? spawn(argv[0] as string, argv.slice(1), { stdio }) : spawn('ip', ['netns', 'exec', ns, ...argv], { stdio });
   net?.adopt(child.pid);
   let out = '';
-  child.stdout.on('data', (d: Buffer) => {
+  child.stdout?.on('data', (d: Buffer) => {
     out += d.toString();
   });
-  child.stderr.on('data', (d: Buffer) => {
+  child.stderr?.on('data', (d: Buffer) => {
     out += d.toString();
   });
   const line = async (re: RegExp) => {
@@ -78,6 +80,11 @@ function wireOut(): { bytes: number; packets: number } | undefined {
 // In the root namespace on the address the broadcaster's namespace reaches it by (with --netns).
 const tracker = meshtv(['tracker', '--port', '0', ...(net !== undefined ? ['--host', net.rootAddress] : [])]);
 let source: ReturnType<typeof meshtv> | undefined;
+const FPS = 25;
+// The broadcaster listens for it in its namespace (with --netns) or on loopback.
+const sourcePort = 20_000 + (process.pid % 10_000);
+const sourceUrl = `udp://${place?.address ?? '127.0.0.1'}:${sourcePort}`;
+let frameSource: ReturnType<typeof startFrameSource> | undefined;
 try {
   const trackerUrl = await tracker.line(/tracker listening on (\S+)/);
   const src = meshtv(
@@ -89,6 +96,9 @@ try {
       'browser bench',
       '--key',
       path.join(dir, 'k.key'),
+      '--input',
+      sourceUrl,
+      '--copy',
       '--http-port',
       '0',
       // All addresses of its namespace: its own for peers and the origin, loopback for stats.json.
@@ -96,6 +106,7 @@ try {
     ],
     place?.ns,
   );
+  frameSource = startFrameSource(FPS, `${sourceUrl}?pkt_size=1316`);
   source = src;
   const uri = await src.line(/^(meshtv:\/\/\S+)$/m);
   const statsUrl = `${await src.line(/stats: (\S+)\/stats\.json/)}/stats.json`;
@@ -108,6 +119,7 @@ try {
   for (let i = 0; i < tabs; i++) {
     const page = await browser.newPage();
     await page.goto(`${trackerUrl}/watch/${channelId}`);
+    await watchFrames(page);
     pages.push(page);
   }
   type Figures = {
@@ -121,6 +133,7 @@ try {
   type SourceStats = { bytesProduced: number; mediaBytesSent: number; originBytesSent?: number };
   const before = await sourceStats<SourceStats>(statsUrl);
   const wireBefore = wireOut();
+  const windowFrom = Date.now();
   const lags: number[][] = pages.map(() => []);
   const t0 = await figures();
   for (let s = 0; s < durationS; s++) {
@@ -132,6 +145,9 @@ try {
   const t1 = await figures();
   const after = await sourceStats<SourceStats>(statsUrl);
   const wireAfter = wireOut();
+  const windowTo = Date.now();
+  const frameT0 = await (frameSource as NonNullable<typeof frameSource>).t0;
+  const painted = await Promise.all(pages.map(async (p) => frameFigures(await readFrames(p), frameT0, FPS, windowFrom, windowTo)));
   const wire = wireBefore !== undefined && wireAfter !== undefined ? wireAfter.bytes - wireBefore.bytes : undefined;
   const packets = wireBefore !== undefined && wireAfter !== undefined ? wireAfter.packets - wireBefore.packets : 0;
   const produced = after.bytesProduced - before.bytesProduced;
@@ -143,7 +159,8 @@ try {
     const t = t0[i] as Figures;
     process.stdout.write(
       `tab ${i + 1}: played ${(f.player.currentTime - t.player.currentTime).toFixed(1)} s, stalls ${f.player.stalls - t.player.stalls} (longest ${f.player.longestStallMs} ms), ` +
-        `lag p50 ${Math.round(median(lags[i] ?? []))} ms max ${Math.round(max(lags[i] ?? []))} ms, from peers ${(f.shareFromPeers * 100).toFixed(0)}%, origin ${f.mediaBytesFromOrigin} B\n`,
+        `lag p50 ${Math.round(median(lags[i] ?? []))} ms max ${Math.round(max(lags[i] ?? []))} ms (its own count); ` +
+        `painted frames: ${painted[i]?.lags.length}, lag p50 ${Math.round(median(painted[i]?.lags ?? []))} ms p95 ${Math.round(quantile(painted[i]?.lags ?? [], 0.95) ?? Number.NaN)} ms, skipped ${painted[i]?.skipped}; from peers ${(f.shareFromPeers * 100).toFixed(0)}%, origin ${f.mediaBytesFromOrigin} B\n`,
     );
   });
   process.stdout.write(
@@ -154,12 +171,13 @@ try {
       `S on the wire = ${(wire / produced).toFixed(3)} (${wire} B in ${packets} packets, ${Math.round(wire / Math.max(1, packets))} B each, left the broadcaster's interface)\n`,
     );
   process.stdout.write(
-    `${JSON.stringify({ tabs, durationS, S: sent / produced, ...(wire !== undefined ? { wireS: wire / produced } : {}), lagP50Ms: lags.map((l) => Math.round(median(l))), stalls: t1.map((f, i) => f.player.stalls - (t0[i] as Figures).player.stalls) })}\n`,
+    `${JSON.stringify({ tabs, durationS, S: sent / produced, ...(wire !== undefined ? { wireS: wire / produced } : {}), lagP50Ms: lags.map((l) => Math.round(median(l))), paintedLagP50Ms: painted.map((f) => Math.round(median(f.lags))), paintedLagP95Ms: painted.map((f) => Math.round(quantile(f.lags, 0.95) ?? Number.NaN)), skippedFrames: painted.map((f) => f.skipped), stalls: t1.map((f, i) => f.player.stalls - (t0[i] as Figures).player.stalls) })}\n`,
   );
   await browser.close();
 } finally {
   tracker.child.kill();
   source?.child.kill();
+  frameSource?.ffmpeg.kill();
   fs.rmSync(dir, { recursive: true, force: true });
   net?.destroy();
 }
