@@ -173,6 +173,11 @@ export class CoreDriver {
     };
     this.links.set(id, link);
     this.admission.linkUp(group);
+    // The core hears of the link before its first frame: a transport hands over at once the
+    // frames that came before the link was attached (a WebRTC peer's hello and Auth can), and a
+    // hello the core heard before the link was dropped, and a close before it left a neighbour
+    // for a dead link.
+    this.core.handleConnected(Date.now(), id);
     conn.setHandlers({
       onFrame: (frame) => {
         const framed = framedBytes(link, frame.length);
@@ -201,7 +206,6 @@ export class CoreDriver {
         this.pump();
       },
     });
-    this.core.handleConnected(Date.now(), id);
     this.pump();
   }
 

@@ -46,13 +46,13 @@ function fakeConnection(binding: LinkBinding, remoteAddress = '192.0.2.7'): Fake
   };
 }
 
-function newDriver(role: 'source' | 'viewer' = 'viewer'): { driver: CoreDriver; me: NodeKey } {
+function newDriver(role: 'source' | 'viewer' = 'viewer'): { driver: CoreDriver; me: NodeKey; core: PeerCore } {
   const me = newNodeKey();
   const core = new PeerCore(
     { role },
     { channelKey: key.publicKey, localPeerId: peerIdOf(me.publicKey), verify: nodeVerify, random: seededRandom(1) },
   );
-  return { driver: new CoreDriver(core, { identity: me, verify: nodeVerify, log: quiet }), me };
+  return { driver: new CoreDriver(core, { identity: me, verify: nodeVerify, log: quiet }), me, core };
 }
 
 function hello(peerId: Uint8Array): Uint8Array {
@@ -91,6 +91,31 @@ test("a TCP hello claiming another peer's id is refused; the claimed id is not b
   driver.attach(honest, 'tcp', false);
   honest.handlers?.onFrame(hello(peerIdOf(victim.publicKey)));
   assert.equal(honest.closed, false);
+  driver.stop();
+});
+
+test('a hello and its Auth that came before the link was attached reach the core, which heard of the link first', () => {
+  const fpA = 'sha-256 aa:aa';
+  const fpB = 'sha-256 bb:bb';
+  const { driver, core } = newDriver();
+  const remote = newNodeKey();
+  const conn = fakeConnection({ kind: 'fingerprints', local: fpB, remote: fpA });
+  // As the transports do: frames that came early are handed over when the handlers are set.
+  const early = [
+    hello(peerIdOf(remote.publicKey)),
+    encodeMessage(makeAuth(remote, key.publicKey, { kind: 'fingerprints', local: fpA, remote: fpB })),
+  ];
+  conn.setHandlers = function (h) {
+    this.handlers = h;
+    for (const f of early.splice(0)) h.onFrame(f);
+  };
+  driver.attach(conn, 'webrtc', false);
+  assert.equal(conn.closed, false);
+  assert.deepEqual(
+    core.neighbourStats().map((n) => n.role),
+    ['viewer'],
+    'the core never heard the hello',
+  );
   driver.stop();
 });
 
