@@ -110,7 +110,17 @@ test('meshtv tv: playlist, decoding, the cap, VLC, numbers across a restart', { 
   });
 
   await t.test("the playlist's groups and the guide come from the broadcasters' signed descriptions", async () => {
-    const text = await (await fetch(gateway.playlistUrl)).text();
+    // The broadcaster publishes its description a moment after its channel is listed, and the
+    // gateway looks the line-up up again when its copy is 3 s old.
+    let text = '';
+    await waitUntil(
+      "Chan One's category in the playlist",
+      async () => {
+        text = await (await fetch(gateway.playlistUrl)).text();
+        return /group-title="News"/.test(text);
+      },
+      15_000,
+    ).catch(() => undefined);
     assert.match(text, /tvg-name="Chan One" .*group-title="News",Chan One/);
     const guide = await (await fetch(gateway.playlistUrl.replace('/playlist.m3u', '/epg.xml'))).text();
     for (const e of list) assert.match(guide, new RegExp(`<channel id="${e.id}\\.meshtv">`));
