@@ -9,18 +9,17 @@
 // The source numbers its frames (frame-clock.ts) and each tab's painted frames are read back,
 // for lag and skipped frames seen from outside too.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
 import { type BenchNet, createBenchNet, netnsUnavailable } from '../src/bench/netns.js';
 import { quantile } from '../src/sim/metrics.js';
 import { CHROMIUM_ARGS } from '../test/helpers/browser.js';
+import { meshtv, type Proc } from '../test/helpers/processes.js';
 import { frameFigures, readFrames, startFrameSource, watchFrames } from './frame-clock.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
@@ -28,33 +27,16 @@ const arg = (name: string, fallback: number) => {
 const tabs = arg('tabs', 4);
 const durationS = arg('duration-s', 60);
 const useNetns = process.argv.includes('--netns');
-if (useNetns && netnsUnavailable() !== undefined) throw new Error(netnsUnavailable());
+const netnsProblem = useNetns ? netnsUnavailable() : undefined;
+if (netnsProblem !== undefined) throw new Error(netnsProblem);
 const net: BenchNet | undefined = useNetns ? createBenchNet(['broadcaster']) : undefined;
 const place = net?.hosts[0];
 
-/** Runs meshtv, in namespace `ns` when given. */
-function meshtv(args: string[], ns?: string) {
-  const argv = [process.execPath, path.join(root, 'bin/meshtv.js'), ...args];
-  const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
-  const child =
-    ns === undefined ? spawn(argv[0] as string, argv.slice(1), { stdio }) : spawn('ip', ['netns', 'exec', ns, ...argv], { stdio });
-  net?.adopt(child.pid);
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  const line = async (re: RegExp) => {
-    for (let i = 0; i < 300; i++) {
-      const m = out.match(re);
-      if (m) return m[1] as string;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`no ${re} in: ${out}`);
-  };
-  return { child, line };
+/** Runs meshtv (the tests' helper), in namespace `ns` when given, killed with the namespaces. */
+function run(args: string[], ns?: string): Proc {
+  const proc = meshtv(args, {}, ns === undefined ? undefined : { netns: ns });
+  net?.adopt(proc.child.pid);
+  return proc;
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshtv-bench-browsers-'));
@@ -78,16 +60,16 @@ function wireOut(): { bytes: number; packets: number } | undefined {
 }
 
 // In the root namespace on the address the broadcaster's namespace reaches it by (with --netns).
-const tracker = meshtv(['tracker', '--port', '0', ...(net !== undefined ? ['--host', net.rootAddress] : [])]);
-let source: ReturnType<typeof meshtv> | undefined;
+const tracker = run(['tracker', '--port', '0', ...(net !== undefined ? ['--host', net.rootAddress] : [])]);
+let source: Proc | undefined;
 const FPS = 25;
 // The broadcaster listens for it in its namespace (with --netns) or on loopback.
 const sourcePort = 20_000 + (process.pid % 10_000);
 const sourceUrl = `udp://${place?.address ?? '127.0.0.1'}:${sourcePort}`;
 let frameSource: ReturnType<typeof startFrameSource> | undefined;
 try {
-  const trackerUrl = await tracker.line(/tracker listening on (\S+)/);
-  const src = meshtv(
+  const trackerUrl = (await tracker.waitFor(/tracker listening on (\S+)/, 'stdout', 30_000))[1] as string;
+  const src = run(
     [
       'broadcast',
       '--tracker',
@@ -108,8 +90,8 @@ try {
   );
   frameSource = startFrameSource(FPS, `${sourceUrl}?pkt_size=1316`);
   source = src;
-  const uri = await src.line(/^(meshtv:\/\/\S+)$/m);
-  const statsUrl = `${await src.line(/stats: (\S+)\/stats\.json/)}/stats.json`;
+  const uri = (await src.waitFor(/^(meshtv:\/\/\S+)$/m, 'stdout', 30_000))[1] as string;
+  const statsUrl = `${(await src.waitFor(/stats: (\S+)\/stats\.json/, 'stderr', 30_000))[1]}/stats.json`;
   const channelId = (uri.match(/[0-9a-f]{64}/) as RegExpMatchArray)[0];
   const browser = await chromium.launch({
     executablePath: process.env.MESHTV_CHROMIUM ?? '/usr/bin/chromium',
@@ -175,8 +157,8 @@ try {
   );
   await browser.close();
 } finally {
-  tracker.child.kill();
-  source?.child.kill();
+  await tracker.stop();
+  await source?.stop();
   frameSource?.ffmpeg.kill();
   fs.rmSync(dir, { recursive: true, force: true });
   net?.destroy();
