@@ -51,6 +51,19 @@ const OFFER_TTL_MS = 30_000;
 /** Offers being answered at once, at most. */
 const MAX_INCOMING_PENDING = 8;
 const MAX_SIGNAL_MESSAGE_BYTES = 64 * 1024;
+/**
+ * The one data channel of a link, made by each end itself on its connection before any
+ * description is applied: pre-negotiated (the same id on both ends) rather than announced in
+ * band. Both ends so listen before the first byte can arrive. An announced channel reaches the
+ * answering end through a 'datachannel' event, and a browser page once lost the hello its peer
+ * sent the moment the channel opened (then refused the Auth behind it as out of turn); the
+ * announcement also cost a round trip before the answering end could speak. A peer of an older
+ * meshtv announces its channel instead: the two never share a channel, so never link.
+ */
+function linkChannel(pc: PeerConnectionLike): DataChannelLike {
+  return pc.createDataChannel('meshtv', { negotiated: true, id: 0 });
+}
+
 /** Looks at an opened link's descriptions for their fingerprints, this often and this many times. */
 const BIND_RETRY_MS = 50;
 const BIND_TRIES = 20;
@@ -208,8 +221,7 @@ export class WebRtcSignaling {
 
   private async makeOffer(): Promise<{ offer: SessionDescriptionLike; offer_id: string }> {
     const pc = this.createPeerConnection();
-    const channel = pc.createDataChannel('meshtv', { ordered: true });
-    // Listening from the start: a message must not slip by before the connection exists.
+    const channel = linkChannel(pc);
     const conn = new WebRtcConnection(channel, () => pc.close());
     const offerId = binaryString(randomIdBytes());
     const timer = setTimeout(() => {
@@ -261,9 +273,7 @@ export class WebRtcSignaling {
     };
     const giveUp = setTimeout(fail, OFFER_TTL_MS);
     this.onIceFailure(pc, fail);
-    pc.addEventListener('datachannel', (ev) => {
-      if (ev.channel !== undefined) this.acceptChannel(pc, ev.channel, giveUp);
-    });
+    this.acceptChannel(pc, giveUp);
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp });
       await pc.setLocalDescription(await pc.createAnswer());
@@ -287,21 +297,15 @@ export class WebRtcSignaling {
   }
 
   /** The data channel of an answered offer: a link once it is open (`giveUp` no longer applies then). */
-  private acceptChannel(pc: PeerConnectionLike, channel: DataChannelLike, giveUp: ReturnType<typeof setTimeout>): void {
-    // Listening at once: the peer's hello may arrive before our 'open' handler has run (an
-    // announced channel can already be open), and a lost hello gets the link dropped.
+  private acceptChannel(pc: PeerConnectionLike, giveUp: ReturnType<typeof setTimeout>): void {
+    const channel = linkChannel(pc);
     const conn = new WebRtcConnection(channel, () => pc.close());
-    let done = false;
-    const open = () => {
-      if (done) return;
-      done = true;
+    channel.addEventListener('open', () => {
       clearTimeout(giveUp);
       this.incoming.delete(pc);
       if (this.stopped || !this.o.accept()) return pc.close();
       this.opened(pc, conn, false);
-    };
-    if (channel.readyState === 'open') open();
-    else channel.addEventListener('open', open);
+    });
   }
 
   /** A peer's answer to one of our offers. */

@@ -21,7 +21,7 @@ export interface PeerConnectionLike {
   readonly localDescription: SessionDescriptionLike | null;
   readonly remoteDescription: SessionDescriptionLike | null;
   readonly iceGatheringState: string;
-  createDataChannel(label: string, init?: { ordered?: boolean }): DataChannelLike;
+  createDataChannel(label: string, init?: { ordered?: boolean; negotiated?: boolean; id?: number }): DataChannelLike;
   createOffer(): Promise<SessionDescriptionLike>;
   createAnswer(): Promise<SessionDescriptionLike>;
   setLocalDescription(d: SessionDescriptionLike): Promise<void>;

@@ -24,11 +24,14 @@ class FakePeerConnection implements PeerConnectionLike {
   remoteDescription: SessionDescriptionLike | null = null;
   readonly iceGatheringState = 'complete';
   closed = false;
-  private readonly listeners = new Map<string, ((ev: { channel?: DataChannelLike }) => void)[]>();
+  /** The link's channel, made by the signalling; opened when the test says. */
+  channel: FakeChannel | undefined;
   /** What remoteDescription shows once set (the test may hold it back). */
   constructor(readonly showRemote: (d: SessionDescriptionLike) => void) {}
-  createDataChannel(): DataChannelLike {
-    throw new Error('not used');
+  createDataChannel(_label: string, init?: { negotiated?: boolean; id?: number }): DataChannelLike {
+    assert.deepEqual(init, { negotiated: true, id: 0 }, 'both ends make the same channel themselves');
+    this.channel = new FakeChannel();
+    return this.channel;
   }
   async createOffer(): Promise<SessionDescriptionLike> {
     return { type: 'offer', sdp: sdpWith('aa:bb') };
@@ -42,12 +45,7 @@ class FakePeerConnection implements PeerConnectionLike {
   async setRemoteDescription(d: SessionDescriptionLike): Promise<void> {
     this.showRemote(d);
   }
-  addEventListener(type: string, listener: (ev: { channel?: DataChannelLike }) => void): void {
-    this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
-  }
-  fire(type: string, ev: { channel?: DataChannelLike }): void {
-    for (const l of this.listeners.get(type) ?? []) l(ev);
-  }
+  addEventListener(): void {}
   close(): void {
     this.closed = true;
   }
@@ -56,15 +54,22 @@ class FakePeerConnection implements PeerConnectionLike {
   }
 }
 
-const openChannel = (): DataChannelLike => ({
-  binaryType: 'arraybuffer',
-  readyState: 'open',
-  bufferedAmount: 0,
-  bufferedAmountLowThreshold: 0,
-  send: () => {},
-  close: () => {},
-  addEventListener: () => {},
-});
+class FakeChannel implements DataChannelLike {
+  binaryType = 'arraybuffer';
+  readyState = 'connecting';
+  readonly bufferedAmount = 0;
+  bufferedAmountLowThreshold = 0;
+  private readonly onOpen: ((ev: { data?: unknown }) => void)[] = [];
+  send(): void {}
+  close(): void {}
+  addEventListener(type: string, listener: (ev: { data?: unknown }) => void): void {
+    if (type === 'open') this.onOpen.push(listener);
+  }
+  open(): void {
+    this.readyState = 'open';
+    for (const l of this.onOpen) l({});
+  }
+}
 
 /** One signalling session over a fake socket, receiving one offer whose remote description shows as `show` says. */
 async function offerArrives(show: (pc: FakePeerConnection, d: SessionDescriptionLike) => void, offerFingerprint: string | undefined) {
@@ -106,7 +111,7 @@ async function offerArrives(show: (pc: FakePeerConnection, d: SessionDescription
   });
   await waitUntil('the offer is answered', () => pcs[0]?.localDescription !== null && pcs.length === 1, 2000);
   const pc = pcs[0] as FakePeerConnection;
-  pc.fire('datachannel', { channel: openChannel() });
+  pc.channel?.open();
   return { signaling, pc, connections };
 }
 
