@@ -142,7 +142,7 @@ try {
     process.stdout.write(
       `tab ${i + 1}: played ${(f.player.currentTime - t.player.currentTime).toFixed(1)} s, stalls ${f.player.stalls - t.player.stalls} (longest ${f.player.longestStallMs} ms), ` +
         `lag p50 ${Math.round(median(lags[i] ?? []))} ms max ${Math.round(max(lags[i] ?? []))} ms (its own count); ` +
-        `painted frames: ${painted[i]?.lags.length}, lag p50 ${Math.round(median(painted[i]?.lags ?? []))} ms p95 ${Math.round(quantile(painted[i]?.lags ?? [], 0.95) ?? Number.NaN)} ms, skipped ${painted[i]?.skipped}; from peers ${(f.shareFromPeers * 100).toFixed(0)}%, origin ${f.mediaBytesFromOrigin} B\n`,
+        `painted frames: ${painted[i]?.lags.length}, lag p50 ${Math.round(median(painted[i]?.lags ?? []))} ms p95 ${Math.round(quantile(painted[i]?.lags ?? [], 0.95) ?? Number.NaN)} ms, skipped ${painted[i]?.skipped} (and ${painted[i]?.unread} shown but not read in time); from peers ${(f.shareFromPeers * 100).toFixed(0)}%, origin ${f.mediaBytesFromOrigin} B\n`,
     );
   });
   process.stdout.write(
@@ -153,7 +153,7 @@ try {
       `S on the wire = ${(wire / produced).toFixed(3)} (${wire} B in ${packets} packets, ${Math.round(wire / Math.max(1, packets))} B each, left the broadcaster's interface)\n`,
     );
   process.stdout.write(
-    `${JSON.stringify({ tabs, durationS, S: sent / produced, ...(wire !== undefined ? { wireS: wire / produced } : {}), lagP50Ms: lags.map((l) => Math.round(median(l))), paintedLagP50Ms: painted.map((f) => Math.round(median(f.lags))), paintedLagP95Ms: painted.map((f) => Math.round(quantile(f.lags, 0.95) ?? Number.NaN)), skippedFrames: painted.map((f) => f.skipped), stalls: t1.map((f, i) => f.player.stalls - (t0[i] as Figures).player.stalls) })}\n`,
+    `${JSON.stringify({ tabs, durationS, S: sent / produced, ...(wire !== undefined ? { wireS: wire / produced } : {}), lagP50Ms: lags.map((l) => Math.round(median(l))), paintedLagP50Ms: painted.map((f) => Math.round(median(f.lags))), paintedLagP95Ms: painted.map((f) => Math.round(quantile(f.lags, 0.95) ?? Number.NaN)), skippedFrames: painted.map((f) => f.skipped), unreadFrames: painted.map((f) => f.unread), stalls: t1.map((f, i) => f.player.stalls - (t0[i] as Figures).player.stalls) })}\n`,
   );
   await browser.close();
 } finally {

@@ -48,9 +48,12 @@ export function startFrameSource(fps: number, udpUrl: string): FrameSource {
   return { ffmpeg, t0 };
 }
 
-/** What a tab saw: each painted frame's number and when it was painted (wall clock, ms). */
+/**
+ * What a tab saw: each painted frame's number, when it was painted (wall clock, ms), and the
+ * <video>'s count of frames presented so far (requestVideoFrameCallback's presentedFrames).
+ */
 export interface FrameSamples {
-  frames: [number, number][];
+  frames: [number, number, number][];
 }
 
 /**
@@ -66,7 +69,7 @@ export async function watchFrames(page: Page): Promise<void> {
     const ctx = canvas.getContext('2d', { willReadFrequently: true });
     const store = { frames: [] };
     window.benchFrames = store;
-    function onFrame() {
+    function onFrame(_now, meta) {
       const paintedAt = Date.now();
       if (video.videoWidth > 0) {
         canvas.width = video.videoWidth;
@@ -75,7 +78,7 @@ export async function watchFrames(page: Page): Promise<void> {
         const row = ctx.getImageData(0, block / 2, bits * block, 1).data;
         let n = 0;
         for (let k = 0; k < bits; k++) if (row[(k * block + block / 2) * 4] > 128) n += 2 ** k;
-        store.frames.push([n, paintedAt]);
+        store.frames.push([n, paintedAt, meta.presentedFrames]);
       }
       video.requestVideoFrameCallback(onFrame);
     }
@@ -89,17 +92,30 @@ export async function readFrames(page: Page): Promise<FrameSamples> {
 
 /**
  * Lags (painted at minus captured at, ms) of the frames painted in [fromMs, toMs], and the
- * frames skipped among them: numbers never painted between two that were.
+ * numbers missing among them: `skipped`, never presented by the <video>, and `unread`, presented
+ * but gone before this page's callback could read them (a busy tab; not a fault of playback).
  */
-export function frameFigures(s: FrameSamples, t0: number, fps: number, fromMs: number, toMs: number): { lags: number[]; skipped: number } {
+export function frameFigures(
+  s: FrameSamples,
+  t0: number,
+  fps: number,
+  fromMs: number,
+  toMs: number,
+): { lags: number[]; skipped: number; unread: number } {
   const lags: number[] = [];
   let skipped = 0;
-  let last: number | undefined;
-  for (const [n, at] of s.frames) {
+  let unread = 0;
+  let last: [number, number] | undefined;
+  for (const [n, at, presented] of s.frames) {
     if (at < fromMs || at > toMs) continue;
     lags.push(at - (t0 + (n * 1000) / fps));
-    if (last !== undefined && n > last + 1) skipped += n - last - 1;
-    if (last === undefined || n > last) last = n;
+    if (last !== undefined && n > last[0] + 1) {
+      const missing = n - last[0] - 1;
+      const presentedBetween = Math.min(missing, Math.max(0, presented - last[1] - 1));
+      unread += presentedBetween;
+      skipped += missing - presentedBetween;
+    }
+    if (last === undefined || n > last[0]) last = [n, presented];
   }
-  return { lags, skipped };
+  return { lags, skipped, unread };
 }

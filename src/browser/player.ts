@@ -10,7 +10,7 @@
 import { FLAG_END_OF_STREAM } from '../protocol/chunk.js';
 import { MseSink } from './mse-sink.js';
 import { DEFAULT_PLAYER_CONFIG, type MsePlayerConfig, type MsePlayerStats } from './player-config.js';
-import { contiguousAhead, evictionEnd, gapTarget, newestEnd, oldestStart } from './timeshift.js';
+import { contiguousAhead, evictionEnd, gapTarget, liveAction, newestEnd, oldestStart } from './timeshift.js';
 import { TimeshiftControl } from './timeshift-control.js';
 import { type RemuxSegment, type TsChunkIn, TsRemuxer } from './ts-remuxer.js';
 import { PlayerControls } from './ui/player-controls.js';
@@ -45,6 +45,8 @@ export class MsePlayer {
   private playRequestedAt = 0;
   private needsGesture = false;
   private firstFrameAt: number | undefined;
+  /** Playback has been within catchUpAboveS of the newest data since its first frame (see liveAction). */
+  private settled = false;
   private ended = false;
   private destroyed = false;
   private failed = false;
@@ -342,19 +344,18 @@ export class MsePlayer {
     return true;
   }
 
-  /** Stays close to the newest data: 1.1x when somewhat behind, a seek when far behind. */
+  /** Stays close to the newest data (liveAction): 1.1x when somewhat behind, a seek when far behind. */
   private keepNearNewest(ct: number): void {
     const v = this.video;
     const edge = newestEnd(v.buffered);
-    const behind = edge - ct;
-    if (behind > this.config.seekAboveS) {
+    const action = liveAction(edge - ct, this.settled, this.config);
+    if (action !== 'seek' && edge - ct <= this.config.catchUpAboveS) this.settled = true;
+    if (action === 'seek') {
       this.counts.liveSeeks++;
       v.playbackRate = 1;
       v.currentTime = edge - this.config.seekToBehindS;
-      return;
-    }
-    if (behind > this.config.catchUpAboveS && v.playbackRate !== this.config.catchUpRate) v.playbackRate = this.config.catchUpRate;
-    else if (behind < this.config.catchUpBelowS && v.playbackRate !== 1) v.playbackRate = 1;
+    } else if (action === 'catch-up' && v.playbackRate !== this.config.catchUpRate) v.playbackRate = this.config.catchUpRate;
+    else if (action === 'normal' && v.playbackRate !== 1) v.playbackRate = 1;
   }
 
   /**

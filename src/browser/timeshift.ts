@@ -85,3 +85,24 @@ export function timeshiftLabel(atLive: boolean, behindS: number): string {
   const s = String(total % 60).padStart(2, '0');
   return h > 0 ? `-${h}:${String(m).padStart(2, '0')}:${s}` : `-${m}:${s}`;
 }
+
+/** What following the live edge asks of the player: jump to it, play faster, play at 1x, or nothing. */
+export type LiveAction = 'seek' | 'catch-up' | 'normal' | 'keep';
+
+/**
+ * Following the live edge from `behindS` behind the newest data: far behind, a seek; somewhat
+ * behind, faster playback, back to 1x once close. A player that has not yet been close since its
+ * first frame (`settled` false) started on a backlog, typically the burst a channel sends as it
+ * starts: it jumps anything over the catch-up threshold, since at 1.1x a 5 s backlog would take
+ * 50 s to play off, and frames skipped before the viewer has settled in go unseen.
+ */
+export function liveAction(
+  behindS: number,
+  settled: boolean,
+  c: { seekAboveS: number; catchUpAboveS: number; catchUpBelowS: number },
+): LiveAction {
+  if (behindS > (settled ? c.seekAboveS : c.catchUpAboveS)) return 'seek';
+  if (behindS > c.catchUpAboveS) return 'catch-up';
+  if (behindS < c.catchUpBelowS) return 'normal';
+  return 'keep';
+}

@@ -1,10 +1,11 @@
 // The web player's timeshift decisions (src/browser/timeshift.ts) on plain buffered ranges:
 // where a step back or forward lands, when it snaps back to live, what is evicted, and the
-// badge's text. Chromium shows them at work in embed.test.ts.
+// badge's text, and how playback follows the live edge. Chromium shows them at work in embed.test.ts.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { contiguousAhead, evictionEnd, gapTarget, planSeek, type Ranges, timeshiftLabel } from '../../src/browser/timeshift.js';
+import { DEFAULT_PLAYER_CONFIG } from '../../src/browser/player-config.js';
+import { contiguousAhead, evictionEnd, gapTarget, liveAction, planSeek, type Ranges, timeshiftLabel } from '../../src/browser/timeshift.js';
 
 function ranges(...pairs: [number, number][]): Ranges {
   return { length: pairs.length, start: (i) => (pairs[i] as [number, number])[0], end: (i) => (pairs[i] as [number, number])[1] };
@@ -49,4 +50,15 @@ test('the badge says LIVE at the edge, else how far behind, as TV apps do', () =
   assert.equal(timeshiftLabel(false, 150), '-2:30');
   assert.equal(timeshiftLabel(false, 3725), '-1:02:05');
   assert.equal(timeshiftLabel(false, -3), '-0:00');
+});
+
+test('a player that starts on a backlog jumps to live; once settled it catches up at 1.1x and seeks only far behind', () => {
+  const c = DEFAULT_PLAYER_CONFIG;
+  // The burst a channel sends as it starts: 5 s behind at the first frame.
+  assert.equal(liveAction(5, false, c), 'seek');
+  assert.equal(liveAction(1.2, false, c), 'keep');
+  // The same backlog after a stall, once playback had been at live: played off faster.
+  assert.equal(liveAction(5, true, c), 'catch-up');
+  assert.equal(liveAction(c.seekAboveS + 0.5, true, c), 'seek');
+  assert.equal(liveAction(0.5, true, c), 'normal');
 });
