@@ -15,7 +15,11 @@ export interface ThumbnailOptions {
   /** The newest chunk payload that starts with a keyframe (MPEG-TS), if any. */
   latestKeyframe: () => Uint8Array | undefined;
   log: Logger;
-  /** @default 10000 */
+  /**
+   * A directory card needs no fresher picture, and each costs an ffmpeg decode and a post of
+   * about 6 KB: every 10 s that was 0.5% of a 0.9 Mbit/s stream's bytes on the broadcaster's
+   * interface (bench/browsers.ts --netns). @default 30000
+   */
   intervalMs?: number;
 }
 
@@ -46,7 +50,7 @@ export function startThumbnails(o: ThumbnailOptions): { stop(): void } {
     }
   };
   const first = setTimeout(() => void tick(), 2000);
-  const timer = setInterval(() => void tick(), o.intervalMs ?? 10_000);
+  const timer = setInterval(() => void tick(), o.intervalMs ?? 30_000);
   timer.unref();
   first.unref();
   return {
