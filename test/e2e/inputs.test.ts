@@ -180,26 +180,33 @@ describe('broadcaster inputs, end to end', { concurrency: true, timeout: 150_000
     ffmpeg(['-re', '-t', '3', '-i', clip, '-c', 'copy', '-f', 'flv', `rtmp://127.0.0.1:${port}/live/guess`]);
     await b.waitFor(/refused an RTMP push to stream key "guess"/, 'stderr', 15_000);
     await b.waitFor(/listening again/, 'stderr');
-    // OBS retries until the server is back; so does this pusher.
-    const push = async (): Promise<ChildProcess> => {
-      for (;;) {
-        const pusher = ffmpeg(['-re', '-stream_loop', '-1', '-i', clip, '-c', 'copy', '-f', 'flv', `rtmp://127.0.0.1:${port}/live/s3cret`]);
-        const exited = await Promise.race([
-          new Promise<boolean>((r) => pusher.on('exit', () => r(true))),
-          new Promise<boolean>((r) => setTimeout(() => r(false), 2000)),
-        ]);
-        if (!exited) return pusher;
-        await new Promise((r) => setTimeout(r, 300));
-      }
+    // OBS retries until the server is back; so does this pusher, until told to stop. (A pusher
+    // still running 2 s after its start was once taken for connected: on a loaded machine
+    // ffmpeg took 2.3 s to find the server not listening yet, and nothing pushed.)
+    const keepPushing = (): { stop(): void } => {
+      let stopped = false;
+      let pusher: ChildProcess | undefined;
+      const start = () => {
+        if (stopped) return;
+        pusher = ffmpeg(['-re', '-stream_loop', '-1', '-i', clip, '-c', 'copy', '-f', 'flv', `rtmp://127.0.0.1:${port}/live/s3cret`]);
+        pusher.on('exit', () => setTimeout(start, 300));
+      };
+      start();
+      return {
+        stop: () => {
+          stopped = true;
+          pusher?.kill('SIGTERM');
+        },
+      };
     };
-    const pusher = await push();
+    const first = keepPushing();
     const viewer = await watchAndDecode(b, 25);
 
     // OBS stops and starts streaming again: the server listens again, the viewer carries on,
     // and its playlist marks the new timeline.
-    pusher.kill('SIGTERM');
+    first.stop();
     await b.waitFor(/ended; listening again/, 'stderr');
-    await push();
+    const second = keepPushing();
     const played = (await getJson<ViewerStats>(`${viewer.base}/stats.json`)).chunksPlayed;
     await waitUntil(
       'the viewer plays the second push',
@@ -211,6 +218,7 @@ describe('broadcaster inputs, end to end', { concurrency: true, timeout: 150_000
       async () => (await (await fetch(`${viewer.base}/live.m3u8`)).text()).includes('#EXT-X-DISCONTINUITY\n'),
       15_000,
     );
+    second.stop();
     await viewer.proc.stop();
     await b.stop();
   });
