@@ -83,7 +83,6 @@ export interface SignalingStats {
 
 interface PendingOffer {
   pc: PeerConnectionLike;
-  channel: DataChannelLike;
   timer: ReturnType<typeof setTimeout>;
   answered: boolean;
 }
@@ -231,7 +230,7 @@ export class WebRtcSignaling {
       if (p.answered) this.iceFailed();
       pc.close();
     }, OFFER_TTL_MS);
-    this.pending.set(offerId, { pc, channel, timer, answered: false });
+    this.pending.set(offerId, { pc, timer, answered: false });
     this.onIceFailure(pc, () => {
       const p = this.pending.get(offerId);
       if (p === undefined) return;

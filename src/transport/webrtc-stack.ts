@@ -26,7 +26,7 @@ export interface PeerConnectionLike {
   createAnswer(): Promise<SessionDescriptionLike>;
   setLocalDescription(d: SessionDescriptionLike): Promise<void>;
   setRemoteDescription(d: SessionDescriptionLike): Promise<void>;
-  addEventListener(type: string, listener: (ev: { channel?: DataChannelLike }) => void): void;
+  addEventListener(type: string, listener: () => void): void;
   close(): void;
   getStats(): Promise<StatsLike>;
   readonly connectionState?: string;
