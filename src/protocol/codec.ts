@@ -18,8 +18,11 @@ import { RemoteProtocolError } from './errors.js';
  *    WebRTC link an Auth message follows the hello, signing both ends' DTLS fingerprints.
  *    The hello keeps its layout, so a peer of protocol 5 reads our version and refuses
  *    cleanly, as we refuse it.
+ * 7: the source sends a HAVE only for a keyframe, and to neighbours that are not relaying
+ *    viewers: a viewer takes the source to hold every chunk up to the newest one it verified
+ *    (the source made them all), and hears of the newest ones from the viewer it pushed them to.
  */
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 export const PEER_ID_BYTES = 16;
 /** Bytes of a node key (an Ed25519 public key) and of a signature made with it. */
 export const NODE_KEY_BYTES = 32;

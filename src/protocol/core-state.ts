@@ -23,6 +23,10 @@ export class CoreState {
   readonly stats: CoreStats = emptyCoreStats();
   readonly transmits: { to: PeerId; msg: WireMessage }[] = [];
   readonly events: CoreEvent[] = [];
+  /** The neighbour that said it is the source (viewers): it holds what it made, told or not. */
+  source: Neighbour | undefined;
+  /** Newest chunk the source is taken to hold for that reason. */
+  private sourceHoldsUpTo = -1;
 
   constructor(
     readonly config: PeerCoreConfig,
@@ -38,6 +42,7 @@ export class CoreState {
   }
 
   removeNeighbour(n: Neighbour): void {
+    if (n === this.source) this.source = undefined;
     this.requests.removeAll(n);
     this.neighbours.delete(n.peer);
     this.neighbourList.splice(this.neighbourList.indexOf(n), 1);
@@ -87,6 +92,29 @@ export class CoreState {
     if (n.holds.size >= this.config.windowChunks + this.config.maxAheadChunks) this.pruneHas(n);
     n.holds.add(seq);
     this.chunks.noteOffered(seq, nowMs);
+  }
+
+  /**
+   * A viewer verified chunk `seq`: the source made it, and every chunk before it, and holds them
+   * for a window far longer than playback waits, so it offers them without a HAVE (protocol 7).
+   * Only verified chunks count: a peer's claim of a chunk ahead could otherwise make us ask the
+   * source for one it never made, and strike it for refusing. Keyframes still come in HAVEs.
+   */
+  inferSourceHolds(nowMs: number, seq: number): void {
+    const src = this.source;
+    if (src === undefined || src.closing || seq <= this.sourceHoldsUpTo) return;
+    const from = Math.max(this.sourceHoldsUpTo + 1, seq - this.config.maxAheadChunks, this.chunks.start());
+    this.sourceHoldsUpTo = seq;
+    for (let s = from; s <= seq; s++) {
+      if (src.holds.has(s)) continue;
+      src.holds.add(s);
+      this.chunks.noteOffered(s, nowMs);
+    }
+  }
+
+  /** The source is taken to hold nothing until told or shown again (a new source, a restart). */
+  forgetSourceHolds(): void {
+    this.sourceHoldsUpTo = -1;
   }
 
   private pruneHas(n: Neighbour): void {

@@ -288,6 +288,7 @@ export class Fetching {
     s.chunks.clear();
     this.originAsked.clear();
     this.lastNewChunkAtMs = undefined;
+    s.forgetSourceHolds();
     for (const n of s.neighbourList) {
       s.requests.removeAll(n);
       n.holds.clear();

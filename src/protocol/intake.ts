@@ -84,6 +84,7 @@ export class Intake {
     const s = this.state;
     const fresh = chunk.seq > s.chunks.newest;
     this.fetching.store(nowMs, chunk);
+    s.inferSourceHolds(nowMs, chunk.seq);
     if (s.requests.has(chunk.seq)) this.fetching.cancelRequests(nowMs, chunk.seq);
     s.events.push({ type: 'chunk', chunk, from: from?.peer });
     // A viewer that does not upload does not advertise either: nobody waits on it.

@@ -259,6 +259,10 @@ export class PeerCore {
     }
     n.role = msg.role;
     n.relays = msg.relays !== false;
+    if (msg.role === 'source' && this.config.role === 'viewer') {
+      this.state.source = n;
+      this.state.forgetSourceHolds();
+    }
     this.state.events.push({ type: 'hello', peer: n.peer, peerId: msg.peerId, role: msg.role });
   }
 

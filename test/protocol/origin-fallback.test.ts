@@ -25,8 +25,8 @@ const chunk = (seq: number): Chunk =>
     key.sign,
   );
 
-/** A viewer linked to the source at 1_000_000 ms, hello exchanged. */
-function viewerOfSource(config: Partial<PeerCoreConfig>): PeerCore {
+/** A viewer linked to the source (or to one relaying viewer) at 1_000_000 ms, hello exchanged. */
+function viewerOfSource(config: Partial<PeerCoreConfig>, role: 'source' | 'viewer' = 'source'): PeerCore {
   const viewer = new PeerCore(
     { role: 'viewer', ...config },
     { channelKey: key.publicKey, localPeerId: new Uint8Array(16), verify: nodeVerify, random: seededRandom(5) },
@@ -37,7 +37,7 @@ function viewerOfSource(config: Partial<PeerCoreConfig>): PeerCore {
     version: PROTOCOL_VERSION,
     channelKey: key.publicKey,
     peerId: new Uint8Array(16).fill(1),
-    role: 'source',
+    role,
   });
   return viewer;
 }
@@ -87,7 +87,9 @@ test('without the fallback turned on, nothing is asked from the origin', () => {
 });
 
 test('while chunks keep coming from a neighbour, only a hole behind newer ones is asked from the origin, not the edge', () => {
-  const viewer = viewerOfSource({ originFallback: true, minStartLagMs: 0 });
+  // A viewer neighbour: the source is taken to hold a hole behind newer chunks and is asked for
+  // it first (protocol 7).
+  const viewer = viewerOfSource({ originFallback: true, minStartLagMs: 0 }, 'viewer');
   // The link slows down after the start: from chunk 4 on, each lands a second later than the
   // player wants it, and chunk 6 never comes.
   const arrival = (seq: number) => 1_000_000 + seq * 250 + (seq < 4 ? 50 : 1050);
