@@ -233,7 +233,7 @@ export class TcpTransport implements Transport {
   }
 }
 
-/** Bytes of a hello up to protocol 6: type, version, channel key (32), peer id (16), role. */
+/** Bytes of a hello (its layout is the same in every protocol so far): type, version, channel key (32), peer id (16), role. */
 const PLAIN_HELLO_BYTES = 51;
 
 /** An older peer's plain-text hello at the start of a connection (its length prefix, then type 1, then a version below ours). */

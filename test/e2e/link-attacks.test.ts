@@ -18,7 +18,7 @@ import { SwarmNode } from '../../src/native/swarm-node.js';
 import { announce } from '../../src/native/tracker-client.js';
 import type { ViewerStats } from '../../src/native/viewer.js';
 import { FLAG_KEYFRAME, signChunk } from '../../src/protocol/chunk.js';
-import { MsgType, makeBufferMap, type WireMessage } from '../../src/protocol/codec.js';
+import { MsgType, makeBufferMap, PROTOCOL_VERSION, type WireMessage } from '../../src/protocol/codec.js';
 import { PeerCore } from '../../src/protocol/peer-core.js';
 import { seededRandom } from '../../src/protocol/random.js';
 import { CoreDriver } from '../../src/runtime/core-driver.js';
@@ -193,9 +193,12 @@ test('id theft, a banned host under a fresh key, floods and an old-protocol peer
   const old = await Attacker.connect(target.address, target.port, { localAddress: '127.0.0.83', plain: true, version: 5 });
   old.hello(c.channelKey);
   const reply = await old.next((m): m is Extract<WireMessage, { type: MsgType.Hello }> => m.type === MsgType.Hello, 5000);
-  assert.equal(reply.version, 6, 'the old peer is not told our version');
+  assert.equal(reply.version, PROTOCOL_VERSION, 'the old peer is not told our version');
   assert.ok(await old.droppedWithin(5000));
-  await victim.proc.waitFor(/refused a peer at 127\.0\.0\.83: it speaks protocol 5 in plain text, this node 6/, 'stderr');
+  await victim.proc.waitFor(
+    new RegExp(`refused a peer at 127\\.0\\.0\\.83: it speaks protocol 5 in plain text, this node ${PROTOCOL_VERSION}`),
+    'stderr',
+  );
 });
 
 /**
