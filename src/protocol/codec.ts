@@ -21,6 +21,7 @@ import { RemoteProtocolError } from './errors.js';
  * 7: the source sends a HAVE only for a keyframe, and to neighbours that are not relaying
  *    viewers: a viewer takes the source to hold every chunk up to the newest one it verified
  *    (the source made them all), and hears of the newest ones from the viewer it pushed them to.
+ *    The top four bits of a HAVE's flags say when the sender's upload queue takes a request.
  */
 export const PROTOCOL_VERSION = 7;
 export const PEER_ID_BYTES = 16;
@@ -76,7 +77,27 @@ export interface BufferMapMsg {
 export interface HaveMsg {
   type: MsgType.Have;
   seq: number;
+  /** The chunk's flags, and the sender's room (haveRoomFlags). */
   flags: number;
+}
+
+/**
+ * The top four bits of a HAVE's flags byte are no chunk flag (protocol 7): how long until the
+ * sender's upload queue takes a request, in units of HAVE_ROOM_UNIT_MS (0: it takes one now).
+ * A request sooner would be answered Busy; the receiver asks others meanwhile, without the
+ * round trip. Busy answers were most of a swarm's messages.
+ */
+const HAVE_ROOM_SHIFT = 4;
+export const HAVE_ROOM_UNIT_MS = 32;
+
+/** The flag bits that say a queue has room in `roomMs` (rounded up, at most 15 units). */
+export function haveRoomFlags(roomMs: number): number {
+  return Math.min(15, Math.max(0, Math.ceil(roomMs / HAVE_ROOM_UNIT_MS))) << HAVE_ROOM_SHIFT;
+}
+
+/** When a HAVE's sender takes a request, ms from when it sent the HAVE. */
+export function haveRoomMs(flags: number): number {
+  return (flags >> HAVE_ROOM_SHIFT) * HAVE_ROOM_UNIT_MS;
 }
 export interface RequestMsg {
   type: MsgType.Request;

@@ -4,7 +4,7 @@
 // and handed to playout.
 
 import { type Chunk, FLAG_KEYFRAME } from './chunk.js';
-import { MsgType, NO_SEQ } from './codec.js';
+import { haveRoomFlags, MsgType, NO_SEQ } from './codec.js';
 import type { CoreState } from './core-state.js';
 import { FetchRateMeter } from './fetch-rate.js';
 import type { Fetching } from './fetching.js';
@@ -94,7 +94,7 @@ export class Intake {
       // ahead of this on the link, and a chunk that arrived in between was otherwise never
       // advertised to them (a newcomer skipped it soon after starting).
       // One message for all of them: nothing changes a message once it is queued.
-      const have = { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags } as const;
+      const have = { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags | haveRoomFlags(s.uploads.roomInMs(nowMs)) } as const;
       for (const other of s.neighbourList) {
         if (other === from || other.closing || other.holds.has(chunk.seq)) continue;
         s.send(nowMs, other.peer, have);
