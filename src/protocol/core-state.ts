@@ -23,9 +23,13 @@ export class CoreState {
   readonly stats: CoreStats = emptyCoreStats();
   readonly transmits: { to: PeerId; msg: WireMessage }[] = [];
   readonly events: CoreEvent[] = [];
-  /** The neighbour that said it is the source (viewers): it holds what it made, told or not. */
-  source: Neighbour | undefined;
-  /** Newest chunk the source is taken to hold for that reason. */
+  /**
+   * The neighbours that said they are the source (viewers): the source holds what it made, told
+   * or not. Usually one; a peer that only claims the role is struck like any other when it
+   * does not deliver, and the real source keeps its place beside it.
+   */
+  readonly sources: Neighbour[] = [];
+  /** Newest chunk the sources are taken to hold for that reason. */
   private sourceHoldsUpTo = -1;
 
   constructor(
@@ -42,7 +46,8 @@ export class CoreState {
   }
 
   removeNeighbour(n: Neighbour): void {
-    if (n === this.source) this.source = undefined;
+    const source = this.sources.indexOf(n);
+    if (source >= 0) this.sources.splice(source, 1);
     this.requests.removeAll(n);
     this.neighbours.delete(n.peer);
     this.neighbourList.splice(this.neighbourList.indexOf(n), 1);
@@ -101,18 +106,23 @@ export class CoreState {
    * source for one it never made, and strike it for refusing. Keyframes still come in HAVEs.
    */
   inferSourceHolds(nowMs: number, seq: number): void {
-    const src = this.source;
-    if (src === undefined || src.closing || seq <= this.sourceHoldsUpTo) return;
+    if (this.sources.length === 0 || seq <= this.sourceHoldsUpTo) return;
     const from = Math.max(this.sourceHoldsUpTo + 1, seq - this.config.maxAheadChunks, this.chunks.start());
     this.sourceHoldsUpTo = seq;
-    for (let s = from; s <= seq; s++) {
-      if (src.holds.has(s)) continue;
-      src.holds.add(s);
-      this.chunks.noteOffered(s, nowMs);
+    for (const src of this.sources) {
+      if (src.closing) continue;
+      for (let s = from; s <= seq; s++) src.holds.add(s);
     }
+    for (let s = from; s <= seq; s++) this.chunks.noteOffered(s, nowMs);
   }
 
-  /** The source is taken to hold nothing until told or shown again (a new source, a restart). */
+  /** A neighbour said it is the source: from our next verified chunk, it is taken to hold what came before. */
+  addSource(n: Neighbour): void {
+    this.sources.push(n);
+    this.sourceHoldsUpTo = -1;
+  }
+
+  /** The sources are taken to hold nothing more until shown again (a restart). */
   forgetSourceHolds(): void {
     this.sourceHoldsUpTo = -1;
   }

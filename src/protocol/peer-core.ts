@@ -259,10 +259,7 @@ export class PeerCore {
     }
     n.role = msg.role;
     n.relays = msg.relays !== false;
-    if (msg.role === 'source' && this.config.role === 'viewer') {
-      this.state.source = n;
-      this.state.forgetSourceHolds();
-    }
+    if (msg.role === 'source' && this.config.role === 'viewer') this.state.addSource(n);
     this.state.events.push({ type: 'hello', peer: n.peer, peerId: msg.peerId, role: msg.role });
   }
 

@@ -33,8 +33,9 @@ export class Serving {
     this.pushCursor = (this.pushCursor + pushTo.size) % Math.max(1, ready.length);
     const have = { type: MsgType.Have, seq: chunk.seq, flags: chunk.flags } as const;
     // A relaying viewer takes us to hold every chunk before the newest it verified, and hears of
-    // this one from the viewer we push it to (protocol 7): a HAVE to each was 2.4% of a
-    // broadcaster's bytes on the wire beside four browser tabs. A keyframe is still told, as
+    // this one from the viewer we push it to (protocol 7): a HAVE to each was one small packet
+    // per chunk per tab, 15% of a broadcaster's packets beside four browser tabs (0.6% of its
+    // bytes, docs/architecture.md). A keyframe is still told, as
     // is anyone who may hear of it from nobody else (a viewer that does not relay gets no
     // pushes, and may know only us; a neighbour whose hello is on its way).
     const told = (n: Neighbour) => (chunk.flags & FLAG_KEYFRAME) !== 0 || n.role !== 'viewer' || !n.relays;

@@ -114,3 +114,19 @@ test("a neighbour's claim of a chunk ahead does not make a viewer ask the source
     `the claim was not even tried: ${JSON.stringify(asked)}`,
   );
 });
+
+test('a peer that only claims to be the source does not take the real source’s place', () => {
+  const viewer = core('viewer');
+  link(viewer, 'src', 'source');
+  link(viewer, 'fake', 'source');
+  sent(viewer);
+  viewer.handleDisconnected(T0 + 10, 'fake');
+  viewer.handleMessage(T0 + 50, 'src', { type: MsgType.ChunkData, chunk: chunk(0) });
+  viewer.handleMessage(T0 + 250, 'src', { type: MsgType.ChunkData, chunk: chunk(2) });
+  const requests: number[] = [];
+  for (let now = T0 + 300; now < T0 + 1500; now += 50) {
+    viewer.handleTimeout(now);
+    for (const { to, msg } of sent(viewer)) if (to === 'src' && msg.type === MsgType.Request) requests.push(msg.seq);
+  }
+  assert.deepEqual(requests, [1]);
+});
