@@ -41,7 +41,13 @@ export function meshtv(args: string[], env: Record<string, string> = {}, opts?: 
     child,
     stdout: '',
     stderr: '',
-    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+    // 'exit' can come before the last of stderr has been read (seen under load: exit 1 with an
+    // empty stderr); 'close' comes once the pipes are drained. A grandchild holding the pipes
+    // open must not hang a test, so 'exit' still settles it 2 s later.
+    exited: new Promise((resolve) => {
+      child.on('close', (code) => resolve(code));
+      child.on('exit', (code) => setTimeout(() => resolve(code), 2000).unref());
+    }),
     waitFor(pattern, stream = 'stdout', timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
