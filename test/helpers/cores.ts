@@ -20,8 +20,11 @@ export function testChunk(key: ChannelKey, seq: number, captureTimeMs: number, p
   );
 }
 
-/** `peer` connects to the core and says hello as `role` (its peer id is its first letter, repeated). */
-export function connectPeer(core: PeerCore, nowMs: number, peer: string, role: PeerRole, key: ChannelKey): void {
+/**
+ * `peer` connects to the core and says hello as `role` (its peer id is its first letter,
+ * repeated); `relays: false` for a viewer that does not relay.
+ */
+export function connectPeer(core: PeerCore, nowMs: number, peer: string, role: PeerRole, key: ChannelKey, relays = true): void {
   core.handleConnected(nowMs, peer);
   core.handleMessage(nowMs, peer, {
     type: MsgType.Hello,
@@ -29,6 +32,7 @@ export function connectPeer(core: PeerCore, nowMs: number, peer: string, role: P
     channelKey: key.publicKey,
     peerId: new Uint8Array(16).fill(peer.charCodeAt(0)),
     role,
+    ...(relays ? {} : { relays }),
   });
 }
 

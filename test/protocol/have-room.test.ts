@@ -4,25 +4,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadOrCreateKey, nodeVerify } from '../../src/crypto/keys.js';
-import { type Chunk, FLAG_KEYFRAME, signChunk } from '../../src/protocol/chunk.js';
-import { HAVE_ROOM_UNIT_MS, haveRoomFlags, haveRoomMs, MsgType, PROTOCOL_VERSION, type WireMessage } from '../../src/protocol/codec.js';
+import { type Chunk, FLAG_KEYFRAME } from '../../src/protocol/chunk.js';
+import { HAVE_ROOM_UNIT_MS, haveRoomFlags, haveRoomMs, MsgType } from '../../src/protocol/codec.js';
 import { PeerCore } from '../../src/protocol/peer-core.js';
 import { seededRandom } from '../../src/protocol/random.js';
+import { connectPeer, drainTransmits as sent, testChunk } from '../helpers/cores.js';
 import { tempDir } from '../helpers/processes.js';
 
-const { key } = loadOrCreateKey(`${tempDir('have-room')}/k.key`);
+const key = loadOrCreateKey(`${tempDir('have-room')}/k.key`).key;
 const T0 = 1_000_000;
-const chunk = (seq: number): Chunk =>
-  signChunk(
-    {
-      channelKey: key.publicKey,
-      seq,
-      captureTimeMs: T0 + seq * 100,
-      flags: seq % 10 === 0 ? FLAG_KEYFRAME : 0,
-      payload: new Uint8Array(400).fill(seq),
-    },
-    key.sign,
-  );
+const chunk = (seq: number): Chunk => testChunk(key, seq, T0 + seq * 100, 400, 10);
 
 function viewer(config: { uploadLimitBps?: number } = {}): PeerCore {
   return new PeerCore(
@@ -32,21 +23,7 @@ function viewer(config: { uploadLimitBps?: number } = {}): PeerCore {
 }
 
 function link(c: PeerCore, peer: string): void {
-  c.handleConnected(T0, peer);
-  c.handleMessage(T0, peer, {
-    type: MsgType.Hello,
-    version: PROTOCOL_VERSION,
-    channelKey: key.publicKey,
-    peerId: new Uint8Array(16).fill(peer.charCodeAt(0)),
-    role: 'viewer',
-  });
-}
-
-function sent(c: PeerCore): { to: string; msg: WireMessage }[] {
-  const out: { to: string; msg: WireMessage }[] = [];
-  for (let t = c.pollTransmit(); t !== undefined; t = c.pollTransmit()) out.push(t);
-  while (c.pollEvent() !== undefined) {}
-  return out;
+  connectPeer(c, T0, peer, 'viewer', key);
 }
 
 test('the room a HAVE carries survives the flags byte beside the chunk flags', () => {

@@ -4,50 +4,38 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadOrCreateKey, nodeVerify } from '../../src/crypto/keys.js';
-import { type Chunk, FLAG_KEYFRAME, signChunk } from '../../src/protocol/chunk.js';
-import { MsgType, PROTOCOL_VERSION, type WireMessage } from '../../src/protocol/codec.js';
+import type { Chunk } from '../../src/protocol/chunk.js';
+import { MsgType } from '../../src/protocol/codec.js';
 import { PeerCore } from '../../src/protocol/peer-core.js';
 import { seededRandom } from '../../src/protocol/random.js';
+import { connectPeer, drainTransmits as sent, testChunk } from '../helpers/cores.js';
 import { tempDir } from '../helpers/processes.js';
 
-const { key } = loadOrCreateKey(`${tempDir('source-haves')}/k.key`);
+const key = loadOrCreateKey(`${tempDir('source-haves')}/k.key`).key;
 const T0 = 1_000_000;
-const chunk = (seq: number): Chunk =>
-  signChunk(
-    {
-      channelKey: key.publicKey,
-      seq,
-      captureTimeMs: T0 + seq * 100,
-      flags: seq % 10 === 0 ? FLAG_KEYFRAME : 0,
-      payload: new Uint8Array(500).fill(seq),
-    },
-    key.sign,
-  );
+const chunk = (seq: number): Chunk => testChunk(key, seq, T0 + seq * 100, 500, 10);
 
-function core(role: 'source' | 'viewer', config: { uploadEnabled?: boolean } = {}): PeerCore {
+function core(role: 'source' | 'viewer'): PeerCore {
   return new PeerCore(
-    { role, minStartLagMs: 0, ...config },
+    { role, minStartLagMs: 0 },
     { channelKey: key.publicKey, localPeerId: new Uint8Array(16), verify: nodeVerify, random: seededRandom(3) },
   );
 }
 
 function link(c: PeerCore, peer: string, role: 'source' | 'viewer', relays = true): void {
-  c.handleConnected(T0, peer);
-  c.handleMessage(T0, peer, {
-    type: MsgType.Hello,
-    version: PROTOCOL_VERSION,
-    channelKey: key.publicKey,
-    peerId: new Uint8Array(16).fill(peer.length),
-    role,
-    relays,
-  });
+  connectPeer(c, T0, peer, role, key, relays);
 }
 
-function sent(c: PeerCore): { to: string; msg: WireMessage }[] {
-  const out: { to: string; msg: WireMessage }[] = [];
-  for (let t = c.pollTransmit(); t !== undefined; t = c.pollTransmit()) out.push(t);
-  while (c.pollEvent() !== undefined) {}
-  return out;
+/** Chunks 0 and 2 arrive from the source 'src'; what the viewer then asks of it. */
+function holesAskedOfSource(viewer: PeerCore): number[] {
+  viewer.handleMessage(T0 + 50, 'src', { type: MsgType.ChunkData, chunk: chunk(0) });
+  viewer.handleMessage(T0 + 250, 'src', { type: MsgType.ChunkData, chunk: chunk(2) });
+  const requests: number[] = [];
+  for (let now = T0 + 300; now < T0 + 1500; now += 50) {
+    viewer.handleTimeout(now);
+    for (const { to, msg } of sent(viewer)) if (to === 'src' && msg.type === MsgType.Request) requests.push(msg.seq);
+  }
+  return requests;
 }
 
 test('the source tells a relaying viewer of keyframes only, and a viewer that does not relay of every chunk', () => {
@@ -78,14 +66,7 @@ test('a viewer asks the source for a chunk it was never told of, once a newer on
   const viewer = core('viewer');
   link(viewer, 'src', 'source');
   sent(viewer);
-  viewer.handleMessage(T0 + 50, 'src', { type: MsgType.ChunkData, chunk: chunk(0) });
-  viewer.handleMessage(T0 + 250, 'src', { type: MsgType.ChunkData, chunk: chunk(2) });
-  const requests: number[] = [];
-  for (let now = T0 + 300; now < T0 + 1500; now += 50) {
-    viewer.handleTimeout(now);
-    for (const { to, msg } of sent(viewer)) if (to === 'src' && msg.type === MsgType.Request) requests.push(msg.seq);
-  }
-  assert.deepEqual(requests, [1]);
+  assert.deepEqual(holesAskedOfSource(viewer), [1]);
 });
 
 test("a neighbour's claim of a chunk ahead does not make a viewer ask the source for it", () => {
@@ -121,12 +102,5 @@ test('a peer that only claims to be the source does not take the real source’s
   link(viewer, 'fake', 'source');
   sent(viewer);
   viewer.handleDisconnected(T0 + 10, 'fake');
-  viewer.handleMessage(T0 + 50, 'src', { type: MsgType.ChunkData, chunk: chunk(0) });
-  viewer.handleMessage(T0 + 250, 'src', { type: MsgType.ChunkData, chunk: chunk(2) });
-  const requests: number[] = [];
-  for (let now = T0 + 300; now < T0 + 1500; now += 50) {
-    viewer.handleTimeout(now);
-    for (const { to, msg } of sent(viewer)) if (to === 'src' && msg.type === MsgType.Request) requests.push(msg.seq);
-  }
-  assert.deepEqual(requests, [1]);
+  assert.deepEqual(holesAskedOfSource(viewer), [1]);
 });
